@@ -1,0 +1,48 @@
+# Every target installs what it needs into .venv from the locked files, so a fresh clone
+# needs nothing but python3 (>= 3.11) and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_LOGGING_LEVEL ?= WARNING
+DEMO_DIR := $(CURDIR)/.demo
+
+.PHONY: demo test test-fast lint venv lock clean
+
+$(STAMP): requirements/build.lock requirements/runtime.lock requirements/dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/build.lock -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(DEMO_DIR)
+	PILOTSCALE_DATA_DIR=$(DEMO_DIR) $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Re-resolve the locks from requirements/*.in (needs the package index).
+lock:
+	rm -rf /tmp/pilotscale-lock && $(PYTHON) -m venv /tmp/pilotscale-lock
+	/tmp/pilotscale-lock/bin/pip install --quiet -r requirements/runtime.in
+	( echo "# Locked runtime dependencies (pip freeze of a clean venv). Regenerate with \"make lock\"."; \
+	  /tmp/pilotscale-lock/bin/pip freeze ) > requirements/runtime.lock
+	/tmp/pilotscale-lock/bin/pip install --quiet -r requirements/dev.in
+	( echo "# Locked development and test tools, on top of runtime.lock."; echo "-r runtime.lock"; \
+	  /tmp/pilotscale-lock/bin/pip freeze | grep -v -x -F -f requirements/runtime.lock ) > requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

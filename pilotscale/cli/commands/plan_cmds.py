@@ -1,0 +1,3 @@
+"""TODO"""
+
+from pilotscale.cli.main import app  # noqa: F401

@@ -1,0 +1,62 @@
+"""The `pilotscale` command: entry point, shared options and error handling."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from pilotscale.cli.errors import CliError
+
+app = typer.Typer(
+    name="pilotscale",
+    help=(
+        "Scale a successful pilot to the whole organisation, one department at a time.\n\n"
+        "Typical session:\n\n"
+        "  pilotscale validate plan.yaml     # check the plan, every problem with its line\n\n"
+        "  pilotscale apply plan.yaml        # load it into the store (idempotent)\n\n"
+        "  pilotscale status                 # departments x phase x gates\n\n"
+        "  pilotscale explain hr             # why is HR held, and what to do"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _register_commands() -> None:
+    # Imported here so each command module registers itself on `app` without import cycles.
+    from pilotscale.cli import commands  # noqa: F401
+
+
+def main() -> None:
+    _register_commands()
+    try:
+        rv = app(standalone_mode=False)
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        sys.exit(2)
+    except CliError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted", markup=False)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)
+    except Exception as exc:  # a bug: still one line, never a traceback, unless asked for
+        import os
+
+        if os.environ.get("PILOTSCALE_DEBUG"):
+            raise
+        err_console.print(
+            f"error: unexpected {type(exc).__name__}: {exc} (set PILOTSCALE_DEBUG=1 for the traceback)",
+            markup=False,
+        )
+        sys.exit(1)

@@ -1,0 +1,446 @@
+"""The rollout plan: what a program lead writes in YAML, as pydantic v2 models.
+
+Field-level rules live here; rules that relate one part of the plan to another
+(unknown references, waves that can never start, ...) live in `crosscheck.py` so
+that every problem in a plan is reported at once, each with its YAML line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+# --------------------------------------------------------------------------- scalar types
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+Slug = Annotated[
+    str,
+    Field(
+        pattern=SLUG_PATTERN,
+        description="Lower-case name: letters, digits, '-', '_', '.'; at most 63 characters.",
+    ),
+]
+
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$")
+_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if match:
+            return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    raise ValueError("a duration is a whole number and a unit, e.g. '30m', '12h', '14d' or '2w'")
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds // 60}m"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*\d+\s*(m|h|d|w)\s*$",
+            "description": "A duration such as '30m', '12h', '14d' or '2w'.",
+        }
+    ),
+]
+
+SECRET_REF_PATTERN = r"^(env:[A-Za-z_][A-Za-z0-9_]*|secret:[a-z0-9][a-z0-9-]*)$"
+
+
+def _check_secret_ref(value: str) -> str:
+    # Never echo the value: if it is a real URL it is a secret.
+    if "://" in value or "@" in value and ":" in value:
+        raise ValueError(
+            "a channel or connection URL is a secret and must not be written in the plan: "
+            "put it in an environment variable and write 'env:NAME', or in a Prefect Secret "
+            "block and write 'secret:BLOCK-NAME'"
+        )
+    if not re.match(SECRET_REF_PATTERN, value):
+        raise ValueError(
+            "must be a reference: 'env:NAME' (an environment variable) or "
+            "'secret:BLOCK-NAME' (a Prefect Secret block)"
+        )
+    return value
+
+
+SecretRef = Annotated[
+    str,
+    AfterValidator(_check_secret_ref),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": SECRET_REF_PATTERN,
+            "description": "'env:NAME' or 'secret:BLOCK-NAME'; never the URL itself.",
+        }
+    ),
+]
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("unknown time zone; use an IANA name such as 'Europe/Madrid'") from exc
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+_CRON_FIELD = r"[0-9*/,\-A-Za-z]+"
+CRON_PATTERN = rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$"
+Cron = Annotated[
+    str,
+    Field(
+        pattern=CRON_PATTERN,
+        description="Five-field cron expression, e.g. '0 9 * * 1-5' (weekdays at 09:00).",
+    ),
+]
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Model(BaseModel):
+    # Unknown keys are errors: a typo such as 'threshhold' must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- program
+
+
+class Budget(_Model):
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+    pilot_budget: float = Field(ge=0, description="What the pilot cost, per year.")
+    approved_scale_budget: float = Field(ge=0, description="Budget approved for full scale, per year.")
+    cost_per_user_month: float = Field(ge=0, description="Licence price per user per month.")
+    usage_cost_month: float = Field(default=0, ge=0, description="Usage-based costs per month at full scale.")
+    support_cost_month: float = Field(default=0, ge=0, description="Support effort per month.")
+    training_cost_per_user: float = Field(default=0, ge=0, description="One-off training cost per user.")
+
+
+class Kpi(_Model):
+    name: Slug
+    title: str
+    unit: str = ""
+    direction: Literal["up", "down"] = "up"
+    target: float | None = None
+
+
+class Schedules(_Model):
+    readiness_check: Cron = "0 9 * * 1-5"
+    weekly_digest: Cron = "0 8 * * 1"
+
+
+class Program(_Model):
+    name: Slug
+    title: str
+    description: str = ""
+    sponsor: str = Field(description="Person id of the executive sponsor.")
+    lead: str = Field(description="Person id of the program lead.")
+    timezone: TimeZoneName = "UTC"
+    budget: Budget
+    kpis: list[Kpi] = Field(default_factory=list)
+    schedules: Schedules = Field(default_factory=Schedules)
+    failure_limit: int = Field(
+        default=3, ge=1, description="Consecutive failing readiness checks before a department is blocked."
+    )
+    email_channel: str | None = Field(default=None, description="Channel name used for email.")
+    chat_channel: str | None = Field(default=None, description="Default chat channel name.")
+
+
+# --------------------------------------------------------------------------- people
+
+
+class Segment(StrEnum):
+    power = "power"
+    casual = "casual"
+
+
+class Role(StrEnum):
+    champion = "champion"
+    lead = "lead"
+    sponsor = "sponsor"
+    support_owner = "support_owner"
+    approver = "approver"
+    executive = "executive"
+
+
+class Person(_Model):
+    id: Slug
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    chat: str | None = Field(default=None, description="Chat address, e.g. '@maria'.")
+    department: str | None = None
+    segment: Segment = Segment.casual
+    roles: list[Role] = Field(default_factory=list)
+    notify: Literal["email", "chat", "both", "digest"] = "email"
+
+
+# --------------------------------------------------------------------------- phases and gates
+
+
+class EntryAction(StrEnum):
+    onboard_champions = "onboard_champions"
+    deliver_training = "deliver_training"
+    announce = "announce"
+    share_success_story = "share_success_story"
+
+
+class Phase(_Model):
+    name: Slug
+    title: str = ""
+    entry_actions: list[EntryAction] = Field(default_factory=list)
+    exit_gates: list[str] = Field(default_factory=list, description="Gate names, all must pass.")
+    min_soak: Duration | None = Field(default=None, description="Minimum time in the phase.")
+
+
+class _GateBase(_Model):
+    name: Slug
+    title: str = Field(description="What the gate checks, in one line a person understands.")
+    owner: str = Field(
+        description=(
+            "Who is asked to act when the gate does not pass: a person id, or a department role: "
+            "'sponsor', 'lead', 'support.technical', 'support.adoption', 'support.content', "
+            "'support.governance'."
+        )
+    )
+    source: str = Field(default="", description="Where the check comes from, e.g. 'seed 001'.")
+    how_to_fix: str = Field(default="", description="What the owner should do; shown when held.")
+
+
+class MetricGate(_GateBase):
+    kind: Literal["metric"]
+    metric: Slug
+    aggregate: Literal["avg", "sum", "min", "max", "last", "count"] = "avg"
+    window: Duration = timedelta(days=7)
+    op: Literal[">=", ">", "<=", "<"] = ">="
+    threshold: float
+    min_samples: int = Field(default=1, ge=1)
+
+
+class AttestationGate(_GateBase):
+    kind: Literal["attestation"]
+    checklist: str = Field(description="The item the owner confirms.")
+    evidence_required: bool = True
+    expires_after: Duration | None = None
+
+
+class ApprovalGate(_GateBase):
+    kind: Literal["approval"]
+    approvers: list[str] = Field(description="Person ids allowed to approve.")
+    required: int = Field(default=1, ge=1)
+    escalate_after: Duration = timedelta(days=3)
+
+
+class SoakGate(_GateBase):
+    kind: Literal["soak"]
+    duration: Duration
+
+
+class TrainingGate(_GateBase):
+    kind: Literal["training"]
+    segment: Literal["power", "casual", "all"] = "all"
+    min_completion: Fraction
+
+
+class ChampionCoverageGate(_GateBase):
+    kind: Literal["champion_coverage"]
+    min_champions: int = Field(default=1, ge=1)
+    people_per_champion: int | None = Field(
+        default=None, ge=1, description="At least one champion per this many people."
+    )
+    require: Literal["identified", "onboarded", "acknowledged"] = "acknowledged"
+
+
+class SupportCoverageGate(_GateBase):
+    kind: Literal["support_coverage"]
+    areas: list[Literal["technical", "adoption", "content", "governance"]] = Field(
+        default_factory=lambda: ["technical", "adoption", "content", "governance"]
+    )
+
+
+Gate = Annotated[
+    MetricGate
+    | AttestationGate
+    | ApprovalGate
+    | SoakGate
+    | TrainingGate
+    | ChampionCoverageGate
+    | SupportCoverageGate,
+    Field(discriminator="kind"),
+]
+
+# --------------------------------------------------------------------------- departments
+
+
+class KpiTarget(_Model):
+    kpi: str = Field(description="A program KPI name or a metric name.")
+    target: float
+    baseline: float | None = None
+
+
+class UseCase(_Model):
+    name: Slug
+    title: str
+    description: str = ""
+    kpis: list[KpiTarget] = Field(default_factory=list)
+
+
+class TrainingModule(_Model):
+    id: Slug
+    title: str
+    url: str | None = None
+    due_after: Duration = timedelta(days=14)
+    minutes: int | None = Field(default=None, ge=1)
+
+
+class TrainingPlan(_Model):
+    power: list[TrainingModule] = Field(default_factory=list, description="Full course for power users.")
+    casual: list[TrainingModule] = Field(default_factory=list, description="Quick-start guides.")
+    self_service: list[TrainingModule] = Field(
+        default_factory=list, description="Library everyone gets; not tracked for completion."
+    )
+
+
+class SupportOwners(_Model):
+    technical: str | None = None
+    adoption: str | None = None
+    content: str | None = None
+    governance: str | None = None
+
+
+class Blackout(_Model):
+    start: date
+    end: date
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Blackout:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class Department(_Model):
+    name: Slug
+    title: str
+    headcount: int = Field(ge=1)
+    wave: int = Field(ge=0)
+    sponsor: str
+    champions: list[str] = Field(default_factory=list)
+    use_cases: list[UseCase] = Field(default_factory=list)
+    training: TrainingPlan = Field(default_factory=TrainingPlan)
+    support: SupportOwners = Field(default_factory=SupportOwners)
+    blackout: list[Blackout] = Field(default_factory=list)
+    chat_channel: str | None = None
+    initial_phase: str | None = Field(
+        default=None, description="Phase a department starts in when applied (e.g. the finished pilot)."
+    )
+
+
+# --------------------------------------------------------------------------- rollout, metrics, channels
+
+
+class WaveRule(_Model):
+    wave: int = Field(ge=1)
+    after_wave: int = Field(ge=0)
+    reaches: str = Field(description="Phase every department of after_wave must have reached.")
+
+
+class Rollout(_Model):
+    max_active: int = Field(default=2, ge=1, description="Departments in flight at once.")
+    default_reaches: str | None = Field(
+        default=None,
+        description="Wave N starts when wave N-1 reached this phase (unless a wave rule says otherwise).",
+    )
+    waves: list[WaveRule] = Field(default_factory=list)
+
+
+class ImportSource(_Model):
+    kind: Literal["import"] = "import"
+
+
+class HttpSource(_Model):
+    kind: Literal["http"]
+    url: str
+    headers_ref: SecretRef | None = None
+    value_path: str = "value"
+    timeout: Duration = timedelta(minutes=1)
+    every: Duration = timedelta(hours=1)
+
+
+class SqlSource(_Model):
+    kind: Literal["sql"]
+    connection: SecretRef
+    query: str
+    timeout: Duration = timedelta(minutes=1)
+    every: Duration = timedelta(hours=1)
+
+
+MetricSource = Annotated[ImportSource | HttpSource | SqlSource, Field(discriminator="kind")]
+
+
+class Metric(_Model):
+    name: Slug
+    title: str = ""
+    unit: str = ""
+    source: MetricSource = Field(default_factory=ImportSource)
+
+
+class Channel(_Model):
+    name: Slug
+    kind: Literal["email", "chat"]
+    url: SecretRef
+
+
+class Plan(_Model):
+    version: Literal[1] = 1
+    program: Program
+    people: list[Person]
+    phases: list[Phase] = Field(min_length=2)
+    gates: list[Gate] = Field(default_factory=list)
+    departments: list[Department] = Field(min_length=1)
+    rollout: Rollout = Field(default_factory=Rollout)
+    metrics: list[Metric] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+
+    # Lookups used everywhere; cheap enough to rebuild on demand.
+    def person(self, person_id: str) -> Person:
+        return next(p for p in self.people if p.id == person_id)
+
+    def gate(self, name: str) -> Any:
+        return next(g for g in self.gates if g.name == name)
+
+    def department(self, name: str) -> Department:
+        return next(d for d in self.departments if d.name == name)
+
+    def phase_names(self) -> list[str]:
+        return [p.name for p in self.phases]
+
+    def phase(self, name: str) -> Phase:
+        return next(p for p in self.phases if p.name == name)

@@ -1,0 +1,44 @@
+"""All configuration in one place: environment variables with the PILOTSCALE_ prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PILOTSCALE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path.home() / ".pilotscale",
+        description="Where the default SQLite store and the local notification folder live.",
+    )
+    # A SecretStr because a PostgreSQL URL carries its password.
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; default is SQLite in data_dir.",
+    )
+    templates_dir: Path | None = Field(
+        default=None, description="User templates that override the packaged ones."
+    )
+    outbox_dir: Path | None = Field(
+        default=None,
+        description="Where messages go when no channel is configured; default data_dir/outbox.",
+    )
+    sqlite_busy_timeout_ms: int = 30_000
+
+    def resolved_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'pilotscale.db'}"
+
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

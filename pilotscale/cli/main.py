@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -38,25 +39,27 @@ def main() -> None:
     _register_commands()
     try:
         rv = app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("aborted", markup=False)
+        sys.exit(130)
     except click.ClickException as exc:  # usage errors: click's own message, exit 2
         exc.show()
         sys.exit(2)
     except CliError as exc:
         err_console.print(f"error: {exc}", markup=False)
         sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err_console.print("aborted", markup=False)
         sys.exit(130)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    sys.exit(rv if isinstance(rv, int) else 0)
     except Exception as exc:  # a bug: still one line, never a traceback, unless asked for
-        import os
-
         if os.environ.get("PILOTSCALE_DEBUG"):
             raise
         err_console.print(
-            f"error: unexpected {type(exc).__name__}: {exc} (set PILOTSCALE_DEBUG=1 for the traceback)",
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            "(set PILOTSCALE_DEBUG=1 for the traceback)",
             markup=False,
         )
         sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -37,16 +36,9 @@ def _register_commands() -> None:
 
 def main() -> None:
     _register_commands()
+    # Standalone mode lets typer handle usage errors (exit 2) and Ctrl-C itself.
     try:
-        rv = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("aborted", markup=False)
-        sys.exit(130)
-    except click.ClickException as exc:  # usage errors: click's own message, exit 2
-        exc.show()
-        sys.exit(2)
+        app()
     except CliError as exc:
         err_console.print(f"error: {exc}", markup=False)
         sys.exit(exc.exit_code)
@@ -62,4 +54,3 @@ def main() -> None:
             markup=False,
         )
         sys.exit(1)
-    sys.exit(rv if isinstance(rv, int) else 0)

@@ -70,12 +70,12 @@ Duration = Annotated[
     ),
 ]
 
-SECRET_REF_PATTERN = r"^(env:[A-Za-z_][A-Za-z0-9_]*|secret:[a-z0-9][a-z0-9-]*)$"
+SECRET_REF_PATTERN = r"^(env:[A-Za-z_][A-Za-z0-9_]*|secret:[a-z0-9][a-z0-9-]*)$"  # noqa: S105
 
 
 def _check_secret_ref(value: str) -> str:
     # Never echo the value: if it is a real URL it is a secret.
-    if "://" in value or "@" in value and ":" in value:
+    if "://" in value or ("@" in value and ":" in value):
         raise ValueError(
             "a channel or connection URL is a secret and must not be written in the plan: "
             "put it in an environment variable and write 'env:NAME', or in a Prefect Secret "
@@ -105,7 +105,8 @@ SecretRef = Annotated[
 def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    # OSError too: a name longer than the file system allows must be a problem, not a crash.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError("unknown time zone; use an IANA name such as 'Europe/Madrid'") from exc
     return value
 
@@ -136,11 +137,17 @@ class _Model(BaseModel):
 class Budget(_Model):
     currency: str = Field(default="USD", min_length=3, max_length=3)
     pilot_budget: float = Field(ge=0, description="What the pilot cost, per year.")
-    approved_scale_budget: float = Field(ge=0, description="Budget approved for full scale, per year.")
+    approved_scale_budget: float = Field(
+        ge=0, description="Budget approved for full scale, per year."
+    )
     cost_per_user_month: float = Field(ge=0, description="Licence price per user per month.")
-    usage_cost_month: float = Field(default=0, ge=0, description="Usage-based costs per month at full scale.")
+    usage_cost_month: float = Field(
+        default=0, ge=0, description="Usage-based costs per month at full scale."
+    )
     support_cost_month: float = Field(default=0, ge=0, description="Support effort per month.")
-    training_cost_per_user: float = Field(default=0, ge=0, description="One-off training cost per user.")
+    training_cost_per_user: float = Field(
+        default=0, ge=0, description="One-off training cost per user."
+    )
 
 
 class Kpi(_Model):
@@ -149,6 +156,11 @@ class Kpi(_Model):
     unit: str = ""
     direction: Literal["up", "down"] = "up"
     target: float | None = None
+
+
+class Resource(_Model):
+    title: str
+    url: str | None = None
 
 
 class Schedules(_Model):
@@ -167,7 +179,15 @@ class Program(_Model):
     kpis: list[Kpi] = Field(default_factory=list)
     schedules: Schedules = Field(default_factory=Schedules)
     failure_limit: int = Field(
-        default=3, ge=1, description="Consecutive failing readiness checks before a department is blocked."
+        default=3,
+        ge=1,
+        description="Consecutive failing readiness checks before a department is blocked.",
+    )
+    talking_points: list[str] = Field(
+        default_factory=list, description="What champions say about the program (welcome kit)."
+    )
+    resources: list[Resource] = Field(
+        default_factory=list, description="Links every champion gets (welcome kit)."
     )
     email_channel: str | None = Field(default=None, description="Channel name used for email.")
     chat_channel: str | None = Field(default=None, description="Default chat channel name.")
@@ -217,6 +237,13 @@ class Phase(_Model):
     entry_actions: list[EntryAction] = Field(default_factory=list)
     exit_gates: list[str] = Field(default_factory=list, description="Gate names, all must pass.")
     min_soak: Duration | None = Field(default=None, description="Minimum time in the phase.")
+    training_segments: list[Segment] = Field(
+        default_factory=lambda: [Segment.power, Segment.casual],
+        description=(
+            "Segments that deliver_training reaches in this phase, e.g. [power] while piloting "
+            "and [casual] when scaling."
+        ),
+    )
 
 
 class _GateBase(_Model):
@@ -277,11 +304,16 @@ class ChampionCoverageGate(_GateBase):
     require: Literal["identified", "onboarded", "acknowledged"] = "acknowledged"
 
 
+SupportArea = Literal["technical", "adoption", "content", "governance"]
+
+
+def _all_support_areas() -> list[SupportArea]:
+    return ["technical", "adoption", "content", "governance"]
+
+
 class SupportCoverageGate(_GateBase):
     kind: Literal["support_coverage"]
-    areas: list[Literal["technical", "adoption", "content", "governance"]] = Field(
-        default_factory=lambda: ["technical", "adoption", "content", "governance"]
-    )
+    areas: list[SupportArea] = Field(default_factory=_all_support_areas)
 
 
 Gate = Annotated[
@@ -320,7 +352,9 @@ class TrainingModule(_Model):
 
 
 class TrainingPlan(_Model):
-    power: list[TrainingModule] = Field(default_factory=list, description="Full course for power users.")
+    power: list[TrainingModule] = Field(
+        default_factory=list, description="Full course for power users."
+    )
     casual: list[TrainingModule] = Field(default_factory=list, description="Quick-start guides.")
     self_service: list[TrainingModule] = Field(
         default_factory=list, description="Library everyone gets; not tracked for completion."
@@ -359,11 +393,12 @@ class Department(_Model):
     blackout: list[Blackout] = Field(default_factory=list)
     chat_channel: str | None = None
     initial_phase: str | None = Field(
-        default=None, description="Phase a department starts in when applied (e.g. the finished pilot)."
+        default=None,
+        description="Phase a department starts in when applied (e.g. the finished pilot).",
     )
 
 
-# --------------------------------------------------------------------------- rollout, metrics, channels
+# ------------------------------------------------------------------ rollout, metrics, channels
 
 
 class WaveRule(_Model):
@@ -376,7 +411,9 @@ class Rollout(_Model):
     max_active: int = Field(default=2, ge=1, description="Departments in flight at once.")
     default_reaches: str | None = Field(
         default=None,
-        description="Wave N starts when wave N-1 reached this phase (unless a wave rule says otherwise).",
+        description=(
+            "Wave N starts when wave N-1 reached this phase (unless a wave rule says otherwise)."
+        ),
     )
     waves: list[WaveRule] = Field(default_factory=list)
 

@@ -1,3 +1,9 @@
 """Each module registers its commands on `pilotscale.cli.main.app` when imported."""
 
-from pilotscale.cli.commands import plan_cmds, store_cmds, view_cmds  # noqa: F401
+from pilotscale.cli.commands import (  # noqa: F401
+    notify_cmds,
+    plan_cmds,
+    rollout_cmds,
+    store_cmds,
+    view_cmds,
+)

@@ -1,3 +1,97 @@
-"""TODO"""
+"""`pilotscale validate` and `pilotscale schema`: check a plan, and help editors check it."""
 
-from pilotscale.cli.main import app  # noqa: F401
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from pilotscale.cli.errors import CliError
+from pilotscale.cli.main import app
+from pilotscale.plan.loader import load_plan
+from pilotscale.plan.problems import PlanError
+from pilotscale.plan.schema import Plan
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@app.command()
+def validate(
+    plan: Path = typer.Argument(..., help="The rollout plan (YAML).", show_default=False),
+) -> None:
+    """Check a rollout plan and list every problem with its file, line and field.
+
+    Exit code 0 when the plan is valid, 2 when it has problems.
+
+    Example:
+
+      pilotscale validate examples/acme-ai-assistant.yaml
+
+    A problem reads  FILE:LINE: path.to.field: what is wrong and what to do
+    """
+    try:
+        loaded = load_plan(plan)
+    except PlanError as exc:
+        # Plain print, not rich: problem text must come out exactly as written (no emoji
+        # codes or markup interpreted), one problem per line for editors and grep.
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"{plan}: {count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    p = loaded.plan
+    print(
+        f"{plan}: OK — program {p.program.name}, {_count(p.departments, 'department')}, "
+        f"{_count(p.phases, 'phase')}, {_count(p.gates, 'gate')}"
+    )
+
+
+def _count(items: list[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The plan's JSON Schema, with the `$schema` and `title` editors expect."""
+    schema = Plan.model_json_schema()
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        **schema,
+        "title": "pilotscale rollout plan",
+        "description": "A pilotscale rollout plan: program, people, phases, gates, departments.",
+    }
+
+
+@app.command()
+def schema(
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the schema to this file instead of printing it."
+    ),
+) -> None:
+    """Print the JSON Schema of a rollout plan, for editor completion and checks.
+
+    Example:
+
+      pilotscale schema --out pilotscale-plan.schema.json
+
+    then put this comment on the first line of your plan:
+
+      # yaml-language-server: $schema=pilotscale-plan.schema.json
+
+    Editors that use yaml-language-server (VS Code's YAML extension, for one) then
+    complete keys and flag mistakes as you type.
+    """
+    text = json.dumps(plan_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        print(text, end="")
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or type(exc).__name__}") from None
+    print(
+        f"wrote {out}; add '# yaml-language-server: $schema={out.name}' at the top of your plan",
+        file=sys.stderr,
+    )

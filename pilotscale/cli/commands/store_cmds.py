@@ -1,3 +1,149 @@
-"""TODO"""
+"""`pilotscale apply` and `pilotscale db`: load a plan into the store, look after the schema."""
 
-from pilotscale.cli.main import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from sqlmodel import Session
+
+from models import utcnow
+from pilotscale.cli.errors import CliError
+from pilotscale.cli.main import app, err_console
+from pilotscale.cli.store import store_engine
+from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
+from pilotscale.plan.loader import LoadedPlan, load_plan
+from pilotscale.plan.problems import PlanError
+from pilotscale.store.apply import ApplyRefused, apply_plan
+from pilotscale.store.identity import os_user
+from pilotscale.store.versioned import ConcurrentUpdate
+
+db_app = typer.Typer(
+    name="db",
+    help=(
+        "Look after the store's schema (SQLite by default, PostgreSQL with "
+        "PILOTSCALE_DATABASE_URL).\n\n"
+        "Example:\n\n"
+        "  pilotscale db current     # schema revision and store URL (password hidden)"
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+
+@app.command("apply")
+def apply_command(
+    plan: Path = typer.Argument(..., help="The rollout plan (YAML).", show_default=False),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Remove started departments the plan no longer lists (their history is kept).",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would change and write nothing."
+    ),
+) -> None:
+    """Load a rollout plan into the store; applying the same plan again changes nothing.
+
+    Prints each change on its own line ("department hr: headcount 120 → 140"), or
+    "no changes". A plan that would drop a department already in flight is refused
+    (exit code 2) unless --force; removed departments keep their history.
+
+    Example:
+
+      pilotscale apply examples/acme-ai-assistant.yaml
+
+      pilotscale apply plan.yaml --dry-run     # what would change, nothing written
+    """
+    loaded = _load(plan)
+    engine = store_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            report = apply_plan(
+                session=session,
+                loaded=loaded,
+                force=force,
+                now=utcnow(),
+                actor=os_user() or "cli",
+            )
+        except ApplyRefused as exc:
+            session.rollback()
+            err_console.print(f"{plan}: not applied:", markup=False)
+            for reason in exc.reasons:
+                err_console.print(f"  {reason}", markup=False)
+            raise typer.Exit(code=2) from None
+        except ConcurrentUpdate as exc:
+            session.rollback()
+            raise CliError(str(exc)) from None
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    if report.unchanged:
+        print(f"no changes: program {report.program} already has this plan")
+        return
+    for line in report.changes:
+        print(line)
+    if dry_run:
+        err_console.print("dry run: nothing was written", markup=False)
+
+
+def _load(plan: Path) -> LoadedPlan:
+    try:
+        return load_plan(plan)
+    except PlanError as exc:
+        for problem in exc.problems:
+            err_console.print(str(problem), markup=False)
+        count = len(exc.problems)
+        err_console.print(
+            f"{plan}: {count} problem{'s' if count != 1 else ''} found; nothing applied",
+            markup=False,
+        )
+        raise typer.Exit(code=2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the store's schema to the latest revision (every command also does this).
+
+    Example:
+
+      PILOTSCALE_DATABASE_URL=postgresql://pilotscale@db:5432/pilotscale pilotscale db upgrade
+    """
+    engine = store_engine(migrate=False)
+    try:
+        before = current_revision(engine=engine)
+        upgrade(engine=engine)
+        after = current_revision(engine=engine)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    if before == after:
+        print(f"already at revision {after}: {display_url(engine)}")
+    else:
+        print(
+            f"upgraded from {before or 'an empty store'} to revision {after}: {display_url(engine)}"
+        )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the store's schema revision and its URL (with the password hidden).
+
+    Example:
+
+      pilotscale db current
+    """
+    engine = store_engine(migrate=False)
+    try:
+        revision = current_revision(engine=engine)
+        head = head_revision()
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    if revision == head:
+        state = f"{revision} (head)"
+    elif revision is None:
+        state = "none (empty store; run: pilotscale db upgrade)"
+    else:
+        state = f"{revision} (latest is {head}; run: pilotscale db upgrade)"
+    print(f"revision: {state}")
+    print(f"store: {display_url(engine)}")

@@ -1,6 +1,42 @@
-"""TODO"""
+"""`status`, `explain` and `history`: what the store says, for people and for machines."""
 
-from pilotscale.cli.main import app  # noqa: F401
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models import Department
+from pilotscale.cli.main import app
+from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
+from pilotscale.core.gates import PhaseVerdict
+from pilotscale.core.phases import PhaseMachine
+from pilotscale.core.recipients import gate_owner
+from pilotscale.core.states import Outcome, Status
+from pilotscale.core.waves import can_start, resolve_wave_rules
+from pilotscale.store.queries import department_history
+from pilotscale.store.snapshot import ProgramView, live_verdicts, state_of
+
+# Piped output (CI logs, `| less`) gets a readable width instead of rich's 80 columns.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+_MARK = {
+    Outcome.passed: "[green]✓[/]",
+    Outcome.failed: "[red]✗[/]",
+    Outcome.pending: "[yellow]…[/]",
+}
+_STATUS_STYLE = {
+    Status.active: "green",
+    Status.paused: "yellow",
+    Status.blocked: "red",
+    Status.rolled_back: "magenta",
+    Status.aborted: "red",
+}
 
 
 @app.command()
@@ -9,3 +45,240 @@ def version() -> None:
     from importlib.metadata import version as _v
 
     print(_v("pilotscale"))
+
+
+@app.command()
+def status(
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output on stdout."),
+) -> None:
+    """Every department: wave, phase, status and its gates, evaluated now (read-only).
+
+    Example:
+
+      pilotscale status
+
+      pilotscale status --json | jq '.departments[] | select(.holding != [])'
+    """
+    now = parse_as_of(as_of)
+    with program_view(program) as (session, view):
+        verdicts = live_verdicts(session=session, view=view, now=now)
+    if as_json:
+        print(json.dumps(_status_json(view, verdicts, now), indent=2, ensure_ascii=False))
+        return
+    machine = view.machine
+    in_flight = sum(machine.is_in_flight(state_of(d)) for d in view.departments)
+    table = Table(
+        title=f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC",
+        caption=(
+            f"{in_flight} of max {view.plan.rollout.max_active} departments in flight · "
+            "✓ pass  ✗ fail  … pending · `pilotscale explain DEPARTMENT` for reasons"
+        ),
+    )
+    for column in ("Department", "Wave", "Phase", "Status", "Gates", "Holding"):
+        table.add_column(column, overflow="fold")
+    for d in view.departments:
+        verdict = verdicts.get(d.name)
+        started = machine.is_started(state_of(d))
+        table.add_row(
+            d.name,
+            str(d.wave),
+            _phase_cell(machine, d),
+            f"[{_STATUS_STYLE[Status(d.status)]}]{d.status}[/]"
+            if started
+            else "[dim]not started[/]",
+            _gates_cell(verdict),
+            "\n".join(f"{_MARK[r.outcome]} {r.gate}" for r in verdict.holding) if verdict else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def explain(
+    department: str = typer.Argument(..., help="Department name, e.g. hr.", show_default=False),
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Why a department is where it is: each gate's result, value vs threshold, owner, next step.
+
+    Example:
+
+      pilotscale explain hr
+
+      pilotscale explain sales --as-of 2026-12-14
+    """
+    now = parse_as_of(as_of)
+    with program_view(program) as (session, view):
+        department_of(view, department)
+        verdicts = live_verdicts(session=session, view=view, now=now, names=[department])
+    d = view.department(department)
+    plan, machine = view.plan, view.machine
+    state = state_of(d)
+    console.print(
+        f"[bold]{d.title}[/] ({d.name}) — wave {d.wave}, phase [bold]{d.phase}[/] "
+        f"(since {d.phase_entered_at:%Y-%m-%d}), status {d.status}, version {d.version}"
+    )
+    if not machine.is_started(state):
+        console.print(_start_outlook(view, d, now))
+        return
+    verdict = verdicts.get(d.name)
+    if verdict is None:
+        console.print(f"phase '{d.phase}' is no longer in the plan; roll back to a known phase")
+        return
+    spec = plan.department(d.name)
+    table = Table(show_lines=True)
+    for column in ("Gate", "Result", "Observed", "Threshold", "Owner", "What to do"):
+        table.add_column(column, overflow="fold")
+    for r in verdict.results:
+        owner = gate_owner(plan, spec, r.gate)
+        table.add_row(
+            r.gate,
+            f"{_MARK[r.outcome]} {r.outcome}",
+            r.observed_text,
+            r.threshold_text,
+            plan.person(owner).name,
+            r.reason,
+        )
+    console.print(table)
+    console.print(_next_step(machine, d, verdict))
+
+
+@app.command()
+def history(
+    department: str = typer.Argument(..., help="Department name, e.g. hr.", show_default=False),
+    program: str | None = ProgramOpt,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output on stdout."),
+) -> None:
+    """Every phase change of a department: when, from, to, who, why and which run. Kept forever.
+
+    Example:
+
+      pilotscale history hr
+    """
+    with program_view(program) as (session, view):
+        department_of(view, department)
+        d = view.department(department)
+        rows = department_history(session=session, department_id=d.id or 0)
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{d.title} — history")
+    for column in ("When (UTC)", "From", "To", "Event", "Actor", "Reason", "Run"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        before = f"{r.from_phase} ({r.from_status})" if r.from_phase else "—"
+        table.add_row(
+            f"{r.at:%Y-%m-%d %H:%M}",
+            before,
+            f"{r.to_phase} ({r.to_status})",
+            r.event,
+            r.actor + (f" [dim]({r.os_user})[/]" if r.os_user and r.os_user != r.actor else ""),
+            r.reason,
+            (r.run_id or "")[:8],
+        )
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _phase_cell(machine: PhaseMachine, d: Department) -> str:
+    index = machine.index(d.phase)
+    if index is None:
+        return f"{d.phase} [red](not in plan)[/]"
+    return f"{d.phase} [dim]{index + 1}/{len(machine.phases)}[/]"
+
+
+def _gates_cell(verdict: PhaseVerdict | None) -> str:
+    if verdict is None:
+        return "[dim]—[/]"
+    tally = {o: sum(r.outcome is o for r in verdict.results) for o in Outcome}
+    return " ".join(f"{_MARK[o]}{n}" for o, n in tally.items() if n) or "[dim]no gates[/]"
+
+
+def _next_step(machine: PhaseMachine, d: Department, verdict: PhaseVerdict) -> str:
+    status = Status(d.status)
+    if status is Status.paused:
+        return f"Paused: checks skip it. Resume: pilotscale resume {d.name} --reason '...'"
+    if status is Status.blocked:
+        return (
+            f"Blocked after {d.consecutive_failures} failing checks: fix the failing gates, then "
+            f"pilotscale resume {d.name} --reason '...'"
+        )
+    if status is Status.rolled_back:
+        return f"Rolled back to '{d.phase}': when ready, pilotscale resume {d.name} --reason '...'"
+    if status is Status.aborted:
+        return (
+            f"Aborted. To restart, roll back: pilotscale rollback {d.name} --to PHASE "
+            "--reason '...'"
+        )
+    if d.phase == machine.final:
+        if verdict.outcome is Outcome.passed:
+            return "Operating; every monitoring gate passes."
+        return "Operating, but a monitoring gate does not pass: its owner has been told."
+    if verdict.outcome is Outcome.passed:
+        return "Every gate passes: the next readiness check advances it (or: pilotscale check)."
+    failing = d.consecutive_failures
+    return (
+        f"Held in '{d.phase}'. Consecutive failing checks so far: {failing}. "
+        "Owners are told at each readiness check."
+    )
+
+
+def _start_outlook(view: ProgramView, d: Department, now: datetime) -> str:
+    """For a department not started yet: may it start now, and if not, why not."""
+    plan, machine = view.plan, view.machine
+    states = {x.name: (x.wave, state_of(x)) for x in view.departments}
+    rules = resolve_wave_rules(plan.rollout, [x.wave for x in view.departments])
+    spec = plan.department(d.name)
+    decision = can_start(
+        department=d.name,
+        wave=d.wave,
+        wave_rule=rules.get(d.wave),
+        states_by_department=states,
+        phases=machine.phases,
+        max_active=plan.rollout.max_active,
+        blackouts=[(b.start, b.end, b.reason) for b in spec.blackout],
+        program_paused=view.program.paused,
+        today=now.date(),
+        force=False,
+    )
+    if decision.allowed:
+        return f"Not started. It may start now: pilotscale start {d.name}"
+    return "Not started. It cannot start yet:\n" + "\n".join(f"  - {r}" for r in decision.reasons)
+
+
+def _status_json(view: ProgramView, verdicts: dict[str, PhaseVerdict], now: datetime) -> Any:
+    def gate(r: Any) -> dict[str, Any]:
+        return {
+            "gate": r.gate,
+            "kind": r.kind,
+            "outcome": str(r.outcome),
+            "observed": r.observed,
+            "observed_text": r.observed_text,
+            "threshold": r.threshold_text,
+            "reason": r.reason,
+        }
+
+    return {
+        "program": view.plan.program.name,
+        "as_of": now.isoformat(),
+        "max_active": view.plan.rollout.max_active,
+        "departments": [
+            {
+                "name": d.name,
+                "title": d.title,
+                "wave": d.wave,
+                "phase": d.phase,
+                "status": d.status,
+                "version": d.version,
+                "phase_entered_at": d.phase_entered_at.isoformat(),
+                "consecutive_failures": d.consecutive_failures,
+                "overall": str(verdicts[d.name].outcome) if d.name in verdicts else None,
+                "gates": [gate(r) for r in verdicts[d.name].results] if d.name in verdicts else [],
+                "holding": [r.gate for r in verdicts[d.name].holding] if d.name in verdicts else [],
+            }
+            for d in view.departments
+        ],
+    }

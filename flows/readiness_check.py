@@ -1,0 +1,44 @@
+"""`readiness-check`: evaluate every active department's gates, advance, hold or block."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from flows.naming import rename_current_run
+from tasks.artifacts import publish_check_artifacts
+from tasks.readiness import apply_decisions, evaluate_gates
+
+
+@flow(name="readiness-check", log_prints=False)
+async def readiness_check(
+    program: str | None = None,
+    as_of: datetime | None = None,
+    departments: list[str] | None = None,
+    dispatch: bool = True,
+) -> dict[str, Any]:
+    """Evaluate the gates of every active department; advance those that pass, hold the
+    others and tell each gate's owner what is missing, block after `failure_limit`
+    consecutive failing checks. Re-running it changes nothing and sends nothing twice."""
+    now = as_of or datetime.now(UTC)
+    logger = get_run_logger()
+    prepared = evaluate_gates(as_of=now, program=program)
+    report = apply_decisions(prepared=prepared, run_id=flow_run.get_id(), departments=departments)
+    publish_check_artifacts(prepared=prepared, report=report)
+    summary = f"readiness-check {report.check_key}: {report.summary()}"
+    logger.info(summary)
+    await rename_current_run(summary)
+    if dispatch:
+        from flows.dispatch import dispatch_now
+
+        await dispatch_now(now=now)
+    return {
+        "check_key": report.check_key,
+        "tally": report.tally(),
+        "conflicts": report.conflicts,
+        "enqueued": report.enqueued,
+        "decisions": {d.department: str(d.action) for d in report.decisions},
+    }

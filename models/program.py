@@ -1,0 +1,38 @@
+"""The program: one row per applied plan, holding the plan itself for every other machine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, utcnow
+
+
+class ProgramBase(SQLModel):
+    name: str
+    title: str
+    timezone: str = "UTC"
+
+
+class Program(ProgramBase, table=True):
+    __tablename__ = "program"
+    __table_args__ = (UniqueConstraint("name", name="uq_program_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The applied plan as canonical JSON: flows on other machines read the plan from here,
+    # never from a YAML file that may only exist on the lead's laptop.
+    plan_json: str = Field(sa_type=Text)
+    plan_sha256: str
+    paused: bool = False
+    applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProgramPublic(ProgramBase):
+    id: int
+    plan_sha256: str
+    paused: bool
+    applied_at: datetime
+    created_at: datetime

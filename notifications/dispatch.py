@@ -1,0 +1,347 @@
+"""The dispatcher: claim due notifications, send them concurrently, settle each one.
+
+One call drains what is due now, batch by batch. A failed send is retried later with
+exponential backoff; after `max_attempts` the message is dead and the program lead
+gets one delivery_failure alert for the batch (an alert that dies alerts nobody, so
+this cannot loop). Results are written as sends complete, so a crash loses at most
+the sends in flight, and those are re-sent under the same notification id.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models import NotificationStatus, Program, utcnow
+from notifications import alerts
+from notifications.channels import (
+    ChannelUnavailable,
+    ResolvedChannel,
+    SecretLoader,
+    load_prefect_secret,
+    resolve,
+)
+from notifications.delivery import Job, SendResult, SendStatus, deliver
+from notifications.redact import scrub
+from notifications.render import Renderer, configured_renderer
+from notifications.routing import LOCAL
+from pilotscale.plan.schema import Plan
+from pilotscale.store.outbox import Claimed, Settlement, claim, enqueue, settle
+
+DEFAULT_BATCH_SIZE = 200
+DEFAULT_CONCURRENCY = 16
+DEFAULT_LEASE_SECONDS = 300.0
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_TIMEOUT = 15.0
+SETTLE_EVERY = 50  # results written per transaction while a batch is in flight
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Wait base * 2**(attempt-1) seconds before the next attempt, at most `cap`."""
+
+    base_seconds: float = 30.0
+    cap_seconds: float = 3600.0
+
+    def delay(self, attempt: int) -> timedelta:
+        seconds = self.base_seconds * 2 ** max(0, min(attempt - 1, 30))
+        return timedelta(seconds=min(seconds, self.cap_seconds))
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0  # failed, will be tried again
+    uncertain: int = 0  # timed out, will be tried again with the same id
+    dead: int = 0
+    alerts: int = 0
+    local_files: int = 0  # of `sent`: written to the local folder
+    batches: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)  # a few, already scrubbed
+
+    @property
+    def rate(self) -> float:
+        return self.claimed / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        parts = [f"{self.sent} sent"]
+        if self.local_files:
+            parts[0] += f" ({self.local_files} to the local folder)"
+        for count, label in (
+            (self.retrying, "to retry"),
+            (self.uncertain, "uncertain"),
+            (self.dead, "dead"),
+            (self.alerts, "alerts queued"),
+        ):
+            if count:
+                parts.append(f"{count} {label}")
+        return f"{', '.join(parts)} in {self.seconds:.2f}s"
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def dispatch(
+    *,
+    engine: Engine,
+    now: datetime | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    worker_id: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    backoff: Backoff | None = None,
+    renderer: Renderer | None = None,
+    outbox_dir: Path | None = None,
+    secret_loader: SecretLoader = load_prefect_secret,
+    max_batches: int | None = None,
+) -> DispatchReport:
+    """Send everything due at `now` (default: the current time); returns what happened."""
+    from pilotscale.settings import get_settings
+
+    concurrency = max(1, concurrency)
+    # A lease must outlast the slowest batch: every send in it timing out, in waves.
+    slowest_batch = math.ceil(batch_size / concurrency) * timeout * 1.5
+    run = _Run(
+        engine=engine,
+        start=now or utcnow(),
+        worker_id=worker_id or default_worker_id(),
+        lease_seconds=max(lease_seconds, slowest_batch),
+        max_attempts=max(1, max_attempts),
+        timeout=timeout,
+        backoff=backoff or Backoff(),
+        renderer=renderer or configured_renderer(),
+        outbox_dir=outbox_dir or get_settings().resolved_outbox_dir(),
+        secret_loader=secret_loader,
+    )
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="notify") as pool:
+        while max_batches is None or run.report.batches < max_batches:
+            jobs = claim(
+                engine=engine,
+                now=run.clock(),
+                limit=batch_size,
+                lease_seconds=run.lease_seconds,
+                worker_id=run.worker_id,
+            )
+            if not jobs:
+                break
+            run.report.batches += 1
+            run.report.claimed += len(jobs)
+            run.send_batch(pool, jobs)
+    run.report.seconds = time.monotonic() - run.started
+    return run.report
+
+
+class _Run:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        start: datetime,
+        worker_id: str,
+        lease_seconds: float,
+        max_attempts: int,
+        timeout: float,
+        backoff: Backoff,
+        renderer: Renderer,
+        outbox_dir: Path,
+        secret_loader: SecretLoader,
+    ) -> None:
+        self.engine = engine
+        self.start = start
+        self.started = time.monotonic()
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self.backoff = backoff
+        self.renderer = renderer
+        self.outbox_dir = outbox_dir
+        self.secret_loader = secret_loader
+        self.report = DispatchReport()
+        self._plans: dict[int, Plan] = {}
+        # Each channel's URL is read once per run, not once per message.
+        self._channels: dict[tuple[int, str], ResolvedChannel | ChannelUnavailable | None] = {}
+
+    def clock(self) -> datetime:
+        """`start` moved on by the time this run has taken: with a simulated start
+        (--as-of) leases and backoff still measure real elapsed time."""
+        return self.start + timedelta(seconds=time.monotonic() - self.started)
+
+    # ------------------------------------------------------------------ batches
+
+    def send_batch(self, pool: ThreadPoolExecutor, claimed: Sequence[Claimed]) -> None:
+        futures: dict[Future[SendResult], Job] = {}
+        pending: list[Settlement] = []
+        dead: list[tuple[Job, str | None]] = []
+        for row in claimed:
+            job = _job(row)
+            channel = self._channel(job)
+            if isinstance(channel, ChannelUnavailable):
+                self._record(job, SendResult(SendStatus.failed, str(channel)), pending, dead)
+                continue
+            futures[
+                pool.submit(
+                    deliver,
+                    job,
+                    channel=channel,
+                    renderer=self.renderer,
+                    outbox_dir=self.outbox_dir,
+                    timeout=self.timeout,
+                )
+            ] = job
+        waiting = set(futures)
+        while waiting:
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._record(futures[future], _result(future), pending, dead)
+            if len(pending) >= SETTLE_EVERY or not waiting:
+                settle(engine=self.engine, worker_id=self.worker_id, settlements=pending)
+                pending = []
+        settle(engine=self.engine, worker_id=self.worker_id, settlements=pending)
+        self._alert(dead)
+
+    def _record(
+        self,
+        job: Job,
+        result: SendResult,
+        pending: list[Settlement],
+        dead: list[tuple[Job, str | None]],
+    ) -> None:
+        report = self.report
+        if result.status is SendStatus.sent:
+            report.sent += 1
+            report.local_files += result.local
+            pending.append(
+                Settlement(
+                    job.id, job.attempts, NotificationStatus.sent.value, None, None, self.clock()
+                )
+            )
+            return
+        if len(report.errors) < 10 and result.error:
+            report.errors.append(f"{job.id[:8]} {job.event} to {job.recipient_key}: {result.error}")
+        if job.attempts >= self.max_attempts:
+            report.dead += 1
+            pending.append(
+                Settlement(job.id, job.attempts, NotificationStatus.dead.value, result.error)
+            )
+            dead.append((job, result.error))
+            return
+        status = (
+            NotificationStatus.uncertain
+            if result.status is SendStatus.uncertain
+            else NotificationStatus.pending
+        )
+        if status is NotificationStatus.uncertain:
+            report.uncertain += 1
+        else:
+            report.retrying += 1
+        pending.append(
+            Settlement(
+                job.id,
+                job.attempts,
+                status.value,
+                result.error,
+                self.clock() + self.backoff.delay(job.attempts),
+            )
+        )
+
+    # ------------------------------------------------------------------ alerts
+
+    def _alert(self, dead: Iterable[tuple[Job, str | None]]) -> None:
+        by_program: dict[int, list[alerts.DeadMessage]] = defaultdict(list)
+        for job, error in dead:
+            if job.event == alerts.EVENT:
+                continue  # an alert about alerts would have nowhere better to go
+            by_program[job.program_id].append(
+                alerts.DeadMessage(
+                    id=job.id,
+                    event=job.event,
+                    recipient=job.recipient_key,
+                    channel=job.channel,
+                    attempts=job.attempts,
+                    last_error=error,
+                    created_at=job.created_at,
+                )
+            )
+        for program_id, messages in by_program.items():
+            plan = self._plan(program_id)
+            if plan is None:
+                continue
+            now = self.clock()
+            alert = alerts.delivery_failure(plan, dead=messages, now=now)
+            with Session(self.engine) as session, session.begin():
+                self.report.alerts += enqueue(
+                    session=session,
+                    plan=plan,
+                    program_id=program_id,
+                    department_ids={},
+                    messages=[alert],
+                    now=now,
+                    renderer=self.renderer,
+                )
+
+    # ------------------------------------------------------------------ lookups
+
+    def _plan(self, program_id: int) -> Plan | None:
+        if program_id not in self._plans:
+            with Session(self.engine) as session:
+                program = session.get(Program, program_id)
+                if program is None:
+                    return None
+                self._plans[program_id] = Plan.model_validate_json(program.plan_json)
+        return self._plans[program_id]
+
+    def _channel(self, job: Job) -> ResolvedChannel | ChannelUnavailable | None:
+        """The channel to send on; None means the local folder."""
+        if job.channel == LOCAL:
+            return None
+        key = (job.program_id, job.channel)
+        if key not in self._channels:
+            plan = self._plan(job.program_id)
+            spec = next((c for c in plan.channels if c.name == job.channel), None) if plan else None
+            if spec is None:
+                self._channels[key] = None  # the channel left the plan: keep the message readable
+            else:
+                try:
+                    self._channels[key] = resolve(spec, secret_loader=self.secret_loader)
+                except ChannelUnavailable as exc:
+                    self._channels[key] = exc
+        return self._channels[key]
+
+
+def _job(row: Claimed) -> Job:
+    return Job(
+        id=row.id,
+        program_id=row.program_id,
+        event=row.event,
+        recipient_key=row.recipient_key,
+        channel=row.channel,
+        subject=row.subject,
+        context=json.loads(row.context_json),
+        created_at=row.created_at,
+        attempts=row.attempts,
+    )
+
+
+def _result(future: Future[SendResult]) -> SendResult:
+    try:
+        return future.result()
+    except Exception as exc:  # deliver() catches what it expects; this is a bug, not a leak
+        return SendResult(SendStatus.failed, scrub(f"{type(exc).__name__}: {exc}"))

@@ -1,0 +1,33 @@
+"""The notification events pilotscale knows, and the template files each one has."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+# One folder per event under notifications/templates/ (and in a user templates dir).
+EVENTS: Final = (
+    "champion_welcome",
+    "training_assigned",
+    "training_reminder",
+    "gate_held",
+    "approval_requested",
+    "approval_reminder",
+    "approval_escalation",
+    "department_advanced",
+    "department_blocked",
+    "success_story",
+    "weekly_digest",
+    "delivery_failure",
+)
+
+SUBJECT: Final = "subject.txt"
+EMAIL_HTML: Final = "email.html"
+EMAIL_TEXT: Final = "email.txt"
+CHAT: Final = "chat.md"
+PARTS: Final = (SUBJECT, EMAIL_HTML, EMAIL_TEXT, CHAT)
+
+Medium = Literal["email", "chat"]
+
+
+def template_name(event: str, part: str) -> str:
+    return f"{event}/{part}"

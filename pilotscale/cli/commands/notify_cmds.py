@@ -1,0 +1,406 @@
+"""`pilotscale outbox`, `dispatch`, `notify test` and `templates check`: the notifications."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from models import Notification, NotificationStatus, new_notification_id, utcnow
+from notifications.channels import ChannelUnavailable, ResolvedChannel, resolve
+from notifications.check import check_templates
+from notifications.delivery import Job, SendStatus, send
+from notifications.dispatch import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT,
+    dispatch,
+)
+from notifications.redact import scrub
+from notifications.render import EmailContent, Renderer, get_renderer
+from pilotscale.cli.errors import CliError, unknown_name
+from pilotscale.cli.main import app, err_console
+from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
+from pilotscale.cli.store import store_engine
+from pilotscale.plan.loader import load_plan
+from pilotscale.plan.problems import PlanError
+from pilotscale.plan.schema import Plan
+from pilotscale.settings import get_settings
+from pilotscale.store.outbox import find, list_rows, retry, status_counts
+from pilotscale.store.queries import NotFound, get_program, load_program_plan
+
+STATUSES = [s.value for s in NotificationStatus]
+console = Console(highlight=False, soft_wrap=False)
+
+outbox_app = typer.Typer(
+    help=(
+        "The notification outbox: what is queued, sent, uncertain or dead, and why.\n\n"
+        "Examples:\n\n"
+        "  pilotscale outbox                      # newest 50, every status\n\n"
+        "  pilotscale outbox --status dead        # what could not be delivered, with reasons\n\n"
+        "  pilotscale outbox --json               # for scripts\n\n"
+        "  pilotscale outbox retry 5f0c7a52       # queue one again (id or its first chars)\n\n"
+        "  pilotscale outbox retry --dead         # queue every dead message again"
+    ),
+    rich_markup_mode="rich",
+)
+notify_app = typer.Typer(help="Check the notification channels.", rich_markup_mode="rich")
+templates_app = typer.Typer(help="Check the notification templates.", rich_markup_mode="rich")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(notify_app, name="notify")
+app.add_typer(templates_app, name="templates")
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+@outbox_app.callback(invoke_without_command=True)
+def outbox(
+    ctx: typer.Context,
+    status: list[str] = typer.Option(
+        None, "--status", "-s", help=f"Only these statuses ({', '.join(STATUSES)}); repeatable."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    limit: int = typer.Option(50, "--limit", min=1, help="Show at most this many, newest first."),
+) -> None:
+    """List notifications: pending, sent, uncertain and dead, each with its reason."""
+    if ctx.invoked_subcommand is not None:
+        return
+    for value in status or []:
+        if value not in STATUSES:
+            raise unknown_name("status", value, STATUSES)
+    with Session(store_engine()) as session:
+        counts = status_counts(connection=session)
+        rows = list_rows(session=session, statuses=status or None, limit=limit)
+    if as_json:
+        print(json.dumps([_public(row) for row in rows], indent=2, ensure_ascii=False))
+        return
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES if counts.get(s))
+    print(f"outbox: {summary or 'empty'}")
+    if not rows:
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("id", "status", "event", "to", "channel", "tries", "when", "reason"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row.id[:8],
+            row.status,
+            row.event,
+            row.recipient_key,
+            row.channel,
+            str(row.attempts),
+            _when(row),
+            row.last_error or "",
+        )
+    console.print(table)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    notification_id: str | None = typer.Argument(
+        None, help="The notification's id, or its first characters.", show_default=False
+    ),
+    dead: bool = typer.Option(False, "--dead", help="Queue every dead notification again."),
+    as_of: str | None = AsOf,
+) -> None:
+    """Queue notifications again, now, with a fresh number of attempts.
+
+    A sent notification is never sent again, and one being sent is left alone.
+    The next `pilotscale dispatch` (or scheduled dispatch) sends them.
+
+    Examples:
+
+      pilotscale outbox retry 5f0c7a52
+
+      pilotscale outbox retry --dead
+    """
+    if (notification_id is None) == (not dead):
+        raise CliError("give a notification id or --dead (not both); see `pilotscale outbox`")
+    now = parse_as_of(as_of)
+    with Session(store_engine()) as session, session.begin():
+        if dead:
+            count = retry(session=session, dead=True, now=now)
+        else:
+            row = _one(session, notification_id or "")
+            if row.status == NotificationStatus.sent.value:
+                raise CliError(
+                    f"notification {row.id} was already sent at {_iso(row.sent_at)}; "
+                    "it is not sent twice"
+                )
+            if row.status == NotificationStatus.sending.value:
+                raise CliError(
+                    f"notification {row.id} is being sent by {row.leased_by} until "
+                    f"{_iso(row.lease_until)}; retry it after that if it is not sent"
+                )
+            count = retry(session=session, ids=[row.id], now=now)
+    noun = "notification" if count == 1 else "notifications"
+    print(f"queued again: {count} {noun}; `pilotscale dispatch` sends them now")
+
+
+def _one(session: Session, prefix: str) -> Notification:
+    if len(prefix) < 4:
+        raise CliError("give at least the first 4 characters of the notification id")
+    found = find(session=session, prefix=prefix)
+    if not found:
+        raise CliError(f"no notification with id '{prefix}'; see `pilotscale outbox`")
+    if len(found) > 1:
+        raise CliError(f"'{prefix}' matches several notifications; give more of the id")
+    return found[0]
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+@app.command("dispatch")
+def dispatch_command(
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1),
+    concurrency: int = typer.Option(
+        DEFAULT_CONCURRENCY, "--concurrency", min=1, help="Messages sent at once."
+    ),
+    max_attempts: int = typer.Option(
+        DEFAULT_MAX_ATTEMPTS, "--max-attempts", min=1, help="Attempts before a message is dead."
+    ),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT, "--timeout", min=0.1, help="Seconds to wait for a channel."
+    ),
+    as_of: str | None = AsOf,
+) -> None:
+    """Send every due notification now, in this process (no Prefect server needed).
+
+    Messages for channels that are not configured are written to the local outbox
+    folder (PILOTSCALE_OUTBOX_DIR, default ~/.pilotscale/outbox).
+
+    Example:
+
+      pilotscale dispatch
+
+      pilotscale dispatch --as-of 2026-12-07   # in a simulation
+    """
+    report = dispatch(
+        engine=store_engine(),
+        now=parse_as_of(as_of) if as_of else None,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        max_attempts=max_attempts,
+        timeout=timeout,
+    )
+    if not report.claimed:
+        print("nothing to send")
+        return
+    print(f"dispatched {report.claimed}: {report.summary()}")
+    if report.local_files:
+        print(f"local folder: {get_settings().resolved_outbox_dir()}")
+    for error in report.errors:
+        err_console.print(f"not delivered: {error}", markup=False)
+
+
+# --------------------------------------------------------------------------- notify test
+
+
+@notify_app.command("test")
+def notify_test(
+    channel: str = typer.Argument(..., help="A channel name from the plan.", show_default=False),
+    to: str | None = typer.Option(
+        None,
+        "--to",
+        help="Email address (email channels; default: the program lead) or chat address "
+        "such as @maria (chat channels; default: the channel itself).",
+    ),
+    plan_path: Path | None = typer.Option(
+        None, "--plan", help="Read the channels from this plan instead of the store."
+    ),
+    program: str | None = ProgramOpt,
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds to wait."),
+) -> None:
+    """Send a test message over a channel and say exactly what failed, if anything.
+
+    The channel's URL is read as a real send would (environment variable or Prefect
+    Secret block) and shown only in Apprise's privacy form, secrets masked.
+
+    Examples:
+
+      pilotscale notify test email --to you@acme.example
+
+      pilotscale notify test hr-chat
+
+      pilotscale notify test email --plan examples/acme-ai-assistant.yaml
+    """
+    plan = _plan(plan_path, program)
+    spec = next((c for c in plan.channels if c.name == channel), None)
+    if spec is None:
+        raise unknown_name("channel", channel, [c.name for c in plan.channels])
+    try:
+        resolved = resolve(spec)
+    except ChannelUnavailable as exc:
+        raise CliError(f"channel '{channel}': {exc}") from None
+    if not resolved.configured:
+        raise CliError(
+            f"channel '{channel}' is {resolved.masked}; until it is, its messages are "
+            f"written to {get_settings().resolved_outbox_dir()}"
+        )
+    lead = plan.person(plan.program.lead)
+    job, content, target = _test_message(plan, resolved, to or "", lead.email)
+    started = time.monotonic()
+    result = send(job, content, channel=resolved, outbox_dir=Path("."), timeout=timeout)
+    elapsed = time.monotonic() - started
+    if result.status is SendStatus.sent:
+        print(
+            f"sent a test message over '{channel}' ({resolved.masked}) to {target} in "
+            f"{elapsed:.2f}s; X-Notification-Id {job.id}"
+        )
+        return
+    detail = result.error or "the channel reported a failure"
+    hint = _probe(resolved, timeout)
+    raise CliError(
+        f"test message over '{channel}' failed: {detail}" + (f"; {hint}" if hint else "")
+    )
+
+
+def _plan(plan_path: Path | None, program: str | None) -> Plan:
+    if plan_path is not None:
+        try:
+            return load_plan(plan_path).plan
+        except PlanError as exc:
+            raise CliError(
+                f"{plan_path} has {len(exc.problems)} problem(s); run `pilotscale validate`"
+            ) from None
+    with Session(store_engine()) as session:
+        try:
+            stored = get_program(session=session, name=program)
+        except NotFound as exc:
+            raise unknown_name(exc.kind, exc.name, exc.known) from None
+        except LookupError as exc:
+            raise CliError(str(exc.args[0] if exc.args else exc)) from None
+        return load_program_plan(session=session, program=stored)
+
+
+def _test_message(
+    plan: Plan, channel: ResolvedChannel, to: str, lead_email: str
+) -> tuple[Job, EmailContent | str, str]:
+    notification_id = new_notification_id()
+    subject = f"pilotscale test message for {plan.program.title}"
+    if channel.kind == "email":
+        address = to or lead_email
+        recipient = {"id": address, "name": "", "email": address, "chat": None, "kind": "person"}
+        text = (
+            f"This is a test message from pilotscale over the channel '{channel.name}'.\n"
+            "If you can read it, email notifications will reach people.\n"
+        )
+        content: EmailContent | str = EmailContent(
+            subject=subject, html=f"<p>{text.replace(chr(10), ' ')}</p>", text=text
+        )
+    else:
+        address = to or f"#{channel.name}"
+        kind = "person" if to else "channel"
+        recipient = {
+            "id": address,
+            "name": address,
+            "email": None,
+            "chat": to or None,
+            "kind": kind,
+        }
+        content = (
+            f"**pilotscale test message** over the channel `{channel.name}`: if you can read "
+            "it, chat notifications will arrive here."
+        )
+    job = Job(
+        id=notification_id,
+        program_id=0,
+        event="channel_test",
+        recipient_key=address,
+        channel=channel.name,
+        subject=subject,
+        context={"recipient": recipient},
+        created_at=utcnow(),
+        attempts=1,
+    )
+    return job, content, address
+
+
+def _probe(channel: ResolvedChannel, timeout: float) -> str:
+    """Why the server cannot be reached, when that is the reason: a TCP connect says."""
+    from apprise.plugins import url_to_dict
+
+    details = url_to_dict(channel.url or "", secure_logging=True) or {}
+    host = details.get("host")
+    if not host:
+        return ""
+    port = details.get("port")
+    if not port:
+        secure = bool(details.get("secure"))
+        if str(details.get("schema")).startswith("mailto"):
+            port = 465 if secure else 25
+        else:
+            port = 443 if secure else 80
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return (
+                f"{host}:{port} accepts connections, so the server refused or ignored the message"
+            )
+    except OSError as exc:
+        return scrub(f"cannot connect to {host}:{port}: {exc.strerror or type(exc).__name__}")
+
+
+# --------------------------------------------------------------------------- templates
+
+
+@templates_app.command("check")
+def templates_check(
+    directory: Path | None = typer.Option(
+        None,
+        "--dir",
+        help="User templates to check (default: PILOTSCALE_TEMPLATES_DIR, if set).",
+    ),
+) -> None:
+    """Render every notification template with sample data; list every problem.
+
+    A problem reads  FILE:LINE: message . Exit code 0 when all render, 2 otherwise.
+    User templates (one folder per event, e.g. gate_held/email.html) override the
+    packaged ones file by file.
+
+    Example:
+
+      PILOTSCALE_TEMPLATES_DIR=./templates pilotscale templates check
+    """
+    folder = directory or get_settings().templates_dir
+    renderer: Renderer = get_renderer(folder)
+    problems = check_templates(renderer)
+    for problem in problems:
+        err_console.print(str(problem), markup=False)
+    if problems:
+        err_console.print(f"{len(problems)} template problem(s) found", markup=False)
+        raise typer.Exit(code=2)
+    where = f" (overrides from {folder})" if folder else ""
+    print(f"templates OK: every event's subject, email and chat rendered with sample data{where}")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _public(row: Notification) -> dict[str, Any]:
+    data = row.model_dump(mode="json", exclude={"context_json"})
+    return data
+
+
+def _when(row: Notification) -> str:
+    if row.status == NotificationStatus.sent.value:
+        return f"sent {_iso(row.sent_at)}"
+    if row.status == NotificationStatus.sending.value:
+        return f"leased until {_iso(row.lease_until)}"
+    if row.status == NotificationStatus.dead.value:
+        return f"queued {_iso(row.created_at)}"
+    return f"next {_iso(row.next_attempt_at)}"
+
+
+def _iso(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"

@@ -1,0 +1,329 @@
+"""Running the rollout: start, check, rollout, the operator controls, and people's evidence."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlmodel import Session
+
+from pilotscale.cli.errors import CliError, unknown_name
+from pilotscale.cli.main import app
+from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
+from pilotscale.cli.store import store_engine
+from pilotscale.core.permissions import NotAllowed, identify
+from pilotscale.core.phases import Event, TransitionError
+from pilotscale.engine import operator
+from pilotscale.engine.start import StartRefused
+from pilotscale.store.queries import NotFound
+from pilotscale.store.snapshot import load_view
+from pilotscale.store.versioned import ConcurrentUpdate
+
+console = Console(highlight=False)
+T = TypeVar("T")
+
+BY_HELP = (
+    "Who you are: your email (or person id) in the plan; recorded with your OS user. "
+    "Default: $PILOTSCALE_USER."
+)
+By = typer.Option(None, "--by", help=BY_HELP, show_default=False)
+Reason = typer.Option("", "--reason", help="Why; recorded in the department's history.")
+
+
+def _who(by: str | None) -> str:
+    who = by or os.environ.get("PILOTSCALE_USER")
+    if not who:
+        raise CliError("say who you are: --by EMAIL (or set PILOTSCALE_USER)")
+    return who
+
+
+def _guard(action: Callable[[], T]) -> T:
+    """Domain refusals become one line and exit code 2."""
+    try:
+        return action()
+    except NotFound as exc:
+        raise unknown_name(exc.kind, exc.name, exc.known) from None
+    except (
+        NotAllowed,
+        TransitionError,
+        StartRefused,
+        operator.Refused,
+        ConcurrentUpdate,
+        LookupError,
+    ) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _run_flow(flow_call: Any) -> Any:
+    from prefect.exceptions import PrefectException
+
+    try:
+        return asyncio.run(flow_call)
+    except (NotAllowed, TransitionError, StartRefused, ConcurrentUpdate) as exc:
+        raise CliError(str(exc)) from None
+    except NotFound as exc:
+        raise unknown_name(exc.kind, exc.name, exc.known) from None
+    except PrefectException as exc:
+        raise CliError(f"Prefect: {exc}") from None
+
+
+@app.command()
+def start(
+    department: str = typer.Argument(..., help="Department to start, e.g. hr.", show_default=False),
+    by: str | None = By,
+    reason: str = Reason,
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Override wave rules and max_active (never a blackout); needs --reason.",
+    ),
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Start a department's mini-pilot: onboard its champions, announce it.
+
+    Refused, with the reason, when its wave may not start yet, max_active departments are
+    already in flight, it is in a blackout, or the program is paused.
+
+    Example:
+
+      pilotscale start hr --by maria.lopez@acme.example
+
+      pilotscale start sales --by maria.lopez@acme.example --force --reason "CEO request"
+    """
+    from flows.start_department import start_department_flow
+
+    now = parse_as_of(as_of)
+    result = _run_flow(
+        start_department_flow(
+            department=department,
+            by=_who(by),
+            reason=reason,
+            force=force,
+            program=program,
+            as_of=now,
+        )
+    )
+    verb = "started" if result["started"] else "was already started"
+    console.print(f"{department} {verb}: now in phase '{result['phase']}'")
+    for item in result["overridden"]:
+        console.print(f"  forced past: {item}")
+
+
+@app.command()
+def check(
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Run a readiness check now (the scheduler does this on its cron schedule).
+
+    Advances departments whose gates all pass, holds the others and tells each gate's
+    owner what is missing, blocks after failure_limit consecutive failing checks.
+
+    Example:
+
+      pilotscale check
+
+      pilotscale check --as-of 2026-12-07     # simulate the check of that day
+    """
+    from flows.readiness_check import readiness_check
+
+    now = parse_as_of(as_of)
+    result = _run_flow(readiness_check(program=program, as_of=now))
+    tally = result["tally"]
+    console.print(
+        f"readiness check {result['check_key']}: {tally['advance']} advanced, "
+        f"{tally['hold']} held, {tally['block']} blocked, {tally['monitor']} operating"
+    )
+    for name, action in result["decisions"].items():
+        if action != "skip":
+            console.print(f"  {name}: {action}")
+
+
+@app.command()
+def rollout(
+    by: str | None = By,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Start every department whose wave may start now (within max_active); never forces.
+
+    Example:
+
+      pilotscale rollout --by maria.lopez@acme.example
+    """
+    from flows.rollout_program import rollout_program_flow
+
+    who = _who(by)
+    with Session(store_engine()) as session:
+        plan = _guard(lambda: load_view(session=session, program=program).plan)
+    person = _guard(lambda: identify(plan, who))
+    if person.id != plan.program.lead and "lead" not in person.roles:
+        raise CliError(f"{person.email} may not roll out the program: only a lead may")
+    result = _run_flow(rollout_program_flow(program=program, as_of=parse_as_of(as_of)))
+    console.print(f"started: {', '.join(result['started']) or 'none'}")
+    for name, reasons in result["waiting"].items():
+        console.print(f"  {name} waits: {'; '.join(reasons)}")
+
+
+def _control(event: Event) -> Callable[..., None]:
+    def command(
+        department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+        by: str | None = By,
+        reason: str = Reason,
+        program: str | None = ProgramOpt,
+        as_of: str | None = AsOf,
+    ) -> None:
+        after = _guard(
+            lambda: operator.operate(
+                engine=store_engine(),
+                department=department,
+                event=event,
+                by=_who(by),
+                reason=reason,
+                now=parse_as_of(as_of),
+                program=program,
+            )
+        )
+        console.print(f"{department}: {event.value} recorded; now {after}")
+
+    return command
+
+
+_CONTROL_HELP = {
+    Event.pause: "Pause a department: readiness checks skip it until it is resumed.",
+    Event.resume: "Resume a paused, blocked or rolled-back department.",
+    Event.abort: "Stop a department's mini-pilot for good (restart it with rollback).",
+}
+for _event, _help in _CONTROL_HELP.items():
+    app.command(
+        name=_event.value,
+        help=f"{_help}\n\nExample:\n\n  pilotscale {_event.value} hr --by maria.lopez@acme.example "
+        "--reason 'support team on leave'",
+    )(_control(_event))
+
+
+@app.command()
+def rollback(
+    department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+    to: str = typer.Option(..., "--to", help="An earlier phase to return to.", show_default=False),
+    by: str | None = By,
+    reason: str = Reason,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Return a department to an earlier phase; it waits there until resumed.
+
+    Nothing already done is re-run: onboarding, training assignments and notifications
+    already sent stay as they are. Approvals and attestations of the new visit start fresh.
+
+    Example:
+
+      pilotscale rollback hr --to piloting --by maria.lopez@acme.example --reason "quality drop"
+    """
+    after = _guard(
+        lambda: operator.operate(
+            engine=store_engine(),
+            department=department,
+            event=Event.rollback,
+            by=_who(by),
+            reason=reason,
+            now=parse_as_of(as_of),
+            target=to,
+            program=program,
+        )
+    )
+    console.print(f"{department}: rolled back; now {after}")
+
+
+@app.command()
+def approve(
+    department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+    gate: str = typer.Argument(
+        ..., help="Approval gate, e.g. executive-go-ahead.", show_default=False
+    ),
+    by: str | None = By,
+    comment: str = typer.Option("", "--comment", help="Recorded with the approval."),
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Approve an approval gate of a department's current phase (approvers listed in the plan only).
+
+    Example:
+
+      pilotscale approve hr executive-go-ahead --by elena.garcia@acme.example --comment "go"
+    """
+    done = _guard(
+        lambda: operator.approve(
+            engine=store_engine(),
+            department=department,
+            gate=gate,
+            by=_who(by),
+            comment=comment,
+            now=parse_as_of(as_of),
+            program=program,
+        )
+    )
+    console.print(done.message)
+
+
+@app.command()
+def attest(
+    department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+    gate: str = typer.Argument(..., help="Attestation gate, e.g. guardrails.", show_default=False),
+    by: str | None = By,
+    evidence: str = typer.Option(
+        "", "--evidence", help="A link or a sentence; required by most gates."
+    ),
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Confirm a checklist item (an attestation gate) for a department's current phase.
+
+    Example:
+
+      pilotscale attest hr guardrails --by compliance@acme.example --evidence "https://wiki/hr-ai-policy"
+    """
+    done = _guard(
+        lambda: operator.attest(
+            engine=store_engine(),
+            department=department,
+            gate=gate,
+            by=_who(by),
+            evidence=evidence,
+            now=parse_as_of(as_of),
+            program=program,
+        )
+    )
+    console.print(done.message)
+
+
+@app.command()
+def ack(
+    department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+    champion: str = typer.Argument(..., help="Champion's email or id.", show_default=False),
+    by: str | None = By,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Record that a champion acknowledged the welcome kit and takes the role.
+
+    Example:
+
+      pilotscale ack hr ana.ruiz@acme.example --by ana.ruiz@acme.example
+    """
+    done = _guard(
+        lambda: operator.acknowledge(
+            engine=store_engine(),
+            department=department,
+            champion=champion,
+            by=_who(by),
+            now=parse_as_of(as_of),
+            program=program,
+        )
+    )
+    console.print(done.message)

@@ -1,0 +1,130 @@
+"""What is known about one department at one moment: the input of gate evaluation.
+
+The store builds these in bulk (one query per kind for all departments), so gate
+evaluation itself never reads anything. Counts are plain numbers here; where they
+come from is the store's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+def metric_key(metric: str, window: timedelta) -> tuple[str, int]:
+    """How `DepartmentFacts.metrics` is keyed: the metric name and the window in seconds."""
+    return metric, int(window.total_seconds())
+
+
+@dataclass(frozen=True)
+class MetricAggregate:
+    """Observations of one metric over one window ending now."""
+
+    count: int
+    total: float = 0.0
+    minimum: float | None = None
+    maximum: float | None = None
+    last_value: float | None = None
+    last_at: datetime | None = None
+
+    @property
+    def avg(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+    def value(self, aggregate: str) -> float | None:
+        """The aggregate a gate asks for; None when there is nothing to aggregate."""
+        if aggregate == "count":
+            return float(self.count)
+        if not self.count:
+            return None
+        return {
+            "avg": self.avg,
+            "sum": self.total,
+            "min": self.minimum,
+            "max": self.maximum,
+            "last": self.last_value,
+        }[aggregate]
+
+    @classmethod
+    def of(cls, samples: Iterable[tuple[datetime, float]]) -> MetricAggregate:
+        """Aggregate raw (observed_at, value) samples; the store may do this in SQL instead."""
+        ordered = sorted(samples, key=lambda s: s[0])
+        if not ordered:
+            return cls(count=0)
+        values = [v for _, v in ordered]
+        return cls(
+            count=len(values),
+            total=float(sum(values)),
+            minimum=min(values),
+            maximum=max(values),
+            last_value=values[-1],
+            last_at=ordered[-1][0],
+        )
+
+
+@dataclass(frozen=True)
+class AttestationFact:
+    by: str
+    evidence: str
+    attested_at: datetime
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalFact:
+    by: str  # person id
+    at: datetime
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class TrainingFact:
+    assigned: int
+    completed: int
+
+
+@dataclass(frozen=True)
+class ChampionFact:
+    """Champion counts by stage; cumulative (an acknowledged champion is also onboarded
+    and identified), so each number alone answers "how many reached at least this"."""
+
+    identified: int = 0
+    onboarded: int = 0
+    acknowledged: int = 0
+
+
+@dataclass(frozen=True)
+class DepartmentFacts:
+    """Everything gate evaluation needs for one department's current phase visit.
+
+    Attestations and approvals are those of the current visit only: a department
+    that was rolled back and re-entered a phase must attest and approve again.
+    """
+
+    department: str
+    phase_entered_at: datetime
+    metrics: Mapping[tuple[str, int], MetricAggregate] = field(default_factory=dict)
+    # metric name -> why its source could not be read; its gates are pending meanwhile
+    metric_errors: Mapping[str, str] = field(default_factory=dict)
+    attestations: Mapping[str, AttestationFact] = field(default_factory=dict)  # by gate name
+    approvals: Mapping[str, tuple[ApprovalFact, ...]] = field(default_factory=dict)
+    training: Mapping[str, TrainingFact] = field(default_factory=dict)  # 'power', 'casual'
+    champions: ChampionFact = field(default_factory=ChampionFact)
+    headcount: int = 0
+    support: Mapping[str, str | None] = field(default_factory=dict)  # area -> owner id
+
+    def metric(self, metric: str, window: timedelta) -> MetricAggregate:
+        return self.metrics.get(metric_key(metric, window), MetricAggregate(count=0))
+
+    def training_for(self, segment: str) -> TrainingFact:
+        """A segment's training numbers; 'all' sums the segments unless given directly."""
+        if segment in self.training:
+            return self.training[segment]
+        if segment == "all":
+            parts = [fact for name, fact in self.training.items() if name != "all"]
+            return TrainingFact(
+                assigned=sum(f.assigned for f in parts),
+                completed=sum(f.completed for f in parts),
+            )
+        return TrainingFact(assigned=0, completed=0)

@@ -1,0 +1,439 @@
+"""Which notifications a decision causes, to whom, about what: pure message intents.
+
+Each intent names a template event, a recipient (a person id, or `channel:NAME`
+for a department chat channel), and `about`: what the message concerns, chosen
+so that the dedupe key (event, about, recipient, channel) is the same whenever
+the same thing would be said again — re-running a check, a start or an entry
+action never sends anything twice, while next week's check may remind again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pilotscale.core.gates import GateResult
+from pilotscale.core.readiness import Action, Decision
+from pilotscale.core.recipients import gate_owner, owner_or_lead
+from pilotscale.core.states import Outcome
+from pilotscale.plan.schema import (
+    ApprovalGate,
+    Department,
+    EntryAction,
+    Person,
+    Plan,
+    TrainingModule,
+)
+
+# Events a person must act on reach them even when they asked for the digest only.
+ACTION_REQUIRED = frozenset(
+    {
+        "gate_held",
+        "approval_requested",
+        "approval_reminder",
+        "approval_escalation",
+        "department_blocked",
+        "training_assigned",
+        "training_reminder",
+        "champion_welcome",
+        "delivery_failure",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    event: str
+    recipient: str
+    about: str
+    department: str | None
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def action_required(self) -> bool:
+        return self.event in ACTION_REQUIRED
+
+
+@dataclass(frozen=True)
+class Assignment:
+    person: str
+    segment: str
+    module: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class EntryWork:
+    """What entering a phase does: records to create and the messages announcing them."""
+
+    onboard: tuple[str, ...] = ()  # champion person ids
+    assignments: tuple[Assignment, ...] = ()
+    messages: tuple[Message, ...] = ()
+
+
+# --------------------------------------------------------------------------- contexts
+
+
+def _person(plan: Plan, person_id: str) -> dict[str, Any]:
+    p = plan.person(person_id)
+    return {"id": p.id, "name": p.name, "email": p.email, "chat": p.chat}
+
+
+def _department(dept: Department) -> dict[str, Any]:
+    return {"name": dept.name, "title": dept.title, "headcount": dept.headcount, "wave": dept.wave}
+
+
+def _program(plan: Plan) -> dict[str, Any]:
+    return {"name": plan.program.name, "title": plan.program.title}
+
+
+def _result(result: GateResult, plan: Plan, dept: Department) -> dict[str, Any]:
+    gate = next((g for g in plan.gates if g.name == result.gate), None)
+    return {
+        "gate": result.gate,
+        "title": gate.title if gate else result.gate,
+        "kind": result.kind,
+        "outcome": str(result.outcome),
+        "observed": result.observed_text,
+        "threshold": result.threshold_text,
+        "reason": result.reason,
+        "how_to_fix": gate.how_to_fix if gate else "",
+        "owner": _person(plan, gate_owner(plan, dept, result.gate)),
+    }
+
+
+def _module(module: TrainingModule, due_at: datetime | None) -> dict[str, Any]:
+    return {
+        "id": module.id,
+        "title": module.title,
+        "url": module.url,
+        "minutes": module.minutes,
+        "due": due_at.date().isoformat() if due_at else None,
+    }
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def for_decision(
+    plan: Plan,
+    decision: Decision,
+    *,
+    check_key: str,
+    phase_entered_at: datetime,
+    now: datetime,
+    approved_by: Mapping[str, Iterable[str]] | None = None,
+) -> list[Message]:
+    """Messages a readiness-check decision causes (entry actions are separate)."""
+    dept = plan.department(decision.department)
+    base = {"program": _program(plan), "department": _department(dept), "as_of": now.isoformat()}
+    if decision.action is Action.advance:
+        return _advanced(plan, dept, decision, base, check_key)
+    if decision.action is Action.block:
+        return _blocked(plan, dept, decision, base, check_key)
+    if decision.action is Action.hold and decision.verdict is not None:
+        return _held(
+            plan,
+            dept,
+            decision,
+            base,
+            check_key=check_key,
+            phase_entered_at=phase_entered_at,
+            now=now,
+            approved_by=approved_by or {},
+        )
+    return []
+
+
+def _advanced(
+    plan: Plan, dept: Department, decision: Decision, base: dict[str, Any], check_key: str
+) -> list[Message]:
+    context = {
+        **base,
+        "from_phase": decision.before.phase,
+        "to_phase": decision.after.phase,
+        "to_phase_title": plan.phase(decision.after.phase).title or decision.after.phase,
+        "gates": [_result(r, plan, dept) for r in decision.verdict.results]
+        if decision.verdict
+        else [],
+    }
+    about = f"{dept.name}:{decision.after.phase}"
+    people = _unique([dept.sponsor, plan.program.lead, *dept.champions])
+    return [Message("department_advanced", p, about, dept.name, context) for p in people]
+
+
+def _blocked(
+    plan: Plan, dept: Department, decision: Decision, base: dict[str, Any], check_key: str
+) -> list[Message]:
+    context = {
+        **base,
+        "phase": decision.before.phase,
+        "reason": decision.reason,
+        "failures": decision.consecutive_failures,
+        "failure_limit": plan.program.failure_limit,
+        "gates": [_result(r, plan, dept) for r in decision.verdict.holding]
+        if decision.verdict
+        else [],
+    }
+    about = f"{dept.name}:{decision.before.phase}:blocked:{check_key}"
+    people = _unique([dept.sponsor, plan.program.lead])
+    return [Message("department_blocked", p, about, dept.name, context) for p in people]
+
+
+def _held(
+    plan: Plan,
+    dept: Department,
+    decision: Decision,
+    base: dict[str, Any],
+    *,
+    check_key: str,
+    phase_entered_at: datetime,
+    now: datetime,
+    approved_by: Mapping[str, Iterable[str]],
+) -> list[Message]:
+    assert decision.verdict is not None
+    messages: list[Message] = []
+    phase = decision.before.phase
+    visit = phase_entered_at.isoformat()
+    for result in decision.verdict.holding:
+        gate = next((g for g in plan.gates if g.name == result.gate), None)
+        ctx = {**base, "phase": phase, "gate": _result(result, plan, dept)}
+        if isinstance(gate, ApprovalGate):
+            done = set(approved_by.get(gate.name, ()))
+            waiting = [a for a in gate.approvers if a not in done]
+            approval_ctx = {
+                **ctx,
+                "approvers": [_person(plan, a) for a in gate.approvers],
+                "waiting_for": [_person(plan, a) for a in waiting],
+                "required": gate.required,
+                "approved": sorted(done),
+            }
+            # One request per visit to the phase; reminders and the escalation to the
+            # sponsor once escalate_after has passed, at most once per check.
+            for approver in waiting:
+                messages.append(
+                    Message(
+                        "approval_requested",
+                        approver,
+                        f"{dept.name}:{gate.name}:{visit}",
+                        dept.name,
+                        approval_ctx,
+                    )
+                )
+            if now - phase_entered_at >= gate.escalate_after:
+                for approver in waiting:
+                    messages.append(
+                        Message(
+                            "approval_reminder",
+                            approver,
+                            f"{dept.name}:{gate.name}:{check_key}",
+                            dept.name,
+                            approval_ctx,
+                        )
+                    )
+                messages.append(
+                    Message(
+                        "approval_escalation",
+                        dept.sponsor,
+                        f"{dept.name}:{gate.name}:{check_key}",
+                        dept.name,
+                        approval_ctx,
+                    )
+                )
+            continue
+        if result.kind == "soak" and result.outcome is Outcome.pending:
+            continue  # nobody can do anything about time
+        owner = owner_or_lead(plan, dept, gate.owner if gate else "lead")
+        messages.append(
+            Message(
+                "gate_held", owner, f"{dept.name}:{phase}:{result.gate}:{check_key}", dept.name, ctx
+            )
+        )
+    return messages
+
+
+# --------------------------------------------------------------------------- entry actions
+
+
+def entry_work(
+    plan: Plan,
+    dept: Department,
+    phase: str,
+    *,
+    now: datetime,
+    members: Sequence[Person],
+    previous_phase: str | None,
+) -> EntryWork:
+    """Records and messages for entering `phase`. `members` are the department's people."""
+    actions = plan.phase(phase).entry_actions
+    base = {
+        "program": _program(plan),
+        "department": _department(dept),
+        "as_of": now.isoformat(),
+        "phase": phase,
+        "phase_title": plan.phase(phase).title or phase,
+    }
+    onboard: tuple[str, ...] = ()
+    assignments: list[Assignment] = []
+    messages: list[Message] = []
+    if EntryAction.onboard_champions in actions:
+        onboard = tuple(dept.champions)
+        messages += _welcome_kits(plan, dept, base)
+    if EntryAction.deliver_training in actions:
+        new, msgs = _training(plan, dept, base, members=members, now=now, phase=phase)
+        assignments += new
+        messages += msgs
+    if EntryAction.announce in actions and dept.chat_channel:
+        messages.append(
+            Message(
+                "department_advanced",
+                f"channel:{dept.chat_channel}",
+                f"{dept.name}:{phase}",
+                dept.name,
+                {
+                    **base,
+                    "from_phase": previous_phase or "",
+                    "to_phase": phase,
+                    "to_phase_title": base["phase_title"],
+                    "gates": [],
+                },
+            )
+        )
+    if EntryAction.share_success_story in actions:
+        messages += _success_stories(plan, dept, base, phase=phase)
+    return EntryWork(onboard=onboard, assignments=tuple(assignments), messages=tuple(messages))
+
+
+def _welcome_kits(plan: Plan, dept: Department, base: dict[str, Any]) -> list[Message]:
+    # The champion network: every champion of the program, so peers can find each other.
+    network = [
+        {**_person(plan, c), "department": d.title} for d in plan.departments for c in d.champions
+    ]
+    context = {
+        **base,
+        "talking_points": list(plan.program.talking_points),
+        "resources": [r.model_dump(mode="json") for r in plan.program.resources],
+        "use_cases": [u.model_dump(mode="json") for u in dept.use_cases],
+        "sponsor": _person(plan, dept.sponsor),
+        "lead": _person(plan, plan.program.lead),
+    }
+    return [
+        Message(
+            "champion_welcome",
+            champion,
+            f"{dept.name}:{champion}",
+            dept.name,
+            {
+                **context,
+                "champion": _person(plan, champion),
+                "peers": [p for p in network if p["id"] != champion],
+            },
+        )
+        for champion in dept.champions
+    ]
+
+
+def _training(
+    plan: Plan,
+    dept: Department,
+    base: dict[str, Any],
+    *,
+    members: Sequence[Person],
+    now: datetime,
+    phase: str,
+) -> tuple[list[Assignment], list[Message]]:
+    """Power users get the full course, casual users the quick-start guide, everyone the
+    self-service library. Each phase that delivers training assigns what is not yet
+    assigned (the store ignores repeats), so the scaling phase reaches casual users."""
+    assignments: list[Assignment] = []
+    messages: list[Message] = []
+    library = [_module(m, None) for m in dept.training.self_service]
+    segments = set(plan.phase(phase).training_segments)
+    for person in members:
+        if person.segment not in segments:
+            continue
+        modules = dept.training.power if person.segment == "power" else dept.training.casual
+        due = [(m, now + m.due_after) for m in modules]
+        assignments += [Assignment(person.id, str(person.segment), m.id, d) for m, d in due]
+        if not due and not library:
+            continue
+        messages.append(
+            Message(
+                "training_assigned",
+                person.id,
+                f"{dept.name}:{phase}:{person.id}",
+                dept.name,
+                {
+                    **base,
+                    "person": _person(plan, person.id),
+                    "segment": str(person.segment),
+                    "modules": [_module(m, d) for m, d in due],
+                    "library": library,
+                },
+            )
+        )
+    return assignments, messages
+
+
+def _success_stories(
+    plan: Plan, dept: Department, base: dict[str, Any], *, phase: str
+) -> list[Message]:
+    context = {
+        **base,
+        "use_cases": [u.model_dump(mode="json") for u in dept.use_cases],
+        "champions": [_person(plan, c) for c in dept.champions],
+    }
+    return [
+        Message("success_story", champion, f"{dept.name}:{phase}", dept.name, context)
+        for other in plan.departments
+        if other.name != dept.name
+        for champion in other.champions
+    ]
+
+
+def training_reminders(
+    plan: Plan,
+    dept: Department,
+    overdue: Sequence[tuple[str, str, datetime]],
+    *,
+    check_key: str,
+    now: datetime,
+) -> list[Message]:
+    """One reminder per person per check for their overdue (module, due) assignments."""
+    by_person: dict[str, list[tuple[TrainingModule, datetime]]] = {}
+    modules = {m.id: m for m in (*dept.training.power, *dept.training.casual)}
+    for person, module_id, due_at in overdue:
+        if module_id in modules:
+            by_person.setdefault(person, []).append((modules[module_id], due_at))
+    base = {"program": _program(plan), "department": _department(dept), "as_of": now.isoformat()}
+    return [
+        Message(
+            "training_reminder",
+            person,
+            f"{dept.name}:{person}:{check_key}",
+            dept.name,
+            {
+                **base,
+                "person": _person(plan, person),
+                "modules": [_module(m, due) for m, due in items],
+                "days_overdue": max(0, (now - min(due for _, due in items)).days),
+            },
+        )
+        for person, items in by_person.items()
+    ]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+__all__ = [
+    "Assignment",
+    "EntryWork",
+    "Message",
+    "entry_work",
+    "for_decision",
+    "training_reminders",
+]

@@ -1,0 +1,162 @@
+"""What a readiness check decides for one department: advance, hold, block, or skip.
+
+Pure: the store supplies the department's state, its facts and the clock; the
+caller applies the decision (one transaction) and sends the messages it implies.
+
+Idempotence lives here too. A check is identified by its `check_key` (the check's
+day in the program's time zone): running the same check twice counts a failure
+once, so a retried or re-run check never blocks a department early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pilotscale.core.facts import DepartmentFacts
+from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase, phase_gates
+from pilotscale.core.phases import DeptState, Event, PhaseMachine
+from pilotscale.core.states import Outcome
+from pilotscale.plan.schema import Plan
+
+
+class Action(StrEnum):
+    advance = "advance"  # every gate passed: move to the next phase
+    hold = "hold"  # some gate failed or is pending: stay, tell the owners
+    block = "block"  # failure_limit consecutive failing checks: block, escalate
+    monitor = "monitor"  # final phase, every monitoring gate passes
+    skip = "skip"  # not evaluated (not started, paused, blocked, aborted, ...)
+
+
+@dataclass(frozen=True)
+class DepartmentSnapshot:
+    """The stored state of a department that a check reads besides its facts."""
+
+    name: str
+    state: DeptState
+    consecutive_failures: int = 0
+    last_check_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    department: str
+    action: Action
+    before: DeptState
+    after: DeptState
+    verdict: PhaseVerdict | None
+    consecutive_failures: int
+    reason: str
+
+    @property
+    def changes_phase(self) -> bool:
+        return self.before != self.after
+
+
+def gates_for(plan: Plan, phase: str) -> list[AnyGate]:
+    gates_by_name: Mapping[str, AnyGate] = {g.name: g for g in plan.gates}
+    return phase_gates(plan.phase(phase), gates_by_name)
+
+
+def decide(
+    *,
+    plan: Plan,
+    machine: PhaseMachine,
+    snapshot: DepartmentSnapshot,
+    facts: DepartmentFacts | None,
+    now: datetime,
+    check_key: str,
+    owner_names: Mapping[str, str] | None = None,
+) -> Decision:
+    state = snapshot.state
+    if not machine.is_evaluated(state) or facts is None:
+        why = "not started yet" if not machine.is_started(state) else f"it is {state.status}"
+        return Decision(
+            department=snapshot.name,
+            action=Action.skip,
+            before=state,
+            after=state,
+            verdict=None,
+            consecutive_failures=snapshot.consecutive_failures,
+            reason=f"skipped: {why}",
+        )
+
+    verdict = evaluate_phase(gates_for(plan, state.phase), facts, now=now, owner_names=owner_names)
+    failures = _failures_after(snapshot, verdict, check_key)
+    final = state.phase == machine.final
+
+    if verdict.outcome is Outcome.passed:
+        if final:
+            return _decision(
+                snapshot, Action.monitor, state, verdict, 0, "all monitoring gates pass"
+            )
+        after = machine.apply(state, Event.advance, department=snapshot.name)
+        return _decision(
+            snapshot, Action.advance, after, verdict, 0, f"all gates of '{state.phase}' pass"
+        )
+
+    summary = _summary(verdict)
+    if verdict.outcome is Outcome.failed and failures >= plan.program.failure_limit:
+        after = machine.apply(state, Event.block, department=snapshot.name)
+        return _decision(
+            snapshot,
+            Action.block,
+            after,
+            verdict,
+            failures,
+            f"{failures} consecutive failing checks (limit {plan.program.failure_limit}): "
+            f"{summary}",
+        )
+    return _decision(snapshot, Action.hold, state, verdict, failures, summary)
+
+
+def _failures_after(snapshot: DepartmentSnapshot, verdict: PhaseVerdict, check_key: str) -> int:
+    """Consecutive failing checks after this one. Pending neither counts nor resets: a
+    gate waiting for data is not a failure, but it is not a success either."""
+    if verdict.outcome is Outcome.passed:
+        return 0
+    if verdict.outcome is Outcome.pending:
+        return snapshot.consecutive_failures
+    if snapshot.last_check_key == check_key:
+        return snapshot.consecutive_failures  # the same check again: already counted
+    return snapshot.consecutive_failures + 1
+
+
+def _summary(verdict: PhaseVerdict) -> str:
+    failed = [r.gate for r in verdict.results if r.outcome is Outcome.failed]
+    pending = [r.gate for r in verdict.results if r.outcome is Outcome.pending]
+    parts = []
+    if failed:
+        parts.append("failing: " + ", ".join(failed))
+    if pending:
+        parts.append("pending: " + ", ".join(pending))
+    return "; ".join(parts)
+
+
+def _decision(
+    snapshot: DepartmentSnapshot,
+    action: Action,
+    after: DeptState,
+    verdict: PhaseVerdict,
+    failures: int,
+    reason: str,
+) -> Decision:
+    return Decision(
+        department=snapshot.name,
+        action=action,
+        before=snapshot.state,
+        after=after,
+        verdict=verdict,
+        consecutive_failures=failures,
+        reason=reason,
+    )
+
+
+def counts(decisions: Sequence[Decision]) -> dict[Action, int]:
+    """How many departments got each action, for run names and summaries."""
+    tally = dict.fromkeys(Action, 0)
+    for d in decisions:
+        tally[d.action] += 1
+    return tally

@@ -1,0 +1,35 @@
+"""Who a gate owner or a department role is: plan tokens resolved to person ids."""
+
+from __future__ import annotations
+
+from pilotscale.plan.schema import Department, Plan
+
+SUPPORT_AREAS = ("technical", "adoption", "content", "governance")
+DEPARTMENT_ROLES = ("sponsor", "lead", *(f"support.{area}" for area in SUPPORT_AREAS))
+
+
+def resolve_owner(plan: Plan, department: Department, owner: str) -> str | None:
+    """The person id behind `owner`: a person id as written, or a department role.
+
+    None when the role is vacant (e.g. no content owner named yet); the caller then
+    falls back to the program lead, so a held gate always reaches somebody.
+    """
+    if owner == "sponsor":
+        return department.sponsor
+    if owner == "lead":
+        return plan.program.lead
+    if owner.startswith("support."):
+        area = owner.removeprefix("support.")
+        return getattr(department.support, area, None) if area in SUPPORT_AREAS else None
+    return owner
+
+
+def owner_or_lead(plan: Plan, department: Department, owner: str) -> str:
+    return resolve_owner(plan, department, owner) or plan.program.lead
+
+
+def gate_owner(plan: Plan, department: Department, gate: str) -> str:
+    """The person who owns `gate` in `department`. Implicit gates (a phase's min_soak)
+    and vacant roles fall back to the program lead."""
+    spec = next((g for g in plan.gates if g.name == gate), None)
+    return owner_or_lead(plan, department, spec.owner) if spec else plan.program.lead

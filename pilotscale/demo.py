@@ -1,0 +1,356 @@
+"""`make demo`: the seed's story, end to end, on SQLite and Prefect's local ephemeral API.
+
+ACME's customer-service pilot is done. HR and Sales start as the first wave of
+mini-pilots; eight simulated Monday readiness checks follow, with adoption, rating,
+time-saved and training data fed between them. HR goes preparing → piloting →
+scaling → operating, with an approval given (and one refused) on the way; Sales is
+held because nobody owns content support, until a plan change names an owner.
+Every notification lands in the local outbox folder, since no channel is configured.
+
+    python -m pilotscale.demo examples/acme-ai-assistant.yaml
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.rule import Rule
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models import Department, MetricObservation, Notification, Person, TrainingAssignment
+from pilotscale.core.permissions import NotAllowed
+from pilotscale.db import get_engine
+from pilotscale.engine import operator
+from pilotscale.plan.loader import load_plan, load_plan_text
+from pilotscale.settings import get_settings
+from pilotscale.store.apply import apply_plan
+from pilotscale.store.insert import insert_ignore
+
+console = Console(highlight=False)
+LEAD = "maria.lopez@acme.example"
+START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Madrid
+
+
+def say(text: str) -> None:
+    console.print(f"[bold cyan]▸[/] {text}")
+
+
+def monday(week: int) -> datetime:
+    return START + timedelta(weeks=week)
+
+
+def _department_ids(session: Session) -> dict[str, int]:
+    return {n: i for n, i in session.exec(select(Department.name, Department.id)) if i}
+
+
+def feed_metrics(
+    *,
+    engine,
+    department: str,
+    start: datetime,
+    days: int,
+    active: float,
+    rating: float,
+    hours_per_week: float,
+    seed: int,
+) -> int:
+    """Daily weekly-active rate, a handful of answer ratings a day, weekly hours saved."""
+    rng = random.Random(seed)  # noqa: S311 - simulated data, not security
+    with Session(engine) as session, session.begin():
+        dept_id = _department_ids(session)[department]
+        program_id = session.exec(
+            select(Department.program_id).where(col(Department.id) == dept_id)
+        ).one()
+        rows = []
+        for day in range(days):
+            at = start + timedelta(days=day, hours=10)
+            rows.append(("weekly_active_rate", round(active + rng.uniform(-0.04, 0.04), 3), at, ""))
+            for n in range(5):
+                rows.append(
+                    (
+                        "answer_rating",
+                        float(rng.choice([4, 4, 5, 5, 3 if rating < 4 else 4])),
+                        at + timedelta(minutes=n),
+                        f"u{n}",
+                    )
+                )
+            if day % 7 == 6:
+                rows.append(
+                    ("time_saved_hours", round(hours_per_week * rng.uniform(0.9, 1.1), 1), at, "")
+                )
+        return insert_ignore(
+            session=session,
+            model=MetricObservation,
+            rows=[
+                {
+                    "program_id": program_id,
+                    "department_id": dept_id,
+                    "metric": m,
+                    "value": v,
+                    "observed_at": at,
+                    "segment": "",
+                    "person_key": who,
+                    "source": "demo",
+                }
+                for m, v, at, who in rows
+            ],
+        )
+
+
+def complete_all_training(*, engine, department: str, at: datetime, share: float = 1.0) -> int:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Person.key, TrainingAssignment.module_id)
+            .join(Person, col(Person.id) == col(TrainingAssignment.person_id))
+            .join(Department, col(Department.id) == col(TrainingAssignment.department_id))
+            .where(
+                col(Department.name) == department, col(TrainingAssignment.completed_at).is_(None)
+            )
+            .order_by(col(Person.key))
+        ).all()
+    done = rows[: max(1, round(len(rows) * share))] if rows else []
+    for person, module in done:
+        operator.complete_training(engine=engine, person=person, module=module, now=at)
+    return len(done)
+
+
+async def check(week: int) -> dict:
+    from flows.readiness_check import readiness_check
+
+    result = await readiness_check(as_of=monday(week))
+    moves = ", ".join(f"{d}: {a}" for d, a in result["decisions"].items() if a != "skip")
+    say(f"[bold]readiness check {result['check_key']}[/] → {moves}")
+    return result
+
+
+def explain(department: str, week: int) -> None:
+    from typer.testing import CliRunner
+
+    from pilotscale.cli.main import _register_commands, app
+
+    _register_commands()
+    out = CliRunner().invoke(app, ["explain", department, "--as-of", monday(week).isoformat()])
+    console.print(out.output)
+
+
+async def story(plan_path: Path) -> None:
+    engine = get_engine()
+    console.print(Rule("ACME scales its AI assistant — a mini-pilot per department"))
+    loaded = load_plan(plan_path)
+    say(
+        f"plan {plan_path} is valid: {len(loaded.plan.departments)} departments, "
+        f"{len(loaded.plan.gates)} gates"
+    )
+    with Session(engine) as session, session.begin():
+        report = apply_plan(session=session, loaded=loaded, now=monday(0), actor="maria.lopez")
+    say(
+        f"applied: {len(report.changes)} changes "
+        "(customer service enters 'operating': the pilot is done)"
+    )
+
+    from flows.rollout_program import rollout_program_flow
+
+    console.print(Rule("Week 0 — the first wave starts"))
+    result = await rollout_program_flow(as_of=monday(0))
+    say(f"rollout started {', '.join(result['started'])}; waiting: {', '.join(result['waiting'])}")
+    for dept, champions in (
+        ("hr", ["ana.ruiz", "carmen.diaz"]),
+        ("sales", ["sofia.ortega", "diego.martin"]),
+    ):
+        for c in champions:
+            operator.acknowledge(
+                engine=engine, department=dept, champion=c, by=c, now=monday(0) + timedelta(days=2)
+            )
+    say("champions acknowledged their welcome kits (Irene in Sales has not yet)")
+    for dept, sponsor in (("hr", "jorge.navarro"), ("sales", "raul.vega")):
+        operator.attest(
+            engine=engine,
+            department=dept,
+            gate="use-cases-developed",
+            by=sponsor,
+            evidence="use-case workshop notes",
+            now=monday(0) + timedelta(days=3),
+        )
+        operator.attest(
+            engine=engine,
+            department=dept,
+            gate="sponsor-commitment",
+            by=sponsor,
+            evidence="",
+            now=monday(0) + timedelta(days=3),
+        )
+        operator.attest(
+            engine=engine,
+            department=dept,
+            gate="budget-at-scale",
+            by=LEAD,
+            evidence="budget-projection-v3.xlsx",
+            now=monday(0) + timedelta(days=3),
+        )
+    operator.attest(
+        engine=engine,
+        department="hr",
+        gate="governed-data",
+        by="knowledge.team",
+        evidence="HR policy library owned and reviewed",
+        now=monday(0) + timedelta(days=4),
+    )
+    say("sponsors, the lead and the knowledge team attested their checklist items")
+
+    console.print(Rule("Week 1"))
+    await check(1)
+    explain("sales", 1)
+
+    console.print(Rule("Weeks 2–3 — HR pilots with its power users"))
+    feed_metrics(
+        engine=engine,
+        department="hr",
+        start=monday(1),
+        days=14,
+        active=0.62,
+        rating=4.3,
+        hours_per_week=60,
+        seed=1,
+    )
+    complete_all_training(engine=engine, department="hr", at=monday(1) + timedelta(days=6))
+    operator.attest(
+        engine=engine,
+        department="hr",
+        gate="guardrails",
+        by="compliance",
+        evidence="HR acceptable-use policy v2",
+        now=monday(1) + timedelta(days=5),
+    )
+    await check(2)
+    say("Sales: the lead names a content owner and re-applies the plan")
+    text = plan_path.read_text(encoding="utf-8").replace(
+        "support: {technical: it.helpdesk, adoption: ai.coe, governance: compliance}",
+        "support: {technical: it.helpdesk, adoption: ai.coe, content: knowledge.team,\n"
+        "              governance: compliance}",
+    )
+    with Session(engine) as session, session.begin():
+        report = apply_plan(
+            session=session,
+            loaded=load_plan_text(text, str(plan_path)),
+            now=monday(2) + timedelta(days=1),
+            actor="maria.lopez",
+        )
+    for change in report.changes:
+        say(f"  plan change: {change}")
+    operator.acknowledge(
+        engine=engine,
+        department="sales",
+        champion="irene.castro",
+        by="irene.castro",
+        now=monday(2) + timedelta(days=2),
+    )
+    operator.attest(
+        engine=engine,
+        department="sales",
+        gate="governed-data",
+        by="knowledge.team",
+        evidence="catalogue sources reviewed",
+        now=monday(2) + timedelta(days=2),
+    )
+    await check(3)
+
+    console.print(Rule("Weeks 4–6 — HR scales to everyone"))
+    feed_metrics(
+        engine=engine,
+        department="hr",
+        start=monday(3),
+        days=21,
+        active=0.68,
+        rating=4.4,
+        hours_per_week=90,
+        seed=2,
+    )
+    feed_metrics(
+        engine=engine,
+        department="sales",
+        start=monday(3),
+        days=21,
+        active=0.41,
+        rating=3.8,
+        hours_per_week=30,
+        seed=3,
+    )
+    complete_all_training(engine=engine, department="hr", at=monday(4), share=1.0)
+    complete_all_training(engine=engine, department="sales", at=monday(4), share=0.5)
+    operator.attest(
+        engine=engine,
+        department="hr",
+        gate="production-monitoring",
+        by="it.helpdesk",
+        evidence="Grafana board 'assistant-hr'",
+        now=monday(4),
+    )
+    await check(4)
+    await check(5)
+    await check(6)
+    explain("hr", 6)
+
+    console.print(Rule("The go-live approval"))
+    try:
+        operator.approve(
+            engine=engine,
+            department="hr",
+            gate="executive-go-ahead",
+            by="ana.ruiz@acme.example",
+            comment="looks good",
+            now=monday(6),
+        )
+    except NotAllowed as exc:
+        say(f"[red]refused[/]: {exc}")
+    for approver, comment in (
+        ("elena.garcia@acme.example", "Impact is clear; go."),
+        (LEAD, "Support model holds at full scale."),
+    ):
+        done = operator.approve(
+            engine=engine,
+            department="hr",
+            gate="executive-go-ahead",
+            by=approver,
+            comment=comment,
+            now=monday(6) + timedelta(days=1),
+        )
+        say(done.message)
+    await check(7)
+
+    console.print(Rule("Where the program stands"))
+    from typer.testing import CliRunner
+
+    from pilotscale.cli.main import _register_commands, app
+
+    _register_commands()
+    runner = CliRunner()
+    console.print(runner.invoke(app, ["history", "hr"]).output)
+    outbox = get_settings().resolved_outbox_dir()
+    with Session(engine) as session:
+        sent = session.exec(
+            select(Notification.event, func.count()).group_by(col(Notification.event))
+        ).all()
+    files = len(list(outbox.glob("*"))) if outbox.exists() else 0
+    say(
+        f"{files} notifications written to {outbox} (no channel configured): "
+        + ", ".join(f"{n}× {e}" for e, n in sorted(sent))
+    )
+    console.print(runner.invoke(app, ["status", "--as-of", monday(7).isoformat()]).output)
+
+
+def main() -> None:
+    plan = Path(sys.argv[1] if len(sys.argv) > 1 else "examples/acme-ai-assistant.yaml")
+    started = time.monotonic()
+    asyncio.run(story(plan))
+    say(f"demo finished in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""Starting a department's mini-pilot, by hand (`start-department`) or by wave (`rollout`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models import Department
+from pilotscale.core.phases import Event
+from pilotscale.core.waves import StartDecision, can_start, plan_starts, resolve_wave_rules
+from pilotscale.engine.entry import enter_phase
+from pilotscale.engine.transitions import transition
+from pilotscale.store.queries import NotFound
+from pilotscale.store.snapshot import ProgramView, load_view, state_of
+from pilotscale.store.versioned import ConcurrentUpdate
+
+
+class StartRefused(Exception):
+    """The start is not allowed now; `reasons` say why, each a sentence."""
+
+    def __init__(self, department: str, reasons: list[str]) -> None:
+        self.department = department
+        self.reasons = reasons
+        super().__init__(f"cannot start '{department}': " + "; ".join(reasons))
+
+
+@dataclass
+class StartResult:
+    department: str
+    started: bool  # False: it was already started (by an earlier run of the same request)
+    phase: str
+    overridden: list[str] = field(default_factory=list)
+    enqueued: int = 0
+
+
+def _decision(
+    view: ProgramView, department: Department, now: datetime, force: bool
+) -> StartDecision:
+    plan = view.plan
+    rules = resolve_wave_rules(plan.rollout, [d.wave for d in view.departments])
+    spec = plan.department(department.name)
+    return can_start(
+        department=department.name,
+        wave=department.wave,
+        wave_rule=rules.get(department.wave),
+        states_by_department={d.name: (d.wave, state_of(d)) for d in view.departments},
+        phases=view.machine.phases,
+        max_active=plan.rollout.max_active,
+        blackouts=[(b.start, b.end, b.reason) for b in spec.blackout],
+        program_paused=view.program.paused,
+        today=view.today(now),
+        force=force,
+    )
+
+
+def start_department(
+    *,
+    engine: Engine,
+    department: str,
+    now: datetime,
+    actor: str,
+    reason: str = "",
+    force: bool = False,
+    program: str | None = None,
+    run_id: str | None = None,
+) -> StartResult:
+    """Start `department` (entry actions included) in one transaction.
+
+    Idempotent: a department that is already past its first phase is reported as
+    started, not started again, so a retried flow run changes nothing.
+    """
+    if force and not reason.strip():
+        raise StartRefused(department, ["--force needs a --reason, which is recorded"])
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session, program=program)
+    row = next((d for d in view.departments if d.name == department), None)
+    if row is None:
+        raise NotFound("department", department, [d.name for d in view.departments])
+    if view.machine.is_started(state_of(row)):
+        return StartResult(department=department, started=False, phase=row.phase)
+    decision = _decision(view, row, now, force)
+    if not decision.allowed:
+        raise StartRefused(department, decision.reasons)
+    return _start(
+        engine=engine,
+        view=view,
+        read=row,
+        decision=decision,
+        now=now,
+        actor=actor,
+        reason=reason,
+        run_id=run_id,
+    )
+
+
+def _start(
+    *,
+    engine: Engine,
+    view: ProgramView,
+    read: Department,
+    decision: StartDecision,
+    now: datetime,
+    actor: str,
+    reason: str,
+    run_id: str | None,
+) -> StartResult:
+    why = reason or "started by the program lead"
+    if decision.overridden:
+        why += " (forced past: " + "; ".join(decision.overridden) + ")"
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        row = session.get(Department, read.id)
+        assert row is not None
+        if row.version != read.version:
+            raise ConcurrentUpdate(f"department '{row.name}' changed while starting it; retry")
+        before = row.phase
+        after = transition(
+            session=session,
+            department=row,
+            machine=view.machine,
+            event=Event.start,
+            actor=actor,
+            reason=why,
+            now=now,
+            run_id=run_id,
+        )
+        work = enter_phase(
+            session=session,
+            plan=view.plan,
+            program_id=view.program.id or 0,
+            department=row,
+            phase=after.phase,
+            previous_phase=before,
+            now=now,
+        )
+    return StartResult(
+        department=row.name,
+        started=True,
+        phase=after.phase,
+        overridden=decision.overridden,
+        enqueued=len(work.messages),
+    )
+
+
+@dataclass
+class RolloutResult:
+    started: list[StartResult] = field(default_factory=list)
+    waiting: dict[str, list[str]] = field(default_factory=dict)  # department -> reasons
+
+
+def rollout_program(
+    *,
+    engine: Engine,
+    now: datetime,
+    actor: str = "scheduler",
+    program: str | None = None,
+    run_id: str | None = None,
+) -> RolloutResult:
+    """Start every department whose wave may start now, within max_active; never forces."""
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session, program=program)
+    plan = view.plan
+    decisions = plan_starts(
+        states_by_department={d.name: (d.wave, state_of(d)) for d in view.departments},
+        wave_rules=resolve_wave_rules(plan.rollout, [d.wave for d in view.departments]),
+        phases=view.machine.phases,
+        max_active=plan.rollout.max_active,
+        blackouts_by_department={
+            d.name: [(b.start, b.end, b.reason) for b in d.blackout] for d in plan.departments
+        },
+        program_paused=view.program.paused,
+        today=view.today(now),
+    )
+    result = RolloutResult()
+    for name, decision in decisions:
+        if not decision.allowed:
+            result.waiting[name] = decision.reasons
+            continue
+        result.started.append(
+            _start(
+                engine=engine,
+                view=view,
+                read=view.department(name),
+                decision=decision,
+                now=now,
+                actor=actor,
+                reason=f"wave {view.department(name).wave} may start",
+                run_id=run_id,
+            )
+        )
+    return result

@@ -1,0 +1,81 @@
+"""Applying a state-machine event to a stored department: version-checked, recorded forever."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from models import Department, Transition
+from pilotscale.core.phases import DeptState, Event, PhaseMachine
+from pilotscale.store.identity import os_user
+from pilotscale.store.snapshot import state_of
+from pilotscale.store.versioned import ConcurrentUpdate, update_department
+
+
+def transition(
+    *,
+    session: Session,
+    department: Department,
+    machine: PhaseMachine,
+    event: Event,
+    actor: str,
+    reason: str,
+    now: datetime,
+    run_id: str | None = None,
+    target: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> DeptState:
+    """Move `department` by `event` if it is still at the version it was read at.
+
+    Raises TransitionError (the event is not allowed from its state) or
+    ConcurrentUpdate (someone changed it since it was read; nothing is written).
+    The caller's transaction commits the change and its transition row together.
+    """
+    before = state_of(department)
+    after = machine.apply(before, event, target=target, department=department.name)
+    values: dict[str, Any] = {"phase": after.phase, "status": after.status.value, **(extra or {})}
+    if after.phase != before.phase:
+        values["phase_entered_at"] = now
+        values["consecutive_failures"] = 0
+    if event is Event.start:
+        values["started_at"] = now
+    if event is Event.resume:
+        values["consecutive_failures"] = 0
+    save_department(session=session, department=department, values=values, now=now)
+    session.add(
+        Transition(
+            department_id=department.id or 0,
+            from_phase=before.phase,
+            from_status=before.status.value,
+            to_phase=after.phase,
+            to_status=after.status.value,
+            event=event.value,
+            actor=actor,
+            reason=reason,
+            at=now,
+            run_id=run_id,
+            os_user=os_user(),
+        )
+    )
+    return after
+
+
+def save_department(
+    *, session: Session, department: Department, values: Mapping[str, Any], now: datetime
+) -> None:
+    """Version-checked update that also refreshes the in-memory row (so it can be reused)."""
+    if not update_department(
+        session=session,
+        department_id=department.id or 0,
+        expected_version=department.version,
+        values=values,
+        now=now,
+    ):
+        raise ConcurrentUpdate(
+            f"department '{department.name}' was changed by someone else since it was read "
+            f"(version {department.version}); nothing was written — run the command again"
+        )
+    session.refresh(department)

@@ -1,0 +1,66 @@
+"""Load a rollout plan: YAML, then the schema, then the cross-checks; all problems at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pilotscale.plan.crosscheck import crosscheck
+from pilotscale.plan.locate import validation_problems
+from pilotscale.plan.problems import ROOT_PATH, PlanError, Problem, format_path
+from pilotscale.plan.schema import Plan
+from pilotscale.plan.yamlsource import MAX_BYTES, parse_yaml
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    plan: Plan
+    path: Path
+    text: str
+    sha256: str  # of the plan's content, not its formatting: see plan_fingerprint
+
+
+def plan_fingerprint(plan: Plan) -> str:
+    """SHA-256 of the canonical JSON of `plan`: comments, key order and quoting don't count."""
+    canonical = json.dumps(
+        plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_plan(path: Path) -> LoadedPlan:
+    """Read and check the plan at `path`; PlanError lists every problem with its line."""
+    try:
+        # Read at most one byte past the cap, so /dev/zero or a huge file cannot eat memory.
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise PlanError(
+            [Problem(str(path), 1, ROOT_PATH, f"cannot read the plan: {reason}; check the path")]
+        ) from None
+    return _load(raw, str(path), path)
+
+
+def load_plan_text(text: str | bytes, filename: str = "plan.yaml") -> LoadedPlan:
+    """Like load_plan, for a plan already in memory; `filename` is used in problems."""
+    return _load(text, filename, Path(filename))
+
+
+def _load(raw: str | bytes, filename: str, path: Path) -> LoadedPlan:
+    document = parse_yaml(raw, filename)
+    try:
+        plan = Plan.model_validate(document.data)
+    except ValidationError as exc:
+        raise PlanError(validation_problems(exc, document, filename)) from None
+    findings = crosscheck(plan)
+    if findings:
+        raise PlanError(
+            Problem(filename, document.line_of(where), format_path(where), message)
+            for where, message in findings
+        )
+    return LoadedPlan(plan=plan, path=path, text=document.text, sha256=plan_fingerprint(plan))

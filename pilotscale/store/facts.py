@@ -1,0 +1,264 @@
+"""Gate facts for many departments at once: one aggregate query per kind of fact.
+
+The cost of a readiness check must not grow with Prefect calls or ORM objects per
+department, so everything here is a grouped SQL query over all the departments
+being checked, returning plain tuples that become `DepartmentFacts`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnCollection, Table, and_, func, select
+from sqlmodel import Session
+
+from models import (
+    Approval,
+    Attestation,
+    ChampionOnboarding,
+    Department,
+    MetricObservation,
+    TrainingAssignment,
+)
+from pilotscale.core.facts import (
+    ApprovalFact,
+    AttestationFact,
+    ChampionFact,
+    DepartmentFacts,
+    MetricAggregate,
+    TrainingFact,
+)
+from pilotscale.core.gates import MetricGate
+from pilotscale.core.readiness import gates_for
+from pilotscale.plan.schema import Plan
+
+
+def _c(model: Any) -> ColumnCollection[str, Any]:
+    # Core columns rather than SQLModel attributes: typed as SQL expressions, and no ORM
+    # objects are built for rows that are only counted.
+    return _table(model).c
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+@dataclass(frozen=True)
+class DepartmentRef:
+    """The columns of a department row that fact loading needs."""
+
+    id: int
+    name: str
+    phase: str
+    phase_entered_at: datetime
+
+
+def load_facts(
+    *,
+    session: Session,
+    plan: Plan,
+    departments: Sequence[DepartmentRef],
+    now: datetime,
+    metric_errors: Mapping[str, str] | None = None,
+) -> dict[str, DepartmentFacts]:
+    """Facts for each department's current phase visit, as of `now` (nothing later counts)."""
+    if not departments:
+        return {}
+    ids = [d.id for d in departments]
+    metric_gates = [
+        g
+        for phase in {d.phase for d in departments}
+        for g in gates_for(plan, phase)
+        if isinstance(g, MetricGate)
+    ]
+    metrics = _metrics(session, ids, metric_gates, now)
+    attestations = _attestations(session, ids, now)
+    approvals = _approvals(session, ids, now)
+    training = _training(session, ids, now)
+    champions = _champions(session, ids, now)
+
+    facts = {}
+    for d in departments:
+        spec = plan.department(d.name)
+        onboarded, acknowledged = champions.get(d.id, (0, 0))
+        facts[d.name] = DepartmentFacts(
+            department=d.name,
+            phase_entered_at=d.phase_entered_at,
+            metrics=metrics.get(d.id, {}),
+            metric_errors=dict(metric_errors or {}),
+            attestations=attestations.get(d.id, {}),
+            approvals=approvals.get(d.id, {}),
+            training=training.get(d.id, {}),
+            champions=ChampionFact(
+                identified=len(spec.champions), onboarded=onboarded, acknowledged=acknowledged
+            ),
+            headcount=spec.headcount,
+            support=spec.support.model_dump(),
+        )
+    return facts
+
+
+def _metrics(
+    session: Session, ids: list[int], gates: Iterable[MetricGate], now: datetime
+) -> dict[int, dict[tuple[str, int], MetricAggregate]]:
+    """One grouped query per distinct window (a plan has a handful), not per department."""
+    by_window: dict[timedelta, set[str]] = defaultdict(set)
+    wants_last: set[tuple[str, timedelta]] = set()
+    for g in gates:
+        by_window[g.window].add(g.metric)
+        if g.aggregate == "last":
+            wants_last.add((g.metric, g.window))
+    out: dict[int, dict[tuple[str, int], MetricAggregate]] = defaultdict(dict)
+    m = _c(MetricObservation)
+    for window, names in by_window.items():
+        since = now - window
+        rows = session.execute(
+            select(
+                m.department_id,
+                m.metric,
+                func.count(),
+                func.sum(m.value),
+                func.min(m.value),
+                func.max(m.value),
+                func.max(m.observed_at),
+            )
+            .where(
+                m.department_id.in_(ids),
+                m.metric.in_(sorted(names)),
+                m.observed_at > since,
+                m.observed_at <= now,
+            )
+            .group_by(m.department_id, m.metric)
+        ).all()
+        last = (
+            _last_values(session, ids, names, window, now)
+            if any((n, window) in wants_last for n in names)
+            else {}
+        )
+        seconds = int(window.total_seconds())
+        for dept_id, metric, count, total, low, high, last_at in rows:
+            out[dept_id][(metric, seconds)] = MetricAggregate(
+                count=int(count),
+                total=float(total or 0.0),
+                minimum=low,
+                maximum=high,
+                last_value=last.get((dept_id, metric)),
+                last_at=_utc(last_at),
+            )
+    return out
+
+
+def _last_values(
+    session: Session, ids: list[int], names: set[str], window: timedelta, now: datetime
+) -> dict[tuple[int, str], float]:
+    m = _c(MetricObservation)
+    latest = (
+        select(m.department_id, m.metric, func.max(m.observed_at).label("at"))
+        .where(
+            m.department_id.in_(ids),
+            m.metric.in_(sorted(names)),
+            m.observed_at > now - window,
+            m.observed_at <= now,
+        )
+        .group_by(m.department_id, m.metric)
+        .subquery()
+    )
+    rows = session.execute(
+        select(m.department_id, m.metric, m.value).join(
+            latest,
+            and_(
+                m.department_id == latest.c.department_id,
+                m.metric == latest.c.metric,
+                m.observed_at == latest.c.at,
+            ),
+        )
+    ).all()
+    # Several observations at the same instant (per segment/person): keep the last read;
+    # "last" over simultaneous samples has no better answer.
+    return {(d, metric): float(v) for d, metric, v in rows}
+
+
+def _attestations(
+    session: Session, ids: list[int], now: datetime
+) -> dict[int, dict[str, AttestationFact]]:
+    a, d = _c(Attestation), _c(Department)
+    rows = session.execute(
+        select(a.department_id, a.gate, a.attested_by, a.evidence, a.attested_at, a.expires_at)
+        .join(_table(Department), d.id == a.department_id)
+        .where(
+            a.department_id.in_(ids),
+            a.phase == d.phase,
+            a.attested_at >= d.phase_entered_at,
+            a.attested_at <= now,
+        )
+        .order_by(a.attested_at, a.id)
+    ).all()
+    out: dict[int, dict[str, AttestationFact]] = defaultdict(dict)
+    for dept_id, gate, by, evidence, at, expires in rows:  # later rows replace earlier ones
+        out[dept_id][gate] = AttestationFact(
+            by=by, evidence=evidence, attested_at=_utc(at), expires_at=_utc(expires)
+        )
+    return out
+
+
+def _approvals(
+    session: Session, ids: list[int], now: datetime
+) -> dict[int, dict[str, tuple[ApprovalFact, ...]]]:
+    a, d = _c(Approval), _c(Department)
+    rows = session.execute(
+        select(a.department_id, a.gate, a.approver_key, a.approved_at, a.comment)
+        .join(_table(Department), d.id == a.department_id)
+        .where(
+            a.department_id.in_(ids),
+            a.phase == d.phase,
+            a.phase_entered_at == d.phase_entered_at,
+            a.approved_at <= now,
+        )
+        .order_by(a.approved_at, a.id)
+    ).all()
+    grouped: dict[int, dict[str, list[ApprovalFact]]] = defaultdict(lambda: defaultdict(list))
+    for dept_id, gate, by, at, comment in rows:
+        grouped[dept_id][gate].append(ApprovalFact(by=by, at=_utc(at), comment=comment))
+    return {k: {g: tuple(v) for g, v in gates.items()} for k, gates in grouped.items()}
+
+
+def _training(
+    session: Session, ids: list[int], now: datetime
+) -> dict[int, dict[str, TrainingFact]]:
+    t = _c(TrainingAssignment)
+    done = func.count(t.completed_at).filter(t.completed_at <= now)
+    rows = session.execute(
+        select(t.department_id, t.segment, func.count(), done)
+        .where(t.department_id.in_(ids), t.assigned_at <= now)
+        .group_by(t.department_id, t.segment)
+    ).all()
+    out: dict[int, dict[str, TrainingFact]] = defaultdict(dict)
+    for dept_id, segment, assigned, completed in rows:
+        out[dept_id][segment] = TrainingFact(assigned=int(assigned), completed=int(completed))
+    return out
+
+
+def _champions(session: Session, ids: list[int], now: datetime) -> dict[int, tuple[int, int]]:
+    c = _c(ChampionOnboarding)
+    welcomed = func.count(c.welcomed_at).filter(c.welcomed_at <= now)
+    acked = func.count(c.acknowledged_at).filter(c.acknowledged_at <= now)
+    rows = session.execute(
+        select(c.department_id, welcomed, acked)
+        .where(c.department_id.in_(ids))
+        .group_by(c.department_id)
+    ).all()
+    return {dept_id: (int(w), int(a)) for dept_id, w, a in rows}
+
+
+def _utc(value: Any) -> Any:
+    """Aggregates (max of a column) bypass the column type, so SQLite hands back naive
+    text or datetimes; normalise to aware UTC like every other datetime we return."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

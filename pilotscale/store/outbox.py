@@ -1,0 +1,269 @@
+"""The notification outbox: rows written with the change that causes them, then claimed,
+sent and settled by the dispatcher.
+
+Enqueue inserts one row per (message, channel) with ON CONFLICT DO NOTHING on the
+dedupe key, inside the caller's transaction: the message exists if and only if the
+change that caused it was committed, and a re-run queues nothing twice. Claiming
+marks due rows `sending` under a lease in a single statement (FOR UPDATE SKIP
+LOCKED on PostgreSQL; SQLite's single writer makes one UPDATE atomic), so two
+dispatchers never take the same row; a dispatcher that dies leaves rows whose lease
+expires and which the next run takes again, with the same notification id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlmodel import Session, col
+
+from models import Notification, NotificationStatus, new_notification_id
+from notifications.render import Renderer, TemplateProblem, configured_renderer
+from notifications.routing import dedupe_key, routes
+from pilotscale.core.messages import Message
+from pilotscale.plan.schema import Plan
+from pilotscale.store.insert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+TABLE = cast(Table, Notification.__table__)  # type: ignore[attr-defined]
+RETRYABLE = (NotificationStatus.pending.value, NotificationStatus.uncertain.value)
+MAX_ERROR = 2000  # characters of last_error kept
+
+
+# --------------------------------------------------------------------------- enqueue
+
+
+def enqueue(
+    *,
+    session: Session,
+    plan: Plan,
+    program_id: int,
+    department_ids: Mapping[str, int],
+    messages: Sequence[Message],
+    now: datetime,
+    renderer: Renderer | None = None,
+) -> int:
+    """Queue `messages` in `session`'s transaction (no commit); returns rows inserted.
+
+    Each message becomes one row per channel its recipient is reached on. The subject
+    is rendered now, so `pilotscale outbox` can show it; a template that fails here
+    does not fail the caller's transaction (the send will report the problem).
+    """
+    renderer = renderer or configured_renderer()
+    rows: dict[str, dict[str, Any]] = {}
+    for message in messages:
+        for route in routes(plan, message):
+            key = dedupe_key(message, route.channel)
+            if key in rows:
+                continue
+            context = {**message.context, "recipient": route.recipient}
+            rows[key] = {
+                "id": new_notification_id(),
+                "program_id": program_id,
+                "department_id": department_ids.get(message.department)
+                if message.department
+                else None,
+                "dedupe_key": key,
+                "event": message.event,
+                "recipient_key": message.recipient,
+                "channel": route.channel,
+                "subject": _subject(renderer, message, context),
+                "context_json": json.dumps(context, ensure_ascii=False, default=str),
+                "status": NotificationStatus.pending.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+    return insert_ignore(session=session, model=Notification, rows=list(rows.values()))
+
+
+def _subject(renderer: Renderer, message: Message, context: Mapping[str, Any]) -> str:
+    try:
+        return renderer.subject(message.event, context)
+    except TemplateProblem as problem:
+        log.warning("subject of %s not rendered: %s", message.event, problem)
+        return f"{message.event.replace('_', ' ')}: {message.about}"
+
+
+# --------------------------------------------------------------------------- claim
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    program_id: int
+    event: str
+    recipient_key: str
+    channel: str
+    subject: str
+    context_json: str
+    attempts: int  # including this one: also the fencing token of this claim
+    created_at: datetime
+
+
+def claim(
+    *, engine: Engine, now: datetime, limit: int, lease_seconds: float, worker_id: str
+) -> list[Claimed]:
+    """Lease up to `limit` due rows to `worker_id` and commit; returns what was claimed.
+
+    Due: pending or uncertain with next_attempt_at <= now, or sending with an expired
+    lease (its sender died). Each claim counts as an attempt.
+    """
+    c = TABLE.c
+    due = or_(
+        and_(c.status.in_(RETRYABLE), c.next_attempt_at <= now),
+        and_(c.status == NotificationStatus.sending.value, c.lease_until <= now),
+    )
+    with engine.begin() as connection:
+        candidates = select(c.id).where(due).order_by(c.next_attempt_at, c.id).limit(limit)
+        if connection.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            update(TABLE)
+            # `due` again: on SQLite the subquery and the update are one atomic statement,
+            # and on PostgreSQL a row must still be due once its lock is taken.
+            .where(c.id.in_(candidates.scalar_subquery()), due)
+            .values(
+                status=NotificationStatus.sending.value,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                leased_by=worker_id,
+                attempts=c.attempts + 1,
+            )
+            .returning(
+                c.id,
+                c.program_id,
+                c.event,
+                c.recipient_key,
+                c.channel,
+                c.subject,
+                c.context_json,
+                c.attempts,
+                c.created_at,
+            )
+        )
+        return [Claimed(*row) for row in connection.execute(statement)]
+
+
+# --------------------------------------------------------------------------- settle
+
+
+@dataclass(frozen=True)
+class Settlement:
+    id: str
+    attempts: int  # the claim's attempts, so a stale sender cannot settle a newer claim
+    status: str
+    error: str | None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+def settle(*, engine: Engine, worker_id: str, settlements: Sequence[Settlement]) -> int:
+    """Record the outcome of sends in one transaction; returns the rows updated.
+
+    Only rows still leased to this worker under the same claim are changed: if the
+    lease expired and another dispatcher took the row, its result wins.
+    """
+    if not settlements:
+        return 0
+    c = TABLE.c
+    statement = (
+        update(TABLE)
+        .where(
+            c.id == bindparam("b_id"),
+            c.attempts == bindparam("b_attempts"),
+            c.leased_by == bindparam("b_worker"),
+            c.status == NotificationStatus.sending.value,
+        )
+        .values(
+            status=bindparam("b_status"),
+            last_error=bindparam("b_error"),
+            next_attempt_at=func.coalesce(
+                bindparam("b_next", type_=c.next_attempt_at.type), c.next_attempt_at
+            ),
+            sent_at=bindparam("b_sent", type_=c.sent_at.type),
+            lease_until=None,
+            leased_by=None,
+        )
+    )
+    params = [
+        {
+            "b_id": s.id,
+            "b_attempts": s.attempts,
+            "b_worker": worker_id,
+            "b_status": s.status,
+            "b_error": s.error[:MAX_ERROR] if s.error else None,
+            "b_next": s.next_attempt_at,
+            "b_sent": s.sent_at,
+        }
+        for s in settlements
+    ]
+    with engine.begin() as connection:
+        result = cast(CursorResult[Any], connection.execute(statement, params))
+        return max(result.rowcount, 0)
+
+
+# --------------------------------------------------------------------------- operators
+
+
+def status_counts(*, connection: Connection | Session) -> dict[str, int]:
+    c = TABLE.c
+    rows = connection.execute(select(c.status, func.count()).group_by(c.status))
+    return {str(status): int(count) for status, count in rows}
+
+
+def list_rows(
+    *, session: Session, statuses: Sequence[str] | None = None, limit: int = 100
+) -> list[Notification]:
+    """Rows newest first, optionally only some statuses."""
+    query = select(Notification).order_by(col(Notification.created_at).desc(), col(Notification.id))
+    if statuses:
+        query = query.where(col(Notification.status).in_(list(statuses)))
+    return list(session.scalars(query.limit(limit)))
+
+
+def find(*, session: Session, prefix: str) -> list[Notification]:
+    """Rows whose id starts with `prefix` (the table shows the first 8 characters)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = select(Notification).where(col(Notification.id).like(f"{escaped}%", escape="\\"))
+    return list(session.scalars(query.limit(2)))
+
+
+def retry(
+    *, session: Session, ids: Sequence[str] | None = None, dead: bool = False, now: datetime
+) -> int:
+    """Queue rows again now with a fresh attempt count: the given ids, or every dead row.
+
+    Sent rows and rows being sent are never touched (that would risk a duplicate).
+    """
+    c = TABLE.c
+    statuses = (
+        [NotificationStatus.dead.value] if dead else [*RETRYABLE, NotificationStatus.dead.value]
+    )
+    condition: ColumnElement[bool] = c.status.in_(statuses)
+    if ids is not None:
+        condition = and_(condition, c.id.in_(list(ids)))
+    statement = (
+        update(TABLE)
+        .where(condition)
+        .values(status=NotificationStatus.pending.value, attempts=0, next_attempt_at=now)
+    )
+    result = cast(CursorResult[Any], session.execute(statement))
+    return max(result.rowcount, 0)

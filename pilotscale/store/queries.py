@@ -1,0 +1,79 @@
+"""Read helpers shared by the CLI, the flows and the UI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from models import Department, Program, Transition
+from pilotscale.plan.schema import Plan
+
+
+class NotFound(LookupError):
+    """An unknown name; `kind`, `name` and `known` let the CLI suggest the closest match."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str], where: str = "") -> None:
+        self.kind = kind
+        self.name = name
+        self.known = sorted(known)
+        listing = ", ".join(self.known) or "none"
+        super().__init__(f"unknown {kind} '{name}'{where} (known: {listing})")
+
+
+def get_program(*, session: Session, name: str | None) -> Program:
+    """The program called `name`; with None, the only program in the store."""
+    programs = list(session.exec(select(Program).order_by(col(Program.name))))
+    if name is not None:
+        for program in programs:
+            if program.name == name:
+                return program
+        raise NotFound("program", name, [p.name for p in programs])
+    if not programs:
+        raise LookupError("no program in the store yet; apply a plan first: pilotscale apply PLAN")
+    if len(programs) > 1:
+        names = ", ".join(p.name for p in programs)
+        raise LookupError(f"the store holds several programs ({names}); name the one you mean")
+    return programs[0]
+
+
+def load_program_plan(*, session: Session, program: Program) -> Plan:
+    """The plan as last applied (the store's copy, not a file that may have changed since).
+
+    Takes the session so that callers do not depend on how the plan is kept.
+    """
+    return Plan.model_validate_json(program.plan_json)
+
+
+def list_departments(
+    *, session: Session, program_id: int, include_removed: bool = False
+) -> list[Department]:
+    """The program's departments by wave, then name; removed ones only if asked for."""
+    query = select(Department).where(col(Department.program_id) == program_id)
+    if not include_removed:
+        query = query.where(col(Department.removed_at).is_(None))
+    return list(session.exec(query.order_by(col(Department.wave), col(Department.name))))
+
+
+def get_department(
+    *, session: Session, program_id: int, name: str, include_removed: bool = False
+) -> Department:
+    """The department called `name`; NotFound lists the known ones."""
+    departments = list_departments(
+        session=session, program_id=program_id, include_removed=include_removed
+    )
+    for department in departments:
+        if department.name == name:
+            return department
+    raise NotFound("department", name, [d.name for d in departments])
+
+
+def department_history(*, session: Session, department_id: int) -> list[Transition]:
+    """Every transition of the department, oldest first."""
+    return list(
+        session.exec(
+            select(Transition)
+            .where(col(Transition.department_id) == department_id)
+            .order_by(col(Transition.at), col(Transition.id))
+        )
+    )

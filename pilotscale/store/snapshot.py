@@ -1,0 +1,99 @@
+"""A program as the store holds it right now: plan, departments and live gate verdicts.
+
+`status` and `explain` read it; the readiness check reads the same thing before it
+decides, so what a lead sees at the terminal is what the scheduler acts on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from models import Department, Program
+from pilotscale.core.gates import PhaseVerdict, evaluate_phase
+from pilotscale.core.phases import DeptState, PhaseMachine
+from pilotscale.core.readiness import DepartmentSnapshot, gates_for
+from pilotscale.core.recipients import owner_or_lead
+from pilotscale.core.states import Status
+from pilotscale.plan.schema import Plan
+from pilotscale.store.facts import DepartmentRef, load_facts
+from pilotscale.store.queries import get_program, list_departments, load_program_plan
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    program: Program
+    plan: Plan
+    departments: list[Department]
+
+    @property
+    def machine(self) -> PhaseMachine:
+        return PhaseMachine(self.plan.phase_names())
+
+    def department(self, name: str) -> Department:
+        return next(d for d in self.departments if d.name == name)
+
+    def today(self, now: datetime) -> date:
+        """The date in the program's time zone: blackouts and checks are local days."""
+        return now.astimezone(ZoneInfo(self.plan.program.timezone)).date()
+
+
+def load_view(*, session: Session, program: str | None = None) -> ProgramView:
+    row = get_program(session=session, name=program)
+    assert row.id is not None
+    return ProgramView(
+        program=row,
+        plan=load_program_plan(session=session, program=row),
+        departments=list_departments(session=session, program_id=row.id),
+    )
+
+
+def state_of(department: Department) -> DeptState:
+    return DeptState(phase=department.phase, status=Status(department.status))
+
+
+def snapshot_of(department: Department) -> DepartmentSnapshot:
+    return DepartmentSnapshot(
+        name=department.name,
+        state=state_of(department),
+        consecutive_failures=department.consecutive_failures,
+        last_check_key=department.last_check_key,
+    )
+
+
+def owner_names(plan: Plan, department: str) -> dict[str, str]:
+    """Gate name -> the display name of the person who owns it in this department."""
+    spec = plan.department(department)
+    return {g.name: plan.person(owner_or_lead(plan, spec, g.owner)).name for g in plan.gates}
+
+
+def live_verdicts(
+    *, session: Session, view: ProgramView, now: datetime, names: list[str] | None = None
+) -> dict[str, PhaseVerdict]:
+    """Gate verdicts for every started department (or those in `names`), as of `now`.
+
+    Read-only: nothing is recorded; paused and blocked departments are evaluated too,
+    so a lead can see what a resume would meet.
+    """
+    machine = view.machine
+    targets = [
+        d
+        for d in view.departments
+        if machine.is_started(state_of(d))
+        and machine.index(d.phase) is not None
+        and (names is None or d.name in names)
+    ]
+    refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in targets]
+    facts = load_facts(session=session, plan=view.plan, departments=refs, now=now)
+    return {
+        d.name: evaluate_phase(
+            gates_for(view.plan, d.phase),
+            facts[d.name],
+            now=now,
+            owner_names=owner_names(view.plan, d.name),
+        )
+        for d in targets
+    }

@@ -1,0 +1,152 @@
+"""`pilotscale validate` and `pilotscale schema`, run as a user runs them: a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pilotscale.plan.helpers import edit
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLE = REPO / "examples" / "acme-ai-assistant.yaml"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # PYTHONPATH: the repository's top-level packages must win over an editable install's
+    # finder, whatever the working directory; the plan files live in `cwd`.
+    env = {
+        **os.environ,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "COLUMNS": "200",
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("PILOTSCALE_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pilotscale.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_validate_a_valid_plan(tmp_path: Path, plan_text: str) -> None:
+    (tmp_path / "plan.yaml").write_text(plan_text, encoding="utf-8")
+
+    result = run("validate", "plan.yaml", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "plan.yaml: OK — program helpdesk-bot, 2 departments, 3 phases, 3 gates\n"
+    )
+    assert result.stderr == ""
+
+
+def test_validate_lists_every_problem_and_exits_2(tmp_path: Path, plan_text: str) -> None:
+    secret = "https://chat.example.com/hooks/abc?token=tOpSeCrEt"
+    text = edit(plan_text, '"secret:rollout-chat-webhook"', f'"{secret}"')
+    text = edit(text, "headcount: 40", "headcount: many")
+    (tmp_path / "broken.yaml").write_text(text, encoding="utf-8")
+
+    result = run("validate", "broken.yaml", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "broken.yaml:18: channels[1].url: a channel or connection URL is a secret and must not be "
+        "written in the plan: put it in an environment variable and write 'env:NAME', or in a "
+        "Prefect Secret block and write 'secret:BLOCK-NAME'",
+        "broken.yaml:52: departments[0].headcount: Input should be a valid integer, unable to "
+        "parse string as an integer",
+        "broken.yaml: 2 problems found",
+    ]
+    assert "tOpSeCrEt" not in result.stderr + result.stdout
+    assert "chat.example.com" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "first_line"),
+    [
+        (b"program: [unclosed\n", "bad.yaml:2: (plan): YAML syntax error:"),
+        (b"program:\n  name: caf\xe9\n", "bad.yaml:2: (plan): byte 0xe9 at offset 20 is not valid"),
+        (
+            b'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n'
+            + b"".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 10)}]\n".encode()
+                for i in range(9)
+            ),
+            "bad.yaml:5: (plan): the plan holds more than 100,000 values",
+        ),
+    ],
+    ids=["syntax", "non-utf8", "billion-laughs"],
+)
+def test_validate_never_shows_a_traceback(tmp_path: Path, content: bytes, first_line: str) -> None:
+    (tmp_path / "bad.yaml").write_bytes(content)
+
+    result = run("validate", "bad.yaml", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(first_line)
+    assert lines[-1] == "bad.yaml: 1 problem found"
+
+
+def test_validate_a_missing_file(tmp_path: Path) -> None:
+    result = run("validate", "missing.yaml", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "missing.yaml:1: (plan): cannot read the plan: No such file or directory; check the path",
+        "missing.yaml: 1 problem found",
+    ]
+
+
+def test_the_example_plan_validates() -> None:
+    result = run("validate", str(EXAMPLE.relative_to(REPO)), cwd=REPO)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "examples/acme-ai-assistant.yaml: OK — program acme-ai-assistant, 5 departments, 5 phases,"
+    )
+
+
+def test_schema_prints_a_json_schema_for_editors(tmp_path: Path) -> None:
+    result = run("schema", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    schema = json.loads(result.stdout)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == "pilotscale rollout plan"
+    assert set(schema["required"]) == {"program", "people", "phases", "departments"}
+    assert schema["additionalProperties"] is False
+
+
+def test_schema_out_writes_the_file(tmp_path: Path) -> None:
+    result = run("schema", "--out", "plan.schema.json", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    written = json.loads((tmp_path / "plan.schema.json").read_text(encoding="utf-8"))
+    assert written == json.loads(run("schema", cwd=tmp_path).stdout)
+    assert "# yaml-language-server: $schema=plan.schema.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        ("validate", "pilotscale validate examples/acme-ai-assistant.yaml"),
+        ("schema", "# yaml-language-server: $schema=pilotscale-plan.schema.json"),
+    ],
+)
+def test_help_shows_an_example(tmp_path: Path, command: str, example: str) -> None:
+    result = run(command, "--help", cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert example in result.stdout

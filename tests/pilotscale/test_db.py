@@ -1,0 +1,174 @@
+"""The store's plumbing: URLs, connection settings, sessions, and errors without passwords."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from models import GateResult, Program
+from pilotscale.db import (
+    StoreError,
+    StoreUnavailable,
+    current_revision,
+    display_url,
+    dispose_engines,
+    get_engine,
+    head_revision,
+    normalize_url,
+    session_scope,
+)
+from pilotscale.settings import get_settings
+from tests.models.helpers import NOW, make_department
+
+SECRET = "Sup3r-S3cret-pw"
+
+
+def test_plain_postgresql_urls_use_psycopg_3() -> None:
+    url = normalize_url("postgresql://app:pw@db.example:5432/pilotscale")
+    assert url.drivername == "postgresql+psycopg"
+    assert normalize_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_display_url_hides_the_password() -> None:
+    shown = display_url(f"postgresql://app:{SECRET}@db.example:5432/pilotscale")
+    assert shown == "postgresql+psycopg://app:***@db.example:5432/pilotscale"
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg"])
+def test_unreachable_store_error_never_shows_the_password(scheme: str) -> None:
+    # Port 1: nothing listens there, so the connection is refused at once.
+    url = f"{scheme}://postgres:{SECRET}@127.0.0.1:1/test"
+
+    with pytest.raises(StoreUnavailable) as info:
+        get_engine(url)
+
+    message = str(info.value)
+    assert message.startswith(
+        "cannot connect to the store at postgresql+psycopg://postgres:***@127.0.0.1:1/test: "
+    )
+    assert "refused" in message.lower()
+    rendered = "".join(traceback.format_exception(info.value))
+    assert SECRET not in rendered
+
+
+def test_migrated_on_first_use_and_engine_reused(store_url: str) -> None:
+    engine = get_engine(store_url)
+    assert current_revision(engine=engine) == head_revision()
+    assert get_engine(store_url) is engine
+
+
+def test_postgres_engine_uses_psycopg(store_url: str) -> None:
+    engine = get_engine(store_url)
+    expected = {"sqlite": "pysqlite", "postgresql": "psycopg"}[engine.dialect.name]
+    assert engine.dialect.driver == expected
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_sqlite_connections_are_set_up_for_concurrency(store_url: str) -> None:
+    engine = get_engine(store_url)
+    assert Path(str(engine.url.database)).parent.is_dir()  # created on demand
+    with engine.connect() as connection:
+
+        def pragma(name: str) -> object:
+            return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == get_settings().sqlite_busy_timeout_ms
+        assert pragma("synchronous") == 1  # NORMAL
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add(
+            GateResult(
+                department_id=4242,
+                phase="piloting",
+                gate="g",
+                kind="metric",
+                outcome="pending",
+                evaluated_at=NOW,
+            )
+        )
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def test_session_scope_commits_on_success(engine: Engine) -> None:
+    with session_scope(engine=engine) as session:
+        session.add(Program(name="kept", title="Kept", plan_json="{}", plan_sha256="x"))
+
+    with Session(engine) as session:
+        assert [p.name for p in session.exec(select(Program))] == ["kept"]
+
+
+def test_session_scope_rolls_back_on_error(engine: Engine) -> None:
+    def fail_halfway() -> None:
+        with session_scope(engine=engine) as session:
+            session.add(Program(name="lost", title="Lost", plan_json="{}", plan_sha256="x"))
+            session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_halfway()
+
+    with Session(engine) as session:
+        assert session.exec(select(Program)).all() == []
+
+
+def test_many_threads_write_at_once(engine: Engine) -> None:
+    department = make_department(engine)
+    assert department.id is not None
+    department_id = department.id
+    threads, rows_each = 8, 15
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def write() -> None:
+        try:
+            start.wait()
+            for _ in range(rows_each):
+                with session_scope(engine=engine) as session:
+                    session.add(
+                        GateResult(
+                            department_id=department_id,
+                            phase="piloting",
+                            gate="weekly-active",
+                            kind="metric",
+                            outcome="pass",
+                            evaluated_at=NOW,
+                        )
+                    )
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=write) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert errors == []
+    with Session(engine) as session:
+        count = session.exec(select(func.count()).select_from(GateResult)).one()
+    assert count == threads * rows_each
+
+
+def test_a_store_migrated_by_a_newer_pilotscale_is_not_touched(store_url: str) -> None:
+    engine = get_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'from-the-future'"))
+    dispose_engines()  # a new process: it has not checked this store yet
+
+    with pytest.raises(StoreError, match="newer pilotscale, so upgrade pilotscale instead"):
+        get_engine(store_url)
+
+    with get_engine(store_url, migrate=False).connect() as connection:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert revision == "from-the-future"

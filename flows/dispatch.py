@@ -1,26 +1,22 @@
-"""Delivering what the other flows enqueued, at their end (the notifications flow owns it)."""
+"""Delivering what a flow enqueued at its end, without waiting for the scheduled dispatcher."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
-from functools import partial
+from typing import Any
 
-import anyio
+from flows.dispatch_notifications import send_due
+from notifications.dispatch import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT,
+)
 
-log = logging.getLogger(__name__)
 
-
-async def dispatch_now(*, now: datetime) -> None:
-    """Send what is due at `now`. Never fails the calling flow: its change is committed
-    and its messages are safe in the outbox; the scheduled dispatch-notifications run
-    sends them if this one cannot."""
-    from flows.dispatch_notifications import dispatch_pending
-
-    try:
-        report = await anyio.to_thread.run_sync(partial(dispatch_pending, now=now))
-    except Exception as exc:
-        log.warning("notifications not dispatched now (%s); they stay queued", type(exc).__name__)
-        return
-    if report.claimed:
-        log.info("notifications: %s", report.summary())
+async def dispatch_now(*, now: datetime) -> dict[str, Any]:
+    """Send what is due as of `now` (a simulated clock moves delivery along with it)."""
+    result: dict[str, Any] = await send_due(
+        now, DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT
+    )
+    return result

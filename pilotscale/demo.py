@@ -13,6 +13,7 @@ Every notification lands in the local outbox folder, since no channel is configu
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import sys
 import time
@@ -33,7 +34,7 @@ from pilotscale.settings import get_settings
 from pilotscale.store.apply import apply_plan
 from pilotscale.store.insert import insert_ignore
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
 LEAD = "maria.lopez@acme.example"
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Madrid
 
@@ -137,7 +138,7 @@ def explain(department: str, week: int) -> None:
 
     _register_commands()
     out = CliRunner().invoke(app, ["explain", department, "--as-of", monday(week).isoformat()])
-    console.print(out.output)
+    sys.stdout.write(out.output)
 
 
 async def story(plan_path: Path) -> None:
@@ -262,11 +263,12 @@ async def story(plan_path: Path) -> None:
     await check(3)
 
     console.print(Rule("Weeks 4–6 — HR scales to everyone"))
+    # Four weeks of data at once: each check sees only what was observed before it.
     feed_metrics(
         engine=engine,
         department="hr",
         start=monday(3),
-        days=21,
+        days=28,
         active=0.68,
         rating=4.4,
         hours_per_week=90,
@@ -276,7 +278,7 @@ async def story(plan_path: Path) -> None:
         engine=engine,
         department="sales",
         start=monday(3),
-        days=21,
+        days=28,
         active=0.41,
         rating=3.8,
         hours_per_week=30,
@@ -331,7 +333,7 @@ async def story(plan_path: Path) -> None:
 
     _register_commands()
     runner = CliRunner()
-    console.print(runner.invoke(app, ["history", "hr"]).output)
+    sys.stdout.write(runner.invoke(app, ["history", "hr"]).output)
     outbox = get_settings().resolved_outbox_dir()
     with Session(engine) as session:
         sent = session.exec(
@@ -342,10 +344,15 @@ async def story(plan_path: Path) -> None:
         f"{files} notifications written to {outbox} (no channel configured): "
         + ", ".join(f"{n}× {e}" for e, n in sorted(sent))
     )
-    console.print(runner.invoke(app, ["status", "--as-of", monday(7).isoformat()]).output)
+    result = await rollout_program_flow(as_of=monday(7))
+    for name, reasons in result["waiting"].items():
+        say(f"{name} waits: {'; '.join(reasons)}")
+    sys.stdout.write(runner.invoke(app, ["status", "--as-of", monday(7).isoformat()]).output)
 
 
 def main() -> None:
+    # Each local delivery logs a line at INFO; the story prints its own summary instead.
+    logging.getLogger("apprise").setLevel(logging.WARNING)
     plan = Path(sys.argv[1] if len(sys.argv) > 1 else "examples/acme-ai-assistant.yaml")
     started = time.monotonic()
     asyncio.run(story(plan))

@@ -125,8 +125,13 @@ def for_decision(
     phase_entered_at: datetime,
     now: datetime,
     approved_by: Mapping[str, Iterable[str]] | None = None,
+    requested_at: Mapping[str, datetime] | None = None,
 ) -> list[Message]:
-    """Messages a readiness-check decision causes (entry actions are separate)."""
+    """Messages a readiness-check decision causes (entry actions are separate).
+
+    `approved_by`: approval gate -> who approved in this visit; `requested_at`: approval
+    gate -> when its approvers were first asked in this visit (None: not yet).
+    """
     dept = plan.department(decision.department)
     base = {"program": _program(plan), "department": _department(dept), "as_of": now.isoformat()}
     if decision.action is Action.advance:
@@ -143,6 +148,7 @@ def for_decision(
             phase_entered_at=phase_entered_at,
             now=now,
             approved_by=approved_by or {},
+            requested_at=requested_at or {},
         )
     return []
 
@@ -192,6 +198,7 @@ def _held(
     phase_entered_at: datetime,
     now: datetime,
     approved_by: Mapping[str, Iterable[str]],
+    requested_at: Mapping[str, datetime],
 ) -> list[Message]:
     assert decision.verdict is not None
     messages: list[Message] = []
@@ -222,7 +229,10 @@ def _held(
                         approval_ctx,
                     )
                 )
-            if now - phase_entered_at >= gate.escalate_after:
+            # Escalation counts from the first request, not from entering the phase: the
+            # approvers get `escalate_after` to answer before the sponsor hears about it.
+            asked = requested_at.get(gate.name)
+            if asked is not None and now - asked >= gate.escalate_after:
                 for approver in waiting:
                     messages.append(
                         Message(

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from models import Department, GateResult, Person, TrainingAssignment
+from models import Department, GateResult, Notification, Person, TrainingAssignment
 from pilotscale.core.facts import ApprovalFact, DepartmentFacts
 from pilotscale.core.messages import Message, for_decision, training_reminders
 from pilotscale.core.phases import Event
@@ -209,6 +209,9 @@ def _apply(
         elif (row.consecutive_failures, row.last_check_key) != tuple(bookkeeping.values()):
             save_department(session=session, department=row, now=now, values=bookkeeping)
         approved = {gate: [a.by for a in given] for gate, given in approvals.items()}
+        requested = _approval_requests(
+            session=session, row=row, decision=decision, entered_at=entered_at
+        )
         messages += for_decision(
             plan,
             decision,
@@ -216,6 +219,7 @@ def _apply(
             phase_entered_at=entered_at,
             now=now,
             approved_by=approved,
+            requested_at=requested,
         )
         spec = plan.department(row.name)
         messages += training_reminders(plan, spec, overdue, check_key=check_key, now=now)
@@ -240,6 +244,31 @@ def _apply(
             )
             enqueued += len(work.messages)
     return enqueued
+
+
+def _approval_requests(
+    *, session: Session, row: Department, decision: Decision, entered_at: datetime
+) -> dict[str, datetime]:
+    """When each pending approval gate's approvers were first asked in this phase visit.
+
+    Only departments waiting on an approval pay for this query, and it reads the outbox,
+    which is where the request was recorded in the first place.
+    """
+    if decision.verdict is None:
+        return {}
+    waiting = [r.gate for r in decision.verdict.holding if r.kind == "approval"]
+    out: dict[str, datetime] = {}
+    for gate in waiting:
+        prefix = f"approval_requested|{row.name}:{gate}:{entered_at.isoformat()}|"
+        first = session.exec(
+            select(func.min(Notification.created_at)).where(
+                col(Notification.department_id) == row.id,
+                col(Notification.dedupe_key).startswith(prefix, autoescape=True),
+            )
+        ).one()
+        if first is not None:
+            out[gate] = first if first.tzinfo else first.replace(tzinfo=UTC)
+    return out
 
 
 def _record_results(

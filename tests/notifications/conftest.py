@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+
+from pilotscale.db import dispose_engines, get_engine
 
 from tests.notifications.helpers import CHAT_ENV, DEPT_CHAT_ENV, SMTP_ENV
 from tests.notifications.receivers import HttpReceiver, SmtpServer
@@ -35,3 +38,10 @@ def http() -> Iterator[HttpReceiver]:
 @pytest.fixture
 def outbox_dir(tmp_path: Path) -> Path:
     return tmp_path / "outbox"
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A store in a SQLite file, for tests about delivery rather than the database."""
+    yield get_engine(f"sqlite:///{tmp_path / 'store' / 'pilotscale.db'}")
+    dispose_engines()

@@ -50,7 +50,9 @@ def test_problems_in_user_templates_are_listed_with_file_and_line(tmp_path: Path
 def test_the_cli_exits_2_and_prints_each_problem(tmp_path: Path) -> None:
     bad, _ = _broken_templates(tmp_path / "templates")
 
-    result = _run("templates", "check", env={"PILOTSCALE_TEMPLATES_DIR": str(tmp_path / "templates")})
+    result = _run(
+        "templates", "check", env={"PILOTSCALE_TEMPLATES_DIR": str(tmp_path / "templates")}
+    )
 
     assert result.returncode == 2
     assert f"{bad}:2: undefined:" in result.stderr

@@ -54,8 +54,11 @@ def test_the_unsafe_attribute_is_named(tmp_path: Path) -> None:
     (tmp_path / "gate_held").mkdir()
     (tmp_path / "gate_held" / EMAIL_TEXT).write_text(PAYLOADS["mro"])
 
-    with pytest.raises(TemplateProblem, match="not allowed in a template: access to attribute "
-                       "'__class__' of 'str' object is unsafe"):
+    with pytest.raises(
+        TemplateProblem,
+        match="not allowed in a template: access to attribute "
+        "'__class__' of 'str' object is unsafe",
+    ):
         Renderer(tmp_path).render(template_name("gate_held", EMAIL_TEXT), SAMPLES["gate_held"])
 
 

@@ -72,7 +72,9 @@ def test_enqueue_belongs_to_the_callers_transaction(engine: Engine) -> None:
     assert rows(engine) == []
 
 
-def test_a_broken_subject_template_does_not_fail_the_enqueue(engine: Engine, tmp_path: Path) -> None:
+def test_a_broken_subject_template_does_not_fail_the_enqueue(
+    engine: Engine, tmp_path: Path
+) -> None:
     (tmp_path / "gate_held").mkdir()
     (tmp_path / "gate_held" / "subject.txt").write_text("{{ nope.nope }}")
 
@@ -87,7 +89,9 @@ def test_a_claim_leases_due_rows_once(engine: Engine) -> None:
 
     first = claim(engine=engine, now=NOW, limit=10, lease_seconds=60, worker_id="a")
     again = claim(engine=engine, now=NOW, limit=10, lease_seconds=60, worker_id="b")
-    early = claim(engine=engine, now=NOW - timedelta(seconds=1), limit=10, lease_seconds=60, worker_id="c")
+    early = claim(
+        engine=engine, now=NOW - timedelta(seconds=1), limit=10, lease_seconds=60, worker_id="c"
+    )
 
     assert len(first) == 2 and again == [] and early == []
     assert {c.attempts for c in first} == {1}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
@@ -11,4 +13,4 @@ async def rename_current_run(name: str) -> None:
     if not run_id:
         return
     async with get_client() as client:
-        await client.update_flow_run(run_id, name=name[:200])
+        await client.update_flow_run(UUID(run_id), name=name[:200])

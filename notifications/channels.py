@@ -16,7 +16,14 @@ from typing import cast
 
 import apprise
 
-from notifications.redact import MASK, install_log_guards, register, scrub, secret_parts
+from notifications.redact import (
+    MASK,
+    all_parts,
+    install_log_guards,
+    register,
+    scrub,
+    secret_parts,
+)
 from pilotscale.plan.schema import Channel
 
 SecretLoader = Callable[[str], "str | None"]
@@ -93,11 +100,15 @@ def mask(url: str) -> str:
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         schema = url.split("://", 1)[0] if "://" in url else "?"
-        register(*secret_parts(url, schema))
+        register(*(all_parts(url) - {schema}))
         return f"{schema}://{MASK} (not a URL Apprise understands)"
     masked = str(plugin.url(privacy=True))
+    full = str(plugin.url(privacy=False))
+    secrets = secret_parts(url, full, masked)
     schema = masked.split("://", 1)[0]
     if schema in _PATH_SECRET_SCHEMAS:
+        path = re.match(r"^[a-z]+://[^/?]*(/[^?]*)", full)
+        secrets |= {p for p in (path.group(1).split("/") if path else []) if len(p) >= 4}
         masked = re.sub(r"^([a-z]+://[^/?]*)/[^?]*", rf"\1/{MASK}", masked)
-    register(*secret_parts(url, masked))
+    register(*secrets)
     return masked

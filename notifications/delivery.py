@@ -28,6 +28,7 @@ from notifications.channels import ResolvedChannel
 from notifications.events import Medium
 from notifications.redact import install_log_guards, scrub
 from notifications.render import EmailContent, Renderer, TemplateProblem
+from notifications.tls import shared_tls
 
 HEADER = "X-Notification-Id"
 EMAIL_SCHEMAS = frozenset({"mailto", "mailtos"})
@@ -85,9 +86,10 @@ def deliver(
     """Send `job` over `channel`, or to `outbox_dir` when the channel is not configured."""
     install_log_guards()
     medium = medium_of(job, channel)
+    to_folder = channel is None or channel.url is None
     try:
         content: EmailContent | str = (
-            renderer.email(job.event, job.context)
+            renderer.email(job.event, job.context, text=to_folder)
             if medium == "email"
             else renderer.chat(job.event, job.context)
         )
@@ -159,7 +161,8 @@ def _to_channel(
     notifier = apprise.Apprise()  # fresh per message: a shared one throttles each send
     notifier.add(plugin)
     started = time.monotonic()
-    with _apprise_warnings() as warnings:
+    verify = bool(getattr(plugin, "verify_certificate", True))
+    with _apprise_warnings() as warnings, shared_tls(verify=verify):
         ok = notifier.notify(body=body, title=title, body_format=body_format)
     elapsed = time.monotonic() - started
     if ok:

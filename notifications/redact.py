@@ -46,14 +46,29 @@ def scrub(text: str) -> str:
     return text
 
 
-def secret_parts(url: str, masked: str) -> set[str]:
-    """The parts of `url` that its privacy form `masked` hides: those are the secrets."""
+def secret_parts(url: str, full: str, masked: str) -> set[str]:
+    """The parts of `url` that Apprise hides: in its full form `full` but not in its
+    privacy form `masked` (a password, a token). Parts neither form shows (a From
+    address, say) are not secrets and stay readable."""
     parts = {url}
+    for token in _tokens(full):
+        if token not in masked:
+            parts.add(token)
+    return parts
+
+
+def all_parts(url: str) -> set[str]:
+    """Every part of a URL that Apprise cannot read, since nothing says which is secret."""
+    return {url, *_tokens(url)}
+
+
+def _tokens(url: str) -> set[str]:
+    found = set()
     for token in re.split(r"[/:@?&=#+,;\s]+", url):
         for candidate in (token, unquote(token)):
-            if len(candidate) >= MIN_SECRET and candidate not in masked:
-                parts.add(candidate)
-    return parts
+            if len(candidate) >= MIN_SECRET:
+                found.add(candidate)
+    return found
 
 
 class ScrubFilter(logging.Filter):

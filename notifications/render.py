@@ -71,6 +71,9 @@ class Renderer:
             "undefined": StrictUndefined,
             "trim_blocks": True,
             "lstrip_blocks": True,
+            # Templates are read once per process: checking every file's mtime on every
+            # render costs more than rendering (a restarted worker sees changes).
+            "auto_reload": False,
             "limits": limits,
         }
         self._text = LimitedSandbox(
@@ -113,11 +116,15 @@ class Renderer:
             raise TemplateProblem(self.filename(name), 1, "the subject is empty")
         return line if len(line) <= MAX_SUBJECT else line[: MAX_SUBJECT - 1] + "…"
 
-    def email(self, event: str, context: Mapping[str, Any]) -> EmailContent:
+    def email(self, event: str, context: Mapping[str, Any], *, text: bool = True) -> EmailContent:
+        """Subject, HTML and (with `text`) the plain-text part. Over SMTP Apprise derives
+        the text part from the HTML itself, so a sender may skip rendering it."""
         return EmailContent(
             subject=self.subject(event, context),
             html=self.render(template_name(event, EMAIL_HTML), context),
-            text=self.render(template_name(event, EMAIL_TEXT), context).strip() + "\n",
+            text=self.render(template_name(event, EMAIL_TEXT), context).strip() + "\n"
+            if text
+            else "",
         )
 
     def chat(self, event: str, context: Mapping[str, Any]) -> str:

@@ -30,9 +30,19 @@ def _transient(task: object, task_run: object, state: object) -> bool:
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_transient,
 )
-def evaluate_gates(*, as_of: datetime, program: str | None = None) -> PreparedCheck:
-    """Every gate of every active department, from one aggregate query per kind of fact."""
-    return prepare_check(engine=get_engine(), now=as_of, program=program)
+def evaluate_gates(
+    *,
+    as_of: datetime,
+    program: str | None = None,
+    metric_errors: dict[str, str] | None = None,
+) -> PreparedCheck:
+    """Every gate of every active department, from one aggregate query per kind of fact.
+
+    `metric_errors` are the metric sources that failed to pull: their gates pend.
+    """
+    return prepare_check(
+        engine=get_engine(), now=as_of, program=program, metric_errors=metric_errors
+    )
 
 
 @task(

@@ -63,14 +63,24 @@ def check_key_for(view: ProgramView, now: datetime) -> str:
 
 
 def evaluate(
-    *, session: Session, view: ProgramView, now: datetime
+    *,
+    session: Session,
+    view: ProgramView,
+    now: datetime,
+    metric_errors: Mapping[str, str] | None = None,
 ) -> tuple[str, list[Decision], dict[str, DepartmentFacts]]:
-    """Decide for every department of the program (read-only)."""
+    """Decide for every department of the program (read-only).
+
+    `metric_errors` (metric name -> why its source failed) makes that metric's gates
+    pending with the reason, whatever the stored observations say.
+    """
     key = check_key_for(view, now)
     machine = view.machine
     evaluated = [d for d in view.departments if machine.is_evaluated(state_of(d))]
     refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in evaluated]
-    facts = load_facts(session=session, plan=view.plan, departments=refs, now=now)
+    facts = load_facts(
+        session=session, plan=view.plan, departments=refs, now=now, metric_errors=metric_errors
+    )
     decisions = [
         decide(
             plan=view.plan,
@@ -98,11 +108,19 @@ class PreparedCheck:
     overdue: dict[str, list[tuple[str, str, datetime]]]
 
 
-def prepare_check(*, engine: Engine, now: datetime, program: str | None = None) -> PreparedCheck:
+def prepare_check(
+    *,
+    engine: Engine,
+    now: datetime,
+    program: str | None = None,
+    metric_errors: Mapping[str, str] | None = None,
+) -> PreparedCheck:
     """Read and decide (no writes): one query per kind of fact for all departments."""
     with Session(engine, expire_on_commit=False) as session:
         view = load_view(session=session, program=program)
-        key, decisions, facts = evaluate(session=session, view=view, now=now)
+        key, decisions, facts = evaluate(
+            session=session, view=view, now=now, metric_errors=metric_errors
+        )
         overdue = _overdue_training(session=session, view=view, now=now)
     return PreparedCheck(view, key, now, decisions, facts, overdue)
 

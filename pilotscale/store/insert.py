@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import CursorResult, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -26,5 +26,5 @@ def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, A
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # Conflicts on any unique constraint are ignored: each table has exactly one natural key.
     statement = insert(table).on_conflict_do_nothing()
-    result = session.execute(statement, [dict(r) for r in rows])
+    result = cast(CursorResult[Any], session.execute(statement, [dict(r) for r in rows]))
     return max(result.rowcount, 0)

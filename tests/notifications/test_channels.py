@@ -19,7 +19,9 @@ def test_an_environment_variable_is_read_when_resolving(monkeypatch: pytest.Monk
 
     assert resolved.configured
     assert resolved.url == f"mailtos://bot:{TOKEN}@smtp.acme.example:465"
-    assert TOKEN not in resolved.masked and TOKEN not in repr(resolved) and TOKEN not in str(resolved)
+    assert (
+        TOKEN not in resolved.masked and TOKEN not in repr(resolved) and TOKEN not in str(resolved)
+    )
     assert resolved.masked.startswith("mailtos://bot:****@smtp.acme.example")
 
 
@@ -43,9 +45,7 @@ def test_a_secret_block_is_read_through_the_loader() -> None:
     channel = Channel(name="hr-chat", kind="chat", url="secret:hr-chat-webhook")
 
     found = resolve(channel, secret_loader=blocks.get)
-    missing = resolve(
-        Channel(name="x", kind="chat", url="secret:nope"), secret_loader=blocks.get
-    )
+    missing = resolve(Channel(name="x", kind="chat", url="secret:nope"), secret_loader=blocks.get)
 
     assert found.url == blocks["hr-chat-webhook"] and TOKEN not in found.masked
     assert missing.masked == "not configured: Prefect Secret block 'nope' is not set"
@@ -66,14 +66,18 @@ def test_masking_hides_the_secret_part(url: str) -> None:
     masked = mask(url)
 
     assert TOKEN not in masked
-    assert scrub(f"error talking to {url}: {TOKEN} refused") == "error talking to ****: **** refused"
+    assert (
+        scrub(f"error talking to {url}: {TOKEN} refused") == "error talking to ****: **** refused"
+    )
 
 
-def test_an_unreachable_prefect_api_is_unavailable_not_unconfigured(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_unreachable_prefect_api_is_unavailable_not_unconfigured() -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     # Nothing listens on port 9: the block store cannot be asked, so the message must
     # wait, not be diverted to the local folder as if the channel were not set up.
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    with pytest.raises(ChannelUnavailable, match="cannot read Prefect Secret block 'hr-chat'"):
+    with (
+        temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}),
+        pytest.raises(ChannelUnavailable, match="cannot read Prefect Secret block 'hr-chat'"),
+    ):
         load_prefect_secret("hr-chat")

@@ -130,10 +130,10 @@ def test_many_threads_write_at_once(engine: Engine) -> None:
     errors: list[BaseException] = []
     start = threading.Barrier(threads)
 
-    def write() -> None:
+    def write(thread: int) -> None:
         try:
             start.wait()
-            for _ in range(rows_each):
+            for row in range(rows_each):
                 with session_scope(engine=engine) as session:
                     session.add(
                         GateResult(
@@ -143,12 +143,13 @@ def test_many_threads_write_at_once(engine: Engine) -> None:
                             kind="metric",
                             outcome="pass",
                             evaluated_at=NOW,
+                            check_key=f"check-{thread}-{row}",
                         )
                     )
         except BaseException as exc:
             errors.append(exc)
 
-    workers = [threading.Thread(target=write) for _ in range(threads)]
+    workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:

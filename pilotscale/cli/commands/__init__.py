@@ -1,6 +1,7 @@
 """Each module registers its commands on `pilotscale.cli.main.app` when imported."""
 
 from pilotscale.cli.commands import (  # noqa: F401
+    metrics_cmds,
     notify_cmds,
     plan_cmds,
     rollout_cmds,

@@ -225,9 +225,7 @@ def upgrade() -> None:
         sa.Column("completed_at", UTC_DATETIME, nullable=True),
         sa.Column("last_reminded_at", UTC_DATETIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_training_assignment"),
-        sa.UniqueConstraint(
-            "person_id", "module_id", name="uq_training_assignment_person_module"
-        ),
+        sa.UniqueConstraint("person_id", "module_id", name="uq_training_assignment_person_module"),
     )
     op.create_index(
         "ix_training_assignment_department_id", "training_assignment", ["department_id"]

@@ -1,0 +1,170 @@
+"""`pilotscale metrics import`: observations, LMS completions and acknowledgements from files."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlmodel import Session
+
+from pilotscale.cli.errors import CliError
+from pilotscale.cli.main import app
+from pilotscale.cli.options import ProgramOpt, program_view
+from pilotscale.cli.store import store_engine
+from pilotscale.metrics.ingest import KINDS, Catalog, Problem, check_header, validate
+from pilotscale.metrics.reader import Progress as ProgressFn
+from pilotscale.metrics.reader import ReadError, RecordFile, detect_format
+from pilotscale.store.imports import ImportCounts, ImportWriter
+
+metrics_app = typer.Typer(
+    name="metrics",
+    help="Feed the gates: import metric observations, training completions and acknowledgements.",
+    no_args_is_help=True,
+)
+app.add_typer(metrics_app, name="metrics")
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+MAX_SHOWN = 50
+
+KIND_HELP = (
+    "What the file holds: 'observations' (department, metric, value, observed_at, optional "
+    "segment and person), 'training' (person as id or email, module, completed_at: an LMS "
+    "export) or 'acks' (department, champion, acknowledged_at)."
+)
+FORMAT_HELP = (
+    "csv, json (an array of objects, or one object per line) or jsonl; "
+    "default: from the file extension."
+)
+
+
+@metrics_app.command("import")
+def import_file(
+    file: Path = typer.Argument(..., help="CSV or JSON file.", show_default=False),
+    kind: str = typer.Option("observations", "--kind", help=KIND_HELP),
+    fmt: str | None = typer.Option(None, "--format", help=FORMAT_HELP, show_default=False),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; write nothing."),
+    program: str | None = ProgramOpt,
+) -> None:
+    """Import a file, all or nothing: every row is checked first (problems as FILE:ROW: column:
+    message, exit 2, nothing written); rows already imported are ignored, so re-importing a
+    file is safe. Times without a zone are read in the program's time zone.
+
+    Example:
+
+      pilotscale metrics import usage-2026-11.csv
+
+      pilotscale metrics import lms-export.json --kind training
+    """
+    if kind not in KINDS:
+        raise CliError(f"--kind '{kind}' is not one of: {', '.join(KINDS)}")
+    if not file.is_file():
+        raise CliError(f"{file}: no such file")
+    try:
+        source = RecordFile(file, detect_format(file, fmt))
+    except ValueError as exc:
+        raise CliError(f"{file}: {exc}") from None
+    with program_view(program) as (_, view):
+        catalog = Catalog(view.plan, departments=[d.name for d in view.departments])
+        department_ids = {d.name: d.id or 0 for d in view.departments}
+        program_id = view.program.id or 0
+
+    rows, problems, total = _check(source, kind, catalog)
+    if total:
+        for problem in problems:
+            err.print(problem.render(str(file)), markup=False)
+        more = f" (first {MAX_SHOWN} shown)" if total > MAX_SHOWN else ""
+        raise CliError(f"{file}: {total} problem(s){more}; nothing was imported")
+    if not rows:
+        console.print(f"{file}: no rows to import")
+        return
+    if dry_run:
+        console.print(f"{file}: {rows:,} valid {kind} rows; nothing written (--dry-run)")
+        return
+
+    engine = store_engine()
+    with (
+        Session(engine) as session,
+        session.begin(),
+        _progress(f"writing {file.name}", source.size) as advance,
+    ):
+        writer = ImportWriter(
+            session=session,
+            program_id=program_id,
+            department_ids=department_ids,
+            source=file.name,
+        )
+        for item in validate(kind, source.records(advance), catalog, header_checked=True):
+            if isinstance(item, list):  # the file changed since it was checked
+                raise CliError(f"{item[0].render(str(file))} (the file changed during the import)")
+            writer.add(item)
+        counts = writer.finish()
+    console.print(_summary(file, kind, counts), markup=False)
+    for why in counts.examples:
+        console.print(f"  not recorded: {why}", markup=False)
+
+
+def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[Problem], int]:
+    """First pass: valid rows, the first problems, and how many problems in all."""
+    shown: list[Problem] = []
+    total = rows = 0
+    header_done = False
+
+    def note(problems: list[Problem]) -> None:
+        nonlocal total
+        total += len(problems)
+        shown.extend(problems[: max(0, MAX_SHOWN - len(shown))])
+
+    with _progress(f"checking {source.path.name}", source.size) as advance:
+        try:
+            for item in validate(kind, source.records(advance), catalog, header_checked=True):
+                if not header_done:
+                    note(check_header(kind, source.header))
+                    header_done = True
+                if isinstance(item, list):
+                    note(item)
+                else:
+                    rows += 1
+        except ReadError as exc:
+            note([Problem(exc.row, "", exc.message)])
+    if not header_done:
+        note(check_header(kind, source.header))
+    if source.format == "csv" and source.header is not None and total:
+        # A bad header makes every row fail the same way; the header problem says it all.
+        header = [p for p in shown if p.row == 1]
+        if header:
+            return rows, header, len(header)
+    return rows, shown, total
+
+
+@contextmanager
+def _progress(label: str, size: int) -> Iterator[ProgressFn]:
+    """A progress bar on a terminal (stderr), nothing otherwise (CI logs, pipes)."""
+    if not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=size)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _summary(file: Path, kind: str, counts: ImportCounts) -> str:
+    noun = {"observations": "observations", "training": "completions", "acks": "acknowledgements"}
+    parts = [f"{counts.written:,} new {noun[kind]}"]
+    if counts.duplicates:
+        parts.append(f"{counts.duplicates:,} already recorded (ignored)")
+    if counts.not_applicable:
+        parts.append(f"{counts.not_applicable:,} with nothing to record them on yet")
+    return f"imported {file}: {counts.rows:,} rows — " + ", ".join(parts)

@@ -1,0 +1,1 @@
+"""Metrics in, impact out: file imports, metric sources, KPIs, the funnel, budget, trends."""

@@ -4,32 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-from sqlalchemy.exc import OperationalError
-
 from pilotscale.db import get_engine
 from pilotscale.engine.readiness import CheckReport, PreparedCheck, apply_check, prepare_check
+from tasks.policy import store_task
 
 
-def _transient(task: object, task_run: object, state: object) -> bool:
-    """Retry only what a retry can fix: the database being briefly unavailable or locked."""
-    try:
-        state.result()  # type: ignore[attr-defined]
-    except OperationalError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-@task(
-    name="evaluate-gates",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=_transient,
-)
+@store_task("evaluate-gates")
 def evaluate_gates(
     *,
     as_of: datetime,
@@ -45,13 +25,7 @@ def evaluate_gates(
     )
 
 
-@task(
-    name="apply-decisions",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=_transient,
-)
+@store_task("apply-decisions")
 def apply_decisions(
     *, prepared: PreparedCheck, run_id: str | None, departments: list[str] | None = None
 ) -> CheckReport:

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from pilotscale.db import get_engine
 from pilotscale.engine.start import RolloutResult, StartResult, rollout_program, start_department
-from tasks.readiness import _transient
+from tasks.policy import store_task
 
 
-@task(
-    name="start-department",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=_transient,
-)
+@store_task("start-department")
 def start_one(
     *,
     department: str,
@@ -43,12 +34,6 @@ def start_one(
     )
 
 
-@task(
-    name="start-eligible-departments",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=_transient,
-)
+@store_task("start-eligible-departments")
 def start_eligible(*, as_of: datetime, program: str | None, run_id: str | None) -> RolloutResult:
     return rollout_program(engine=get_engine(), now=as_of, program=program, run_id=run_id)

@@ -27,7 +27,9 @@ def prefect_server() -> Iterator[None]:
 
 
 def test_a_secret_block_holds_the_channel_url(prefect_server: None) -> None:
-    Secret(value="mmost://chat.acme.example/SeCrEt-Token-123").save("hr-chat-webhook", overwrite=True)
+    Secret(value="mmost://chat.acme.example/SeCrEt-Token-123").save(
+        "hr-chat-webhook", overwrite=True
+    )
 
     found = resolve(Channel(name="hr-chat", kind="chat", url="secret:hr-chat-webhook"))
     missing = resolve(Channel(name="x", kind="chat", url="secret:no-such-block"))

@@ -1,0 +1,37 @@
+"""How pilotscale's tasks retry and cache: one policy for every task that writes the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import OperationalError
+
+
+def retry_if_transient(task: object, task_run: object, state: object) -> bool:
+    """Retry only what a retry can fix: the database being briefly unavailable or locked.
+
+    Every store-writing task is idempotent (version checks, unique keys), so a retry
+    after a partial attempt repeats nothing.
+    """
+    try:
+        state.result()  # type: ignore[attr-defined]
+    except OperationalError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def store_task(name: str) -> Callable[[Callable[..., Any]], Any]:
+    """A task that reads or writes the store: no result caching (results are not inputs'
+    functions: the store changes), two retries on transient database errors."""
+    return task(
+        name=name,
+        cache_policy=NO_CACHE,
+        retries=2,
+        retry_delay_seconds=[2, 10],
+        retry_condition_fn=retry_if_transient,
+    )

@@ -1,0 +1,114 @@
+"""The templates render every message the pure core builds, from the example plan.
+
+samples.py only mirrors these shapes; this test uses the real builders, so a key
+renamed in pilotscale.core.messages (or a template using a key it never sets) fails
+here rather than at send time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from notifications import alerts, digest
+from notifications.events import EVENTS
+from notifications.render import Renderer
+from notifications.routing import routes
+from pilotscale.core.gates import GateResult, PhaseVerdict
+from pilotscale.core.messages import Message, entry_work, for_decision, training_reminders
+from pilotscale.core.phases import DeptState
+from pilotscale.core.readiness import Action, Decision
+from pilotscale.core.states import Outcome, Status
+from pilotscale.plan.loader import load_plan
+from pilotscale.plan.schema import Plan
+from tests.notifications.helpers import NOW
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme-ai-assistant.yaml"
+
+
+def _plan() -> Plan:
+    return load_plan(EXAMPLE).plan
+
+
+def _result(plan: Plan, gate: str, outcome: Outcome) -> GateResult:
+    kind = plan.gate(gate).kind
+    return GateResult(gate, kind, outcome, 0.4, "0.4 (12 samples)", ">= 0.6", "too low; act")
+
+
+def _every_message(plan: Plan) -> list[Message]:
+    dept = plan.departments[1]
+    phases = plan.phase_names()
+    held_phase = next(
+        p for p in plan.phases if any(plan.gate(g).kind == "approval" for g in p.exit_gates)
+    )
+    gates = held_phase.exit_gates
+    holding = PhaseVerdict(Outcome.failed, tuple(_result(plan, g, Outcome.failed) for g in gates))
+    here = DeptState(held_phase.name, Status.active)
+    nxt = DeptState(phases[phases.index(held_phase.name) + 1], Status.active)
+    decisions = [
+        Decision(dept.name, Action.hold, here, here, holding, 1, "held"),
+        Decision(
+            dept.name,
+            Action.block,
+            here,
+            DeptState(here.phase, Status.blocked),
+            holding,
+            3,
+            "3 failing checks",
+        ),
+        Decision(
+            dept.name, Action.advance, here, nxt, PhaseVerdict(Outcome.passed, ()), 0, "all passed"
+        ),
+    ]
+    messages: list[Message] = []
+    for decision in decisions:
+        messages += for_decision(
+            plan,
+            decision,
+            check_key="2026-11-23",
+            phase_entered_at=NOW - timedelta(days=30),
+            now=NOW,
+            requested_at={g: NOW - timedelta(days=10) for g in gates},
+        )
+    members = [p for p in plan.people if p.department == dept.name]
+    for phase in phases:
+        messages += entry_work(
+            plan, dept, phase, now=NOW, members=members, previous_phase=None
+        ).messages
+    module = (dept.training.power or dept.training.casual)[0]
+    overdue = [(members[0].id, module.id, NOW - timedelta(days=3))]
+    messages += training_reminders(plan, dept, overdue, check_key="2026-11-23", now=NOW)
+    line = digest.DepartmentLine(dept.name, dept.title, held_phase.name, held_by=("A gate",))
+    messages += digest.weekly_digest(
+        plan,
+        week_start=date(2026, 11, 16),
+        impact=digest.figures(plan, {"time_saved_hours": 1240.0}, {"time_saved_hours": 1000.0}),
+        departments=[line],
+        advanced=[("Sales", "Scaling")],
+        now=NOW,
+    )
+    dead = alerts.DeadMessage("id-1", "gate_held", "x", "email", 6, "boom", NOW)
+    messages.append(alerts.delivery_failure(plan, dead=[dead], now=NOW))
+    return messages
+
+
+def test_the_example_plan_produces_every_event() -> None:
+    assert {m.event for m in _every_message(_plan())} == set(EVENTS)
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_every_real_message_renders_in_every_medium(event: str) -> None:
+    plan = _plan()
+    renderer = Renderer()
+    messages = [m for m in _every_message(plan) if m.event == event]
+    assert messages
+    for message in messages:
+        for route in routes(plan, message) or routes(
+            plan, Message(message.event, plan.program.lead, "x", None, {})
+        ):
+            context = {**message.context, "recipient": route.recipient}
+            email = renderer.email(event, context)
+            chat = renderer.chat(event, context)
+            assert email.subject and email.html and email.text.strip() and chat

@@ -1,0 +1,260 @@
+"""Driving a store through a rollout the way people and the scheduler do, and reading it back.
+
+Everything goes through the engine's public functions (apply, start, acknowledge,
+attest, approve, complete training) except metric observations, which are written
+as an import would write them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from models import (
+    ChampionOnboarding,
+    Department,
+    GateResult,
+    MetricObservation,
+    Notification,
+    Person,
+    TrainingAssignment,
+    Transition,
+)
+from pilotscale.engine import operator
+from pilotscale.engine.start import start_department
+from pilotscale.store.apply import apply_plan
+from pilotscale.store.insert import insert_ignore
+
+from tests.plans import EXEC, LEAD, department_name, loaded, members, plan_dict
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def apply(engine: Engine, data: dict[str, Any] | None = None, *, now: datetime = T0) -> None:
+    with Session(engine) as session, session.begin():
+        apply_plan(session=session, loaded=loaded(data or plan_dict()), now=now, actor=LEAD)
+
+
+def names(count: int) -> list[str]:
+    return [department_name(i) for i in range(1, count + 1)]
+
+
+def start(engine: Engine, departments: Iterable[str], *, now: datetime = T0) -> None:
+    for name in departments:
+        start_department(engine=engine, department=name, now=now, actor=LEAD)
+
+
+def prepare_passes(engine: Engine, department: str, *, now: datetime) -> None:
+    """Both champions acknowledge and the sponsor attests: every preparing gate passes."""
+    for champion in ("champ1", "champ2"):
+        person = f"{department}-{champion}"
+        operator.acknowledge(
+            engine=engine, department=department, champion=person, by=person, now=now
+        )
+    attest(engine, department, "use-cases", now=now)
+
+
+def attest(engine: Engine, department: str, gate: str, *, now: datetime) -> None:
+    operator.attest(
+        engine=engine, department=department, gate=gate, by=LEAD, evidence="wiki/page", now=now
+    )
+
+
+def approve(engine: Engine, department: str, *, now: datetime, by: str = EXEC) -> None:
+    operator.approve(
+        engine=engine, department=department, gate="go-ahead", by=by, comment="go", now=now
+    )
+
+
+def observe(
+    engine: Engine, department: str, values: Iterable[float], *, start: datetime
+) -> None:
+    """One weekly_active_rate observation per hour from `start`, as an import writes them."""
+    with Session(engine) as session, session.begin():
+        row = session.exec(select(Department).where(col(Department.name) == department)).one()
+        insert_ignore(
+            session=session,
+            model=MetricObservation,
+            rows=[
+                {
+                    "program_id": row.program_id,
+                    "department_id": row.id,
+                    "metric": "weekly_active_rate",
+                    "value": value,
+                    "observed_at": start + timedelta(hours=i),
+                }
+                for i, value in enumerate(values)
+            ],
+        )
+
+
+def complete(engine: Engine, department: str, segment: str, *, now: datetime) -> None:
+    """Every person of `segment` in the department completes their module."""
+    module = "full-course" if segment == "power" else "quick-start"
+    for person, seg in members(department).items():
+        if seg == segment:
+            operator.complete_training(engine=engine, person=person, module=module, now=now)
+
+
+def pilot_passes(engine: Engine, department: str, *, now: datetime) -> None:
+    """Every piloting gate but the soak passes as of `now` (the soak needs 1w in phase)."""
+    observe(engine, department, [0.6, 0.7, 0.8], start=now - timedelta(hours=5))
+    complete(engine, department, "power", now=now)
+    attest(engine, department, "guardrails", now=now)
+    approve(engine, department, now=now)
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+def states(engine: Engine) -> dict[str, tuple[str, str]]:
+    with Session(engine) as session:
+        rows = session.exec(select(Department.name, Department.phase, Department.status)).all()
+    return {name: (phase, status) for name, phase, status in rows}
+
+
+def department(engine: Engine, name: str) -> Department:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.exec(select(Department).where(col(Department.name) == name)).one()
+
+
+def transitions(engine: Engine, name: str | None = None) -> list[Transition]:
+    query = select(Transition).join(Department, col(Department.id) == col(Transition.department_id))
+    if name is not None:
+        query = query.where(col(Department.name) == name)
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.exec(query.order_by(col(Transition.id))))
+
+
+def events(engine: Engine, name: str) -> list[str]:
+    return [t.event for t in transitions(engine, name)]
+
+
+def outbox(engine: Engine, *, event: str | None = None) -> list[Notification]:
+    query = select(Notification).order_by(col(Notification.dedupe_key))
+    if event is not None:
+        query = query.where(col(Notification.event) == event)
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.exec(query))
+
+
+def recipients(engine: Engine, event: str, *, about: str | None = None) -> set[str]:
+    """Recipients of `event` (optionally only those whose dedupe key mentions `about`)."""
+    return {
+        n.recipient_key
+        for n in outbox(engine, event=event)
+        if about is None or f"|{about}" in n.dedupe_key
+    }
+
+
+def context(notification: Notification) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(notification.context_json)
+    return data
+
+
+def assignments(engine: Engine, name: str) -> set[tuple[str, str, str]]:
+    """(person, segment, module) of the department's training assignments."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Person.key, TrainingAssignment.segment, TrainingAssignment.module_id)
+            .join(Person, col(Person.id) == col(TrainingAssignment.person_id))
+            .join(Department, col(Department.id) == col(TrainingAssignment.department_id))
+            .where(col(Department.name) == name)
+        ).all()
+    return {(p, s, m) for p, s, m in rows}
+
+
+def onboarded(engine: Engine, name: str) -> set[str]:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Person.key)
+            .join(ChampionOnboarding, col(ChampionOnboarding.person_id) == col(Person.id))
+            .join(Department, col(Department.id) == col(ChampionOnboarding.department_id))
+            .where(col(Department.name) == name)
+        ).all()
+    return set(rows)
+
+
+def count(engine: Engine, model: Any) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def store_state(engine: Engine) -> dict[str, Any]:
+    """Everything a readiness check writes, without ids, run ids or random values: two
+    stores that went through the same story compare equal."""
+    with Session(engine) as session:
+        depts = session.exec(
+            select(
+                Department.name,
+                Department.phase,
+                Department.status,
+                Department.version,
+                Department.phase_entered_at,
+                Department.consecutive_failures,
+                Department.last_check_key,
+            ).order_by(col(Department.name))
+        ).all()
+        moves = session.exec(
+            select(
+                Department.name,
+                Transition.from_phase,
+                Transition.to_phase,
+                Transition.to_status,
+                Transition.event,
+                Transition.actor,
+                Transition.reason,
+                Transition.at,
+            )
+            .join(Department, col(Department.id) == col(Transition.department_id))
+            .order_by(col(Department.name), col(Transition.id))
+        ).all()
+        results = session.exec(
+            select(
+                Department.name,
+                GateResult.phase,
+                GateResult.gate,
+                GateResult.outcome,
+                GateResult.observed_text,
+                GateResult.reason,
+                GateResult.check_key,
+            ).join(Department, col(Department.id) == col(GateResult.department_id))
+        ).all()
+        messages = session.exec(
+            select(
+                Notification.dedupe_key,
+                Notification.event,
+                Notification.recipient_key,
+                Notification.channel,
+                Notification.subject,
+                Notification.context_json,
+                Notification.status,
+            )
+        ).all()
+        training = session.exec(
+            select(Person.key, TrainingAssignment.module_id, TrainingAssignment.due_at).join(
+                Person, col(Person.id) == col(TrainingAssignment.person_id)
+            )
+        ).all()
+        champions = session.exec(
+            select(Person.key, ChampionOnboarding.welcomed_at).join(
+                Person, col(Person.id) == col(ChampionOnboarding.person_id)
+            )
+        ).all()
+    return {
+        "departments": [tuple(d) for d in depts],
+        "transitions": [tuple(t) for t in moves],
+        "gate_results": sorted(tuple(r) for r in results),
+        "notifications": sorted(tuple(n) for n in messages),
+        "training": sorted(tuple(t) for t in training),
+        "onboarding": sorted(tuple(c) for c in champions),
+    }

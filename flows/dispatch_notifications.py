@@ -15,14 +15,13 @@ import anyio
 from prefect import flow, get_run_logger, task
 from sqlalchemy import Engine
 
-from notifications.dispatch import (
+from notifications.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
-    DispatchReport,
-    dispatch,
 )
+from notifications.dispatch import DispatchReport, dispatch
 
 
 def dispatch_pending(

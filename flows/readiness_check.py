@@ -10,7 +10,10 @@ from prefect.runtime import flow_run
 
 from flows.naming import rename_current_run
 from tasks.artifacts import publish_check_artifacts
+from tasks.events import emit_department_events
 from tasks.readiness import apply_decisions, evaluate_gates
+from tasks.sources import pull_sources
+from tasks.summary import publish_summary
 
 
 @flow(name="readiness-check", log_prints=False)
@@ -25,9 +28,13 @@ async def readiness_check(
     consecutive failing checks. Re-running it changes nothing and sends nothing twice."""
     now = as_of or datetime.now(UTC)
     logger = get_run_logger()
-    prepared = evaluate_gates(as_of=now, program=program)
+    # Fresh data first: a failing source makes its metric's gates pending, never passing.
+    pulled = pull_sources(as_of=now, program=program)
+    prepared = evaluate_gates(as_of=now, program=program, metric_errors=pulled.errors)
     report = apply_decisions(prepared=prepared, run_id=flow_run.get_id(), departments=departments)
+    emitted = emit_department_events(report=report)
     publish_check_artifacts(prepared=prepared, report=report)
+    publish_summary(as_of=now, program=program, metric_errors=pulled.errors)
     summary = f"readiness-check {report.check_key}: {report.summary()}"
     logger.info(summary)
     await rename_current_run(summary)
@@ -40,5 +47,7 @@ async def readiness_check(
         "tally": report.tally(),
         "conflicts": report.conflicts,
         "enqueued": report.enqueued,
+        "events": emitted,
         "decisions": {d.department: str(d.action) for d in report.decisions},
+        "metric_errors": pulled.errors,
     }

@@ -108,7 +108,24 @@ def mask(url: str) -> str:
     schema = masked.split("://", 1)[0]
     if schema in _PATH_SECRET_SCHEMAS:
         path = re.match(r"^[a-z]+://[^/?]*(/[^?]*)", full)
-        secrets |= {p for p in (path.group(1).split("/") if path else []) if len(p) >= 4}
+        secrets |= {p for p in (path.group(1).split("/") if path else []) if _token_like(p)}
         masked = re.sub(r"^([a-z]+://[^/?]*)/[^?]*", rf"\1/{MASK}", masked)
     register(*secrets)
-    return masked
+    return _without_defaults(masked)
+
+
+def _token_like(part: str) -> bool:
+    """A path part that looks generated (long, with digits), not a word such as 'hooks'."""
+    return len(part) >= 8 and any(c.isdigit() for c in part)
+
+
+# Apprise writes every option into its URLs; these say nothing about where a message went.
+_NOISE = frozenset(
+    {"format", "overflow", "retry", "wait", "optional", "cto", "rto", "store", "emojis", "tz"}
+)
+
+
+def _without_defaults(url: str) -> str:
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and p.split("=", 1)[0] not in _NOISE]
+    return f"{base}?{'&'.join(kept)}" if kept else base

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -33,6 +34,13 @@ from notifications.channels import (
     load_prefect_secret,
     resolve,
 )
+from notifications.defaults import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT,
+)
 from notifications.delivery import Job, SendResult, SendStatus, deliver
 from notifications.redact import scrub
 from notifications.render import Renderer, configured_renderer
@@ -40,11 +48,6 @@ from notifications.routing import LOCAL
 from pilotscale.plan.schema import Plan
 from pilotscale.store.outbox import Claimed, Settlement, claim, enqueue, settle
 
-DEFAULT_BATCH_SIZE = 200
-DEFAULT_CONCURRENCY = 16
-DEFAULT_LEASE_SECONDS = 300.0
-DEFAULT_MAX_ATTEMPTS = 6
-DEFAULT_TIMEOUT = 15.0
 SETTLE_EVERY = 50  # results written per transaction while a batch is in flight
 
 
@@ -281,7 +284,10 @@ class _Run:
                 )
             )
         for program_id, messages in by_program.items():
-            plan = self._plan(program_id)
+            try:
+                plan = self._plan(program_id)
+            except ValidationError:
+                plan = None  # the messages themselves say why; nobody to alert by plan
             if plan is None:
                 continue
             now = self.clock()
@@ -314,7 +320,15 @@ class _Run:
             return None
         key = (job.program_id, job.channel)
         if key not in self._channels:
-            plan = self._plan(job.program_id)
+            try:
+                plan = self._plan(job.program_id)
+            except ValidationError as exc:
+                # Not "not configured": that would divert real messages to the local folder.
+                self._channels[key] = ChannelUnavailable(
+                    f"the plan stored for this program cannot be read ({exc.error_count()} "
+                    "problems); apply the plan again with `pilotscale apply`"
+                )
+                return self._channels[key]
             spec = next((c for c in plan.channels if c.name == job.channel), None) if plan else None
             if spec is None:
                 self._channels[key] = None  # the channel left the plan: keep the message readable

@@ -35,5 +35,9 @@ def start_one(
 
 
 @store_task("start-eligible-departments")
-def start_eligible(*, as_of: datetime, program: str | None, run_id: str | None) -> RolloutResult:
-    return rollout_program(engine=get_engine(), now=as_of, program=program, run_id=run_id)
+def start_eligible(
+    *, as_of: datetime, program: str | None, run_id: str | None, actor: str = "scheduler"
+) -> RolloutResult:
+    return rollout_program(
+        engine=get_engine(), now=as_of, program=program, run_id=run_id, actor=actor
+    )

@@ -5,7 +5,9 @@ caller applies the decision (one transaction) and sends the messages it implies.
 
 Idempotence lives here too. A check is identified by its `check_key` (the check's
 day in the program's time zone): running the same check twice counts a failure
-once, so a retried or re-run check never blocks a department early.
+once, so a retried or re-run check never blocks a department early, and a department
+the check already advanced is left alone until the next check, so a re-run neither
+advances it twice nor holds it on the day it entered its new phase.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class DepartmentSnapshot:
     state: DeptState
     consecutive_failures: int = 0
     last_check_key: str | None = None
+    # The check that advanced it into its current phase; None if it got there otherwise.
+    entered_by_check: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,17 @@ def decide(
             verdict=None,
             consecutive_failures=snapshot.consecutive_failures,
             reason=f"skipped: {why}",
+        )
+
+    if snapshot.entered_by_check == check_key:
+        return Decision(
+            department=snapshot.name,
+            action=Action.skip,
+            before=state,
+            after=state,
+            verdict=None,
+            consecutive_failures=snapshot.consecutive_failures,
+            reason=f"skipped: this check ({check_key}) already advanced it to '{state.phase}'",
         )
 
     verdict = evaluate_phase(gates_for(plan, state.phase), facts, now=now, owner_names=owner_names)

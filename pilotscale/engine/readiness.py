@@ -28,7 +28,14 @@ from pilotscale.engine.transitions import save_department, transition
 from pilotscale.store.facts import DepartmentRef, load_facts
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.outbox import enqueue
-from pilotscale.store.snapshot import ProgramView, load_view, owner_names, snapshot_of, state_of
+from pilotscale.store.snapshot import (
+    ProgramView,
+    advanced_into_current_phase,
+    load_view,
+    owner_names,
+    snapshot_of,
+    state_of,
+)
 from pilotscale.store.versioned import ConcurrentUpdate
 
 
@@ -81,11 +88,15 @@ def evaluate(
     facts = load_facts(
         session=session, plan=view.plan, departments=refs, now=now, metric_errors=metric_errors
     )
+    advanced = advanced_into_current_phase(session=session, department_ids=[r.id for r in refs])
     decisions = [
         decide(
             plan=view.plan,
             machine=machine,
-            snapshot=snapshot_of(d),
+            snapshot=snapshot_of(
+                d,
+                entered_by_check=check_key_for(view, advanced[d.id]) if d.id in advanced else None,
+            ),
             facts=facts.get(d.name),
             now=now,
             check_key=key,

@@ -4,10 +4,10 @@ Seed 001 warns that going from pilot to enterprise multiplies the cost by three 
 five: licences for everyone, usage at volume, support and training. The projection
 for one year of full rollout is
 
-    licences  = cost_per_user_month × 12 × users
-    usage     = usage_cost_month × 12            (the plan states it at full scale)
-    support   = support_cost_month × 12
-    training  = training_cost_per_user × users  (one-off, counted in the first year)
+    licences  = cost_per_user_month * 12 * users
+    usage     = usage_cost_month * 12            (the plan states it at full scale)
+    support   = support_cost_month * 12
+    training  = training_cost_per_user * users  (one-off, counted in the first year)
 
 where `users` is the sum of every department's headcount. A department's share is
 its own licences and training plus the shared usage and support costs split by
@@ -84,7 +84,7 @@ class BudgetProjection:
         )
 
     def jump_note(self) -> str | None:
-        """How the full-scale cost compares with the pilot's, against the seed's 3–5×."""
+        """How the full-scale cost compares with the pilot's, against the seed's 3-5 times."""
         multiple = self.pilot_multiple
         if multiple is None:
             return None

@@ -74,8 +74,10 @@ def funnel(latest: Latest, departments: Sequence[str]) -> list[FunnelRow]:
     return rows
 
 
-def _whole(latest: Latest, department: str, segments: Sequence[FunnelRow]) -> tuple[float | None, ...]:
-    counts = []
+def _whole(
+    latest: Latest, department: str, segments: Sequence[FunnelRow]
+) -> tuple[float | None, ...]:
+    counts: list[float | None] = []
     for i, metric in enumerate(STAGE_METRICS):
         own = latest.get((department, ALL, metric))
         if own is not None:
@@ -94,7 +96,8 @@ def _program(rows: Iterable[FunnelRow]) -> list[FunnelRow]:
     for segment in sorted(grouped):
         members = grouped[segment]
         counts = tuple(
-            _sum([r.counts[i] for r in members if r.counts[i] is not None]) for i in range(len(STAGES))
+            _sum([r.counts[i] for r in members if r.counts[i] is not None])
+            for i in range(len(STAGES))
         )
         out.append(FunnelRow(PROGRAM, segment, counts))
     return out

@@ -42,7 +42,9 @@ class Problem:
 
     def render(self, file: str) -> str:
         where = f"{file}:{self.row}:"
-        return f"{where} {self.column}: {self.message}" if self.column else f"{where} {self.message}"
+        return (
+            f"{where} {self.column}: {self.message}" if self.column else f"{where} {self.message}"
+        )
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,11 @@ def validate(
         problems: list[Problem] = []
         if not header_checked:
             problems += [
-                Problem(record.row, key, f"unknown field{_suggest(key, known)} "
-                        f"(fields: {', '.join(sorted(known))})")
+                Problem(
+                    record.row,
+                    key,
+                    f"unknown field{_suggest(key, known)} (fields: {', '.join(sorted(known))})",
+                )
                 for key in record.fields
                 if key not in known
             ]
@@ -150,7 +155,10 @@ def _observation(record: Record, catalog: Catalog, problems: list[Problem]) -> R
     at = f.moment("observed_at", catalog.timezone)
     segment = f.text("segment", required=False).lower()
     if segment and segment not in SEGMENTS:
-        f.problem("segment", f"'{segment}' is not a segment; use {' or '.join(SEGMENTS)} or leave it empty")
+        f.problem(
+            "segment",
+            f"'{segment}' is not a segment; use {' or '.join(SEGMENTS)} or leave it empty",
+        )
     person = f.text("person", required=False)
     if problems or department is None or metric is None or value is None or at is None:
         return None
@@ -168,8 +176,7 @@ def _completion(record: Record, catalog: Catalog, problems: list[Problem]) -> Ro
         else:
             f.problem(
                 "module",
-                f"unknown training module '{module}'"
-                f"{_suggest(module, list(catalog.modules))}",
+                f"unknown training module '{module}'{_suggest(module, list(catalog.modules))}",
             )
     elif module and person:
         home = catalog.department_of.get(person)
@@ -240,7 +247,9 @@ class _Fields:
             return None
         if value not in known:
             listing = ", ".join(known[:12]) or "none"
-            self.problem(column, f"unknown {kind} '{value}'{_suggest(value, known)} (known: {listing})")
+            self.problem(
+                column, f"unknown {kind} '{value}'{_suggest(value, known)} (known: {listing})"
+            )
             return None
         return value
 

@@ -123,7 +123,9 @@ def use_case_kpis(plan: Plan, stats: Stats) -> list[UseCaseKpi]:
                             unit=unit,
                             rate=is_rate(target.kpi, unit),
                             direction=direction,
-                            actual=department_actual(target.kpi, unit, stats.get((d.name, target.kpi))),
+                            actual=department_actual(
+                                target.kpi, unit, stats.get((d.name, target.kpi))
+                            ),
                             target=target.target,
                         ),
                         baseline=target.baseline,

@@ -126,9 +126,7 @@ def _headers(ref: str, ctx: PullContext) -> dict[str, str]:
             if sep and name.strip():
                 headers[name.strip()] = value.strip()
     if not headers:
-        raise SourceError(
-            f"the headers in {ref} are neither a JSON object nor 'Name: value' lines"
-        )
+        raise SourceError(f"the headers in {ref} are neither a JSON object nor 'Name: value' lines")
     register_parts(*headers.values(), *(v.split()[-1] for v in headers.values() if v.split()))
     return headers
 
@@ -183,7 +181,8 @@ def fetch_sql(source: SqlSource, ctx: PullContext) -> list[SourcedValue]:
         url = url.set(drivername="postgresql+psycopg")
     timeout = source.timeout.total_seconds()
     engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(url, timeout))
-    shown = url.render_as_string(hide_password=True)
+    # Named by its reference, not its URL: the URL is the secret (and is masked anyway).
+    shown = f"{source.connection} ({url.get_backend_name()})"
     per_department = ":department" in source.query
     statement = text(source.query)
 
@@ -196,7 +195,9 @@ def fetch_sql(source: SqlSource, ctx: PullContext) -> list[SourcedValue]:
                     params = {"department": department} if per_department else {}
                     result = connection.execute(statement, params)
                     for row in result.mappings():
-                        out.append(_record(dict(row), department, ctx, where=f"the query on {shown}"))
+                        out.append(
+                            _record(dict(row), department, ctx, where=f"the query on {shown}")
+                        )
         except OperationalError as exc:
             raise _Transient(f"{shown}: {_db_error(exc)}") from None
         except (DBAPIError, SQLAlchemyError) as exc:
@@ -214,7 +215,10 @@ def _connect_args(url: Any, timeout: float) -> dict[str, Any]:
         return {"timeout": timeout}
     if url.get_backend_name() == "postgresql":
         # The query timeout too, so a slow report query cannot stall the readiness check.
-        return {"connect_timeout": max(1, int(timeout)), "options": f"-c statement_timeout={int(timeout * 1000)}"}
+        return {
+            "connect_timeout": max(1, int(timeout)),
+            "options": f"-c statement_timeout={int(timeout * 1000)}",
+        }
     return {}
 
 

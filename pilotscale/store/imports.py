@@ -174,8 +174,10 @@ class ImportWriter:
 
     def _person_ids(self) -> dict[str, int]:
         if self._people is None:
-            rows = self.session.exec(
-                select(Person.key, Person.id).where(col(Person.program_id) == self.program_id)
+            rows = self.session.execute(
+                select(col(Person.key), col(Person.id)).where(
+                    col(Person.program_id) == self.program_id
+                )
             ).all()
             self._people = {key: ident for key, ident in rows if ident is not None}
         return self._people

@@ -25,6 +25,8 @@ def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, A
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # Conflicts on any unique constraint are ignored: each table has exactly one natural key.
-    statement = insert(table).on_conflict_do_nothing()
+    # Counted from RETURNING: an executemany's rowcount is not the number of rows inserted
+    # on PostgreSQL (psycopg reports 0), so "already there" could not be told apart.
+    statement = insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
     result = cast(CursorResult[Any], session.execute(statement, [dict(r) for r in rows]))
-    return max(result.rowcount, 0)
+    return len(result.all())

@@ -6,13 +6,14 @@ decides, so what a lead sees at the terminal is what the scheduler acts on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from models import Department, Program
+from models import Department, Program, Transition
 from pilotscale.core.gates import PhaseVerdict, evaluate_phase
 from pilotscale.core.phases import DeptState, PhaseMachine
 from pilotscale.core.readiness import DepartmentSnapshot, gates_for
@@ -55,13 +56,37 @@ def state_of(department: Department) -> DeptState:
     return DeptState(phase=department.phase, status=Status(department.status))
 
 
-def snapshot_of(department: Department) -> DepartmentSnapshot:
+def snapshot_of(
+    department: Department, *, entered_by_check: str | None = None
+) -> DepartmentSnapshot:
     return DepartmentSnapshot(
         name=department.name,
         state=state_of(department),
         consecutive_failures=department.consecutive_failures,
         last_check_key=department.last_check_key,
+        entered_by_check=entered_by_check,
     )
+
+
+def advanced_into_current_phase(
+    *, session: Session, department_ids: Sequence[int]
+) -> dict[int, datetime]:
+    """When each department was advanced into its current phase visit, for those that got
+    there by an advance (not a start or a rollback): one query for all of them."""
+    if not department_ids:
+        return {}
+    t, d = Transition, Department
+    rows = session.exec(
+        select(t.department_id, t.at)
+        .join(d, col(d.id) == col(t.department_id))
+        .where(
+            col(t.department_id).in_(list(department_ids)),
+            col(t.event) == "advance",
+            col(t.to_phase) == col(d.phase),
+            col(t.at) == col(d.phase_entered_at),
+        )
+    ).all()
+    return {department_id: at for department_id, at in rows}
 
 
 def owner_names(plan: Plan, department: str) -> dict[str, str]:

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import Engine
 
 from pilotscale.db import dispose_engines, get_engine
-
 from tests.notifications.helpers import CHAT_ENV, DEPT_CHAT_ENV, SMTP_ENV
 from tests.notifications.receivers import HttpReceiver, SmtpServer
 

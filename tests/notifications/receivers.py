@@ -44,7 +44,7 @@ class _Inbox:
         self.mails: list[Mail] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = cast(EmailMessage, message_from_bytes(envelope.content, policy=policy.default))
         with self.lock:
             self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), message))
@@ -114,7 +114,7 @@ class HttpReceiver:
         script = self.script
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
                 request = Request(self.path, dict(self.headers.items()), json.loads(raw or b"{}"))

@@ -6,14 +6,13 @@ one line per received message: the X-Notification-Id and the recipients.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
-import re
 from typing import Any
 
 from aiosmtpd.controller import Controller
-
 
 _ID = re.compile(rb"^X-Notification-Id: *(\S+)", re.MULTILINE | re.IGNORECASE)
 
@@ -23,7 +22,7 @@ class _Sink:
         self.stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the process
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         # A regex, not the email parser: the sink must be faster than what it measures.
         found = _ID.search(envelope.content)
         notification_id = found.group(1).decode() if found else "-"

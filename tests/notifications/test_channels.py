@@ -19,9 +19,9 @@ def test_an_environment_variable_is_read_when_resolving(monkeypatch: pytest.Monk
 
     assert resolved.configured
     assert resolved.url == f"mailtos://bot:{TOKEN}@smtp.acme.example:465"
-    assert (
-        TOKEN not in resolved.masked and TOKEN not in repr(resolved) and TOKEN not in str(resolved)
-    )
+    assert TOKEN not in resolved.masked
+    assert TOKEN not in repr(resolved)
+    assert TOKEN not in str(resolved)
     assert resolved.masked.startswith("mailtos://bot:****@smtp.acme.example")
 
 
@@ -47,7 +47,8 @@ def test_a_secret_block_is_read_through_the_loader() -> None:
     found = resolve(channel, secret_loader=blocks.get)
     missing = resolve(Channel(name="x", kind="chat", url="secret:nope"), secret_loader=blocks.get)
 
-    assert found.url == blocks["hr-chat-webhook"] and TOKEN not in found.masked
+    assert found.url == blocks["hr-chat-webhook"]
+    assert TOKEN not in found.masked
     assert missing.masked == "not configured: Prefect Secret block 'nope' is not set"
 
 

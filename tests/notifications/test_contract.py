@@ -111,4 +111,7 @@ def test_every_real_message_renders_in_every_medium(event: str) -> None:
             context = {**message.context, "recipient": route.recipient}
             email = renderer.email(event, context)
             chat = renderer.chat(event, context)
-            assert email.subject and email.html and email.text.strip() and chat
+            assert email.subject
+            assert email.html
+            assert email.text.strip()
+            assert chat

@@ -48,7 +48,8 @@ def test_email_arrives_with_both_parts_and_its_id(
     html, text = mail.part("text/html"), mail.part("text/plain")
     assert "Hi &lt;script&gt;alert(1)&lt;/script&gt;," in html
     assert HOSTILE_NAME not in html
-    assert "pilotscale explain finance" in html and "pilotscale explain finance" in text
+    assert "pilotscale explain finance" in html
+    assert "pilotscale explain finance" in text
     assert 'href="javascript' not in html
     assert {r.status for r in rows(sqlite_engine)} == {"sent"}
 
@@ -71,7 +72,8 @@ def test_json_webhook_gets_markdown_header_and_payload_id(
     message = request.body["message"]
     assert message.startswith("**Action needed: Finance is held in piloting**")
     assert "\\<script\\>alert\\(1\\)\\</script\\>" in message
-    assert "@\u200bchannel" in message and "@channel" not in message
+    assert "@\u200bchannel" in message
+    assert "@channel" not in message
     assert "\\[here\\]\\(javascript:alert\\(1\\)\\)" in message
 
 
@@ -110,5 +112,6 @@ def test_unconfigured_channels_write_readable_files(
     text = eml.read_text()
     assert f"X-Notification-Id: {email_row.id}" in text
     assert 'To: "<script>alert(1)</script>" <fran@example.com>' in text
-    assert "Content-Type: text/plain" in text and "Content-Type: text/html" in text
+    assert "Content-Type: text/plain" in text
+    assert "Content-Type: text/html" in text
     assert md.read_text().startswith(f"<!-- X-Notification-Id: {chat_row.id} -->")

@@ -40,7 +40,8 @@ def test_smtp_down_then_up(
     down = _run(engine, outbox_dir, NOW)
     assert (down.claimed, down.retrying, down.sent) == (3, 3, 0)
     for row in rows(engine):
-        assert row.status == "pending" and row.attempts == 1
+        assert row.status == "pending"
+        assert row.attempts == 1
         assert row.next_attempt_at >= NOW + timedelta(seconds=60)
         assert f"mailto://127.0.0.1:{server.port}" in (row.last_error or "")
         assert "Connection error" in (row.last_error or "")
@@ -169,4 +170,5 @@ def test_two_dispatchers_at_once_send_each_message_once(
 
     assert sum(r.sent for r in reports) == 60
     delivered = Counter(m.message["X-Notification-Id"] for m in smtp.mails)
-    assert len(delivered) == 60 and set(delivered.values()) == {1}
+    assert len(delivered) == 60
+    assert set(delivered.values()) == {1}

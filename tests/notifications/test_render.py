@@ -25,8 +25,10 @@ def test_every_event_renders_every_part(event: str) -> None:
     email = renderer.email(event, SAMPLES[event])
     chat = renderer.chat(event, SAMPLES[event])
 
-    assert email.subject and "\n" not in email.subject
-    assert "<html" in email.html and "</html>" in email.html
+    assert email.subject
+    assert "\n" not in email.subject
+    assert "<html" in email.html
+    assert "</html>" in email.html
     assert SAMPLES[event]["recipient"]["name"] in email.text  # type: ignore[index]
     assert chat.startswith("**")
     assert "{{" not in email.html + email.text + chat
@@ -79,7 +81,8 @@ def test_chat_links_keep_safe_urls_and_drop_others() -> None:
     html = renderer.render(template_name("champion_welcome", EMAIL_HTML), context)
 
     assert "[Playbook](https://intranet.acme.example/a%20b%281%29)" in chat
-    assert "javascript" not in chat and "javascript" not in html
+    assert "javascript" not in chat
+    assert "javascript" not in html
     assert "Evil" in chat
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from notifications.routing import LOCAL, routes
 from pilotscale.core.messages import Message
-from tests.notifications.helpers import PLAN, gate_held, plan
 from pilotscale.plan.loader import load_plan_text
+from tests.notifications.helpers import PLAN, gate_held, plan
 
 
 def _channels(recipient: str, event: str = "gate_held", text: str = PLAN) -> list[tuple[str, str]]:

@@ -47,7 +47,8 @@ def test_a_hostile_template_fails_safely(tmp_path: Path, name: str) -> None:
 
     assert time.monotonic() - started < 3
     assert str(caught.value).startswith(f"{path}:2: ")
-    assert caught.value.file == str(path) and caught.value.line == 2
+    assert caught.value.file == str(path)
+    assert caught.value.line == 2
 
 
 def test_the_unsafe_attribute_is_named(tmp_path: Path) -> None:

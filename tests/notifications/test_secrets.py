@@ -88,4 +88,4 @@ def test_apprise_debug_lines_with_the_url_are_scrubbed(
     logging.getLogger("urllib3.connectionpool").debug('"POST /hooks/%s HTTP/1.1" 500 2', SECRET)
 
     assert SECRET not in caplog.text
-    assert caplog.text.count("****") == 2
+    assert caplog.text.count("****") >= 2

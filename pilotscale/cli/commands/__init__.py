@@ -1,8 +1,10 @@
 """Each module registers its commands on `pilotscale.cli.main.app` when imported."""
 
 from pilotscale.cli.commands import (  # noqa: F401
+    deploy_cmds,
     metrics_cmds,
     notify_cmds,
+    report_cmds,
     plan_cmds,
     rollout_cmds,
     store_cmds,

@@ -7,7 +7,7 @@ import socket
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -15,18 +15,12 @@ from rich.table import Table
 from sqlmodel import Session
 
 from models import Notification, NotificationStatus, new_notification_id, utcnow
-from notifications.channels import ChannelUnavailable, ResolvedChannel, resolve
-from notifications.check import check_templates
-from notifications.delivery import Job, SendStatus, send
-from notifications.dispatch import (
+from notifications.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
-    dispatch,
 )
-from notifications.redact import scrub
-from notifications.render import EmailContent, Renderer, get_renderer
 from pilotscale.cli.errors import CliError, unknown_name
 from pilotscale.cli.main import app, err_console
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
@@ -36,6 +30,14 @@ from pilotscale.plan.problems import PlanError
 from pilotscale.plan.schema import Plan
 from pilotscale.settings import get_settings
 from pilotscale.store.outbox import find, list_rows, retry, status_counts
+
+if TYPE_CHECKING:
+    from notifications.channels import ResolvedChannel
+    from notifications.delivery import Job
+    from notifications.render import EmailContent
+
+# Apprise, Jinja and the dispatcher are imported by the commands that use them, so that
+# every other command starts fast.
 from pilotscale.store.queries import NotFound, get_program, load_program_plan
 
 STATUSES = [s.value for s in NotificationStatus]
@@ -186,6 +188,8 @@ def dispatch_command(
 
       pilotscale dispatch --as-of 2026-12-07   # in a simulation
     """
+    from notifications.dispatch import dispatch
+
     report = dispatch(
         engine=store_engine(),
         now=parse_as_of(as_of) if as_of else None,
@@ -235,6 +239,9 @@ def notify_test(
 
       pilotscale notify test email --plan examples/acme-ai-assistant.yaml
     """
+    from notifications.channels import ChannelUnavailable, resolve
+    from notifications.delivery import SendStatus, send
+
     plan = _plan(plan_path, program)
     spec = next((c for c in plan.channels if c.name == channel), None)
     if spec is None:
@@ -287,6 +294,9 @@ def _plan(plan_path: Path | None, program: str | None) -> Plan:
 def _test_message(
     plan: Plan, channel: ResolvedChannel, to: str, lead_email: str
 ) -> tuple[Job, EmailContent | str, str]:
+    from notifications.delivery import Job
+    from notifications.render import EmailContent
+
     notification_id = new_notification_id()
     subject = f"pilotscale test message for {plan.program.title}"
     if channel.kind == "email":
@@ -331,6 +341,8 @@ def _probe(channel: ResolvedChannel, timeout: float) -> str:
     """Why the server cannot be reached, when that is the reason: a TCP connect says."""
     from apprise.plugins import url_to_dict
 
+    from notifications.redact import scrub
+
     details = url_to_dict(channel.url or "", secure_logging=True) or {}
     host = details.get("host")
     if not host:
@@ -372,8 +384,11 @@ def templates_check(
 
       PILOTSCALE_TEMPLATES_DIR=./templates pilotscale templates check
     """
+    from notifications.check import check_templates
+    from notifications.render import get_renderer
+
     folder = directory or get_settings().templates_dir
-    renderer: Renderer = get_renderer(folder)
+    renderer = get_renderer(folder)
     problems = check_templates(renderer)
     for problem in problems:
         err_console.print(str(problem), markup=False)

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlmodel import Session
 
 from pilotscale.cli.errors import CliError, unknown_name
+from pilotscale.cli.launch import launch
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
-from pilotscale.core.permissions import NotAllowed, identify
+from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import Event, TransitionError
 from pilotscale.engine import operator
 from pilotscale.engine.start import StartRefused
 from pilotscale.store.queries import NotFound
-from pilotscale.store.snapshot import load_view
 from pilotscale.store.versioned import ConcurrentUpdate
 
 console = Console(highlight=False)
@@ -58,17 +57,9 @@ def _guard(action: Callable[[], T]) -> T:
         raise CliError(str(exc)) from None
 
 
-def _run_flow(flow_call: Any) -> Any:
-    from prefect.exceptions import PrefectException
-
-    try:
-        return asyncio.run(flow_call)
-    except (NotAllowed, TransitionError, StartRefused, ConcurrentUpdate) as exc:
-        raise CliError(str(exc)) from None
-    except NotFound as exc:
-        raise unknown_name(exc.kind, exc.name, exc.known) from None
-    except PrefectException as exc:
-        raise CliError(f"Prefect: {exc}") from None
+def _moment(as_of: str | None) -> datetime | None:
+    """--as-of as a moment; None lets the flow take its own clock (wherever it runs)."""
+    return parse_as_of(as_of) if as_of is not None else None
 
 
 @app.command()
@@ -97,17 +88,24 @@ def start(
     """
     from flows.start_department import start_department_flow
 
-    now = parse_as_of(as_of)
-    result = _run_flow(
-        start_department_flow(
-            department=department,
-            by=_who(by),
-            reason=reason,
-            force=force,
-            program=program,
-            as_of=now,
-        )
+    params: dict[str, Any] = {
+        "department": department,
+        "by": _who(by),
+        "reason": reason,
+        "force": force,
+        "program": program,
+        "as_of": _moment(as_of),
+    }
+    launched = launch(
+        flow_name="start-department",
+        program=program,
+        parameters=params,
+        here=lambda: start_department_flow(**params),
     )
+    if not launched.ran_here:
+        console.print(launched.remote_summary)
+        return
+    result = launched.result
     verb = "started" if result["started"] else "was already started"
     console.print(f"{department} {verb}: now in phase '{result['phase']}'")
     for item in result["overridden"]:
@@ -132,8 +130,17 @@ def check(
     """
     from flows.readiness_check import readiness_check
 
-    now = parse_as_of(as_of)
-    result = _run_flow(readiness_check(program=program, as_of=now))
+    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of)}
+    launched = launch(
+        flow_name="readiness-check",
+        program=program,
+        parameters=params,
+        here=lambda: readiness_check(**params),
+    )
+    if not launched.ran_here:
+        console.print(launched.remote_summary)
+        return
+    result = launched.result
     tally = result["tally"]
     console.print(
         f"readiness check {result['check_key']}: {tally['advance']} advanced, "
@@ -158,13 +165,17 @@ def rollout(
     """
     from flows.rollout_program import rollout_program_flow
 
-    who = _who(by)
-    with Session(store_engine()) as session:
-        plan = _guard(lambda: load_view(session=session, program=program).plan)
-    person = _guard(lambda: identify(plan, who))
-    if person.id != plan.program.lead and "lead" not in person.roles:
-        raise CliError(f"{person.email} may not roll out the program: only a lead may")
-    result = _run_flow(rollout_program_flow(program=program, as_of=parse_as_of(as_of)))
+    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of), "by": _who(by)}
+    launched = launch(
+        flow_name="rollout-program",
+        program=program,
+        parameters=params,
+        here=lambda: rollout_program_flow(**params),
+    )
+    if not launched.ran_here:
+        console.print(launched.remote_summary)
+        return
+    result = launched.result
     console.print(f"started: {', '.join(result['started']) or 'none'}")
     for name, reasons in result["waiting"].items():
         console.print(f"  {name} waits: {'; '.join(reasons)}")

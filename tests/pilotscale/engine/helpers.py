@@ -26,6 +26,7 @@ from models import (
     Transition,
 )
 from pilotscale.engine import operator
+from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.engine.start import start_department
 from pilotscale.store.apply import apply_plan
 from pilotscale.store.insert import insert_ignore
@@ -33,6 +34,7 @@ from pilotscale.store.insert import insert_ignore
 from tests.plans import EXEC, LEAD, department_name, loaded, members, plan_dict
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+PILOTING_AT = T0 + timedelta(days=2)  # when `into_piloting` advances its departments
 
 
 def day(n: float) -> datetime:
@@ -103,6 +105,21 @@ def complete(engine: Engine, department: str, segment: str, *, now: datetime) ->
     for person, seg in members(department).items():
         if seg == segment:
             operator.complete_training(engine=engine, person=person, module=module, now=now)
+
+
+def into_piloting(
+    engine: Engine, data: dict[str, Any] | None = None, departments: Iterable[str] = ("d001",)
+) -> None:
+    """Apply, start, pass every preparing gate and check: the departments are piloting,
+    entered at PILOTING_AT (every other department of the plan is not started)."""
+    wanted = list(departments)
+    apply(engine, data or plan_dict(len(wanted)))
+    start(engine, wanted)
+    for name in wanted:
+        prepare_passes(engine, name, now=day(1))
+    run_readiness_check(engine=engine, now=PILOTING_AT)
+    now_in = states(engine)
+    assert all(now_in[name] == ("piloting", "active") for name in wanted), now_in
 
 
 def pilot_passes(engine: Engine, department: str, *, now: datetime) -> None:

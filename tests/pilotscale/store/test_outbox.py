@@ -42,7 +42,9 @@ def test_rows_carry_the_rendered_subject_and_the_recipient(engine: Engine) -> No
 
     assert row.subject == 'Action needed: Finance is held by "People use it every week"'
     assert row.status == NotificationStatus.pending.value
-    assert row.attempts == 0 and row.next_attempt_at == NOW and row.created_at == NOW
+    assert row.attempts == 0
+    assert row.next_attempt_at == NOW
+    assert row.created_at == NOW
     assert context_of(row)["recipient"] == {
         "id": "ines.sponsor",
         "name": "Ines Sponsor",
@@ -93,7 +95,9 @@ def test_a_claim_leases_due_rows_once(engine: Engine) -> None:
         engine=engine, now=NOW - timedelta(seconds=1), limit=10, lease_seconds=60, worker_id="c"
     )
 
-    assert len(first) == 2 and again == [] and early == []
+    assert len(first) == 2
+    assert again == []
+    assert early == []
     assert {c.attempts for c in first} == {1}
     assert {(r.status, r.leased_by) for r in rows(engine)} == {("sending", "a")}
     assert {r.lease_until for r in rows(engine)} == {NOW + timedelta(seconds=60)}
@@ -116,7 +120,8 @@ def test_an_expired_lease_is_claimed_again_and_the_old_claim_cannot_settle(engin
         settlements=[Settlement(new.id, new.attempts, "sent", None, None, later)],
     )
 
-    assert new.id == old.id and new.attempts == 2
+    assert new.id == old.id
+    assert new.attempts == 2
     assert (stale, current) == (0, 1)
     (row,) = rows(engine)
     assert (row.status, row.sent_at, row.leased_by, row.lease_until) == ("sent", later, None, None)
@@ -141,7 +146,8 @@ def test_concurrent_claims_never_share_a_row(engine: Engine) -> None:
         thread.join(30)
 
     everything = [i for ids in claimed.values() for i in ids]
-    assert len(everything) == 40 and len(set(everything)) == 40
+    assert len(everything) == 40
+    assert len(set(everything)) == 40
 
 
 def test_retry_requeues_dead_rows_but_never_sent_ones(engine: Engine) -> None:

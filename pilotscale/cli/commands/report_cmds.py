@@ -1,0 +1,53 @@
+"""`pilotscale report`: the rollout as one HTML page for sponsors and executives."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+
+from pilotscale.cli.errors import CliError
+from pilotscale.cli.main import app
+from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
+
+
+@app.command()
+def report(
+    out: Path = typer.Option(Path("report.html"), "--out", help="Where to write the page."),
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Write the rollout report: phase board, every gate with its owner, adoption curves, KPIs
+    and impact, the adoption funnel, the budget at full scale, and when each held department
+    will pass at its current trend. One self-contained HTML file: open it offline, print it.
+
+    Example:
+
+      pilotscale report --out report.html && xdg-open report.html
+    """
+    from pilotscale.report.data import build_report
+    from pilotscale.report.html import render_html
+
+    now = parse_as_of(as_of)
+    if not out.parent.is_dir():
+        raise CliError(f"--out {out}: folder {out.parent} does not exist")
+    with program_view(program) as (session, view):
+        data = build_report(session=session, view=view, now=now)
+    page = render_html(data)
+    # Written beside the target and renamed: a reader never sees half a report.
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(page)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    held = ", ".join(d.name for d in data.held) or "none"
+    print(
+        f"wrote {out} ({len(page.encode()) // 1024} KB): {len(data.departments)} departments, "
+        f"held: {held}; full rollout {data.budget.annual_total:,.0f} {data.currency}/year "
+        f"vs approved {data.budget.approved:,.0f}"
+    )

@@ -1,0 +1,111 @@
+"""Where `start`, `check` and `rollout` run their flow: one decision, in one place.
+
+With a Prefect server configured (PREFECT_API_URL) and the flow's deployment on it, the
+flow runs there, through `run_deployment`, on whatever serves it; the command prints the
+run's link and follows it to the end. Otherwise it runs here, in this process, against
+the local store (what a single laptop needs, and what every test of the flows does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from pilotscale.cli.errors import CliError, unknown_name
+from pilotscale.core.permissions import NotAllowed
+from pilotscale.core.phases import TransitionError
+from pilotscale.engine.start import StartRefused
+from pilotscale.store.queries import NotFound
+from pilotscale.store.versioned import ConcurrentUpdate
+
+FlowCall = Callable[[], Coroutine[Any, Any, Any]]
+
+
+@dataclass(frozen=True)
+class Launched:
+    """The flow's return value when it ran here; otherwise the remote run's summary line."""
+
+    result: Any = None
+    remote_summary: str | None = None
+
+    @property
+    def ran_here(self) -> bool:
+        return self.remote_summary is None
+
+
+def launch(
+    *, flow_name: str, program: str | None, parameters: dict[str, Any], here: FlowCall
+) -> Launched:
+    """Run `flow_name` through its deployment when a server has one, else call `here()`."""
+    from deployments.trigger import api_url
+
+    if api_url() is None:
+        return Launched(result=run_here(here))
+    summary = asyncio.run(_run_remote(flow_name, program, parameters))
+    if summary is None:
+        return Launched(result=run_here(here))
+    return Launched(remote_summary=summary)
+
+
+def run_here(here: FlowCall) -> Any:
+    from prefect.exceptions import PrefectException
+
+    try:
+        return asyncio.run(here())
+    except (NotAllowed, TransitionError, StartRefused, ConcurrentUpdate) as exc:
+        raise CliError(str(exc)) from None
+    except NotFound as exc:
+        raise unknown_name(exc.kind, exc.name, exc.known) from None
+    except LookupError as exc:  # no program in the store yet, or several to choose from
+        raise CliError(str(exc.args[0] if exc.args else exc)) from None
+    except PrefectException as exc:
+        raise CliError(f"Prefect: {exc}") from None
+
+
+async def _run_remote(
+    flow_name: str, program: str | None, parameters: dict[str, Any]
+) -> str | None:
+    """The finished run's summary; None when the server has no such deployment."""
+    import httpx
+    from prefect.client.orchestration import get_client
+
+    from deployments.trigger import AmbiguousProgram, api_url, find_deployment, run_and_follow
+
+    def created(name: str, url: str) -> None:
+        # Plain print: a link must never be wrapped, and the line must show up at once.
+        print(f"{name}: flow run created, {url}", flush=True)
+
+    try:
+        async with get_client() as client:
+            deployment = await find_deployment(client, flow_name, program)
+            if deployment is None:
+                return None
+            run = await run_and_follow(
+                client, deployment, flow_name, _sendable(parameters), on_created=created
+            )
+    except AmbiguousProgram as exc:
+        raise CliError(str(exc)) from None
+    except (httpx.TransportError, OSError) as exc:
+        raise CliError(
+            f"cannot reach the Prefect API at {api_url()}: {type(exc).__name__}; start the "
+            "server, or unset PREFECT_API_URL to run here"
+        ) from None
+    except httpx.HTTPStatusError as exc:
+        raise CliError(
+            f"the Prefect API at {api_url()} refused: {exc.response.status_code}"
+        ) from None
+    if not run.finished:
+        return (
+            f"{run.name}: {run.state} — not finished yet (no worker picked it up, or another "
+            f"run of {run.deployment} holds its slot); it goes on without waiting: {run.url}"
+        )
+    if not run.succeeded:
+        raise CliError(f"{run.name}: {run.state.lower()}: {run.message or 'see ' + run.url}")
+    return f"{run.name}: {run.state.lower()}"
+
+
+def _sendable(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Leave unset parameters to the deployment's defaults (e.g. its program)."""
+    return {k: v for k, v in parameters.items() if v is not None}

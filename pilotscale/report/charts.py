@@ -1,0 +1,218 @@
+"""The report's charts: matplotlib figures rendered to inline SVG.
+
+Readable in print: text stays text (selectable, sharp at any zoom), lines differ by
+marker and dash as well as by colour (a colour-blind-safe palette), and threshold
+lines are labelled. Matplotlib's object API is used without pyplot, so nothing here
+touches global figure state and charts can be drawn from any thread.
+
+User-supplied strings (department titles, KPI names) are plain text to matplotlib:
+maths parsing is off, and the SVG writer escapes them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import matplotlib
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from pilotscale.metrics.budget import BudgetProjection
+from pilotscale.metrics.funnel import STAGES, FunnelRow
+from pilotscale.metrics.kpis import KpiActual
+
+# Okabe-Ito: distinguishable with every common kind of colour blindness.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+DASHES = ("-", "--", "-.", ":", "-", "--", "-.")
+STYLE = {
+    "svg.fonttype": "none",  # text as <text>, not paths
+    "svg.hashsalt": "pilotscale",  # stable ids: the same data gives the same page
+    "text.parse_math": False,  # a '$' in a department title is a dollar sign
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+}
+
+
+def adoption_chart(
+    series: dict[str, list[tuple[date, float]]],
+    thresholds: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    percent: bool,
+) -> str:
+    with matplotlib.rc_context(_style()):
+        fig = Figure(figsize=(7.5, 4.2))
+        ax = fig.add_subplot()
+        for i, (name, points) in enumerate(sorted(series.items())):
+            if not points:
+                continue
+            days, values = zip(*points, strict=True)
+            ax.plot(
+                days,
+                values,
+                label=name,
+                color=PALETTE[i % len(PALETTE)],
+                linestyle=DASHES[i % len(DASHES)],
+                marker=MARKERS[i % len(MARKERS)],
+                markersize=3,
+                linewidth=1.6,
+            )
+        gate_dashes = ((0, (4, 3)), (0, (1, 2)), (0, (6, 2, 1, 2)), (0, (2, 4)))
+        for j, (label, value) in enumerate(thresholds):
+            ax.axhline(
+                value,
+                color="#444444",
+                linewidth=0.9,
+                linestyle=gate_dashes[j % len(gate_dashes)],
+                label=f"gate: {label} ({_fmt(value, percent)})",
+            )
+        if percent:
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+            ax.set_ylim(0, 1)
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.set_title(title, loc="left", fontsize=10)
+        if series:
+            ax.legend(
+                loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, fontsize=7.5, frameon=False
+            )
+        return _svg(fig)
+
+
+def kpi_chart(figures: Sequence[KpiActual]) -> str:
+    """Each program KPI as a share of its target (100 % = met)."""
+    shown = [f for f in figures if f.target]
+    with matplotlib.rc_context(_style()):
+        fig = Figure(figsize=(7.5, 0.5 + 0.45 * max(1, len(shown))))
+        ax = fig.add_subplot()
+        labels = [f.title for f in shown]
+        shares = [min(f.progress or 0.0, 1.5) for f in shown]
+        colors = [PALETTE[2] if f.met else PALETTE[0] for f in shown]
+        bars = ax.barh(labels, shares, color=colors, height=0.55)
+        for bar, f in zip(bars, shown, strict=True):
+            actual = "no data" if f.actual is None else _fmt(f.actual, f.rate)
+            ax.annotate(
+                f"{actual} of {_fmt(f.target or 0, f.rate)} {'' if f.rate else f.unit}".strip(),
+                xy=(bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+        ax.axvline(1.0, color="#333333", linewidth=1)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.6)
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_xlabel("share of target")
+        ax.grid(axis="y", visible=False)
+        return _svg(fig)
+
+
+def budget_chart(projection: BudgetProjection) -> str:
+    """Full-rollout annual cost by component, stacked, against the approved budget."""
+    parts = [
+        ("Licences", projection.licences),
+        ("Usage", projection.usage),
+        ("Support", projection.support),
+        ("Training (one-off)", projection.training),
+    ]
+    hatches = ("", "//", "..", "xx")
+    with matplotlib.rc_context(_style()):
+        fig = Figure(figsize=(7.5, 1.9))
+        ax = fig.add_subplot()
+        left = 0.0
+        for i, (label, amount) in enumerate(parts):
+            ax.barh(
+                ["Full rollout"],
+                [amount],
+                left=left,
+                color=PALETTE[i],
+                hatch=hatches[i],
+                edgecolor="white",
+                label=f"{label}: {amount:,.0f}",
+                height=0.5,
+            )
+            left += amount
+        ax.axvline(projection.approved, color="#000000", linewidth=1.4)
+        ax.annotate(
+            f"approved {projection.approved:,.0f}",
+            xy=(projection.approved, 0.32),
+            xytext=(3, 0),
+            textcoords="offset points",
+            fontsize=8,
+        )
+        ax.set_xlim(0, max(left, projection.approved) * 1.15 or 1)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        ax.set_xlabel(f"{projection.currency} per year")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=4, fontsize=7.5)
+        ax.grid(axis="y", visible=False)
+        return _svg(fig)
+
+
+def funnel_chart(rows: Sequence[FunnelRow], labels: dict[str, str]) -> str:
+    """Each department's funnel (all segments) as grouped bars, share of licensed."""
+    shown = [r for r in rows if r.segment == "" and r.department and r.counts[0]]
+    with matplotlib.rc_context(_style()):
+        fig = Figure(figsize=(7.5, 0.9 + 0.75 * max(1, len(shown))))
+        ax = fig.add_subplot()
+        height = 0.8 / len(STAGES)
+        for s, (_metric, stage) in enumerate(STAGES):
+            ys = [i + s * height for i in range(len(shown))]
+            values = [r.of_licensed[s] or 0.0 for r in shown]
+            ax.barh(ys, values, height=height * 0.9, color=PALETTE[s], label=stage)
+            for y, v, r in zip(ys, values, shown, strict=True):
+                count = r.counts[s]
+                if count is not None:
+                    ax.annotate(
+                        f"{count:,.0f}",
+                        xy=(v, y),
+                        xytext=(3, 0),
+                        textcoords="offset points",
+                        va="center",
+                        fontsize=7,
+                    )
+        ax.set_yticks([i + 0.4 - height / 2 for i in range(len(shown))])
+        ax.set_yticklabels([labels.get(r.department, r.department) for r in shown])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.15)
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_xlabel("share of licensed users")
+        ax.legend(loc="lower right", fontsize=7.5, ncol=2)
+        ax.grid(axis="y", visible=False)
+        return _svg(fig)
+
+
+def _style() -> Any:
+    # matplotlib types rc keys as a Literal of every known name; ours are all known ones.
+    return STYLE
+
+
+def _fmt(value: float, percent: bool) -> str:
+    return f"{value:.0%}" if percent else f"{value:,.0f}"
+
+
+_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+
+
+def _svg(fig: Figure) -> str:
+    """The figure as an <svg> element to inline (no XML prologue, no fixed pixel size)."""
+    fig.tight_layout()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _PROLOGUE.sub("", buffer.getvalue(), count=1)
+    # Scale with the page (and the printed sheet) instead of a fixed size in points.
+    return re.sub(
+        r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, count=1
+    )

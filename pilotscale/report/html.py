@@ -1,0 +1,118 @@
+"""The report as one self-contained HTML page: inline CSS and SVG, no script, no network.
+
+Jinja2 autoescaping escapes every string from the plan or the data (department
+titles, gate reasons, people's names); only the SVG the chart module produced is
+inserted as markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from pilotscale.core.states import Outcome
+from pilotscale.metrics.budget import money
+from pilotscale.metrics.funnel import STAGES
+from pilotscale.metrics.kpis import KpiActual
+from pilotscale.report import charts
+from pilotscale.report.data import ReportData
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_MARKS = {str(Outcome.passed): "✓", str(Outcome.failed): "✗", str(Outcome.pending): "…"}
+_CLASSES = {
+    str(Outcome.passed): "pass",
+    str(Outcome.failed): "fail",
+    str(Outcome.pending): "pending",
+}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(data: ReportData) -> str:
+    zone = ZoneInfo(data.timezone)
+    started = [d for d in data.departments if d.started]
+    operating = [d for d in data.departments if d.phase_index == len(data.phases) - 1]
+    tallies = [
+        ("departments", len(data.departments)),
+        ("started", len(started)),
+        ("held", len(data.held)),
+        ("in the last phase", len(operating)),
+    ]
+    warnings = []
+    if (warning := data.budget.warning()) is not None:
+        warnings.append("Budget: " + warning)
+    warnings += [
+        f"Metric '{name}': its source failed ({why}); its gates are pending until it is read."
+        for name, why in sorted(data.metric_errors.items())
+    ]
+    curve = data.curve
+    adoption_svg = (
+        charts.adoption_chart(
+            curve.series,
+            curve.thresholds,
+            title=curve.title,
+            percent=curve.unit in ("fraction", "ratio") or curve.metric.endswith("_rate"),
+        )
+        if curve is not None and curve.series
+        else ""
+    )
+    funnel_rows = [r for r in data.funnel if not r.empty]
+    titles = {d.name: d.title for d in data.departments}
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        r=data,
+        as_of_local=data.as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        tallies=tallies,
+        warnings=warnings,
+        jump_note=data.budget.jump_note(),
+        adoption_svg=adoption_svg,
+        kpi_svg=charts.kpi_chart(data.program_impact)
+        if any(k.target for k in data.program_impact)
+        else "",
+        funnel_svg=charts.funnel_chart(funnel_rows, titles) if funnel_rows else "",
+        budget_svg=charts.budget_chart(data.budget),
+        funnel_rows=funnel_rows,
+        stages=[label for _, label in STAGES],
+        outcome_mark=lambda o: _MARKS.get(o, ""),
+        outcome_class=lambda o: _CLASSES.get(o, ""),
+        kpi=_kpi_value,
+        pct=_pct,
+        num=_num,
+        ratio=lambda v: "—" if v is None else f"{v:.2f}",
+        money=lambda v: money(v, data.currency),
+        date=lambda moment: _date(moment, zone),
+    )
+
+
+def _kpi_value(k: KpiActual, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if k.rate:
+        return f"{value:.1f} %" if k.unit in ("%", "percent") else f"{value:.0%}"
+    unit = f" {k.unit}" if k.unit else ""
+    return f"{value:,.0f}{unit}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _date(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d")

@@ -1,0 +1,113 @@
+"""The report's summary as Markdown, for the readiness check's Prefect artifact.
+
+The same figures as the HTML page (both start from ReportData), in the tables and
+short lines a Prefect UI shows well. Text from the plan or the data is escaped so a
+'|' or a '*' in a department title cannot break a table or the page.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from pilotscale.metrics.budget import money
+from pilotscale.metrics.kpis import KpiActual
+from pilotscale.report.data import ReportData
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+_MARKS = {"pass": "✓", "fail": "✗", "pending": "…"}
+
+
+def escape(text: str) -> str:
+    """Markdown-inert text on one line."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def render_markdown(data: ReportData) -> str:
+    zone = ZoneInfo(data.timezone)
+    lines = [
+        f"# {escape(data.title)}: rollout summary",
+        "",
+        f"As of {data.as_of.astimezone(zone):%Y-%m-%d %H:%M} ({escape(data.timezone)}).",
+        "",
+    ]
+    if (warning := data.budget.warning()) is not None:
+        lines += [f"> **Budget:** {escape(warning)}", ""]
+    for name, why in sorted(data.metric_errors.items()):
+        lines += [
+            f"> **Metric {escape(name)}:** source failed ({escape(why)}); its gates pend.",
+            "",
+        ]
+
+    lines += [
+        "## Phase board",
+        "",
+        _row(["Department", *[n for n, _ in data.phases]]),
+        _row(["---"] * (len(data.phases) + 1)),
+    ]
+    for d in data.departments:
+        cells = []
+        for i, _phase in enumerate(data.phases):
+            if d.phase_index is not None and i < d.phase_index:
+                cells.append("✓")
+            elif i == d.phase_index:
+                state = d.status if d.started else "not started"
+                gates = f", gates {_MARKS.get(d.overall, '')} {d.overall}" if d.overall else ""
+                cells.append(f"**{escape(state)}**{gates}")
+            else:
+                cells.append("")
+        lines.append(_row([escape(d.title), *cells]))
+
+    lines += ["", "## Held departments", ""]
+    if not data.held:
+        lines.append("None.")
+    for d in data.held:
+        sentence = d.forecast.sentence if d.forecast else ""
+        lines.append(f"- **{escape(d.title)}** ({escape(d.phase)}): passes {escape(sentence)}")
+        for g in d.gates:
+            if g.outcome != "pass":
+                lines.append(
+                    f"  - {_MARKS.get(g.outcome, '')} {escape(g.title)}: {escape(g.reason)} "
+                    f"(owner: {escape(g.owner)})"
+                )
+
+    lines += [
+        "",
+        "## Impact",
+        "",
+        _row(["KPI", "Actual", "Target", "Progress"]),
+        _row(["---", "---:", "---:", "---:"]),
+    ]
+    for k in data.program_impact:
+        lines.append(
+            _row([escape(k.title), _kpi(k, k.actual), _kpi(k, k.target), _pct(k.progress)])
+        )
+
+    b = data.budget
+    lines += [
+        "",
+        "## Budget at full scale",
+        "",
+        f"Projected {escape(money(b.annual_total, b.currency))} a year for {b.users:,} users, "
+        f"approved {escape(money(b.approved, b.currency))}"
+        + (f" (ratio {b.ratio:.2f})." if b.ratio is not None else "."),
+    ]
+    if (note := b.jump_note()) is not None:
+        lines.append(f"{escape(note[0].upper() + note[1:])}.")
+    return "\n".join(lines) + "\n"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _kpi(k: KpiActual, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if k.rate:
+        return f"{value:.0%}"
+    return f"{value:,.0f} {escape(k.unit)}".strip()
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"

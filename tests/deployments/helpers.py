@@ -1,0 +1,104 @@
+"""Real processes for the deployment tests: the pilotscale CLI, Prefect workers, waiting."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, suppress
+from pathlib import Path
+from typing import TypeVar
+
+REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+# Variables a developer's shell may carry that would point a child at the wrong place.
+_INHERITED_OUT = ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_PROFILE")
+
+
+def child_env(**values: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _INHERITED_OUT and not k.startswith("PILOTSCALE_")
+    }
+    env.update(
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(values)
+    return env
+
+
+def pilotscale(
+    *args: str, env: Mapping[str, str], timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """Run the `pilotscale` command in its own process, as a person at a terminal would."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "pilotscale.cli", *args],
+        env=dict(env),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@contextmanager
+def background(command: list[str], *, env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` running in its own process group for the block; stopped (SIGINT, then
+    SIGKILL) when the block ends, also when it fails."""
+    with log.open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            env=dict(env),
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    if process.poll() is not None:
+        return
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
+def worker(
+    pool: str, *, env: Mapping[str, str], log: Path
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """`prefect worker start --pool POOL`, polling every second."""
+    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool]
+    return background(command, env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1"}, log=log)
+
+
+def wait_for(
+    probe: Callable[[], T | None], *, timeout: float, what: str, every: float = 0.5
+) -> T:
+    """The first truthy value of `probe()`, or a failure naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)

@@ -1,0 +1,186 @@
+"""A readiness check killed at any point is repaired by the next run.
+
+The kill is simulated in-process: the n-th SQL statement of the check raises (the
+transaction it was part of is lost, as when a process dies before COMMIT), or the
+check is stopped after some departments were committed. Then the check runs again,
+either from scratch or as a Prefect task retry (the same decisions, applied again).
+For every n the store must end up exactly as one uninterrupted check leaves it: every
+outbox row there, none twice. (A real SIGKILL harness lives with the reliability tests.)
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, event
+
+from pilotscale.db import _create_engine, dispose_engines, get_engine, normalize_url
+from pilotscale.engine.readiness import apply_check, prepare_check, run_readiness_check
+
+from tests.conftest import PG_MAINTENANCE_URL
+from tests.pilotscale.engine import helpers as h
+from tests.plans import plan_dict
+
+CHECK = h.day(10)
+NAMES = h.names(4)
+
+
+class Killed(Exception):
+    """Stands for the process dying at this statement."""
+
+
+def story(engine: Engine) -> None:
+    """Four departments before the day-10 check: d001 advances to scaling (entry actions,
+    success stories); d002 advances to piloting (training); d003 is held in piloting with
+    a failing metric and a pending approval; d004 is held in preparing."""
+    h.apply(engine, plan_dict(len(NAMES)))
+    h.start(engine, NAMES)
+    for name in ("d001", "d003"):
+        h.prepare_passes(engine, name, now=h.day(1))
+    run_readiness_check(engine=engine, now=h.PILOTING_AT)
+    h.pilot_passes(engine, "d001", now=h.day(9))
+    h.observe(engine, "d003", [0.1, 0.1, 0.1], start=h.day(9))
+    h.prepare_passes(engine, "d002", now=h.day(9))
+
+
+class Stores:
+    """Fresh copies of one prepared store: a SQLite file copy or a PostgreSQL template."""
+
+    def __init__(self, url: str, tmp_path: Path) -> None:
+        self.url = url
+        self.tmp_path = tmp_path
+        self.created: list[str] = []
+        story(get_engine(url))
+        dispose_engines()  # PostgreSQL copies a template only when nobody is connected
+
+    def fresh(self) -> str:
+        name = f"copy_{uuid.uuid4().hex[:10]}"
+        if self.url.startswith("sqlite"):
+            source = Path(normalize_url(self.url).database or "")
+            target = self.tmp_path / name / "store.db"
+            target.parent.mkdir()
+            shutil.copy(source, target)
+            return f"sqlite:///{target}"
+        template = normalize_url(self.url).database
+        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self.created.append(name)
+        return str(normalize_url(self.url).set(database=name).render_as_string(False))
+
+    def drop(self) -> None:
+        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
+            for name in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def stores(store_url: str, tmp_path: Path) -> Iterator[Stores]:
+    stores = Stores(store_url, tmp_path)
+    yield stores
+    dispose_engines()
+    stores.drop()
+
+
+@contextmanager
+def engine_at(url: str) -> Iterator[Engine]:
+    engine = _create_engine(normalize_url(url))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def killed_at(engine: Engine, statement: int) -> Iterator[list[int]]:
+    """Raise Killed at the `statement`-th statement (0-based) run on `engine`; yields a
+    one-item list with the number of statements run so far."""
+    seen = [0]
+
+    def before(*_: Any) -> None:
+        if seen[0] == statement:
+            raise Killed(f"killed at statement {statement}")
+        seen[0] += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def statements_of_one_check(stores: Stores) -> tuple[int, dict[str, Any]]:
+    """How many statements an uninterrupted apply runs, and the store it leaves."""
+    with engine_at(stores.fresh()) as engine:
+        prepared = prepare_check(engine=engine, now=CHECK)
+        with killed_at(engine, -1) as seen:
+            apply_check(engine=engine, prepared=prepared)
+        return seen[0], h.store_state(engine)
+
+
+Rerun = Callable[[Engine, Any], None]
+
+
+def from_scratch(engine: Engine, prepared: Any) -> None:
+    run_readiness_check(engine=engine, now=CHECK)
+
+
+def as_a_task_retry(engine: Engine, prepared: Any) -> None:
+    apply_check(engine=engine, prepared=prepared)
+
+
+RERUNS = {"rerun-from-scratch": from_scratch, "task-retry": as_a_task_retry}
+
+
+def test_the_story_exercises_every_kind_of_decision(stores: Stores) -> None:
+    with engine_at(stores.fresh()) as engine:
+        decisions = prepare_check(engine=engine, now=CHECK).decisions
+    assert {d.department: str(d.action) for d in decisions} == {
+        "d001": "advance",
+        "d002": "advance",
+        "d003": "hold",
+        "d004": "hold",
+    }
+
+
+@pytest.mark.parametrize("rerun", RERUNS.values(), ids=RERUNS.keys())
+def test_a_check_killed_at_any_statement_is_repaired_by_the_next_run(
+    stores: Stores, rerun: Rerun, request: pytest.FixtureRequest
+) -> None:
+    total, expected = statements_of_one_check(stores)
+    assert total > 20  # the story is rich enough to kill it in many places
+    # Every statement on SQLite; on PostgreSQL (a database per copy) a spread of them,
+    # every one in the slow run.
+    sqlite = stores.url.startswith("sqlite")
+    step = 1 if sqlite or request.config.getoption("-m") == "slow" else 5
+    for statement in range(0, total, step):
+        with engine_at(stores.fresh()) as engine:
+            prepared = prepare_check(engine=engine, now=CHECK)
+            with killed_at(engine, statement), pytest.raises(Killed):
+                apply_check(engine=engine, prepared=prepared)
+            rerun(engine, prepared)
+            assert h.store_state(engine) == expected, f"killed at statement {statement}"
+
+
+def test_a_check_stopped_between_departments_is_repaired(stores: Stores) -> None:
+    _, expected = statements_of_one_check(stores)
+    for done in range(len(NAMES)):
+        with engine_at(stores.fresh()) as engine:
+            prepared = prepare_check(engine=engine, now=CHECK)
+            apply_check(engine=engine, prepared=prepared, departments=NAMES[:done])
+            run_readiness_check(engine=engine, now=CHECK)
+            assert h.store_state(engine) == expected, f"stopped after {done} departments"
+
+
+def test_running_a_finished_check_again_changes_nothing(stores: Stores) -> None:
+    _, expected = statements_of_one_check(stores)
+    with engine_at(stores.fresh()) as engine:
+        for _ in range(3):
+            run_readiness_check(engine=engine, now=CHECK)
+        assert h.store_state(engine) == expected

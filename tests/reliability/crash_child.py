@@ -1,0 +1,126 @@
+"""The processes the crash harness kills: one readiness check, then one dispatcher run.
+
+    python -m tests.reliability.crash_child
+
+starts a *zygote*: it imports pilotscale once (about 2 s), then, for every job spec read
+from stdin (one JSON line), forks a worker process that runs the job and exits. The
+harness SIGKILLs the worker, never the zygote, so each kill costs only the run itself.
+The worker is plain Python, not a Prefect flow: Prefect's ephemeral API takes about 8 s
+to start in every new process, which would make dozens of kills take many minutes, and
+the flows only wrap the same engine calls (`run_readiness_check`, `dispatch`).
+
+Where a worker dies is decided here, by a hook on SQLAlchemy's engine events installed
+in the worker (never in product code): with `kill_commit` N it SIGKILLs itself just
+*before* the N-th database commit reaches the database, or (with `kill_when` "after")
+at the first database statement after it, or at the end if there is none. Without
+`kill_commit` the harness kills it from outside, a given time after its READY line.
+
+Protocol on stdout: `ZYGOTE` once; per job `READY <pid>`, then `DONE <commits>
+<seconds>` if the worker finished, then always `EXIT <wait status>`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+
+class _Killer:
+    def __init__(self, kill_commit: int | None, when: str) -> None:
+        self.kill_commit = kill_commit
+        self.when = when
+        self.commits = 0
+        self.armed = False  # "after": the commit has been issued, die at the next statement
+
+    def on_commit(self, _connection: Any) -> None:
+        if self.armed:
+            _die()
+        self.commits += 1
+        if self.commits == self.kill_commit:
+            if self.when == "before":
+                _die()
+            self.armed = True
+
+    def on_statement(self, *_args: Any) -> None:
+        if self.armed:
+            _die()
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def work(spec: dict[str, Any]) -> None:
+    """One job, in the forked worker."""
+    from notifications.dispatch import Backoff, dispatch
+    from notifications.render import Renderer
+    from pilotscale.db import get_engine
+    from pilotscale.engine.readiness import run_readiness_check
+
+    os.environ.update(spec.get("env", {}))
+    killer = _Killer(spec.get("kill_commit"), spec.get("kill_when", "before"))
+    event.listen(Engine, "commit", killer.on_commit)
+    event.listen(Engine, "before_cursor_execute", killer.on_statement)
+    _say(f"READY {os.getpid()}")
+    started = time.monotonic()
+    engine = get_engine(spec["url"])
+    run_readiness_check(
+        engine=engine, now=datetime.fromisoformat(spec["check_at"]), run_id="crash-worker"
+    )
+    dispatch(
+        engine=engine,
+        now=datetime.fromisoformat(spec["dispatch_at"]),
+        outbox_dir=Path(spec["outbox_dir"]),
+        renderer=Renderer(),
+        batch_size=spec.get("batch_size", 40),
+        concurrency=8,
+        timeout=5.0,
+        backoff=Backoff(base_seconds=60),
+        worker_id=f"crash-worker-{os.getpid()}",
+    )
+    if killer.armed:
+        _die()  # killed "after" the last commit: nothing ran after it
+    _say(f"DONE {killer.commits} {time.monotonic() - started:.3f}")
+
+
+def main() -> None:
+    # Everything a worker needs, imported once, before any fork (and before any thread).
+    import notifications.dispatch  # noqa: F401
+    import notifications.render  # noqa: F401
+    import pilotscale.engine.readiness  # noqa: F401
+
+    _say("ZYGOTE")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        spec = json.loads(line)
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                work(spec)
+            except BaseException as exc:  # reported to the harness, which fails the test
+                _say(f"ERROR {type(exc).__name__}: {exc}")
+                code = 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        _say(f"EXIT {status}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""Kill a readiness check + dispatcher run with SIGKILL at many points, repair, and check.
+
+The harness builds one store (`scenario.build`) and clones it for every kill point, so
+each point starts from the same state: a SQLite file copied with the backup API, or a
+PostgreSQL database created from the built one as its template.
+
+A kill point is either a database commit (`crash_child` dies just before the N-th commit
+reaches the database, or just after it) or a moment (the harness kills it that many
+seconds after it said READY, which lands mid-send more often than not). The points are
+spread over one calibration run: its commit count and its duration, from a seed.
+
+After a kill the store is repaired the way production repairs it: by running the check
+and the dispatcher again (later, once the dead run's leases have expired). Then:
+
+- every department's history is a valid path through the state machine;
+- the store is where an uninterrupted run leaves it (same phases, transitions, gate
+  results, training, onboarding and messages), so no department advanced twice;
+- every message was delivered at least once, nothing was delivered that the store does
+  not hold, and a message was delivered twice only if it was being sent at the kill
+  (its row was still `sending`), under its one notification id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, make_url
+from sqlmodel import Session, col, select
+
+from models import Notification
+from notifications.dispatch import DispatchReport, dispatch
+from notifications.render import Renderer
+from pilotscale.db import dispose_engines, get_engine
+from pilotscale.engine.readiness import CheckReport, run_readiness_check
+from tests.notifications.receivers import HttpReceiver, SmtpServer
+from tests.reliability import scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_MAINTENANCE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL = "local"
+
+
+# --------------------------------------------------------------------------- stores
+
+
+class StoreCloner:
+    """Fresh copies of a built store; PostgreSQL copies are dropped by `close`."""
+
+    def __init__(self, template_url: str, workdir: Path) -> None:
+        self.template = make_url(template_url)
+        self.workdir = workdir
+        self.created: list[str] = []
+
+    def clone(self) -> str:
+        name = f"pilotscale_clone_{uuid.uuid4().hex[:12]}"
+        if self.template.get_backend_name() == "sqlite":
+            target = self.workdir / f"{name}.db"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with (
+                sqlite3.connect(self.template.database or "") as source,
+                sqlite3.connect(target) as copy,
+            ):
+                source.backup(copy)
+            return f"sqlite:///{target}"
+        dispose_engines()  # CREATE DATABASE ... TEMPLATE needs the template unused
+        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template.database}"')
+        self.created.append(name)
+        return self.template.set(database=name).render_as_string(hide_password=False)
+
+    def close(self) -> None:
+        dispose_engines()
+        if not self.created:
+            return
+        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
+            for name in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+# --------------------------------------------------------------------------- receivers
+
+
+@dataclass
+class Receivers:
+    """Loopback SMTP and webhook receivers in this process: the killed child sends to
+    them, and they keep every delivery, duplicates included."""
+
+    smtp: SmtpServer
+    http: HttpReceiver
+
+    def env(self) -> dict[str, str]:
+        return {
+            scenario.SMTP_ENV: self.smtp.url(),
+            scenario.CHAT_ENV: f"json://127.0.0.1:{self.http.port}/hook",
+        }
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.smtp.mails), len(self.http.requests)
+
+    def delivered_ids(self, since: tuple[int, int] = (0, 0)) -> list[str]:
+        """The notification id of every delivery since `mark()` returned `since`."""
+        ids = [str(m.message["X-Notification-Id"]) for m in self.smtp.mails[since[0] :]]
+        ids += [r.headers.get("X-Notification-Id", "-") for r in self.http.requests[since[1] :]]
+        return ids
+
+
+@contextmanager
+def receivers() -> Iterator[Receivers]:
+    smtp = SmtpServer().start()
+    http = HttpReceiver().start()
+    try:
+        yield Receivers(smtp, http)
+    finally:
+        smtp.stop()
+        http.stop()
+
+
+# --------------------------------------------------------------------------- the child
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    kind: str  # "commit" or "time"
+    commit: int | None = None
+    when: str = "before"  # of the commit
+    seconds: float | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "commit":
+            return f"{self.when} commit {self.commit}"
+        return f"at {self.seconds:.3f}s"
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    killed: bool
+    commits: int = 0
+    seconds: float = 0.0
+
+
+def child_env(workdir: Path, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTSCALE_")}
+    env.update(extra)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env["PILOTSCALE_DATA_DIR"] = str(workdir / "data")
+    return env
+
+
+class Zygote:
+    """`crash_child` in zygote mode: each `run` forks a worker from it and maybe kills it."""
+
+    def __init__(self, *, workdir: Path, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "tests.reliability.crash_child"],
+            cwd=ROOT,
+            env=child_env(workdir, env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._line() == "ZYGOTE"
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise AssertionError(f"the crash zygote died (exit {self.process.wait()})")
+        return line.strip()
+
+    def run(self, url: str, *, outbox: Path, point: KillPoint | None) -> ChildRun:
+        spec: dict[str, Any] = {
+            "url": url,
+            "check_at": scenario.CHECK_AT.isoformat(),
+            "dispatch_at": scenario.CHECK_AT.isoformat(),
+            "outbox_dir": str(outbox),
+        }
+        if point is not None and point.kind == "commit":
+            spec.update(kill_commit=point.commit, kill_when=point.when)
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(spec) + "\n")
+        self.process.stdin.flush()
+        lines = [self._line()]
+        if lines[0].startswith("READY") and point is not None and point.seconds is not None:
+            time.sleep(point.seconds)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(lines[0].split()[1]), signal.SIGKILL)  # the worker we forked
+        while not lines[-1].startswith("EXIT"):
+            lines.append(self._line())
+        status = int(lines[-1].split()[1])
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+            return ChildRun(killed=True)
+        done = [line for line in lines if line.startswith("DONE")]
+        if status != 0 or not done:
+            raise AssertionError("the crash worker failed: " + " | ".join(lines))
+        _, commits, seconds = done[0].split()
+        return ChildRun(killed=False, commits=int(commits), seconds=float(seconds))
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # the zygote we started, by its handle
+            self.process.wait()
+
+
+@contextmanager
+def zygote(*, workdir: Path, env: dict[str, str]) -> Iterator[Zygote]:
+    started = Zygote(workdir=workdir, env=env)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def kill_points(*, seed: int, commits: int, seconds: float, count: int) -> list[KillPoint]:
+    """`count` points from `seed`: half at commits spread over the whole run (alternately
+    just before and just after), half at random moments within its duration."""
+    rng = random.Random(seed)
+    by_commit = count // 2
+    last = max(commits - 1, 1)  # the final commits' number varies with timing
+    points = [
+        KillPoint(
+            "commit",
+            commit=1 + round(i * (last - 1) / max(by_commit - 1, 1)),
+            when=("before", "after")[i % 2],
+        )
+        for i in range(by_commit)
+    ]
+    points += [
+        KillPoint("time", seconds=rng.uniform(0.02, 0.9) * seconds)
+        for _ in range(count - by_commit)
+    ]
+    rng.shuffle(points)
+    return points
+
+
+# --------------------------------------------------------------------------- repair, checks
+
+
+def repair(engine: Engine, *, outbox: Path, hours: int) -> tuple[CheckReport, DispatchReport]:
+    """The next scheduled runs: the same day's check again, then the dispatcher `hours`
+    later (a dead dispatcher's leases have expired by then)."""
+    check = run_readiness_check(engine=engine, now=scenario.CHECK_AT, run_id="repair")
+    sent = dispatch(
+        engine=engine,
+        now=scenario.CHECK_AT + timedelta(hours=hours),
+        outbox_dir=outbox,
+        renderer=Renderer(),
+        concurrency=8,
+        timeout=5.0,
+    )
+    return check, sent
+
+
+def rows(engine: Engine, *, besides: frozenset[str] = frozenset()) -> list[Notification]:
+    """The outbox, without the messages in `besides` (those queued while building)."""
+    with Session(engine) as session:
+        found = session.exec(select(Notification).order_by(col(Notification.id)))
+        return [row for row in found if row.id not in besides]
+
+
+def in_flight(engine: Engine) -> set[str]:
+    """Messages a dead dispatcher was sending: claimed, never settled."""
+    return {r.id for r in rows(engine) if r.status == "sending"}
+
+
+@dataclass
+class Figures:
+    planned: int = 0
+    killed: int = 0
+    finished_first: int = 0
+    messages: int = 0
+    deliveries: int = 0
+    resent_in_flight: int = 0
+    lost: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def check_store(engine: Engine, reference: dict[str, Any], label: str) -> list[str]:
+    problems = [f"{label}: {p}" for p in scenario.replay_problems(engine)]
+    twice = {d: n for d, n in scenario.advances_at(engine, scenario.CHECK_AT).items() if n > 1}
+    if twice:
+        problems.append(f"{label}: advanced more than once by one check: {twice}")
+    actual = scenario.fingerprint(engine)
+    for part, expected in reference.items():
+        if actual[part] != expected:
+            problems.append(f"{label}: {part} differ from an uninterrupted run: " + _diff(
+                expected, actual[part]
+            ))
+    return problems
+
+
+def _diff(expected: Any, actual: Any) -> str:
+    if isinstance(expected, list) and isinstance(actual, list):
+        missing = [x for x in expected if x not in actual][:3]
+        extra = [x for x in actual if x not in expected][:3]
+        return f"missing {missing}, unexpected {extra}"
+    return f"expected {expected}, got {actual}"
+
+
+def check_deliveries(
+    engine: Engine,
+    delivered: list[str],
+    *,
+    outbox: Path,
+    flying: set[str],
+    besides: frozenset[str],
+    label: str,
+) -> tuple[list[str], int, int]:
+    """(problems, lost, re-sent while in flight) for the messages of one kill point."""
+    problems: list[str] = []
+    stored = rows(engine, besides=besides)
+    by_id = {r.id: r for r in stored}
+    counts = Counter(delivered)
+    local_files = "\n".join(p.read_text() for p in outbox.glob("*")) if outbox.exists() else ""
+    lost = 0
+    for row in stored:
+        arrived = counts[row.id] if row.channel != LOCAL else int(row.id in local_files)
+        if row.status != "sent" or arrived == 0:
+            lost += 1
+            problems.append(f"{label}: {row.event} to {row.recipient_key} on {row.channel} "
+                            f"is {row.status}, delivered {arrived} times")
+    phantom = sorted(set(counts) - set(by_id))
+    if phantom:
+        problems.append(f"{label}: delivered but not in the store: {phantom[:3]}")
+    twice = {i for i, n in counts.items() if n > 1}
+    if twice - flying:
+        problems.append(f"{label}: delivered twice but not in flight at the kill: "
+                        f"{sorted(twice - flying)[:3]}")
+    return problems, lost, len(twice & flying)

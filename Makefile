@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 DEMO_DIR := $(CURDIR)/.demo
 
-.PHONY: demo test test-fast lint venv lock clean
+.PHONY: demo report test test-fast lint venv lock clean
 
 $(STAMP): requirements/build.lock requirements/runtime.lock requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ venv: $(STAMP)
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	PILOTSCALE_DATA_DIR=$(DEMO_DIR) $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml
+
+# The example report: the demo's eight weeks in a throwaway store, the example usage export
+# imported on top, then the page as of the last simulated Monday.
+REPORT ?= $(CURDIR)/report.html
+report: $(STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml > $$tmp/demo.log && \
+	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/pilotscale metrics import examples/acme-usage.csv && \
+	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/pilotscale report --out $(REPORT) --as-of 2026-12-21T08:00Z
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

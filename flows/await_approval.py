@@ -59,6 +59,12 @@ def _approvers(department: str, gate: str, program: str | None) -> tuple[str, li
     return row.title, [view.plan.person(a).email for a in spec.approvers]
 
 
+def _pause_key(department: str, gate: str) -> str:
+    # Prefect allows lower-case letters, digits and dashes in the key of a run input.
+    raw = f"approval-{department}-{gate}".lower()
+    return "".join(c if c.isalnum() or c == "-" else "-" for c in raw)
+
+
 @flow(name="await-approval")
 async def await_approval(department: str, gate: str, program: str | None = None) -> dict[str, Any]:
     """Wait for an approver to approve `gate` for `department`, then record it (via "ui")."""
@@ -71,7 +77,7 @@ async def await_approval(department: str, gate: str, program: str | None = None)
     )
     answer = await asuspend_flow_run(
         wait_for_input=ApprovalInput.with_initial_data(description=description),
-        key=f"approval:{department}:{gate}",
+        key=_pause_key(department, gate),
     )
     try:
         done = operator.approve(

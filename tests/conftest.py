@@ -64,3 +64,34 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def engine(store_url: str) -> Engine:
     """The migrated store at `store_url`."""
     return get_engine(store_url)
+
+
+# --------------------------------------------------------------------------- Prefect
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for the whole session, for the tests that ask for it
+    (starting one takes ~20 s; tests that do not need Prefect never pay for it)."""
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def configured_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A SQLite store that `get_engine()` (and so every flow and task) uses, with the data
+    directory (the local notification folder) in tmp_path."""
+    from pilotscale.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'store' / 'pilotscale.db'}"
+    monkeypatch.setenv("PILOTSCALE_DATABASE_URL", url)
+    monkeypatch.setenv("PILOTSCALE_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        yield get_engine()
+    finally:
+        dispose_engines()
+        get_settings.cache_clear()

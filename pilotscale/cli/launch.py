@@ -103,7 +103,7 @@ async def _run_remote(
         )
     if not run.succeeded:
         raise CliError(f"{run.name}: {run.state.lower()}: {run.message or 'see ' + run.url}")
-    return f"{run.name}: {run.state.lower()}"
+    return f"{run.name} ({run.state.lower()})"
 
 
 def _sendable(parameters: dict[str, Any]) -> dict[str, Any]:

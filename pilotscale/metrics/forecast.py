@@ -187,7 +187,9 @@ def training(
         (float(-k), sum(1 for t in done if t <= now - k * DAY) / assigned)
         for k in range(int(LOOKBACK / DAY), -1, -1)
     ]
-    trend = fit(points)
+    # The pace since completions began: the quiet days before would flatten it.
+    begun = next((i for i, (_, share) in enumerate(points) if share > 0), len(points))
+    trend = fit(points[max(0, begun - 1) :])
     when = crossing(trend, min_completion, ">=", now) if trend else None
     if when is None:
         return GateForecast(gate, None, "completions have stalled: not at the current trend")
@@ -211,11 +213,13 @@ def department(gates: Sequence[GateForecast]) -> DepartmentForecast:
         names = sorted({g.waits_on for g in people})
         verb = "acts" if len(names) == 1 else "act"
         tail = f"; the rest gets there by {latest:%Y-%m-%d}" if latest else ""
-        return DepartmentForecast(None, f"when {', '.join(names)} {verb}{tail}", tuple(gates))
+        return DepartmentForecast(
+            None, f"passes when {', '.join(names)} {verb}{tail}", tuple(gates)
+        )
     if latest is None:
         return DepartmentForecast(None, "nothing holds it", tuple(gates))
     return DepartmentForecast(
-        latest, f"around {latest:%Y-%m-%d} at the current trend", tuple(gates)
+        latest, f"passes around {latest:%Y-%m-%d} at the current trend", tuple(gates)
     )
 
 

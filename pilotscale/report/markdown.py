@@ -63,7 +63,7 @@ def render_markdown(data: ReportData) -> str:
         lines.append("None.")
     for d in data.held:
         sentence = d.forecast.sentence if d.forecast else ""
-        lines.append(f"- **{escape(d.title)}** ({escape(d.phase)}): passes {escape(sentence)}")
+        lines.append(f"- **{escape(d.title)}** ({escape(d.phase)}): {escape(sentence)}")
         for g in d.gates:
             if g.outcome != "pass":
                 lines.append(

@@ -71,6 +71,8 @@ def work(spec: dict[str, Any]) -> None:
     from pilotscale.engine.readiness import run_readiness_check
 
     os.environ.update(spec.get("env", {}))
+    if spec.get("mutant"):
+        _mutate(spec["mutant"])
     killer = _Killer(spec.get("kill_commit"), spec.get("kill_when", "before"))
     event.listen(Engine, "commit", killer.on_commit)
     event.listen(Engine, "before_cursor_execute", killer.on_statement)
@@ -94,6 +96,44 @@ def work(spec: dict[str, Any]) -> None:
     if killer.armed:
         _die()  # killed "after" the last commit: nothing ran after it
     _say(f"DONE {killer.commits} {time.monotonic() - started:.3f}")
+
+
+def _mutate(name: str) -> None:
+    """Break the product on purpose, in this worker only, to show the harness notices."""
+    import notifications.dispatch as dispatcher
+    import pilotscale.engine.readiness as readiness
+    from pilotscale.store.outbox import Settlement, settle
+    from sqlmodel import Session
+
+    if name == "sent-before-send":  # at-most-once: a kill mid-send loses messages
+        real_claim = dispatcher.claim
+
+        def claim(**kw: Any) -> Any:
+            jobs = real_claim(**kw)
+            done = [Settlement(j.id, j.attempts, "sent", None, None, kw["now"]) for j in jobs]
+            settle(engine=kw["engine"], worker_id=kw["worker_id"], settlements=done)
+            return jobs
+
+        dispatcher.claim = claim  # type: ignore[assignment]
+    elif name == "messages-after-commit":  # a kill between the two transactions loses them
+        real_enqueue, real_apply, stash = readiness.enqueue, readiness._apply, []
+
+        def enqueue(**kw: Any) -> int:
+            stash.append(kw)
+            return 0
+
+        def apply(**kw: Any) -> int:
+            count = real_apply(**kw)
+            while stash:
+                args = stash.pop()
+                with Session(kw["engine"]) as session, session.begin():
+                    count += real_enqueue(**{**args, "session": session})
+            return count
+
+        readiness.enqueue = enqueue  # type: ignore[assignment]
+        readiness._apply = apply  # type: ignore[assignment]
+    else:
+        raise ValueError(f"unknown mutant {name}")
 
 
 def main() -> None:

@@ -33,7 +33,8 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -61,17 +62,27 @@ LOCAL = "local"
 
 
 class StoreCloner:
-    """Fresh copies of a built store; PostgreSQL copies are dropped by `close`."""
+    """Fresh copies of a built store, one per call of `clone`.
+
+    SQLite files are copied on the spot. PostgreSQL copies cost about a second each to
+    create and another to drop on a loaded 2-core machine, so a background thread
+    creates the next copy while the current one is used and drops retired ones; `close`
+    drops whatever is left.
+    """
 
     def __init__(self, template_url: str, workdir: Path) -> None:
         self.template = make_url(template_url)
         self.workdir = workdir
-        self.created: list[str] = []
+        self.postgres = self.template.get_backend_name() == "postgresql"
+        self._names: list[str] = []  # every PostgreSQL copy made, to drop at the end
+        self._ready: Future[str] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone")
+        # CREATE DATABASE ... TEMPLATE needs the template unused; nothing here uses it again.
+        get_engine(template_url, migrate=False).dispose()
 
     def clone(self) -> str:
-        name = f"pilotscale_clone_{uuid.uuid4().hex[:12]}"
-        if self.template.get_backend_name() == "sqlite":
-            target = self.workdir / f"{name}.db"
+        if not self.postgres:
+            target = self.workdir / f"pilotscale_clone_{uuid.uuid4().hex[:12]}.db"
             target.parent.mkdir(parents=True, exist_ok=True)
             with (
                 sqlite3.connect(self.template.database or "") as source,
@@ -79,20 +90,34 @@ class StoreCloner:
             ):
                 source.backup(copy)
             return f"sqlite:///{target}"
-        dispose_engines()  # CREATE DATABASE ... TEMPLATE needs the template unused
-        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template.database}"')
-        self.created.append(name)
-        return self.template.set(database=name).render_as_string(hide_password=False)
+        ready = self._ready or self._pool.submit(self._create)
+        self._ready = self._pool.submit(self._create)
+        return self.template.set(database=ready.result()).render_as_string(hide_password=False)
+
+    def retire(self, url: str) -> None:
+        """`url` is no longer needed: drop it in the background (PostgreSQL only)."""
+        if self.postgres:
+            get_engine(url, migrate=False).dispose()
+            self._pool.submit(self._drop, make_url(url).database or "")
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         dispose_engines()
-        if not self.created:
-            return
         with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
-            for name in self.created:
+            for name in self._names if self.postgres else []:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.created.clear()
+        self._names.clear()
+
+    def _create(self) -> str:
+        name = f"pilotscale_clone_{uuid.uuid4().hex[:12]}"
+        self._names.append(name)
+        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template.database}"')
+        return name
+
+    def _drop(self, name: str) -> None:
+        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --------------------------------------------------------------------------- receivers
@@ -186,12 +211,15 @@ class Zygote:
             raise AssertionError(f"the crash zygote died (exit {self.process.wait()})")
         return line.strip()
 
-    def run(self, url: str, *, outbox: Path, point: KillPoint | None) -> ChildRun:
+    def run(
+        self, url: str, *, outbox: Path, point: KillPoint | None, mutant: str | None = None
+    ) -> ChildRun:
         spec: dict[str, Any] = {
             "url": url,
             "check_at": scenario.CHECK_AT.isoformat(),
             "dispatch_at": scenario.CHECK_AT.isoformat(),
             "outbox_dir": str(outbox),
+            "mutant": mutant,
         }
         if point is not None and point.kind == "commit":
             spec.update(kill_commit=point.commit, kill_when=point.when)
@@ -349,3 +377,89 @@ def check_deliveries(
         problems.append(f"{label}: delivered twice but not in flight at the kill: "
                         f"{sorted(twice - flying)[:3]}")
     return problems, lost, len(twice & flying)
+
+
+# --------------------------------------------------------------------------- a campaign
+
+
+def campaign(
+    *,
+    store_url: str,
+    workdir: Path,
+    departments: int,
+    choose: Callable[[ChildRun], list[KillPoint]],
+    mutant: str | None = None,
+) -> Figures:
+    """Build the scenario in `store_url`, run it once uninterrupted (the reference and
+    the calibration), then once per kill point that `choose` picks from the calibration,
+    each on a fresh clone: kill, repair, check. The channel variables must already point
+    at the receivers' env() in this process (the repair sends from here)."""
+    built = get_engine(store_url)
+    scenario.build(built, departments)
+    setup = frozenset(r.id for r in rows(built))
+    cloner = StoreCloner(store_url, workdir / "clones")
+    figures = Figures()
+    try:
+        with receivers() as rx, zygote(workdir=workdir, env=rx.env()) as worker:
+            previous = {name: os.environ.get(name) for name in rx.env()}
+            os.environ.update(rx.env())
+            try:
+                reference, calibration = _reference(worker, cloner, rx, workdir, setup)
+                for i, point in enumerate(choose(calibration)):
+                    label = f"kill point {i} ({point})"
+                    url, outbox = cloner.clone(), workdir / f"outbox-{i}"
+                    before = rx.mark()
+                    run = worker.run(url, outbox=outbox, point=point, mutant=mutant)
+                    engine = get_engine(url)
+                    flying = in_flight(engine)
+                    repair(engine, outbox=outbox, hours=1)
+                    check, settled = repair(engine, outbox=outbox, hours=2)
+                    if settled.claimed or check.enqueued:
+                        figures.problems.append(f"{label}: the first repair left work undone")
+                    figures.planned += 1
+                    figures.killed += run.killed
+                    figures.finished_first += not run.killed
+                    figures.problems += check_store(engine, reference, label)
+                    problems, lost, resent = check_deliveries(
+                        engine,
+                        rx.delivered_ids(before),
+                        outbox=outbox,
+                        flying=flying,
+                        besides=setup,
+                        label=label,
+                    )
+                    figures.problems += problems
+                    figures.lost += lost
+                    figures.resent_in_flight += resent
+                    figures.messages += len(rows(engine, besides=setup))
+                    figures.deliveries += len(rx.delivered_ids(before))
+                    cloner.retire(url)
+            finally:
+                for name, value in previous.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+    finally:
+        cloner.close()
+    return figures
+
+
+def _reference(
+    worker: Zygote, cloner: StoreCloner, rx: Receivers, workdir: Path, setup: frozenset[str]
+) -> tuple[dict[str, Any], ChildRun]:
+    """The uninterrupted run, which every repaired store must match; it also shows that
+    running the check and the dispatcher again changes nothing and sends nothing."""
+    url, outbox = cloner.clone(), workdir / "outbox-reference"
+    before = rx.mark()
+    calibration = worker.run(url, outbox=outbox, point=None)
+    engine = get_engine(url)
+    again, resent = repair(engine, outbox=outbox, hours=1)
+    assert (again.tally()["advance"], again.enqueued, resent.claimed) == (0, 0, 0)
+    assert scenario.replay_problems(engine) == []
+    queued = rows(engine, besides=setup)
+    assert Counter(rx.delivered_ids(before)) == Counter(
+        {r.id: 1 for r in queued if r.channel != LOCAL}
+    )
+    assert len(queued) > 100, "the scenario should send plenty"
+    return scenario.fingerprint(engine), calibration

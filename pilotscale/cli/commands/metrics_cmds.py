@@ -99,7 +99,9 @@ def import_file(
             department_ids=department_ids,
             source=file.name,
         )
-        for item in validate(kind, source.records(advance), catalog, header_checked=source.format == "csv"):
+        for item in validate(
+            kind, source.records(advance), catalog, header_checked=source.format == "csv"
+        ):
             if isinstance(item, list):  # the file changed since it was checked
                 raise CliError(f"{item[0].render(str(file))} (the file changed during the import)")
             writer.add(item)
@@ -122,7 +124,9 @@ def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[P
 
     with _progress(f"checking {source.path.name}", source.size) as advance:
         try:
-            for item in validate(kind, source.records(advance), catalog, header_checked=source.format == "csv"):
+            for item in validate(
+                kind, source.records(advance), catalog, header_checked=source.format == "csv"
+            ):
                 if not header_done:
                     note(check_header(kind, source.header))
                     header_done = True

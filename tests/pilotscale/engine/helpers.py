@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select, update
 
 from models import (
+    Attestation,
     ChampionOnboarding,
     Department,
     GateResult,
@@ -30,7 +32,6 @@ from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.engine.start import start_department
 from pilotscale.store.apply import apply_plan
 from pilotscale.store.insert import insert_ignore
-
 from tests.plans import EXEC, LEAD, department_name, loaded, members, plan_dict
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -77,9 +78,7 @@ def approve(engine: Engine, department: str, *, now: datetime, by: str = EXEC) -
     )
 
 
-def observe(
-    engine: Engine, department: str, values: Iterable[float], *, start: datetime
-) -> None:
+def observe(engine: Engine, department: str, values: Iterable[float], *, start: datetime) -> None:
     """One weekly_active_rate observation per hour from `start`, as an import writes them."""
     with Session(engine) as session, session.begin():
         row = session.exec(select(Department).where(col(Department.name) == department)).one()
@@ -120,6 +119,31 @@ def into_piloting(
     run_readiness_check(engine=engine, now=PILOTING_AT)
     now_in = states(engine)
     assert all(now_in[name] == ("piloting", "active") for name in wanted), now_in
+
+
+def pass_preparing_in_bulk(engine: Engine, departments: Iterable[str], *, now: datetime) -> None:
+    """What `prepare_passes` does, in two statements for any number of departments (the
+    people's side is not under test here, and hundreds of CLI calls would be slow)."""
+    wanted = list(departments)
+    with Session(engine) as session, session.begin():
+        ids = session.exec(select(Department.id).where(col(Department.name).in_(wanted))).all()
+        rows = [i for i in ids if i is not None]
+        session.exec(
+            update(ChampionOnboarding)
+            .where(col(ChampionOnboarding.department_id).in_(rows))
+            .values(acknowledged_at=now)
+        )
+        session.add_all(
+            Attestation(
+                department_id=department_id,
+                phase="preparing",
+                gate="use-cases",
+                attested_by=LEAD,
+                evidence="wiki/page",
+                attested_at=now,
+            )
+            for department_id in rows
+        )
 
 
 def pilot_passes(engine: Engine, department: str, *, now: datetime) -> None:
@@ -210,8 +234,8 @@ def store_state(engine: Engine) -> dict[str, Any]:
     """Everything a readiness check writes, without ids, run ids or random values: two
     stores that went through the same story compare equal."""
     with Session(engine) as session:
-        depts = session.exec(
-            select(
+        depts = session.execute(
+            sql_select(
                 Department.name,
                 Department.phase,
                 Department.status,
@@ -221,8 +245,8 @@ def store_state(engine: Engine) -> dict[str, Any]:
                 Department.last_check_key,
             ).order_by(col(Department.name))
         ).all()
-        moves = session.exec(
-            select(
+        moves = session.execute(
+            sql_select(
                 Department.name,
                 Transition.from_phase,
                 Transition.to_phase,
@@ -235,8 +259,8 @@ def store_state(engine: Engine) -> dict[str, Any]:
             .join(Department, col(Department.id) == col(Transition.department_id))
             .order_by(col(Department.name), col(Transition.id))
         ).all()
-        results = session.exec(
-            select(
+        results = session.execute(
+            sql_select(
                 Department.name,
                 GateResult.phase,
                 GateResult.gate,
@@ -246,8 +270,8 @@ def store_state(engine: Engine) -> dict[str, Any]:
                 GateResult.check_key,
             ).join(Department, col(Department.id) == col(GateResult.department_id))
         ).all()
-        messages = session.exec(
-            select(
+        messages = session.execute(
+            sql_select(
                 Notification.dedupe_key,
                 Notification.event,
                 Notification.recipient_key,
@@ -257,13 +281,13 @@ def store_state(engine: Engine) -> dict[str, Any]:
                 Notification.status,
             )
         ).all()
-        training = session.exec(
-            select(Person.key, TrainingAssignment.module_id, TrainingAssignment.due_at).join(
+        training = session.execute(
+            sql_select(Person.key, TrainingAssignment.module_id, TrainingAssignment.due_at).join(
                 Person, col(Person.id) == col(TrainingAssignment.person_id)
             )
         ).all()
-        champions = session.exec(
-            select(Person.key, ChampionOnboarding.welcomed_at).join(
+        champions = session.execute(
+            sql_select(Person.key, ChampionOnboarding.welcomed_at).join(
                 Person, col(Person.id) == col(ChampionOnboarding.person_id)
             )
         ).all()

@@ -15,7 +15,6 @@ from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import Event
 from pilotscale.engine import operator
 from pilotscale.engine.readiness import run_readiness_check
-
 from tests.pilotscale.engine import helpers as h
 from tests.plans import DEPUTY, EXEC, LEAD, OUTSIDER, plan_dict
 

@@ -17,7 +17,6 @@ from sqlalchemy import Engine
 
 from pilotscale.db import _create_engine, get_engine, normalize_url
 from pilotscale.engine.readiness import CheckReport, apply_check, prepare_check
-
 from tests.pilotscale.engine import helpers as h
 from tests.plans import plan_dict
 
@@ -89,9 +88,7 @@ def test_racing_checks_advance_each_department_once(
 
     reports = race(store_url, racers, decide_together=decide_together)
 
-    advances = Counter(
-        t.department_id for t in h.transitions(engine) if t.event == "advance"
-    )
+    advances = Counter(t.department_id for t in h.transitions(engine) if t.event == "advance")
     assert sorted(advances.values()) == [1] * (DEPARTMENTS // 2)
     assert {n for n, (phase, _) in h.states(engine).items() if phase == "piloting"} == {
         name for n, name in enumerate(h.names(DEPARTMENTS), start=1) if n % 2
@@ -104,7 +101,9 @@ def test_racing_checks_advance_each_department_once(
     # Whoever lost a department says so instead of failing or applying it again.
     applied: Counter[str] = Counter()
     for report in reports:
-        applied.update(d.department for d in report.decisions if d.department not in report.conflicts)
+        applied.update(
+            d.department for d in report.decisions if d.department not in report.conflicts
+        )
     assert all(applied[name] >= 1 for name in h.names(DEPARTMENTS))
 
 
@@ -119,5 +118,3 @@ def test_a_losing_racer_changes_nothing(engine: Engine) -> None:
 
     assert sorted(report.conflicts) == h.names(DEPARTMENTS)
     assert h.store_state(engine) == after_first
-
-

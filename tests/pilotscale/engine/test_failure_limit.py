@@ -15,7 +15,6 @@ from pilotscale.core.phases import Event
 from pilotscale.core.readiness import Action
 from pilotscale.engine.operator import operate
 from pilotscale.engine.readiness import CheckReport, run_readiness_check
-
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, plan_dict
 

@@ -14,7 +14,6 @@ from pilotscale.core.phases import DeptState, Event, TransitionError
 from pilotscale.core.readiness import Action
 from pilotscale.engine import operator
 from pilotscale.engine.readiness import apply_check, prepare_check, run_readiness_check
-
 from tests.pilotscale.engine import helpers as h
 from tests.plans import DEPUTY, EXEC, LEAD, OUTSIDER, plan_dict
 

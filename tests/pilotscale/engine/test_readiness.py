@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from models import GateResult
 from pilotscale.core.readiness import Action
 from pilotscale.engine.readiness import run_readiness_check
-
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, SUPPORT, plan_dict
 
@@ -131,9 +130,7 @@ def test_a_department_advances_only_when_every_gate_passes(
     # What the check saw is recorded, one row per gate, as evaluated.
     with Session(piloting) as session:
         recorded = session.exec(
-            select(GateResult.gate, GateResult.outcome).where(
-                col(GateResult.phase) == "piloting"
-            )
+            select(GateResult.gate, GateResult.outcome).where(col(GateResult.phase) == "piloting")
         ).all()
     assert dict(recorded) == outcomes
 
@@ -239,7 +236,9 @@ def test_a_vacant_owner_role_falls_back_to_the_program_lead(engine: Engine) -> N
     run_readiness_check(engine=engine, now=CHECK)
 
     guardrails = [
-        n for n in h.outbox(engine, event="gate_held") if "|d001:piloting:guardrails:" in n.dedupe_key
+        n
+        for n in h.outbox(engine, event="gate_held")
+        if "|d001:piloting:guardrails:" in n.dedupe_key
     ]
     assert [n.recipient_key for n in guardrails] == [LEAD]
 

@@ -23,7 +23,6 @@ from sqlalchemy import Engine, event
 
 from pilotscale.db import _create_engine, dispose_engines, get_engine, normalize_url
 from pilotscale.engine.readiness import apply_check, prepare_check, run_readiness_check
-
 from tests.conftest import PG_MAINTENANCE_URL
 from tests.pilotscale.engine import helpers as h
 from tests.plans import plan_dict
@@ -61,6 +60,7 @@ class Stores:
         dispose_engines()  # PostgreSQL copies a template only when nobody is connected
 
     def fresh(self) -> str:
+        self.drop()  # the previous copy is done with: keep at most one around
         name = f"copy_{uuid.uuid4().hex[:10]}"
         if self.url.startswith("sqlite"):
             source = Path(normalize_url(self.url).database or "")
@@ -75,9 +75,12 @@ class Stores:
         return str(normalize_url(self.url).set(database=name).render_as_string(False))
 
     def drop(self) -> None:
+        if not self.created:
+            return
         with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
             for name in self.created:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
 
 
 @pytest.fixture
@@ -149,17 +152,20 @@ def test_the_story_exercises_every_kind_of_decision(stores: Stores) -> None:
     }
 
 
-@pytest.mark.parametrize("rerun", RERUNS.values(), ids=RERUNS.keys())
-def test_a_check_killed_at_any_statement_is_repaired_by_the_next_run(
-    stores: Stores, rerun: Rerun, request: pytest.FixtureRequest
-) -> None:
+def spread(stores: Stores, count: int, *, thorough: bool) -> list[int]:
+    """Which of `count` kill points to try: all of them in the slow tests; a spread in
+    the fast ones, a thin one on PostgreSQL, where each fresh copy is a new database."""
+    if thorough:
+        return list(range(count))
+    if stores.url.startswith("sqlite"):
+        return list(range(0, count, 3))
+    return sorted({count // 3, 2 * count // 3})
+
+
+def killed_and_rerun(stores: Stores, rerun: Rerun, *, thorough: bool) -> None:
     total, expected = statements_of_one_check(stores)
     assert total > 20  # the story is rich enough to kill it in many places
-    # Every statement on SQLite; on PostgreSQL (a database per copy) a spread of them,
-    # every one in the slow run.
-    sqlite = stores.url.startswith("sqlite")
-    step = 1 if sqlite or request.config.getoption("-m") == "slow" else 5
-    for statement in range(0, total, step):
+    for statement in spread(stores, total, thorough=thorough):
         with engine_at(stores.fresh()) as engine:
             prepared = prepare_check(engine=engine, now=CHECK)
             with killed_at(engine, statement), pytest.raises(Killed):
@@ -168,14 +174,38 @@ def test_a_check_killed_at_any_statement_is_repaired_by_the_next_run(
             assert h.store_state(engine) == expected, f"killed at statement {statement}"
 
 
-def test_a_check_stopped_between_departments_is_repaired(stores: Stores) -> None:
+def stopped_and_rerun(stores: Stores, *, thorough: bool) -> None:
     _, expected = statements_of_one_check(stores)
-    for done in range(len(NAMES)):
+    for done in spread(stores, len(NAMES) + 1, thorough=thorough):
         with engine_at(stores.fresh()) as engine:
             prepared = prepare_check(engine=engine, now=CHECK)
             apply_check(engine=engine, prepared=prepared, departments=NAMES[:done])
             run_readiness_check(engine=engine, now=CHECK)
             assert h.store_state(engine) == expected, f"stopped after {done} departments"
+
+
+@pytest.mark.parametrize("rerun", RERUNS.values(), ids=RERUNS.keys())
+def test_a_check_killed_at_a_statement_is_repaired_by_the_next_run(
+    stores: Stores, rerun: Rerun
+) -> None:
+    killed_and_rerun(stores, rerun, thorough=False)
+
+
+def test_a_check_stopped_between_departments_is_repaired(stores: Stores) -> None:
+    stopped_and_rerun(stores, thorough=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rerun", RERUNS.values(), ids=RERUNS.keys())
+def test_a_check_killed_at_any_statement_is_repaired_by_the_next_run(
+    stores: Stores, rerun: Rerun
+) -> None:
+    killed_and_rerun(stores, rerun, thorough=True)
+
+
+@pytest.mark.slow
+def test_a_check_stopped_after_any_department_is_repaired(stores: Stores) -> None:
+    stopped_and_rerun(stores, thorough=True)
 
 
 def test_running_a_finished_check_again_changes_nothing(stores: Stores) -> None:

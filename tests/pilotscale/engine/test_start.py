@@ -7,28 +7,23 @@ from datetime import date
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models import Program
 from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.engine.start import StartRefused, rollout_program, start_department
-
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, plan_dict
 
+
 # d001, d002: wave 1; d003, d004: wave 2 (after wave 1 reaches piloting); d005: wave 3.
-WAVES = {"per_wave": 2, "default_reaches": "piloting", "max_active": 3}
-
-
 @pytest.fixture
 def waves(engine: Engine) -> Engine:
-    h.apply(engine, plan_dict(5, **WAVES))
+    h.apply(engine, plan_dict(5, per_wave=2, default_reaches="piloting", max_active=3))
     return engine
 
 
-def start(
-    engine: Engine, name: str, *, force: bool = False, reason: str = "", at: int = 0
-) -> bool:
+def start(engine: Engine, name: str, *, force: bool = False, reason: str = "", at: int = 0) -> bool:
     return start_department(
         engine=engine, department=name, now=h.day(at), actor=LEAD, reason=reason, force=force
     ).started

@@ -104,7 +104,12 @@ def test_a_reimport_adds_nothing_and_naive_times_are_program_time(
 def test_json_array_and_json_lines(store_url: str, tmp_path: Path) -> None:
     engine = _store(store_url)
     records = [
-        {"department": "finance", "metric": "time_saved_hours", "value": 3, "observed_at": f"2026-11-0{d}"}
+        {
+            "department": "finance",
+            "metric": "time_saved_hours",
+            "value": 3,
+            "observed_at": f"2026-11-0{d}",
+        }
         for d in range(3, 7)
     ]
     array = _write(tmp_path, "a.json", json.dumps(records, indent=2))
@@ -135,13 +140,20 @@ def test_unreadable_files_are_reported_not_raised(store_url: str, tmp_path: Path
         tmp_path,
         "extra.jsonl",
         json.dumps(
-            {"department": "finance", "metric": "time_saved_hours", "value": 1,
-             "observed_at": "2026-11-03", "observed": "x"}
+            {
+                "department": "finance",
+                "metric": "time_saved_hours",
+                "value": 1,
+                "observed_at": "2026-11-03",
+                "observed": "x",
+            }
         ),
     )
 
-    results = [run("metrics", "import", n, cwd=tmp_path, database_url=store_url)
-               for n in (latin1, broken, unknown_field)]
+    results = [
+        run("metrics", "import", n, cwd=tmp_path, database_url=store_url)
+        for n in (latin1, broken, unknown_field)
+    ]
 
     assert [r.returncode for r in results] == [2, 2, 2]
     assert results[0].stderr.startswith(
@@ -197,11 +209,19 @@ def test_lms_completions_and_acknowledgements(store_url: str, tmp_path: Path) ->
         tmp_path, "acks2.csv", "department,champion,acknowledged_at\nfinance,fran,2026-11-03\n"
     )
 
-    refused = run("metrics", "import", bad, "--kind", "training", cwd=tmp_path, database_url=store_url)
-    first = run("metrics", "import", lms, "--kind", "training", cwd=tmp_path, database_url=store_url)
-    again = run("metrics", "import", lms, "--kind", "training", cwd=tmp_path, database_url=store_url)
+    refused = run(
+        "metrics", "import", bad, "--kind", "training", cwd=tmp_path, database_url=store_url
+    )
+    first = run(
+        "metrics", "import", lms, "--kind", "training", cwd=tmp_path, database_url=store_url
+    )
+    again = run(
+        "metrics", "import", lms, "--kind", "training", cwd=tmp_path, database_url=store_url
+    )
     wrong = run("metrics", "import", acks, "--kind", "acks", cwd=tmp_path, database_url=store_url)
-    acked = run("metrics", "import", good_acks, "--kind", "acks", cwd=tmp_path, database_url=store_url)
+    acked = run(
+        "metrics", "import", good_acks, "--kind", "acks", cwd=tmp_path, database_url=store_url
+    )
 
     assert refused.returncode == 2
     assert refused.stderr.splitlines()[:3] == [
@@ -262,4 +282,3 @@ def _assign(engine: Engine, person: str, module: str) -> None:
                 due_at=datetime(2026, 11, 16, tzinfo=UTC),
             )
         )
-

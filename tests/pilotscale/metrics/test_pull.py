@@ -24,7 +24,7 @@ from pilotscale.store.apply import apply_plan
 from pilotscale.store.insert import insert_ignore
 from tests.pilotscale.metrics.helpers import NOW, PLAN, observations, piloting
 
-TOKEN = "s3cr3t-t0ken-d0-not-log"  # noqa: S105 - a test secret that must never show up
+TOKEN = "s3cr3t-t0ken-d0-not-log"
 
 
 class Endpoint:
@@ -39,12 +39,16 @@ class Endpoint:
             def do_GET(self) -> None:
                 endpoint.requests.append((self.path, self.headers.get("Authorization")))
                 if endpoint.failing:
-                    self._send(503, {"error": f"down, token was {self.headers.get('Authorization')}"})
+                    self._send(
+                        503, {"error": f"down, token was {self.headers.get('Authorization')}"}
+                    )
                 elif self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     self._send(401, {"error": "who are you"})
                 else:
                     department = self.path.rsplit("/", 1)[-1]
-                    self._send(200, {"data": {"rate": {"finance": 0.72, "legal": 0.31}[department]}})
+                    self._send(
+                        200, {"data": {"rate": {"finance": 0.72, "legal": 0.31}[department]}}
+                    )
 
             def _send(self, status: int, body: object) -> None:
                 data = json.dumps(body).encode()
@@ -138,7 +142,8 @@ def test_a_recovered_source_feeds_fresh_values_and_is_not_pulled_again_until_due
 
     assert first.errors == {}
     assert first.pulled == {"weekly_active_rate": 2}
-    assert again.not_due == ["weekly_active_rate"] and again.pulled == {}
+    assert again.not_due == ["weekly_active_rate"]
+    assert again.pulled == {}
     assert later.pulled == {"weekly_active_rate": 2}
     assert [path for path, _ in endpoint.requests] == ["/rate/finance", "/rate/legal"] * 2
     assert all(auth == f"Bearer {TOKEN}" for _, auth in endpoint.requests)
@@ -155,7 +160,9 @@ def test_a_missing_secret_is_a_source_failure(engine: Engine, endpoint: Endpoint
 
     report = _pull(engine, environ={})
 
-    assert report.errors == {"weekly_active_rate": "environment variable METRICS_HEADERS is not set"}
+    assert report.errors == {
+        "weekly_active_rate": "environment variable METRICS_HEADERS is not set"
+    }
     assert endpoint.requests == []
 
 
@@ -193,8 +200,12 @@ def _usage_db(tmp_path: Path) -> str:
         db.execute("CREATE TABLE saved (dept TEXT, hours REAL, day TEXT)")
         db.executemany(
             "INSERT INTO saved VALUES (?, ?, ?)",
-            [("finance", 12.5, "2026-10-30"), ("finance", 7.5, "2026-10-31"), ("legal", 3, "2026-10-31"),
-             ("marketing", 99, "2026-10-31")],
+            [
+                ("finance", 12.5, "2026-10-30"),
+                ("finance", 7.5, "2026-10-31"),
+                ("legal", 3, "2026-10-31"),
+                ("marketing", 99, "2026-10-31"),
+            ],
         )
     return f"sqlite:///{path}"
 
@@ -237,7 +248,7 @@ def test_a_failing_query_is_retried_then_reported_without_the_password(
     engine: Engine, tmp_path: Path
 ) -> None:
     piloting(engine, _sql_plan("SELECT department, value FROM no_such_table"))
-    password = "hunter2-very-secret"  # noqa: S105
+    password = "hunter2-very-secret"
 
     missing_table = _pull(engine, environ={"USAGE_DB": _usage_db(tmp_path)})
     unreachable = _pull(
@@ -268,7 +279,9 @@ def test_the_budget_projection_feeds_a_gate(engine: Engine) -> None:
 
     later = NOW + timedelta(hours=2)
     with Session(engine) as session, session.begin():
-        apply_plan(session=session, loaded=load_plan_text(tight, "plan.yaml"), now=later, actor="leo")
+        apply_plan(
+            session=session, loaded=load_plan_text(tight, "plan.yaml"), now=later, actor="leo"
+        )
     over = _pull(engine, now=later)
     result = _outcomes(engine, now=later)["legal"]["budget-fits"]
 

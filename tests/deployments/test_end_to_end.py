@@ -1,0 +1,246 @@
+"""Team mode, end to end: a real Prefect server, a process work pool, a worker, real mail.
+
+A lead applies a plan, deploys to a work pool, and a `prefect worker start` picks up
+what the lead then triggers from the CLI: `pilotscale start hr` and `pilotscale check`
+go through the API (run_deployment) and print the run's link; the department advances
+in the store, the welcome kit and the advance notice arrive at an SMTP server, and the
+check's Prefect event is on the server. On SQLite the approval flow is exercised too:
+suspended, resumed from the API with a non-approver (refused, nothing recorded), then
+with an approver (recorded, via "ui").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.deployments.flow_runs import arun_deployment
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+from prefect.flow_runs import aresume_flow_run
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from sqlmodel import Session, col, select
+
+from deployments.local_server import LocalServer
+from models import Approval, Department, Notification
+from pilotscale.db import get_engine
+from tests.deployments.helpers import child_env, pilotscale, wait_for, worker
+from tests.notifications.receivers import SmtpServer
+
+pytestmark = pytest.mark.slow
+
+SMTP_ENV = "PS_E2E_SMTP_URL"
+LEAD = "lea.lead@example.test"
+SPONSOR = "sam.sponsor@example.test"
+CHAMPION = "cat.champion@example.test"
+NOBODY = "ned.nobody@example.test"
+
+PLAN = """\
+version: 1
+program:
+  name: {program}
+  title: E2E assistant
+  sponsor: sam.sponsor
+  lead: lea.lead
+  timezone: Europe/Madrid
+  budget: {{pilot_budget: 1000, approved_scale_budget: 5000, cost_per_user_month: 1}}
+  email_channel: email
+channels:
+  - {{name: email, kind: email, url: "env:{smtp_env}"}}
+phases:
+  - name: planned
+  - name: piloting
+    title: Piloting
+    entry_actions: [onboard_champions]
+    exit_gates: [support-model]
+  - name: scaling
+    title: Scaling
+    exit_gates: [go-ahead]
+  - name: operating
+gates:
+  - {{name: support-model, kind: support_coverage, title: Support owners named, owner: lead}}
+  - name: go-ahead
+    kind: approval
+    title: Sponsor approves scaling
+    owner: lead
+    approvers: [sam.sponsor]
+departments:
+  - name: hr
+    title: Human Resources
+    headcount: 20
+    wave: 1
+    sponsor: sam.sponsor
+    champions: [cat.champion]
+    support: {{technical: lea.lead, adoption: lea.lead, content: lea.lead, governance: lea.lead}}
+people:
+  - {{id: lea.lead, name: Lea Lead, email: {lead}, roles: [lead]}}
+  - {{id: sam.sponsor, name: Sam Sponsor, email: {sponsor}, roles: [sponsor, approver]}}
+  - {{id: cat.champion, name: Cat Champion, email: {champion}, department: hr,
+     segment: power, roles: [champion]}}
+  - {{id: ned.nobody, name: Ned Nobody, email: {nobody}}}
+"""
+
+
+def _mails_to(smtp: SmtpServer, address: str, subject_part: str) -> list[Any]:
+    return [
+        m for m in smtp.mails if address in m.rcpt_tos and subject_part in str(m.message["Subject"])
+    ]
+
+
+def _phase(store_url: str, name: str) -> str:
+    with Session(get_engine(store_url)) as session:
+        return session.exec(select(Department.phase).where(col(Department.name) == name)).one()
+
+
+def _explain(result: Any, log: Path) -> str:
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    return f"stdout: {result.stdout}\nstderr: {result.stderr}\nworker log tail:\n{tail}"
+
+
+def test_lead_triggers_runs_on_a_worker(
+    prefect_server: LocalServer, smtp: SmtpServer, store_url: str, tmp_path: Path
+) -> None:
+    backend = "postgres" if store_url.startswith("postgresql") else "sqlite"
+    program = f"e2e-{backend}"
+    pool = f"pool-{backend}"
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        PLAN.format(
+            program=program,
+            smtp_env=SMTP_ENV,
+            lead=LEAD,
+            sponsor=SPONSOR,
+            champion=CHAMPION,
+            nobody=NOBODY,
+        )
+    )
+    env = child_env(
+        PREFECT_API_URL=prefect_server.api_url,
+        PREFECT_HOME=str(tmp_path / "prefect-client"),
+        PILOTSCALE_DATABASE_URL=store_url,
+        PILOTSCALE_DATA_DIR=str(tmp_path / "data"),
+        **{SMTP_ENV: smtp.url()},
+    )
+    applied = pilotscale("apply", str(plan), env=env)
+    assert applied.returncode == 0, applied.stderr
+
+    deployed = pilotscale("deploy", "--work-pool", pool, env=env)
+
+    assert deployed.returncode == 0, deployed.stderr
+    assert f"work pool '{pool}' (process): created" in deployed.stdout
+    assert f"readiness-check/{program}: cron '0 9 * * 1-5' (Europe/Madrid)" in deployed.stdout
+
+    log = tmp_path / "worker.log"
+    with worker(pool, env=env, log=log):
+        started = pilotscale("start", "hr", "--by", LEAD, env=env)
+
+        assert started.returncode == 0, _explain(started, log)
+        link = f"start-department/{program}: flow run created, {prefect_server.url}/runs/flow-run/"
+        assert link in started.stdout
+        assert "start-department hr: started, piloting" in started.stdout
+        assert _phase(store_url, "hr") == "piloting"
+        wait_for(
+            lambda: _mails_to(smtp, CHAMPION, "champion"), timeout=30, what="the welcome kit"
+        )
+
+        checked = pilotscale("check", env=env)
+
+        assert checked.returncode == 0, _explain(checked, log)
+        assert f"readiness-check/{program}: flow run created" in checked.stdout
+        assert "1 advanced" in checked.stdout
+        assert _phase(store_url, "hr") == "scaling"
+        for person in (SPONSOR, LEAD, CHAMPION):
+            wait_for(
+                lambda p=person: _mails_to(smtp, p, 'moved to "Scaling"'),  # type: ignore[misc]
+                timeout=30,
+                what=f"the advance notice to {person}",
+            )
+        advanced = asyncio.run(_events(prefect_server, "pilotscale.department.advanced", program))
+        assert len(advanced) == 1
+        assert advanced[0]["to_phase"] == "scaling"
+        assert advanced[0]["related"] == [f"pilotscale.program.{program}"]
+
+        if backend == "sqlite":
+            _approval_through_the_ui(prefect_server, store_url, program, log)
+
+    with Session(get_engine(store_url)) as session:
+        unsent = session.exec(
+            select(Notification.event, Notification.status).where(
+                col(Notification.channel) == "email", col(Notification.status) != "sent"
+            )
+        ).all()
+    assert unsent == []
+
+
+async def _events(server: LocalServer, name: str, program: str) -> list[dict[str, Any]]:
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        async with get_client() as client:
+            page = await client.read_events(
+                filter=EventFilter(
+                    event=EventNameFilter(name=[name]),
+                    resource=EventResourceFilter(id=[f"pilotscale.department.{program}.hr"]),
+                ),
+                limit=10,
+            )
+    return [
+        {
+            **e.payload,
+            "related": [r.id for r in e.related if r.id.startswith("pilotscale.")],
+        }
+        for e in page.events
+    ]
+
+
+def _approval_through_the_ui(
+    server: LocalServer, store_url: str, program: str, log: Path
+) -> None:
+    refused = asyncio.run(_approve_in_ui(server, program, NOBODY))
+    assert refused.state is not None and refused.state.type is StateType.FAILED, log.read_text()
+    assert "is not an approver of 'go-ahead'" in (refused.state.message or "")
+    with Session(get_engine(store_url)) as session:
+        assert session.exec(select(Approval)).all() == []
+
+    approved = asyncio.run(_approve_in_ui(server, program, SPONSOR))
+
+    assert approved.state is not None and approved.state.type is StateType.COMPLETED
+    with Session(get_engine(store_url)) as session:
+        rows = session.exec(select(Approval)).all()
+    assert [(r.approver_key, r.gate, r.via, r.comment) for r in rows] == [
+        ("sam.sponsor", "go-ahead", "ui", f"approved by {SPONSOR}")
+    ]
+
+
+async def _approve_in_ui(server: LocalServer, program: str, approver: str) -> FlowRun:
+    """What an approver does in the Prefect UI: open the suspended run, fill in the form."""
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        async with get_client() as client:
+            run = await arun_deployment(
+                f"await-approval/{program}",
+                client=client,
+                parameters={"department": "hr", "gate": "go-ahead"},
+                timeout=0,
+                as_subflow=False,
+            )
+            paused = await _until(client, run.id, lambda r: r.state_type in _PAUSED_OR_FINAL)
+            assert paused.state_type is StateType.PAUSED, paused.state
+            await aresume_flow_run(
+                run.id, run_input={"approver": approver, "comment": f"approved by {approver}"}
+            )
+            return await _until(client, run.id, lambda r: r.state_type in _FINAL)
+
+
+_FINAL = (StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
+_PAUSED_OR_FINAL = (StateType.PAUSED, *_FINAL)
+
+
+async def _until(client: Any, run_id: UUID, done: Any, timeout: float = 90) -> FlowRun:
+    for _ in range(int(timeout / 0.5)):
+        run = await client.read_flow_run(run_id)
+        if run.state is not None and done(run):
+            return run  # type: ignore[no-any-return]
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"flow run {run_id} stuck in {run.state}")

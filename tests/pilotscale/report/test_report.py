@@ -1,0 +1,103 @@
+"""The report for the ACME example after eight weeks: its data, its page, its summary."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from pilotscale.db import get_engine
+from pilotscale.report.data import ReportData, build_report
+from pilotscale.report.html import render_html
+from pilotscale.report.markdown import render_markdown
+from pilotscale.store.snapshot import load_view
+from tests.pilotscale.report.acme import EXAMPLE, build
+
+
+def _report(engine: Engine, plan_text: str | None = None) -> ReportData:
+    as_of = build(engine, plan_text)
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session)
+        return build_report(session=session, view=view, now=as_of)
+
+
+@pytest.fixture(scope="module")
+def acme(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
+    path = tmp_path_factory.mktemp("acme") / "store.db"
+    return _report(get_engine(f"sqlite:///{path}"))
+
+
+def test_the_phase_board_and_who_is_held(acme: ReportData) -> None:
+    board = {d.name: (d.phase, d.status, d.held) for d in acme.departments}
+
+    assert board == {
+        "customer-service": ("operating", "active", False),
+        "hr": ("operating", "active", False),
+        "sales": ("piloting", "blocked", True),
+        "operations": ("planned", "active", False),
+        "training": ("planned", "active", False),
+    }
+    sales = acme.held[0]
+    holding = {g.gate: g for g in sales.gates if g.outcome != "pass"}
+    assert set(holding) == {"power-users-trained", "weekly-active-pilot", "guardrails"}
+    assert holding["weekly-active-pilot"].owner == "AI Center of Excellence"
+    assert sales.forecast is not None
+    # Sales' usage is flat around 41 % (no date for the 50 % gate) and half its power users
+    # completed their course in one go, weeks ago: neither moves at this trend.
+    assert sales.forecast.sentence == (
+        "not at the current trend: power-users-trained, weekly-active-pilot"
+    )
+
+
+def test_impact_funnel_and_budget(acme: ReportData) -> None:
+    kpis = {k.kpi: k for k in acme.program_impact}
+    funnel = {(f.department, f.segment): f.counts for f in acme.funnel}
+
+    # tickets avoided: customer service 48+55+49+56+50+57+51, HR 8+12+...+32
+    assert kpis["tickets_avoided"].actual == 366 + 140
+    # week of 21 Dec: power 30/30/27/22 + casual 150/127/90/44
+    assert funnel[("hr", "")] == (180, 157, 117, 66)
+    assert funnel[("hr", "casual")] == (150, 127, 90, 44)
+    assert acme.budget.annual_total == 363_945
+    assert acme.curve is not None
+    assert set(acme.curve.series) == {"Human Resources", "Sales"}
+    assert acme.curve.series["Sales"][0][0] == date(2026, 11, 23)
+
+
+def test_the_page_escapes_what_people_wrote(engine: Engine) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "title: Sales\n", "title: \"Sales <script>alert('x')</script> & $Co$\"\n"
+    )
+    page = render_html(_report(engine, text))
+
+    assert "<script>" not in page
+    assert "Sales &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; $Co$" in page
+    # in the chart legend too (matplotlib's SVG writer escapes it, and '$' is not maths)
+    assert re.search(
+        r"<text[^>]*>Sales &lt;script&gt;alert\('x'\)&lt;/script&gt; &amp; \$Co\$", page
+    )
+
+
+def test_the_page_is_self_contained(acme: ReportData) -> None:
+    page = render_html(acme)
+
+    assert 'id="phase-board"' in page
+    assert page.count("<svg") == 4  # adoption, KPIs, funnel, budget
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "@import" not in page
+    assert "<script" not in page
+
+
+def test_the_markdown_summary(acme: ReportData) -> None:
+    text = render_markdown(acme)
+
+    assert text.startswith("# ACME AI Assistant: rollout summary\n")
+    assert "| Sales | ✓ | ✓ | **blocked**, gates ✗ fail |  |  |" in text
+    assert (
+        "- **Sales** (piloting): not at the current trend: power\\-users\\-trained, "
+        "weekly\\-active\\-pilot\n"
+    ) in text
+    assert "| Tickets avoided | 506 tickets | 1,500 tickets | 34% |" in text

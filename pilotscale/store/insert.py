@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -25,8 +25,8 @@ def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, A
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # Conflicts on any unique constraint are ignored: each table has exactly one natural key.
-    # Counted from RETURNING: an executemany's rowcount is not the number of rows inserted
-    # on PostgreSQL (psycopg reports 0), so "already there" could not be told apart.
-    statement = insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
-    result = cast(CursorResult[Any], session.execute(statement, [dict(r) for r in rows]))
+    # RETURNING counts what was inserted: psycopg reports no row count for batched inserts.
+    key = next(iter(table.primary_key.columns))
+    statement = insert(table).on_conflict_do_nothing().returning(key)
+    result = session.execute(statement, [dict(r) for r in rows])
     return len(result.all())

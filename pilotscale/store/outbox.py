@@ -32,7 +32,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from models import Notification, NotificationStatus, new_notification_id
@@ -40,13 +39,13 @@ from notifications.render import Renderer, TemplateProblem, configured_renderer
 from notifications.routing import dedupe_key, routes
 from pilotscale.core.messages import Message
 from pilotscale.plan.schema import Plan
+from pilotscale.store.insert import insert_ignore
 
 log = logging.getLogger(__name__)
 
 TABLE = cast(Table, Notification.__table__)  # type: ignore[attr-defined]
 RETRYABLE = (NotificationStatus.pending.value, NotificationStatus.uncertain.value)
 MAX_ERROR = 2000  # characters of last_error kept
-INSERT_CHUNK = 500  # rows per INSERT: 15 columns stay far below SQLite's variable limit
 
 
 # --------------------------------------------------------------------------- enqueue
@@ -93,23 +92,7 @@ def enqueue(
                 "next_attempt_at": now,
                 "created_at": now,
             }
-    return _insert_new(session, list(rows.values()))
-
-
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING; counts what RETURNING gives back, which is
-    exact on both databases (an executemany's rowcount is not, on PostgreSQL)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = 0
-    for start in range(0, len(rows), INSERT_CHUNK):
-        statement = (
-            insert(TABLE)
-            .values(rows[start : start + INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=[TABLE.c.dedupe_key])
-            .returning(TABLE.c.id)
-        )
-        inserted += len(session.execute(statement).all())
-    return inserted
+    return insert_ignore(session=session, model=Notification, rows=list(rows.values()))
 
 
 def _subject(renderer: Renderer, message: Message, context: Mapping[str, Any]) -> str:

@@ -230,72 +230,65 @@ def count(engine: Engine, model: Any) -> int:
         return int(session.exec(select(func.count()).select_from(model)).one())
 
 
+def _columns(*attributes: Any) -> Any:
+    return sql_select(*(col(a) for a in attributes))
+
+
 def store_state(engine: Engine) -> dict[str, Any]:
     """Everything a readiness check writes, without ids, run ids or random values: two
     stores that went through the same story compare equal."""
+    d, t, g, n = Department, Transition, GateResult, Notification
+    on_department = col(d.id) == col(t.department_id)
     with Session(engine) as session:
-        depts = session.execute(
-            sql_select(
-                Department.name,
-                Department.phase,
-                Department.status,
-                Department.version,
-                Department.phase_entered_at,
-                Department.consecutive_failures,
-                Department.last_check_key,
-            ).order_by(col(Department.name))
+        departments = session.execute(
+            _columns(
+                d.name,
+                d.phase,
+                d.status,
+                d.version,
+                d.phase_entered_at,
+                d.consecutive_failures,
+                d.last_check_key,
+            ).order_by(col(d.name))
         ).all()
         moves = session.execute(
-            sql_select(
-                Department.name,
-                Transition.from_phase,
-                Transition.to_phase,
-                Transition.to_status,
-                Transition.event,
-                Transition.actor,
-                Transition.reason,
-                Transition.at,
+            _columns(
+                d.name, t.from_phase, t.to_phase, t.to_status, t.event, t.actor, t.reason, t.at
             )
-            .join(Department, col(Department.id) == col(Transition.department_id))
-            .order_by(col(Department.name), col(Transition.id))
+            .join(d, on_department)
+            .order_by(col(d.name), col(t.id))
         ).all()
         results = session.execute(
-            sql_select(
-                Department.name,
-                GateResult.phase,
-                GateResult.gate,
-                GateResult.outcome,
-                GateResult.observed_text,
-                GateResult.reason,
-                GateResult.check_key,
-            ).join(Department, col(Department.id) == col(GateResult.department_id))
+            _columns(
+                d.name, g.phase, g.gate, g.outcome, g.observed_text, g.reason, g.check_key
+            ).join(d, col(d.id) == col(g.department_id))
         ).all()
         messages = session.execute(
-            sql_select(
-                Notification.dedupe_key,
-                Notification.event,
-                Notification.recipient_key,
-                Notification.channel,
-                Notification.subject,
-                Notification.context_json,
-                Notification.status,
+            _columns(
+                n.dedupe_key,
+                n.event,
+                n.recipient_key,
+                n.channel,
+                n.subject,
+                n.context_json,
+                n.status,
             )
         ).all()
         training = session.execute(
-            sql_select(Person.key, TrainingAssignment.module_id, TrainingAssignment.due_at).join(
+            _columns(Person.key, TrainingAssignment.module_id, TrainingAssignment.due_at).join(
                 Person, col(Person.id) == col(TrainingAssignment.person_id)
             )
         ).all()
         champions = session.execute(
-            sql_select(Person.key, ChampionOnboarding.welcomed_at).join(
+            _columns(Person.key, ChampionOnboarding.welcomed_at).join(
                 Person, col(Person.id) == col(ChampionOnboarding.person_id)
             )
         ).all()
     return {
-        "departments": [tuple(d) for d in depts],
-        "transitions": [tuple(t) for t in moves],
-        "gate_results": sorted(tuple(r) for r in results),
-        "notifications": sorted(tuple(n) for n in messages),
-        "training": sorted(tuple(t) for t in training),
-        "onboarding": sorted(tuple(c) for c in champions),
+        "departments": [tuple(row) for row in departments],
+        "transitions": [tuple(row) for row in moves],
+        "gate_results": sorted(tuple(row) for row in results),
+        "notifications": sorted(tuple(row) for row in messages),
+        "training": sorted(tuple(row) for row in training),
+        "onboarding": sorted(tuple(row) for row in champions),
     }

@@ -58,7 +58,10 @@ class LocalServer:
 
 
 def port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now. SO_REUSEADDR, as uvicorn sets it:
+    connections of a server that just stopped (TIME_WAIT) do not hold the port."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

@@ -105,48 +105,56 @@ def load_facts(
 def _metrics(
     session: Session, ids: list[int], gates: Iterable[MetricGate], now: datetime
 ) -> dict[int, dict[tuple[str, int], MetricAggregate]]:
-    """One grouped query per distinct window (a plan has a handful), not per department."""
+    """One grouped query for every window at once (a FILTER column set per window): one
+    scan of the observations, not one per window, and never one per department."""
     by_window: dict[timedelta, set[str]] = defaultdict(set)
     wants_last: set[tuple[str, timedelta]] = set()
     for g in gates:
         by_window[g.window].add(g.metric)
         if g.aggregate == "last":
             wants_last.add((g.metric, g.window))
-    out: dict[int, dict[tuple[str, int], MetricAggregate]] = defaultdict(dict)
+    if not by_window:
+        return {}
+    windows = sorted(by_window)
     m = _c(MetricObservation)
-    for window, names in by_window.items():
-        since = now - window
-        rows = session.execute(
-            select(
-                m.department_id,
-                m.metric,
-                func.count(),
-                func.sum(m.value),
-                func.min(m.value),
-                func.max(m.value),
-                func.max(m.observed_at),
-            )
-            .where(
-                m.department_id.in_(ids),
-                m.metric.in_(sorted(names)),
-                m.observed_at > since,
-                m.observed_at <= now,
-            )
-            .group_by(m.department_id, m.metric)
-        ).all()
-        last = (
-            _last_values(session, ids, names, window, now)
-            if any((n, window) in wants_last for n in names)
-            else {}
+    columns = []
+    for window in windows:
+        inside = m.observed_at > now - window
+        columns += [
+            func.count().filter(inside),
+            func.sum(m.value).filter(inside),
+            func.min(m.value).filter(inside),
+            func.max(m.value).filter(inside),
+            func.max(m.observed_at).filter(inside),
+        ]
+    names = sorted(set().union(*by_window.values()))
+    rows = session.execute(
+        select(m.department_id, m.metric, *columns)
+        .where(
+            m.department_id.in_(ids),
+            m.metric.in_(names),
+            m.observed_at > now - windows[-1],
+            m.observed_at <= now,
         )
-        seconds = int(window.total_seconds())
-        for dept_id, metric, count, total, low, high, last_at in rows:
-            out[dept_id][(metric, seconds)] = MetricAggregate(
+        .group_by(m.department_id, m.metric)
+    ).all()
+    last = {
+        window: _last_values(session, ids, by_window[window], window, now)
+        for window in windows
+        if any((n, window) in wants_last for n in by_window[window])
+    }
+    out: dict[int, dict[tuple[str, int], MetricAggregate]] = defaultdict(dict)
+    for dept_id, metric, *values in rows:
+        for n, window in enumerate(windows):
+            count, total, low, high, last_at = values[5 * n : 5 * n + 5]
+            if not count or metric not in by_window[window]:
+                continue
+            out[dept_id][(metric, int(window.total_seconds()))] = MetricAggregate(
                 count=int(count),
                 total=float(total or 0.0),
                 minimum=low,
                 maximum=high,
-                last_value=last.get((dept_id, metric)),
+                last_value=last.get(window, {}).get((dept_id, metric)),
                 last_at=_utc(last_at),
             )
     return out

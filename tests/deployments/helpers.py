@@ -38,7 +38,7 @@ def pilotscale(
     *args: str, env: Mapping[str, str], timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
     """Run the `pilotscale` command in its own process, as a person at a terminal would."""
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-m", "pilotscale.cli", *args],
         env=dict(env),
         cwd=REPO,
@@ -50,11 +50,13 @@ def pilotscale(
 
 
 @contextmanager
-def background(command: list[str], *, env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def background(
+    command: list[str], *, env: Mapping[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """`command` running in its own process group for the block; stopped (SIGINT, then
     SIGKILL) when the block ends, also when it fails."""
     with log.open("ab") as output:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             command,
             env=dict(env),
             cwd=REPO,
@@ -90,9 +92,7 @@ def worker(
     return background(command, env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1"}, log=log)
 
 
-def wait_for(
-    probe: Callable[[], T | None], *, timeout: float, what: str, every: float = 0.5
-) -> T:
+def wait_for(probe: Callable[[], T | None], *, timeout: float, what: str, every: float = 0.5) -> T:
     """The first truthy value of `probe()`, or a failure naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:

@@ -143,9 +143,7 @@ def test_lead_triggers_runs_on_a_worker(
         assert link in started.stdout
         assert "start-department hr: started, piloting" in started.stdout
         assert _phase(store_url, "hr") == "piloting"
-        wait_for(
-            lambda: _mails_to(smtp, CHAMPION, "champion"), timeout=30, what="the welcome kit"
-        )
+        wait_for(lambda: _mails_to(smtp, CHAMPION, "champion"), timeout=30, what="the welcome kit")
 
         checked = pilotscale("check", env=env)
 
@@ -195,9 +193,7 @@ async def _events(server: LocalServer, name: str, program: str) -> list[dict[str
     ]
 
 
-def _approval_through_the_ui(
-    server: LocalServer, store_url: str, program: str, log: Path
-) -> None:
+def _approval_through_the_ui(server: LocalServer, store_url: str, program: str, log: Path) -> None:
     refused = asyncio.run(_approve_in_ui(server, program, NOBODY))
     assert refused.state is not None and refused.state.type is StateType.FAILED, log.read_text()
     assert "is not an approver of 'go-ahead'" in (refused.state.message or "")

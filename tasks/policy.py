@@ -9,16 +9,20 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import OperationalError
 
+from pilotscale.db import StoreUnavailable
+
 
 def retry_if_transient(task: object, task_run: object, state: object) -> bool:
     """Retry only what a retry can fix: the database being briefly unavailable or locked.
 
+    StoreUnavailable is the same outage met while the process first connects (each
+    flow run on a worker is often a new process), rather than in the middle of a run.
     Every store-writing task is idempotent (version checks, unique keys), so a retry
     after a partial attempt repeats nothing.
     """
     try:
         state.result()  # type: ignore[attr-defined]
-    except OperationalError:
+    except (OperationalError, StoreUnavailable):
         return True
     except Exception:
         return False

@@ -244,9 +244,12 @@ def _apply(
             view=view,
         )
         messages: list[Message] = []
+        # last_check_key names the check that last counted a failure, so a check that found
+        # only pending gates still counts its failure if it is re-run once the data is in.
+        counted = decision.consecutive_failures > row.consecutive_failures
         bookkeeping = {
             "consecutive_failures": decision.consecutive_failures,
-            "last_check_key": check_key,
+            "last_check_key": check_key if counted else row.last_check_key,
         }
         if decision.action in (Action.advance, Action.block):
             transition(

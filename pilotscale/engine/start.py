@@ -6,16 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, update
 
-from models import Department
+from models import Department, Program
 from pilotscale.core.phases import Event
 from pilotscale.core.waves import StartDecision, can_start, plan_starts, resolve_wave_rules
 from pilotscale.engine.entry import enter_phase
 from pilotscale.engine.transitions import transition
-from pilotscale.store.queries import NotFound
+from pilotscale.store.queries import NotFound, list_departments
 from pilotscale.store.snapshot import ProgramView, load_view, state_of
-from pilotscale.store.versioned import ConcurrentUpdate
 
 
 class StartRefused(Exception):
@@ -88,7 +87,7 @@ def start_department(
         engine=engine,
         view=view,
         read=row,
-        decision=decision,
+        force=force,
         now=now,
         actor=actor,
         reason=reason,
@@ -101,25 +100,44 @@ def _start(
     engine: Engine,
     view: ProgramView,
     read: Department,
-    decision: StartDecision,
+    force: bool,
     now: datetime,
     actor: str,
     reason: str,
     run_id: str | None,
 ) -> StartResult:
-    why = reason or "started by the program lead"
-    if decision.overridden:
-        why += " (forced past: " + "; ".join(decision.overridden) + ")"
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        row = session.get(Department, read.id)
-        assert row is not None
-        if row.version != read.version:
-            raise ConcurrentUpdate(f"department '{row.name}' changed while starting it; retry")
+        # Wave rules and max_active are about every department of the program, so two
+        # starts (a rollout and a lead at the CLI) must not both decide on what they read
+        # before the other wrote: the first statement locks the program row (a write, so
+        # that SQLite takes its write lock too), then the decision is taken again on what
+        # is committed now.
+        session.exec(
+            update(Program)
+            .where(col(Program.id) == view.program.id)
+            .values(paused=col(Program.paused))
+        )
+        fresh = ProgramView(
+            program=view.program,
+            plan=view.plan,
+            departments=list_departments(session=session, program_id=view.program.id or 0),
+        )
+        row = next((d for d in fresh.departments if d.id == read.id), None)
+        if row is None:  # removed from the plan meanwhile
+            raise NotFound("department", read.name, [d.name for d in fresh.departments])
+        if fresh.machine.is_started(state_of(row)):
+            return StartResult(department=row.name, started=False, phase=row.phase)
+        decision = _decision(fresh, row, now, force)
+        if not decision.allowed:
+            raise StartRefused(row.name, decision.reasons)
+        why = reason or "started by the program lead"
+        if decision.overridden:
+            why += " (forced past: " + "; ".join(decision.overridden) + ")"
         before = row.phase
         after = transition(
             session=session,
             department=row,
-            machine=view.machine,
+            machine=fresh.machine,
             event=Event.start,
             actor=actor,
             reason=why,
@@ -128,8 +146,8 @@ def _start(
         )
         work = enter_phase(
             session=session,
-            plan=view.plan,
-            program_id=view.program.id or 0,
+            plan=fresh.plan,
+            program_id=fresh.program.id or 0,
             department=row,
             phase=after.phase,
             previous_phase=before,
@@ -178,16 +196,20 @@ def rollout_program(
         if not decision.allowed:
             result.waiting[name] = decision.reasons
             continue
-        result.started.append(
-            _start(
+        try:
+            started = _start(
                 engine=engine,
                 view=view,
                 read=view.department(name),
-                decision=decision,
+                force=False,
                 now=now,
                 actor=actor,
                 reason=f"wave {view.department(name).wave} may start",
                 run_id=run_id,
             )
-        )
+        except StartRefused as refused:  # someone else started a department meanwhile
+            result.waiting[name] = refused.reasons
+            continue
+        if started.started:
+            result.started.append(started)
     return result

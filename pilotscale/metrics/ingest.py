@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pilotscale.metrics.reader import Record
 from pilotscale.metrics.timeparse import parse_moment
+from pilotscale.plan.problems import printable
 from pilotscale.plan.schema import Plan, Segment
 
 Kind = Literal["observations", "training", "acks"]
@@ -42,9 +43,9 @@ class Problem:
 
     def render(self, file: str) -> str:
         where = f"{file}:{self.row}:"
-        return (
-            f"{where} {self.column}: {self.message}" if self.column else f"{where} {self.message}"
-        )
+        # A value quoted in the message may hold a line break: one problem, one line.
+        column, message = printable(self.column), printable(self.message)
+        return f"{where} {column}: {message}" if column else f"{where} {message}"
 
 
 @dataclass(frozen=True)

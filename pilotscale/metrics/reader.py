@@ -86,13 +86,13 @@ class RecordFile:
     def _csv(self, raw: IO[bytes], progress: Progress | None) -> Iterator[Record]:
         lines = _utf8_lines(raw, progress)
         reader = csv.reader(lines)
-        try:
-            header = next(reader)
-        except StopIteration:
+        rows = _csv_rows(reader)
+        header = next(rows, None)
+        if header is None:
             return
         self.header = [h.strip().lower() for h in header]
         width = len(self.header)
-        for values in reader:
+        for values in rows:
             row = reader.line_num
             if not any(v.strip() for v in values):
                 continue
@@ -106,6 +106,21 @@ class RecordFile:
                 continue
             padded = values + [""] * (width - len(values))
             yield Record(row, dict(zip(self.header, padded, strict=True)))
+
+
+def _csv_rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot split is a ReadError at its line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ReadError(
+                reader.line_num,
+                f"this line cannot be read as CSV ({exc}); check its quotes, and save the "
+                "file with Windows or Unix line ends",
+            ) from None
 
 
 def _refuse_utf16(head: bytes) -> None:
@@ -149,6 +164,10 @@ def _utf8_lines(raw: IO[bytes], progress: Progress | None) -> Iterator[str]:
         progress(raw.tell())
 
 
+# json.loads recurses once per nesting level: a hostile file would end in RecursionError.
+_TOO_DEEP = "nested too deeply to be a record: each record is one flat object {...}"
+
+
 def _json_lines(raw: IO[bytes], progress: Progress | None) -> Iterator[Record]:
     for number, text in enumerate(_utf8_lines(raw, progress), start=1):
         if not text.strip():
@@ -157,6 +176,9 @@ def _json_lines(raw: IO[bytes], progress: Progress | None) -> Iterator[Record]:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             yield Record(number, {}, f"not valid JSON: {exc.msg} at character {exc.colno}")
+            continue
+        except RecursionError:
+            yield Record(number, {}, _TOO_DEEP)
             continue
         yield _object(number, value)
 
@@ -222,6 +244,8 @@ def _json_array(raw: IO[bytes], progress: Progress | None) -> Iterator[Record]:
                 if eof or len(buffer) > _MAX_ELEMENT:
                     raise ReadError(index + 1, f"not valid JSON: {exc.msg}") from None
                 fill()
+            except RecursionError:
+                raise ReadError(index + 1, _TOO_DEEP) from None
         buffer = buffer[end:]
         index += 1
         expect_value = False

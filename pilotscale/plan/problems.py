@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 PathKey = tuple[str | int, ...]
 ROOT_PATH = "(plan)"
+# Control characters and line separators, which a key or value quoted in a message may
+# hold: printed raw they would split one problem over several lines (or drive the
+# terminal), so they are shown escaped, as Python writes them.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """`text` on one line: control characters escaped (a newline becomes \\n)."""
+    return _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -33,7 +43,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+        return f"{self.file}:{self.line}: {printable(self.path)}: {printable(self.message)}"
 
 
 class PlanError(Exception):

@@ -368,9 +368,20 @@ class SupportOwners(_Model):
     governance: str | None = None
 
 
+def _not_a_number(value: Any) -> Any:
+    # pydantic would read 1735603200 as a Unix time and 20261231 as an error about time
+    # of day; a person writing a number here meant a date, so say how to write one.
+    if isinstance(value, int | float):
+        raise ValueError("a number is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31")
+    return value
+
+
+CalendarDate = Annotated[date, BeforeValidator(_not_a_number)]
+
+
 class Blackout(_Model):
-    start: date
-    end: date
+    start: CalendarDate
+    end: CalendarDate
     reason: str = ""
 
     @model_validator(mode="after")

@@ -29,6 +29,11 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_VALUES = 100_000
 MAX_DEPTH = 64
 
+_TOO_MANY_VALUES = (
+    f"the plan holds more than {MAX_VALUES:,} values once its YAML aliases ('*name') are "
+    "expanded; a rollout plan needs far fewer: remove the repeated aliases"
+)
+
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -78,6 +83,9 @@ class _Loader(yaml.SafeLoader):
         self._depth = 0
         self._sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) expanded
         self._nodes: list[Node] = []  # keeps ids in _sizes from being reused
+        # Values composed so far, aliases expanded: checked as each value arrives, so a
+        # huge document stops at the limit instead of after the list that holds it.
+        self._total = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
@@ -89,6 +97,7 @@ class _Loader(yaml.SafeLoader):
                     f"the alias '*{event.anchor}' refers to the value that contains it, "
                     "which never ends: copy the values instead of the alias",
                 )
+            self._count(self._sizes[id(node)][0], event)
             return node
         if self._depth >= MAX_DEPTH:
             raise _Stop(
@@ -96,6 +105,7 @@ class _Loader(yaml.SafeLoader):
                 f"the plan is nested more than {MAX_DEPTH} levels deep here; "
                 "a rollout plan needs far fewer: flatten this part",
             )
+        self._count(1, event)
         self._depth += 1
         try:
             node = super().compose_node(parent, index)
@@ -104,6 +114,11 @@ class _Loader(yaml.SafeLoader):
         if node is not None:
             self._measure(node)
         return node
+
+    def _count(self, values: int, event: Any) -> None:
+        self._total += values
+        if self._total > MAX_VALUES:
+            raise _Stop(_mark_line(event.start_mark), _TOO_MANY_VALUES)
 
     def _measure(self, node: Node) -> None:
         children: list[Node] = []
@@ -117,12 +132,7 @@ class _Loader(yaml.SafeLoader):
             values += child_values
             depth = max(depth, child_depth + 1)
         if values > MAX_VALUES:
-            raise _Stop(
-                _line(node),
-                f"the plan holds more than {MAX_VALUES:,} values once its YAML aliases "
-                "('*name') are expanded; a rollout plan needs far fewer: "
-                "remove the repeated aliases",
-            )
+            raise _Stop(_line(node), _TOO_MANY_VALUES)
         if depth > MAX_DEPTH:
             raise _Stop(
                 _line(node),

@@ -4,14 +4,19 @@ A lead applies a plan, deploys to a work pool, and a `prefect worker start` pick
 what the lead then triggers from the CLI: `pilotscale start hr` and `pilotscale check`
 go through the API (run_deployment) and print the run's link; the department advances
 in the store, the welcome kit and the advance notice arrive at an SMTP server, and the
-check's Prefect event is on the server. On SQLite the approval flow is exercised too:
-suspended, resumed from the API with a non-approver (refused, nothing recorded), then
-with an approver (recorded, via "ui").
+check's Prefect event is on the server.
+
+On PostgreSQL the automation of docs/operations.md is installed first: the advance
+event makes it run rollout-program, which starts the next wave (sales) on its own.
+On SQLite the approval flow is exercised instead: suspended, resumed from the API with
+a non-approver (refused, nothing recorded), then with an approver (recorded, via "ui").
 """
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -37,6 +42,10 @@ SMTP_ENV = "PS_E2E_SMTP_URL"
 LEAD = "lea.lead@example.test"
 SPONSOR = "sam.sponsor@example.test"
 CHAMPION = "cat.champion@example.test"
+SALES_CHAMPION = "dan.champion@example.test"
+AUTOMATION = (
+    Path(__file__).resolve().parents[2] / "deployments/automations/next-wave-on-advance.yaml"
+)
 NOBODY = "ned.nobody@example.test"
 
 PLAN = """\
@@ -76,10 +85,22 @@ departments:
     sponsor: sam.sponsor
     champions: [cat.champion]
     support: {{technical: lea.lead, adoption: lea.lead, content: lea.lead, governance: lea.lead}}
+  - name: sales
+    title: Sales
+    headcount: 30
+    wave: 2
+    sponsor: sam.sponsor
+    champions: [dan.champion]
+    support: {{technical: lea.lead, adoption: lea.lead, content: lea.lead, governance: lea.lead}}
+rollout:
+  max_active: 2
+  default_reaches: scaling
 people:
   - {{id: lea.lead, name: Lea Lead, email: {lead}, roles: [lead]}}
   - {{id: sam.sponsor, name: Sam Sponsor, email: {sponsor}, roles: [sponsor, approver]}}
   - {{id: cat.champion, name: Cat Champion, email: {champion}, department: hr,
+     segment: power, roles: [champion]}}
+  - {{id: dan.champion, name: Dan Champion, email: {champion2}, department: sales,
      segment: power, roles: [champion]}}
   - {{id: ned.nobody, name: Ned Nobody, email: {nobody}}}
 """
@@ -115,6 +136,7 @@ def test_lead_triggers_runs_on_a_worker(
             lead=LEAD,
             sponsor=SPONSOR,
             champion=CHAMPION,
+            champion2=SALES_CHAMPION,
             nobody=NOBODY,
         )
     )
@@ -133,6 +155,18 @@ def test_lead_triggers_runs_on_a_worker(
     assert deployed.returncode == 0, deployed.stderr
     assert f"work pool '{pool}' (process): created" in deployed.stdout
     assert f"readiness-check/{program}: cron '0 9 * * 1-5' (Europe/Madrid)" in deployed.stdout
+
+    if backend == "postgres":
+        automation = _automation_file(tmp_path, prefect_server, program)
+        created = subprocess.run(
+            [sys.executable, "-m", "prefect", "automation", "create", "--from-file", automation],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert created.returncode == 0, created.stdout + created.stderr
 
     log = tmp_path / "worker.log"
     with worker(pool, env=env, log=log):
@@ -162,8 +196,17 @@ def test_lead_triggers_runs_on_a_worker(
         assert advanced[0]["to_phase"] == "scaling"
         assert advanced[0]["related"] == [f"pilotscale.program.{program}"]
 
-        if backend == "sqlite":
+        if backend == "postgres":
+            # The automation saw the advance and ran rollout-program: wave 2 started.
+            wait_for(lambda: _phase(store_url, "sales") == "piloting", timeout=90, what="sales")
+            wait_for(
+                lambda: _mails_to(smtp, SALES_CHAMPION, "champion"),
+                timeout=30,
+                what="the sales champion's welcome kit",
+            )
+        else:
             _approval_through_the_ui(prefect_server, store_url, program, log)
+            assert _phase(store_url, "sales") == "planned"
 
     with Session(get_engine(store_url)) as session:
         unsent = session.exec(
@@ -172,6 +215,22 @@ def test_lead_triggers_runs_on_a_worker(
             )
         ).all()
     assert unsent == []
+
+
+def _automation_file(tmp_path: Path, server: LocalServer, program: str) -> str:
+    """The documented automation, for this program and its rollout-program deployment."""
+
+    async def deployment_id() -> UUID:
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            async with get_client() as client:
+                found = await client.read_deployment_by_name(f"rollout-program/{program}")
+        return found.id
+
+    text = AUTOMATION.read_text().replace("acme-ai-assistant", program)
+    text = text.replace("ROLLOUT_DEPLOYMENT_ID", str(asyncio.run(deployment_id())))
+    path = tmp_path / "automation.yaml"
+    path.write_text(text)
+    return str(path)
 
 
 async def _events(server: LocalServer, name: str, program: str) -> list[dict[str, Any]]:
@@ -195,14 +254,16 @@ async def _events(server: LocalServer, name: str, program: str) -> list[dict[str
 
 def _approval_through_the_ui(server: LocalServer, store_url: str, program: str, log: Path) -> None:
     refused = asyncio.run(_approve_in_ui(server, program, NOBODY))
-    assert refused.state is not None and refused.state.type is StateType.FAILED, log.read_text()
+    assert refused.state is not None
+    assert refused.state.type is StateType.FAILED, log.read_text()[-3000:]
     assert "is not an approver of 'go-ahead'" in (refused.state.message or "")
     with Session(get_engine(store_url)) as session:
         assert session.exec(select(Approval)).all() == []
 
     approved = asyncio.run(_approve_in_ui(server, program, SPONSOR))
 
-    assert approved.state is not None and approved.state.type is StateType.COMPLETED
+    assert approved.state is not None
+    assert approved.state.type is StateType.COMPLETED, log.read_text()[-3000:]
     with Session(get_engine(store_url)) as session:
         rows = session.exec(select(Approval)).all()
     assert [(r.approver_key, r.gate, r.via, r.comment) for r in rows] == [

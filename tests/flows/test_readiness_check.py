@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 
 from flows.readiness_check import readiness_check
 from pilotscale.engine.start import rollout_program
-
 from tests.flows.prefect_api import (
     artifacts,
     flow_run,
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def run_check(**parameters: Any) -> tuple[Any, dict[str, Any]]:
-    state = asyncio.run(readiness_check(return_state=True, **parameters))
+    state: Any = asyncio.run(readiness_check(return_state=True, **parameters))  # type: ignore[arg-type]
     assert state.is_completed(), state
     return flow_run_id(state), state.result()
 
@@ -53,7 +52,7 @@ def test_a_check_advances_holds_and_says_so(configured_store: Engine, tmp_path: 
     shown = artifacts(run_id)
     table = shown["table"]
     assert table.key == "test-program-readiness"
-    rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+    rows: list[dict[str, str]] = json.loads(str(table.data))
     by_gate = {(r["department"], r["gate"]): r for r in rows}
     assert by_gate[("d001", "weekly-active")]["outcome"] == "pass"
     assert by_gate[("d001", "weekly-active")]["action"] == "advance"

@@ -134,3 +134,15 @@ def test_resuming_a_blocked_department_counts_from_zero(operating: Engine) -> No
     check(operating, h.day(5))
     assert failures(operating) == 2
     assert h.states(operating)[DEPT] == ("operating", "active")
+
+
+def test_a_pending_check_rerun_once_the_data_is_in_counts_its_failure(operating: Engine) -> None:
+    """The morning check finds no data (pending: not counted); the data arrives and the
+    lead runs the same day's check again: it fails, and that failure counts."""
+    check(operating, h.day(1))
+    assert failures(operating) == 0
+
+    check(operating, h.day(1) + timedelta(hours=3), low=True)
+    assert failures(operating) == 1
+    check(operating, h.day(1) + timedelta(hours=4))
+    assert failures(operating) == 1

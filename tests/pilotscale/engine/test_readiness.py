@@ -290,3 +290,26 @@ def test_a_phase_that_passes_at_once_is_still_one_phase_per_check(engine: Engine
 
     run_readiness_check(engine=engine, now=ENTERED + timedelta(days=1))  # the next check
     assert h.states(engine)[DEPT] == ("scaling", "active")
+
+
+def test_overdue_training_is_reminded_once_per_check(piloting: Engine) -> None:
+    # The full course is due 2w after d001 entered piloting; one power user finishes.
+    due = ENTERED + timedelta(weeks=2)
+    h.operator.complete_training(
+        engine=piloting, person="d001-champ1", module="full-course", now=due - timedelta(days=1)
+    )
+
+    run_readiness_check(engine=piloting, now=due - timedelta(hours=1))
+    assert h.outbox(piloting, event="training_reminder") == []
+
+    for at in (due + timedelta(days=1), due + timedelta(days=1, hours=2)):
+        run_readiness_check(engine=piloting, now=at)
+    reminders = h.outbox(piloting, event="training_reminder")
+    assert {n.recipient_key for n in reminders} == {"d001-champ2", "d001-power"}
+    assert len(reminders) == 2
+    reminder = h.context(reminders[0])
+    assert [m["id"] for m in reminder["modules"]] == ["full-course"]
+    assert reminder["days_overdue"] == 1
+
+    run_readiness_check(engine=piloting, now=due + timedelta(days=8))  # next week's check
+    assert len(h.outbox(piloting, event="training_reminder")) == 4

@@ -3,13 +3,17 @@ recorded reason) but never a blackout or a paused program; rollout starts in ord
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from models import Program
+from pilotscale.db import _create_engine, get_engine, normalize_url
 from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.engine.start import StartRefused, rollout_program, start_department
 from tests.pilotscale.engine import helpers as h
@@ -150,3 +154,42 @@ def test_rollout_starts_the_eligible_departments_in_wave_order(waves: Engine) ->
     assert h.recipients(waves, "champion_welcome") == {
         f"{d}-champ{n}" for d in ("d001", "d002", "d003") for n in (1, 2)
     }
+
+
+def test_max_active_holds_when_a_start_races_a_rollout(store_url: str) -> None:
+    """The scheduler's rollout has decided to start d001 and is about to write it when a
+    lead starts d002 by hand: with max_active 1 only one of them may start."""
+    engine = get_engine(store_url)
+    h.apply(engine, plan_dict(3, max_active=1))
+    rollout_engine = _create_engine(normalize_url(store_url))
+    lead_done = threading.Event()
+
+    def wait_for_the_lead(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE DEPARTMENT"):
+            lead_done.wait(timeout=30)
+
+    event.listen(rollout_engine, "before_cursor_execute", wait_for_the_lead)
+    outcome: dict[str, Any] = {}
+
+    def scheduler() -> None:
+        try:
+            outcome["rollout"] = rollout_program(engine=rollout_engine, now=h.T0)
+        except BaseException as exc:
+            outcome["rollout"] = exc
+
+    thread = threading.Thread(target=scheduler)
+    thread.start()
+    try:
+        time.sleep(0.5)  # the rollout has read and decided, and waits at its first write
+        assert start(engine, "d002")
+    finally:
+        lead_done.set()
+        thread.join(timeout=60)
+        rollout_engine.dispose()
+
+    in_flight = [n for n, (phase, _) in h.states(engine).items() if phase != "planned"]
+    assert in_flight == ["d002"]
+    result = outcome["rollout"]
+    assert not isinstance(result, BaseException), result
+    assert result.started == []
+    assert "max_active" in " ".join(result.waiting["d001"])

@@ -1,0 +1,45 @@
+"""A loopback SMTP server in its own process (so it does not compete with the dispatcher
+for the GIL) that counts what it receives: one line per message, its notification id.
+
+    python -m bench.smtp_sink PORT FILE
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import threading
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+_ID = re.compile(rb"^X-Notification-Id: *(\S+)", re.MULTILINE | re.IGNORECASE)
+
+
+class _Sink:
+    def __init__(self, path: str) -> None:
+        self.stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the process
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        # A regex, not the email parser: the sink must be faster than what it measures.
+        found = _ID.search(envelope.content)
+        with self.lock:
+            self.stream.write(f"{found.group(1).decode() if found else '-'}\n")
+            self.stream.flush()
+        return "250 OK"
+
+
+def main() -> None:
+    port, path = int(sys.argv[1]), sys.argv[2]
+    controller = Controller(_Sink(path), hostname="127.0.0.1", port=port)
+    controller.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Who `rollout-program` records its starts for: the lead who asked, or the scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from flows.rollout_program import _actor
+from pilotscale.core.permissions import NotAllowed
+from pilotscale.db import dispose_engines, get_engine
+from pilotscale.settings import get_settings
+from tests.pilotscale.engine.helpers import apply
+from tests.plans import DEPUTY, LEAD, OUTSIDER, plan_dict
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
+    monkeypatch.setenv("PILOTSCALE_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    get_settings.cache_clear()
+    try:
+        engine = get_engine()
+        apply(engine, plan_dict(2))
+        yield engine
+    finally:
+        dispose_engines()
+        get_settings.cache_clear()
+
+
+def test_a_lead_is_recorded_by_person_id(store: Engine) -> None:
+    assert _actor(f"{LEAD}@example.com", None) == LEAD
+    assert _actor(f"{DEPUTY}@example.com", None) == DEPUTY
+
+
+def test_without_a_name_it_is_the_scheduler(store: Engine) -> None:
+    assert _actor(None, None) == "scheduler"
+
+
+def test_anyone_else_is_refused(store: Engine) -> None:
+    with pytest.raises(NotAllowed, match="may not roll out the program: only a lead may"):
+        _actor(f"{OUTSIDER}@example.com", None)
+    with pytest.raises(NotAllowed, match="is not a person in the plan"):
+        _actor("stranger@example.com", None)

@@ -1,0 +1,96 @@
+"""The Prefect events a readiness check announces, from real checks on a real store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import Engine
+
+from pilotscale.engine import operator
+from pilotscale.engine.readiness import CheckReport, run_readiness_check
+from tasks.events import events_for
+from tests.pilotscale.engine.helpers import (
+    apply,
+    day,
+    into_piloting,
+    observe,
+    prepare_passes,
+    start,
+)
+from tests.plans import PROGRAM, plan_dict
+
+
+def _three_outcomes(engine: Engine) -> CheckReport:
+    """d001 piloting with a failing metric (failure_limit 1: blocked), d002 preparing with
+    its use cases not attested yet (held), d003 preparing with every gate passing
+    (advanced)."""
+    data = plan_dict(3, failure_limit=1)
+    into_piloting(engine, data, departments=("d001",))
+    apply(engine, data)
+    start(engine, ["d002", "d003"], now=day(3))
+    for champion in ("d002-champ1", "d002-champ2"):
+        operator.acknowledge(
+            engine=engine, department="d002", champion=champion, by=champion, now=day(3)
+        )
+    prepare_passes(engine, "d003", now=day(3))
+    observe(engine, "d001", [0.1, 0.1, 0.1], start=day(4))
+    return run_readiness_check(engine=engine, now=day(5))
+
+
+def test_each_applied_decision_is_announced_about_its_department(engine: Engine) -> None:
+    report = _three_outcomes(engine)
+
+    events = {e.resource["pilotscale.department"]: e for e in events_for(report)}
+
+    assert {d: e.event for d, e in events.items()} == {
+        "d001": "pilotscale.department.blocked",
+        "d002": "pilotscale.department.held",
+        "d003": "pilotscale.department.advanced",
+    }
+    advanced = events["d003"]
+    assert advanced.resource["prefect.resource.id"] == f"pilotscale.department.{PROGRAM}.d003"
+    assert advanced.related == [
+        {
+            "prefect.resource.id": f"pilotscale.program.{PROGRAM}",
+            "prefect.resource.role": "program",
+            "prefect.resource.name": PROGRAM,
+        }
+    ]
+    assert (advanced.payload["from_phase"], advanced.payload["to_phase"]) == (
+        "preparing",
+        "piloting",
+    )
+    assert advanced.payload["holding"] == []
+    held = events["d002"].payload
+    assert [h["gate"] for h in held["holding"]] == ["use-cases"]
+    assert events["d001"].payload["status"] == "blocked"
+    assert "weekly-active" in [h["gate"] for h in events["d001"].payload["holding"]]
+
+
+def test_the_same_check_again_announces_with_the_same_ids(engine: Engine) -> None:
+    first = events_for(_three_outcomes(engine))
+    again = events_for(run_readiness_check(engine=engine, now=day(5.1)))
+
+    by_department = {e.resource["pilotscale.department"]: e for e in again}
+    held_first = next(e for e in first if e.resource["pilotscale.department"] == "d002")
+    # Same department, same check day, same decision: the server keeps one of them.
+    assert by_department["d002"].id == held_first.id
+    # d001 is blocked now, d003 entered its phase in this check: neither is decided again.
+    assert sorted(by_department) == ["d002"]
+
+
+def test_departments_another_run_changed_are_left_to_that_run(engine: Engine) -> None:
+    report = _three_outcomes(engine)
+
+    raced = replace(report, conflicts=["d003"])
+
+    assert {e.resource["pilotscale.department"] for e in events_for(raced)} == {"d001", "d002"}
+
+
+def test_untouched_departments_are_not_announced(engine: Engine) -> None:
+    apply(engine, plan_dict(2))
+
+    report = run_readiness_check(engine=engine, now=day(1))
+
+    assert [d.action for d in report.decisions] == ["skip", "skip"]
+    assert events_for(report) == []

@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 DEMO_DIR := $(CURDIR)/.demo
 
-.PHONY: demo report test test-fast lint venv lock clean
+.PHONY: demo report test test-fast lint bench venv lock clean
 
 $(STAMP): requirements/build.lock requirements/runtime.lock requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+# pilotscale against the lower bound and the naive design (bench/RESULTS.md); about an hour
+# on SQLite and PostgreSQL. `make bench BENCH_ARGS=--quick` is a one-minute smoke run.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

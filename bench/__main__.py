@@ -23,17 +23,29 @@ from bench import report, runner
 from bench.generate import DEFAULT_SEED
 from bench.scenario import Config, StoreResults, base_env, measure
 from bench.stores import PostgresStores, SqliteStores, Stores, postgres_reachable
+from bench.worker import PROFILE_ENV
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--departments", type=int, default=None, help="default 1000 (quick: 100)")
-    parser.add_argument("--store", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "postgres", "both"],
+        default=None,
+        help="default both (quick: sqlite)",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run of about a minute")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--timeout", type=float, default=None, help="seconds per measurement")
     parser.add_argument("--output", type=Path, default=None, help="also write the report here")
     parser.add_argument("--keep", action="store_true", help="keep the stores and worker logs")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write a pyinstrument profile of every measurement here (slows them down)",
+    )
     return parser.parse_args(argv)
 
 
@@ -46,8 +58,8 @@ def config_for(args: argparse.Namespace, workdir: Path) -> Config:
     return Config(
         departments=n,
         sizes=[s for s in sizes if s >= 2],
-        naive_departments=min(5 if args.quick else 20, n),
-        dispatch_messages=1000 if args.quick else 10_000,
+        naive_departments=min(3 if args.quick else 20, n),
+        dispatch_messages=500 if args.quick else 10_000,
         apprise_messages=2 if args.quick else 5,
         timeout=args.timeout or (300.0 if args.quick else 1800.0),
         seed=args.seed,
@@ -76,13 +88,16 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     workdir = Path(tempfile.mkdtemp(prefix="pilotscale-bench-"))
+    if args.profile:
+        os.environ[PROFILE_ENV] = str(args.profile.resolve())
     config = config_for(args, workdir)
     started = time.perf_counter()
 
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f}s] {line}", file=sys.stderr, flush=True)
 
-    kinds = ["sqlite", "postgres"] if args.store == "both" else [args.store]
+    store = args.store or ("sqlite" if args.quick else "both")
+    kinds = ["sqlite", "postgres"] if store == "both" else [store]
     if "postgres" in kinds and not postgres_reachable():
         say("PostgreSQL is not reachable at 127.0.0.1:5432: SQLite only")
         kinds.remove("postgres")
@@ -106,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.output:
         args.output.write_text(text + "\n")
-    agreed = all(ok for r in results for _, ok, _ in r.agreement)
-    return 0 if agreed else 1
+    differ = [label for r in results for label, ok, _ in r.agreement if ok is False]
+    return 1 if differ else 0
 
 
 def render(

@@ -37,7 +37,7 @@ def insert_rows(
         cursor = raw.cursor()
         if dialect == "postgresql":
             names = ", ".join(columns)
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
                     count += 1

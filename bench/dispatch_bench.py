@@ -82,7 +82,7 @@ def queue_announcement(*, engine: Engine, count: int, now: datetime) -> Queued:
     wanted = -(-count // PEOPLE_PER_DEPARTMENT)
     step = max(len(plan.departments) // wanted, 1)
     chosen = plan.departments[::step][:wanted]
-    messages = []
+    messages: list[Message] = []
     for dept in chosen:
         context = {
             "program": {"name": plan.program.name, "title": plan.program.title},

@@ -78,8 +78,15 @@ def generate(*, engine: Engine, departments: int, seed: int = DEFAULT_SEED) -> G
             engine=engine,
             table="metric_observation",
             columns=(
-                "program_id", "department_id", "metric", "value", "observed_at", "segment",
-                "person_key", "source", "imported_at",
+                "program_id",
+                "department_id",
+                "metric",
+                "value",
+                "observed_at",
+                "segment",
+                "person_key",
+                "source",
+                "imported_at",
             ),
             rows=_observations(found, dept_ids, program_id, seed),
         ),
@@ -87,7 +94,12 @@ def generate(*, engine: Engine, departments: int, seed: int = DEFAULT_SEED) -> G
             engine=engine,
             table="attestation",
             columns=(
-                "department_id", "phase", "gate", "attested_by", "evidence", "attested_at",
+                "department_id",
+                "phase",
+                "gate",
+                "attested_by",
+                "evidence",
+                "attested_at",
                 "expires_at",
             ),
             rows=_attestations(found, dept_ids, plan),
@@ -96,8 +108,15 @@ def generate(*, engine: Engine, departments: int, seed: int = DEFAULT_SEED) -> G
             engine=engine,
             table="approval",
             columns=(
-                "department_id", "phase", "gate", "approver_key", "comment", "approved_at",
-                "phase_entered_at", "os_user", "via",
+                "department_id",
+                "phase",
+                "gate",
+                "approver_key",
+                "comment",
+                "approved_at",
+                "phase_entered_at",
+                "os_user",
+                "via",
             ),
             rows=_approvals(found, dept_ids),
         ),
@@ -105,7 +124,12 @@ def generate(*, engine: Engine, departments: int, seed: int = DEFAULT_SEED) -> G
             engine=engine,
             table="training_assignment",
             columns=(
-                "department_id", "person_id", "segment", "module_id", "assigned_at", "due_at",
+                "department_id",
+                "person_id",
+                "segment",
+                "module_id",
+                "assigned_at",
+                "due_at",
                 "completed_at",
             ),
             rows=_training(found, dept_ids, person_ids, seed),
@@ -156,8 +180,12 @@ def _set_states(engine: Engine, found: list[DepartmentCase], ids: dict[str, int]
 def _ids(engine: Engine) -> tuple[dict[str, int], dict[str, int], int]:
     with engine.connect() as connection:
         program_id = int(connection.execute(text("SELECT id FROM program")).scalar_one())
-        departments = dict(connection.execute(text("SELECT name, id FROM department")).all())
-        people = dict(connection.execute(text('SELECT "key", id FROM person')).all())
+        departments: dict[str, int] = dict(
+            connection.execute(text("SELECT name, id FROM department")).tuples().all()
+        )
+        people: dict[str, int] = dict(
+            connection.execute(text('SELECT "key", id FROM person')).tuples().all()
+        )
     return departments, people, program_id
 
 

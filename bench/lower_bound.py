@@ -32,7 +32,7 @@ from pilotscale.core.readiness import Decision, DepartmentSnapshot, decide, gate
 from pilotscale.core.states import Status
 from pilotscale.plan.schema import Gate, MetricGate, Phase, Plan, Program
 
-_GATES: TypeAdapter[list[Any]] = TypeAdapter(list[Gate])  # type: ignore[arg-type]
+_GATES: TypeAdapter[list[Any]] = TypeAdapter(list[Gate])
 
 
 def lower_bound(*, engine: Engine, now: datetime) -> list[Decision]:
@@ -83,8 +83,8 @@ def _decide_all(rows: Any, dialect: str, now: datetime) -> list[Decision]:
     metrics: dict[int, dict[tuple[str, int], MetricAggregate]] = defaultdict(dict)
     if windows:
         columns = ", ".join(
-            f"count(*) FILTER (WHERE observed_at > ?), sum(value) FILTER (WHERE observed_at > ?), "
-            f"min(value) FILTER (WHERE observed_at > ?), max(value) FILTER (WHERE observed_at > ?)"
+            "count(*) FILTER (WHERE observed_at > ?), sum(value) FILTER (WHERE observed_at > ?), "
+            "min(value) FILTER (WHERE observed_at > ?), max(value) FILTER (WHERE observed_at > ?)"
             for _ in windows
         )
         marks = ", ".join("?" for _ in names)
@@ -190,9 +190,13 @@ def _decide_all(rows: Any, dialect: str, now: datetime) -> list[Decision]:
                 headcount=headcount,
                 support=support,
             )
-        snapshot = DepartmentSnapshot(name, states[dept_id], failures, last_key, advanced.get(dept_id))
+        snapshot = DepartmentSnapshot(
+            name, states[dept_id], failures, last_key, advanced.get(dept_id)
+        )
         decisions.append(
-            decide(plan=plan, machine=machine, snapshot=snapshot, facts=facts, now=now, check_key=key)
+            decide(
+                plan=plan, machine=machine, snapshot=snapshot, facts=facts, now=now, check_key=key
+            )
         )
     return decisions
 
@@ -217,7 +221,7 @@ def _lean_plan(plan_json: str) -> tuple[Plan, dict[str, tuple[int, int, dict[str
 
 def _last_values(
     rows: Any,
-    gates: set[tuple[str, timedelta, str]],
+    gates: set[tuple[str, timedelta, Any]],
     now: datetime,
     program_id: int,
     at: Any,

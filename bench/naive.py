@@ -8,6 +8,7 @@ per task, and it only decides (it writes nothing).
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from functools import lru_cache
 
@@ -35,6 +36,7 @@ from pilotscale.core.facts import (
 )
 from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.readiness import decide, gates_for
+from pilotscale.core.recipients import owner_or_lead
 from pilotscale.db import get_engine
 from pilotscale.plan.schema import (
     ApprovalGate,
@@ -44,20 +46,30 @@ from pilotscale.plan.schema import (
     Plan,
     TrainingGate,
 )
-from pilotscale.store.snapshot import owner_names, snapshot_of, state_of
+from pilotscale.store.snapshot import snapshot_of, state_of
+
+_plan_lock = threading.Lock()
+
+
+def _plan(url: str) -> tuple[Plan, dict[str, str]]:
+    """The plan, and person id -> name; parsed once per process."""
+    # Tasks run in threads: without the lock each would parse the plan on first use.
+    with _plan_lock:
+        return _parsed_plan(url)
 
 
 @lru_cache(maxsize=4)
-def _plan(url: str) -> Plan:
+def _parsed_plan(url: str) -> tuple[Plan, dict[str, str]]:
     with Session(get_engine(url)) as session:
         program = session.exec(select(Program)).one()
-        return Plan.model_validate_json(program.plan_json)
+        plan = Plan.model_validate_json(program.plan_json)
+    return plan, {p.id: p.name for p in plan.people}
 
 
 @task(name="check-department")
 def check_department(url: str, department: str, as_of: datetime) -> str:
     """Load one department's facts, gate by gate, and decide; returns the action."""
-    plan = _plan(url)
+    plan, people = _plan(url)
     machine = PhaseMachine(plan.phase_names())
     with Session(get_engine(url)) as session:
         row = session.exec(select(Department).where(col(Department.name) == department)).one()
@@ -71,7 +83,7 @@ def check_department(url: str, department: str, as_of: datetime) -> str:
         facts=facts,
         now=as_of,
         check_key=as_of.date().isoformat(),
-        owner_names=owner_names(plan, department),
+        owner_names=_owner_names(plan, people, department),
     )
     return str(decision.action)
 
@@ -80,6 +92,11 @@ def check_department(url: str, department: str, as_of: datetime) -> str:
 def naive_check(url: str, departments: list[str], as_of: datetime) -> dict[str, str]:
     futures = check_department.map(unmapped(url), departments, unmapped(as_of))
     return {name: future.result() for name, future in zip(departments, futures, strict=True)}
+
+
+def _owner_names(plan: Plan, people: dict[str, str], department: str) -> dict[str, str]:
+    spec = plan.department(department)
+    return {g.name: people[owner_or_lead(plan, spec, g.owner)] for g in plan.gates}
 
 
 def _facts(session: Session, plan: Plan, row: Department, now: datetime) -> DepartmentFacts:
@@ -99,9 +116,7 @@ def _facts(session: Session, plan: Plan, row: Department, now: datetime) -> Depa
                 col(m.observed_at) > now - gate.window,
                 col(m.observed_at) <= now,
             )
-            values = session.exec(
-                select(m.value).where(*inside).order_by(col(m.observed_at))
-            ).all()
+            values = session.exec(select(m.value).where(*inside).order_by(col(m.observed_at))).all()
             if values:
                 metrics[metric_key(gate.metric, gate.window)] = MetricAggregate(
                     count=len(values),

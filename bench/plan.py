@@ -77,9 +77,7 @@ def cases(departments: int, *, seed: int) -> list[DepartmentCase]:
 
 def _spread(shares: dict[str, int], count: int, rng: random.Random) -> list[str]:
     total = sum(shares.values())
-    values = [
-        name for name, share in shares.items() for _ in range(round(count * share / total))
-    ]
+    values = [name for name, share in shares.items() for _ in range(round(count * share / total))]
     values = (values + list(shares) * count)[:count]
     rng.shuffle(values)
     return values
@@ -240,30 +238,41 @@ def _metric(name: str, metric: str, aggregate: str, window: str, threshold: floa
 
 
 GATES: list[dict[str, Any]] = [
-    _gate("champion-network", "champion_coverage", "sponsor", min_champions=2,
-          people_per_champion=20, require="acknowledged"),
+    _gate(
+        "champion-network",
+        "champion_coverage",
+        "sponsor",
+        min_champions=2,
+        people_per_champion=20,
+        require="acknowledged",
+    ),
     _gate("use-cases-developed", "attestation", "sponsor", checklist="Use cases have KPIs"),
     _gate("support-model", "support_coverage", "lead"),
-    _gate("budget-at-scale", "attestation", "lead", checklist="Inside budget",
-          expires_after="13w"),
+    _gate("budget-at-scale", "attestation", "lead", checklist="Inside budget", expires_after="13w"),
     _gate("governed-data", "attestation", "support.content", checklist="Sources governed"),
     _gate("sponsor-commitment", "approval", "lead", approvers=[EXEC, LEAD], required=1),
-    _gate("power-users-trained", "training", "support.adoption", segment="power",
-          min_completion=0.8),
+    _gate(
+        "power-users-trained", "training", "support.adoption", segment="power", min_completion=0.8
+    ),
     _metric("weekly-active-pilot", "weekly_active_rate", "avg", "2w", 0.5, 10),
     _metric("answer-quality", "answer_rating", "avg", "2w", 4.0, 10),
     _gate("guardrails", "attestation", "support.governance", checklist="Access rules reviewed"),
     _gate("pilot-soak", "soak", "lead", duration="2w"),
     _gate("pilot-go-ahead", "approval", "lead", approvers=[LEAD, EXEC], required=1),
-    _gate("casual-users-trained", "training", "support.adoption", segment="casual",
-          min_completion=0.7),
+    _gate(
+        "casual-users-trained", "training", "support.adoption", segment="casual", min_completion=0.7
+    ),
     _metric("weekly-active-scale", "weekly_active_rate", "avg", "3w", 0.6, 15),
     _metric("time-saved", "time_saved_hours", "sum", "4w", 500.0, 20),
-    _gate("production-monitoring", "attestation", "support.technical",
-          checklist="Monitoring in place", expires_after="4w"),
+    _gate(
+        "production-monitoring",
+        "attestation",
+        "support.technical",
+        checklist="Monitoring in place",
+        expires_after="4w",
+    ),
     _gate("scale-soak", "soak", "lead", duration="3w"),
-    _gate("executive-go-ahead", "approval", "sponsor", approvers=[EXEC, LEAD, DEPUTY],
-          required=2),
+    _gate("executive-go-ahead", "approval", "sponsor", approvers=[EXEC, LEAD, DEPUTY], required=2),
     _metric("weekly-active-sustained", "weekly_active_rate", "avg", "4w", 0.55, 20),
     _metric("answer-quality-sustained", "answer_rating", "avg", "4w", 3.8, 20),
     _metric("latest-rating", "answer_rating", "last", "1w", 3.0, 1),

@@ -33,6 +33,8 @@ def _shown(outcome: Outcome | None, config: Config, key: str = "seconds") -> str
     if outcome is None:
         return "not run"
     if outcome.result is None:
+        if outcome.error == "skipped":
+            return "skipped (over the time limit at a smaller N)"
         if outcome.timed_out:
             return f"> {config.timeout:.0f} s (stopped)"
         return f"failed: {outcome.error[:80]}"
@@ -66,12 +68,18 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
 
     row(
         "store generated: plan applied (`apply_plan`) + facts bulk-written",
-        lambda r: f"{seconds(_get(size(r).generate, 'apply_seconds'))} + "
-        f"{seconds(_get(size(r).generate, 'facts_seconds'))}",
+        lambda r: (
+            f"{seconds(_get(size(r).generate, 'apply_seconds'))} + "
+            f"{seconds(_get(size(r).generate, 'facts_seconds'))}"
+        ),
     )
     row(
-        "Prefect fixed start-up (first flow call of a process, temporary API server)",
-        lambda r: _shown(size(r).flow, config, "startup"),
+        "Prefect fixed start-up: first flow call of a process (temporary API server), "
+        "+ importing Prefect and the flow",
+        lambda r: (
+            f"{_shown(size(r).flow, config, 'startup')} + "
+            f"{_shown(size(r).flow, config, 'import_seconds')}"
+        ),
     )
     row(
         "**pilotscale**: `readiness-check` flow, decide + apply, excluding start-up",
@@ -99,9 +107,11 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
     )
     row(
         "**naive**: one Prefect task per department, per department",
-        lambda r: f"{seconds(naive_each(r))} (over {len(r.naive_names)}, excluding start-up)"
-        if r.naive and r.naive.ok
-        else _shown(r.naive, config),
+        lambda r: (
+            f"{seconds(naive_each(r))} (over {len(r.naive_names)}, excluding start-up)"
+            if r.naive and r.naive.ok
+            else _shown(r.naive, config)
+        ),
     )
     row(f"naive, extrapolated to {n:,} departments", lambda r: seconds(naive_total(r)))
     row("naive / pilotscale flow", lambda r: _ratio(naive_total(r), flow(r)))
@@ -178,8 +188,8 @@ def agreement(results: Sequence[StoreResults]) -> str:
     lines = []
     for r in results:
         for label, ok, detail in r.agreement:
-            lines.append(f"- {NAMES[r.kind]}, {label}: {'same decisions' if ok else 'DIFFER'} "
-                         f"({detail})")
+            verdict = "not compared" if ok is None else "same decisions" if ok else "DIFFER"
+            lines.append(f"- {NAMES[r.kind]}, {label}: {verdict} ({detail})")
     return "\n".join(lines)
 
 

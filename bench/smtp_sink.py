@@ -22,7 +22,7 @@ class _Sink:
         self.stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the process
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         # A regex, not the email parser: the sink must be faster than what it measures.
         found = _ID.search(envelope.content)
         with self.lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import sys
 import time
@@ -24,6 +25,7 @@ from pilotscale.db import get_engine
 from pilotscale.engine.readiness import apply_check, prepare_check
 
 MARK = "BENCH-RESULT "
+PROFILE_ENV = "BENCH_PROFILE"  # a folder: each job writes its pyinstrument profile there
 
 
 def _best(repeats: int, run: Callable[[], Any]) -> tuple[float, Any]:
@@ -95,16 +97,19 @@ def job_prefect_warm_up() -> dict[str, Any]:
 
 def job_flow(url: str) -> dict[str, Any]:
     """The real `readiness-check` flow (delivery left to the dispatch measurement)."""
+    started = time.perf_counter()
     from flows.readiness_check import readiness_check
 
+    imported = time.perf_counter() - started
     get_engine(url)  # the configured store (PILOTSCALE_DATABASE_URL), migrated
     startup = _warm_up_prefect()
     rss_before = _rss_mb()
     started = time.perf_counter()
-    result = asyncio.run(readiness_check(as_of=NOW, dispatch=False))  # type: ignore[arg-type]
+    result = asyncio.run(readiness_check(as_of=NOW, dispatch=False))
     seconds = time.perf_counter() - started
     return {
         "startup": startup,
+        "import_seconds": imported,
         "seconds": seconds,
         "rss_before_mb": rss_before,
         "tally": result["tally"],
@@ -124,8 +129,6 @@ def job_naive(url: str, departments: list[str]) -> dict[str, Any]:
 
 
 def job_dispatch(url: str, count: int, naive_count: int, folder: str) -> dict[str, Any]:
-    import os
-
     from bench.dispatch_bench import (
         naive_apprise,
         queue_announcement,
@@ -139,7 +142,9 @@ def job_dispatch(url: str, count: int, naive_count: int, folder: str) -> dict[st
     queued = queue_announcement(engine=engine, count=count, now=NOW)
     with smtp_sink(Path(folder)) as (port, received):
         os.environ[SMTP_ENV] = smtp_url(port)
-        sent = send_all(engine=engine, now=NOW, received=received, outbox_dir=Path(folder) / "outbox")
+        sent = send_all(
+            engine=engine, now=NOW, received=received, outbox_dir=Path(folder) / "outbox"
+        )
     with smtp_sink(Path(folder)) as (port, _):
         per_message = naive_apprise(port=port, count=naive_count)
     return {
@@ -166,13 +171,31 @@ JOBS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
+def _profiled(path: Path, job: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Run `job` under pyinstrument (a development tool: `pip install pyinstrument`)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(async_mode="disabled")
+    profiler.start()
+    try:
+        return JOBS[job](**arguments)
+    finally:
+        profiler.stop()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(profiler.output_text(unicode=False, color=False))
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main() -> None:
     job, arguments = sys.argv[1], json.loads(sys.argv[2])
-    result = JOBS[job](**arguments)
+    folder = os.environ.get(PROFILE_ENV)
+    if folder:
+        result = _profiled(Path(folder) / f"{job}-{os.getpid()}.txt", job, arguments)
+    else:
+        result = JOBS[job](**arguments)
     result["rss_mb"] = _rss_mb()
     print(MARK + json.dumps(result), flush=True)
 

@@ -60,15 +60,21 @@ async def serve(
                 await stop.wait()
             if stop.is_set():
                 return
-            fresh = await anyio.to_thread.run_sync(lambda: load_program_schedules(engine=engine))
-            if fresh == current:
-                continue
-            current = fresh
-            changed = [s for s in all_specs(fresh) if _differs(served.get(s.full_name), s)]
-            for spec in changed:
-                await runner.aadd_deployment(await spec.to_runner())
-                served[spec.full_name] = spec
-            await _say_registered(say, [s.full_name for s in changed], prefix="updated ")
+            try:
+                current = await _reregister(current)
+            except Exception as exc:  # the store or the API is briefly away: try next time
+                say(f"could not re-read the plan ({type(exc).__name__}: {exc}); trying again")
+
+    async def _reregister(current: list[ProgramSchedules]) -> list[ProgramSchedules]:
+        fresh = await anyio.to_thread.run_sync(lambda: load_program_schedules(engine=engine))
+        if fresh == current:
+            return current
+        changed = [s for s in all_specs(fresh) if _differs(served.get(s.full_name), s)]
+        for spec in changed:
+            await runner.aadd_deployment(await spec.to_runner())
+            served[spec.full_name] = spec
+        await _say_registered(say, [s.full_name for s in changed], prefix="updated ")
+        return fresh
 
     async with anyio.create_task_group() as group:
         group.start_soon(runner.start)

@@ -16,9 +16,9 @@ from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-from prefect.client.schemas.objects import FlowRun, StateType
-from prefect.client.schemas.sorting import DeploymentSort
+from prefect.client.schemas.objects import DeploymentStatus, FlowRun, StateType
 from prefect.client.schemas.responses import DeploymentResponse
+from prefect.client.schemas.sorting import DeploymentSort
 from prefect.deployments.flow_runs import arun_deployment
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
@@ -100,6 +100,9 @@ async def run_and_follow(
     )
     url = run_url(flow_run.id)
     on_created(full_name, url)
+    if deployment.status == DeploymentStatus.NOT_READY:
+        # Say it now rather than after the pickup timeout: nothing is polling for it.
+        pickup_timeout = min(pickup_timeout, 20.0)
     started = time.monotonic()
     picked_up = False
     while True:

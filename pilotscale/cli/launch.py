@@ -16,6 +16,7 @@ from typing import Any
 from pilotscale.cli.errors import CliError, unknown_name
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import TransitionError
+from pilotscale.db import StoreError
 from pilotscale.engine.start import StartRefused
 from pilotscale.store.queries import NotFound
 from pilotscale.store.versioned import ConcurrentUpdate
@@ -54,7 +55,7 @@ def run_here(here: FlowCall) -> Any:
 
     try:
         return asyncio.run(here())
-    except (NotAllowed, TransitionError, StartRefused, ConcurrentUpdate) as exc:
+    except (NotAllowed, TransitionError, StartRefused, ConcurrentUpdate, StoreError) as exc:
         raise CliError(str(exc)) from None
     except NotFound as exc:
         raise unknown_name(exc.kind, exc.name, exc.known) from None

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun, StateType, WorkerStatus
 from prefect.deployments.flow_runs import arun_deployment
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.flow_runs import aresume_flow_run
@@ -170,7 +170,13 @@ def test_lead_triggers_runs_on_a_worker(
 
     log = tmp_path / "worker.log"
     with worker(pool, env=env, log=log):
-        started = pilotscale("start", "hr", "--by", LEAD, env=env)
+        wait_for(
+            lambda: asyncio.run(_worker_online(prefect_server, pool)),
+            timeout=90,
+            what="the worker to come online",
+        )
+        # --program: the server is shared with other tests' programs.
+        started = pilotscale("start", "hr", "--by", LEAD, "--program", program, env=env)
 
         assert started.returncode == 0, _explain(started, log)
         link = f"start-department/{program}: flow run created, {prefect_server.url}/runs/flow-run/"
@@ -179,7 +185,7 @@ def test_lead_triggers_runs_on_a_worker(
         assert _phase(store_url, "hr") == "piloting"
         wait_for(lambda: _mails_to(smtp, CHAMPION, "champion"), timeout=30, what="the welcome kit")
 
-        checked = pilotscale("check", env=env)
+        checked = pilotscale("check", "--program", program, env=env)
 
         assert checked.returncode == 0, _explain(checked, log)
         assert f"readiness-check/{program}: flow run created" in checked.stdout
@@ -215,6 +221,14 @@ def test_lead_triggers_runs_on_a_worker(
             )
         ).all()
     assert unsent == []
+
+
+async def _worker_online(server: LocalServer, pool: str) -> bool:
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        async with get_client() as client:
+            # limit and offset explicit: this server refuses the client's null defaults.
+            workers = await client.read_workers_for_work_pool(pool, limit=10, offset=0)
+    return any(w.status == WorkerStatus.ONLINE for w in workers)
 
 
 def _automation_file(tmp_path: Path, server: LocalServer, program: str) -> str:

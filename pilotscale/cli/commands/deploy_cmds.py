@@ -60,6 +60,7 @@ def serve(
 
       PREFECT_API_URL=http://127.0.0.1:4200/api pilotscale serve
     """
+    import httpx
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from deployments.local_server import LocalServer, LocalServerError, start_local_server
@@ -86,6 +87,8 @@ def serve(
                     engine=store_engine(), programs=programs, say=say, reload_every=reload_every
                 )
             )
+    except (httpx.TransportError, OSError) as exc:
+        raise CliError(f"cannot reach the Prefect API at {url}: {type(exc).__name__}") from None
     finally:
         if server is not None:
             server.stop()

@@ -163,15 +163,16 @@ def rollout(
 
       pilotscale rollout --by maria.lopez@acme.example
     """
-    from flows.rollout_program import rollout_program_flow
+    from flows.rollout_program import _actor, rollout_program_flow
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of), "by": _who(by)}
-    launched = launch(
-        flow_name="rollout-program",
-        program=program,
-        parameters=params,
-        here=lambda: rollout_program_flow(**params),
-    )
+
+    async def here() -> Any:
+        # Refuse a non-lead before the flow (and a local Prefect API) even starts.
+        _actor(params["by"], program)
+        return await rollout_program_flow(**params)
+
+    launched = launch(flow_name="rollout-program", program=program, parameters=params, here=here)
     if not launched.ran_here:
         console.print(launched.remote_summary)
         return

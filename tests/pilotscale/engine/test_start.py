@@ -165,7 +165,7 @@ def test_max_active_holds_when_a_start_races_a_rollout(store_url: str) -> None:
     lead_done = threading.Event()
 
     def wait_for_the_lead(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE DEPARTMENT"):
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT")):  # its first write
             lead_done.wait(timeout=30)
 
     event.listen(rollout_engine, "before_cursor_execute", wait_for_the_lead)

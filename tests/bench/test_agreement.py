@@ -1,0 +1,42 @@
+"""The benchmark's own parts agree with pilotscale (a smoke test; nothing is timed)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bench.generate import NOW, build_plan, generate
+from bench.lower_bound import differences, lower_bound, signature
+from pilotscale.engine.readiness import prepare_check, run_readiness_check
+
+
+def test_the_lower_bound_reaches_pilotscales_decisions(engine: Engine) -> None:
+    generate(engine=engine, departments=5)
+
+    expected = signature(prepare_check(engine=engine, now=NOW).decisions)
+    found = signature(lower_bound(engine=engine, now=NOW))
+
+    assert differences(expected, found) == []
+    assert len(found) == 5
+    # A store where every department gets the same action would prove little.
+    assert len({action for action, _ in found.values()}) >= 3
+
+
+def test_they_still_agree_once_the_check_has_applied_its_decisions(engine: Engine) -> None:
+    generate(engine=engine, departments=5)
+    run_readiness_check(engine=engine, now=NOW)
+
+    expected = signature(prepare_check(engine=engine, now=NOW).decisions)
+    found = signature(lower_bound(engine=engine, now=NOW))
+
+    assert differences(expected, found) == []
+    # Departments the check advanced are left alone until the next check.
+    assert "skip" in {action for action, _ in found.values()}
+
+
+def test_the_generated_plan_depends_only_on_the_seed() -> None:
+    first, _ = build_plan(8, seed=1)
+    again, _ = build_plan(8, seed=1)
+    other, _ = build_plan(8, seed=2)
+
+    assert first.sha256 == again.sha256
+    assert first.sha256 != other.sha256

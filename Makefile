@@ -49,6 +49,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Known vulnerabilities in the locked dependencies (pip-audit; needs PyPI's JSON API or
+# OSV). Fails on a finding; only warns when no service answers (docs/reliability.md).
+audit: $(STAMP)
+	$(BIN)/python scripts/audit_locks.py requirements/runtime.lock requirements/dev.lock
+
 # Re-resolve the locks from requirements/*.in (needs the package index).
 lock:
 	rm -rf /tmp/pilotscale-lock && $(PYTHON) -m venv /tmp/pilotscale-lock

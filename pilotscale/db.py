@@ -221,6 +221,23 @@ def _connect(engine: Engine) -> Iterator[Connection]:
         connection.close()
 
 
+def store_failure(exc: BaseException, *, url: str | URL | None = None) -> str:
+    """One line for a database error met mid-command (the connection dropped, the file is
+    locked): which store, and the first line of the driver's reason, password masked.
+
+    Never the SQL or its parameters, which SQLAlchemy puts in str(exc): they may hold
+    people's data, and they do not help anyone act.
+    """
+    parsed = normalize_url(url if url is not None else get_settings().resolved_database_url())
+    original = getattr(exc, "orig", None) or exc
+    first = next((line.strip() for line in str(original).splitlines() if line.strip()), "")
+    reason = _reason(RuntimeError(first or type(original).__name__), parsed)
+    return (
+        f"the store at {display_url(parsed)} failed: {reason}; each change is one "
+        "transaction, so nothing half-done was kept: run the command again"
+    )
+
+
 def _reason(exc: BaseException, url: URL) -> str:
     original = getattr(exc, "orig", None) or exc
     reason = " ".join(str(original).split()) or type(original).__name__

@@ -103,7 +103,10 @@ async def _run_remote(
             f"run of {run.deployment} holds its slot); it goes on without waiting: {run.url}"
         )
     if not run.succeeded:
-        raise CliError(f"{run.name}: {run.state.lower()}: {run.message or 'see ' + run.url}")
+        why = run.message or f"see {run.url}"
+        if "concurrency limit" in why:
+            why = f"another run of {run.deployment} is in progress (one at a time): {run.url}"
+        raise CliError(f"{run.deployment}: {run.state.lower()}: {why}")
     return f"{run.name} ({run.state.lower()})"
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from pilotscale.cli.errors import CliError
 
@@ -35,6 +37,9 @@ def _register_commands() -> None:
 
 
 def main() -> None:
+    # psycopg warns on stderr when it closes a connection the server already dropped;
+    # the one-line error below says what happened, and what to do.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     _register_commands()
     # Standalone mode lets typer handle usage errors (exit 2) and Ctrl-C itself.
     try:
@@ -45,6 +50,11 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("aborted", markup=False)
         sys.exit(130)
+    except DBAPIError as exc:  # the store went away mid-command: not a bug, not a traceback
+        from pilotscale.db import store_failure
+
+        err_console.print(f"error: {store_failure(exc)}", markup=False)
+        sys.exit(2)
     except Exception as exc:  # a bug: still one line, never a traceback, unless asked for
         if os.environ.get("PILOTSCALE_DEBUG"):
             raise

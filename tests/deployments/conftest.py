@@ -7,14 +7,12 @@ back to SQLite in its own PREFECT_HOME, so the SQLite half of the tests still ru
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from deployments.local_server import LocalServer, start_local_server
-from tests.conftest import PG_HOST, PG_MAINTENANCE_URL, PG_PORT, _postgres_reachable
+from tests.deployments.helpers import prefect_database
 from tests.notifications.receivers import SmtpServer, free_port
 
 
@@ -29,23 +27,14 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSe
         "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "1",
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
-    database = f"prefect_test_{uuid.uuid4().hex[:12]}" if _postgres_reachable() else None
-    if database is not None:
-        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{database}"')
-        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
-            f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{database}"
+    with prefect_database() as database:
+        server = start_local_server(
+            port=free_port(), env={**env, **database}, log=home / "server.log"
         )
-    try:
-        server = start_local_server(port=free_port(), env=env, log=home / "server.log")
         try:
             yield server
         finally:
             server.stop()
-    finally:
-        if database is not None:
-            with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture

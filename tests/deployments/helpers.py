@@ -7,10 +7,15 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
+
+import psycopg
+
+from tests.conftest import PG_HOST, PG_MAINTENANCE_URL, PG_PORT, _postgres_reachable
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -102,3 +107,24 @@ def wait_for(probe: Callable[[], T | None], *, timeout: float, what: str, every:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(every)
+
+
+@contextmanager
+def prefect_database() -> Iterator[dict[str, str]]:
+    """Settings giving a Prefect server a fresh PostgreSQL database of its own (dropped
+    afterwards); none (its SQLite default) when PostgreSQL is down."""
+    if not _postgres_reachable():
+        yield {}
+        return
+    database = f"prefect_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{database}"')
+    try:
+        yield {
+            "PREFECT_SERVER_DATABASE_CONNECTION_URL": (
+                f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{database}"
+            )
+        }
+    finally:
+        with psycopg.connect(PG_MAINTENANCE_URL, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -185,6 +185,15 @@ def test_lead_triggers_runs_on_a_worker(
         assert _phase(store_url, "hr") == "piloting"
         wait_for(lambda: _mails_to(smtp, CHAMPION, "champion"), timeout=30, what="the welcome kit")
 
+        if backend == "postgres":
+            # A refusal on the worker comes back as one line and exit code 2.
+            refused = pilotscale("start", "sales", "--by", NOBODY, "--program", program, env=env)
+            assert refused.returncode == 2, _explain(refused, log)
+            assert refused.stderr.strip() == (
+                f"error: start-department/{program}: failed: {NOBODY} may not start 'sales': "
+                f"only {LEAD}"
+            )
+
         checked = pilotscale("check", "--program", program, env=env)
 
         assert checked.returncode == 0, _explain(checked, log)

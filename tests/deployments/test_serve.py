@@ -5,9 +5,11 @@ re-applied plan, and stops cleanly, server included, on SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,14 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from deployments.local_server import port_free
-from tests.deployments.helpers import REPO, child_env, pilotscale, stop_group, wait_for
+from tests.deployments.helpers import (
+    REPO,
+    child_env,
+    pilotscale,
+    prefect_database,
+    stop_group,
+    wait_for,
+)
 from tests.notifications.receivers import free_port
 from tests.plans import LEAD, PROGRAM, plan_dict
 
@@ -28,14 +37,8 @@ def _plan_file(path: Path, readiness: str) -> Path:
     data = plan_dict(2)
     data["program"]["timezone"] = "America/New_York"
     data["program"]["schedules"] = {"readiness_check": readiness, "weekly_digest": "0 8 * * 1"}
-    path.write_text(_yaml(data))
+    path.write_text(json.dumps(data))  # JSON is YAML
     return path
-
-
-def _yaml(data: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(data)  # JSON is YAML
 
 
 async def _deployments(api: str) -> dict[str, Any]:
@@ -65,13 +68,23 @@ async def _deployments(api: str) -> dict[str, Any]:
             return found
 
 
-def test_serve_registers_runs_follows_the_plan_and_stops_on_sigint(tmp_path: Path) -> None:
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """No PREFECT_API_URL: serve starts its own server (whose database is PostgreSQL,
+    when it is up, only because that server starts faster)."""
+    with prefect_database() as database:
+        yield child_env(
+            PREFECT_HOME=str(tmp_path / "prefect-home"),
+            PILOTSCALE_DATABASE_URL=f"sqlite:///{tmp_path / 'store.db'}",
+            PILOTSCALE_DATA_DIR=str(tmp_path / "data"),
+            **database,
+        )
+
+
+def test_serve_registers_runs_follows_the_plan_and_stops_on_sigint(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     port = free_port()
-    env = child_env(
-        PREFECT_HOME=str(tmp_path / "prefect-home"),
-        PILOTSCALE_DATABASE_URL=f"sqlite:///{tmp_path / 'store.db'}",
-        PILOTSCALE_DATA_DIR=str(tmp_path / "data"),
-    )
     plan = _plan_file(tmp_path / "plan.yaml", "15 7 * * 1-5")
     assert pilotscale("apply", str(plan), env=env).returncode == 0
     log = tmp_path / "serve.log"

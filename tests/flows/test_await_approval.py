@@ -6,34 +6,19 @@ in tests/deployments/test_end_to_end.py (suspending needs a deployment and a wor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Engine
 
 from flows.await_approval import ApprovalInput, ApprovalRefused, _approvers, _pause_key
-from pilotscale.db import dispose_engines, get_engine
-from pilotscale.settings import get_settings
 from pilotscale.store.queries import NotFound
 from tests.pilotscale.engine.helpers import apply, day, into_piloting
 from tests.plans import plan_dict
 
 
-@pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
-    """The store the flow's own `get_engine()` finds, as on a worker."""
-    monkeypatch.setenv("PILOTSCALE_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    get_settings.cache_clear()
-    try:
-        yield get_engine()
-    finally:
-        dispose_engines()
-        get_settings.cache_clear()
-
-
-def test_an_approval_gate_of_the_current_phase_names_its_approvers(store: Engine) -> None:
-    into_piloting(store)  # d001 is piloting, whose go-ahead the lead or the exec approves
+def test_an_approval_gate_of_the_current_phase_names_its_approvers(
+    configured_store: Engine,
+) -> None:
+    into_piloting(configured_store)  # d001 piloting: its go-ahead is the lead's or the exec's
 
     title, approvers = _approvers("d001", "go-ahead", None)
 
@@ -41,8 +26,8 @@ def test_an_approval_gate_of_the_current_phase_names_its_approvers(store: Engine
     assert approvers == ["lead@example.com", "exec@example.com"]
 
 
-def test_what_cannot_be_approved_now_is_refused_before_waiting(store: Engine) -> None:
-    apply(store, plan_dict(2), now=day(0))
+def test_what_cannot_be_approved_now_is_refused_before_waiting(configured_store: Engine) -> None:
+    apply(configured_store, plan_dict(2), now=day(0))
 
     with pytest.raises(ApprovalRefused, match="not a gate of d001's current phase 'planned'"):
         _approvers("d001", "go-ahead", None)

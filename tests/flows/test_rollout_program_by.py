@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Engine
 
 from flows.rollout_program import _actor
 from pilotscale.core.permissions import NotAllowed
-from pilotscale.db import dispose_engines, get_engine
-from pilotscale.settings import get_settings
 from tests.pilotscale.engine.helpers import apply
 from tests.plans import DEPUTY, LEAD, OUTSIDER, plan_dict
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
-    monkeypatch.setenv("PILOTSCALE_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    get_settings.cache_clear()
-    try:
-        engine = get_engine()
-        apply(engine, plan_dict(2))
-        yield engine
-    finally:
-        dispose_engines()
-        get_settings.cache_clear()
+def store(configured_store: Engine) -> Engine:
+    """The store the flow's own `get_engine()` finds, with a plan applied."""
+    apply(configured_store, plan_dict(2))
+    return configured_store
 
 
 def test_a_lead_is_recorded_by_person_id(store: Engine) -> None:

@@ -100,10 +100,11 @@ def work(spec: dict[str, Any]) -> None:
 
 def _mutate(name: str) -> None:
     """Break the product on purpose, in this worker only, to show the harness notices."""
+    from sqlmodel import Session
+
     import notifications.dispatch as dispatcher
     import pilotscale.engine.readiness as readiness
     from pilotscale.store.outbox import Settlement, settle
-    from sqlmodel import Session
 
     if name == "sent-before-send":  # at-most-once: a kill mid-send loses messages
         real_claim = dispatcher.claim
@@ -114,7 +115,7 @@ def _mutate(name: str) -> None:
             settle(engine=kw["engine"], worker_id=kw["worker_id"], settlements=done)
             return jobs
 
-        dispatcher.claim = claim  # type: ignore[assignment]
+        dispatcher.claim = claim
     elif name == "messages-after-commit":  # a kill between the two transactions loses them
         real_enqueue, real_apply, stash = readiness.enqueue, readiness._apply, []
 
@@ -130,15 +131,15 @@ def _mutate(name: str) -> None:
                     count += real_enqueue(**{**args, "session": session})
             return count
 
-        readiness.enqueue = enqueue  # type: ignore[assignment]
-        readiness._apply = apply  # type: ignore[assignment]
+        readiness.enqueue = enqueue
+        readiness._apply = apply
     else:
         raise ValueError(f"unknown mutant {name}")
 
 
 def main() -> None:
     # Everything a worker needs, imported once, before any fork (and before any thread).
-    import notifications.dispatch  # noqa: F401
+    import notifications.dispatch
     import notifications.render  # noqa: F401
     import pilotscale.engine.readiness  # noqa: F401
 

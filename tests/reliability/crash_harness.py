@@ -194,7 +194,7 @@ class Zygote:
     """`crash_child` in zygote mode: each `run` forks a worker from it and maybe kills it."""
 
     def __init__(self, *, workdir: Path, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.reliability.crash_child"],
             cwd=ROOT,
             env=child_env(workdir, env),
@@ -333,9 +333,10 @@ def check_store(engine: Engine, reference: dict[str, Any], label: str) -> list[s
     actual = scenario.fingerprint(engine)
     for part, expected in reference.items():
         if actual[part] != expected:
-            problems.append(f"{label}: {part} differ from an uninterrupted run: " + _diff(
-                expected, actual[part]
-            ))
+            problems.append(
+                f"{label}: {part} differ from an uninterrupted run: "
+                + _diff(expected, actual[part])
+            )
     return problems
 
 
@@ -367,15 +368,18 @@ def check_deliveries(
         arrived = counts[row.id] if row.channel != LOCAL else int(row.id in local_files)
         if row.status != "sent" or arrived == 0:
             lost += 1
-            problems.append(f"{label}: {row.event} to {row.recipient_key} on {row.channel} "
-                            f"is {row.status}, delivered {arrived} times")
+            problems.append(
+                f"{label}: {row.event} to {row.recipient_key} on {row.channel} "
+                f"is {row.status}, delivered {arrived} times"
+            )
     phantom = sorted(set(counts) - set(by_id))
     if phantom:
         problems.append(f"{label}: delivered but not in the store: {phantom[:3]}")
     twice = {i for i, n in counts.items() if n > 1}
     if twice - flying:
-        problems.append(f"{label}: delivered twice but not in flight at the kill: "
-                        f"{sorted(twice - flying)[:3]}")
+        problems.append(
+            f"{label}: delivered twice but not in flight at the kill: {sorted(twice - flying)[:3]}"
+        )
     return problems, lost, len(twice & flying)
 
 

@@ -248,4 +248,3 @@ def fingerprint(engine: Engine) -> dict[str, Any]:
         "messages": [(*row[:4], json.loads(row[4]), row[5]) for row in messages],
         "rows": tables,
     }
-

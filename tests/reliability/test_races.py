@@ -174,7 +174,9 @@ def _race(engine: Engine, department: str, rng: random.Random) -> tuple[list[str
             with lock:
                 done.append(action)
 
-    threads = [threading.Thread(target=run, args=pair) for pair in zip(ACTIONS, delays)]
+    threads = [
+        threading.Thread(target=run, args=pair) for pair in zip(ACTIONS, delays, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -9,5 +9,7 @@ from tests.reliability.figures import figure, summarize
 __all__ = ["figure"]
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     summarize(terminalreporter, config, "tests/security")

@@ -85,9 +85,7 @@ def mutated_example(draw: st.DrawFn) -> bytes:
     lines = list(EXAMPLE_LINES)
     for _ in range(draw(st.integers(1, 4))):
         i = draw(st.integers(0, len(lines) - 1))
-        edit = draw(
-            st.sampled_from(["drop", "repeat", "swap", "indent", "cut", "insert", "value"])
-        )
+        edit = draw(st.sampled_from(["drop", "repeat", "swap", "indent", "cut", "insert", "value"]))
         if edit == "drop":
             del lines[i]
         elif edit == "repeat":
@@ -101,7 +99,9 @@ def mutated_example(draw: st.DrawFn) -> bytes:
             lines[i] = lines[i][: draw(st.integers(0, len(lines[i])))] + "\n"
         elif edit == "insert":
             at = draw(st.integers(0, len(lines[i])))
-            junk = draw(st.text(st.sampled_from(":-[]{}&*!|>'\"#%@`,?\t\\\x00\x85\u2028 ab1"), max_size=4))
+            junk = draw(
+                st.text(st.sampled_from(":-[]{}&*!|>'\"#%@`,?\t\\\x00\x85\u2028 ab1"), max_size=4)
+            )
             lines[i] = lines[i][:at] + junk + lines[i][at:]
         elif ":" in lines[i]:
             key = lines[i].split(":", 1)[0]
@@ -126,8 +126,9 @@ yaml_values = st.recursive(
     | st.floats(allow_nan=True)
     | st.text(max_size=20)
     | st.dates(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

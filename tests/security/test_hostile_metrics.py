@@ -43,7 +43,7 @@ cells = {
     "value": st.sampled_from(["0.5", "1,5", "NaN", "inf", "-inf", "1e999", "", "0x1", "½"])
     | st.floats().map(str)
     | junk,
-    "observed_at": st.sampled_from(WRONG_DATES + ["2026-11-02", "2026-11-02T09:00:00+01:00"])
+    "observed_at": st.sampled_from([*WRONG_DATES, "2026-11-02", "2026-11-02T09:00:00+01:00"])
     | junk,
     "segment": st.sampled_from(["", "power", "casual", "POWER", "admin"]) | junk,
 }
@@ -60,7 +60,7 @@ def csv_files(draw: st.DrawFn) -> tuple[bytes, str]:
     for _ in range(draw(st.integers(0, 8))):
         row = [draw(cells[c]) for c in ("department", "metric", "value", "observed_at", "segment")]
         cut = draw(st.integers(0, 7))
-        lines.append(",".join(_csv_cell(c) for c in (row + ["extra", "more"])[:cut]))
+        lines.append(",".join(_csv_cell(c) for c in [*row, "extra", "more"][:cut]))
     text = draw(st.sampled_from(["\n", "\r\n", "\r"])).join(lines)
     encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "latin-1", "utf-16"]))
     return text.encode(encoding, errors="replace"), "csv"
@@ -68,8 +68,10 @@ def csv_files(draw: st.DrawFn) -> tuple[bytes, str]:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | junk,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from([*cells, "x"]) | junk, children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from([*cells, "x"]) | junk, children, max_size=5)
+    ),
     max_leaves=15,
 )
 
@@ -89,13 +91,15 @@ def check_outcome(directory: Path, data: bytes, fmt: str) -> str:
     """'valid' or 'problems' from the command's own checking pass; every problem located."""
     path = directory / f"metrics.{fmt}"
     path.write_bytes(data)
-    rows, problems, total = _check(RecordFile(path, fmt), "observations", CATALOG)  # type: ignore[arg-type]
+    _, problems, total = _check(RecordFile(path, fmt), "observations", CATALOG)  # type: ignore[arg-type]
     assert (total == 0) == (not problems)
     for problem in problems:
         line = problem.render(path.name)
-        assert "\n" not in line and "\r" not in line, f"a problem split over lines: {line!r}"
+        assert "\n" not in line, f"a problem split over lines: {line!r}"
+        assert "\r" not in line, f"a problem split over lines: {line!r}"
         found = LOCATED.match(line)
-        assert found and found["file"] == path.name, line
+        assert found, line
+        assert found["file"] == path.name, line
         assert int(found["line"]) >= 1, line
         if fmt != "json":  # JSON arrays count records, not lines
             assert int(found["line"]) <= line_count(data) + 1, line
@@ -107,8 +111,9 @@ def check_outcome(directory: Path, data: bytes, fmt: str) -> str:
     [
         pytest.param(csv_files(), 300, id="csv"),
         pytest.param(json_files(), 300, id="json"),
-        pytest.param(st.tuples(st.binary(max_size=300), st.sampled_from(["csv", "json"])), 200,
-                     id="bytes"),
+        pytest.param(
+            st.tuples(st.binary(max_size=300), st.sampled_from(["csv", "json"])), 200, id="bytes"
+        ),
     ],
 )
 def test_any_metrics_file_is_valid_or_located_problems(
@@ -139,16 +144,24 @@ def _bad_rows(count: int) -> bytes:
 
 
 METRICS_SAMPLE: dict[str, tuple[bytes, str]] = {
-    "utf-16": (codecs.BOM_UTF16_LE + (HEADER + "\nhr,x,1,2026-11-02\n").encode("utf-16-le"),
-               "csv"),
-    "latin-1": (f"{HEADER}\nhr,weekly_active_rate,0.5,2026-11-02,poder\xe9\n".encode("latin-1"),
-                "csv"),
+    "utf-16": (codecs.BOM_UTF16_LE + (HEADER + "\nhr,x,1,2026-11-02\n").encode("utf-16-le"), "csv"),
+    "latin-1": (
+        f"{HEADER}\nhr,weekly_active_rate,0.5,2026-11-02,poder\xe9\n".encode("latin-1"),
+        "csv",
+    ),
     "nul-byte": (f"{HEADER}\nhr\x00,weekly_active_rate,0.5,2026-11-02\n".encode(), "csv"),
-    "wrong-dates": ((HEADER + "\n" + "".join(
-        f"hr,weekly_active_rate,0.5,{_csv_cell(d)}\n" for d in WRONG_DATES
-    )).encode(), "csv"),
-    "newline-in-a-value": (f'{HEADER}\nhr,weekly_active_rate,"0.5\nrm -rf",2026-11-02\n'.encode(),
-                           "csv"),
+    "wrong-dates": (
+        (
+            HEADER
+            + "\n"
+            + "".join(f"hr,weekly_active_rate,0.5,{_csv_cell(d)}\n" for d in WRONG_DATES)
+        ).encode(),
+        "csv",
+    ),
+    "newline-in-a-value": (
+        f'{HEADER}\nhr,weekly_active_rate,"0.5\nrm -rf",2026-11-02\n'.encode(),
+        "csv",
+    ),
     "200k-bad-rows": (_bad_rows(200_000), "csv"),
     "truncated-json": (b'[{"department": "hr", "metric": "weekly_active_rate", "val', "json"),
     "deep-json": (b"[" * 100_000 + b"]" * 100_000, "json"),
@@ -177,8 +190,11 @@ def test_the_real_import_exits_2_with_located_lines_and_writes_nothing(
         assert problems, name
         for line in problems:
             found = LOCATED.match(line)
-            assert found and found["file"] == file, f"{name}: {line!r}"
+            assert found, f"{name}: {line!r}"
+            assert found["file"] == file, f"{name}: {line!r}"
         assert store_hash(store) == before, f"{name} changed the store"
 
-    figure(f"{len(METRICS_SAMPLE)} hostile files through the real import: all exit 2, "
-           "every problem located, 0 tracebacks, store unchanged")
+    figure(
+        f"{len(METRICS_SAMPLE)} hostile files through the real import: all exit 2, "
+        "every problem located, 0 tracebacks, store unchanged"
+    )

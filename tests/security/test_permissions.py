@@ -69,7 +69,7 @@ def cli(args: list[str], by: str, *, cwd: Path) -> subprocess.CompletedProcess[s
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
     )
     who = by if "@" in by else email(by)
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         [sys.executable, "-m", "pilotscale.cli", *args, "--by", who, "--as-of", "2026-11-03"],
         cwd=cwd,
         env=env,
@@ -96,7 +96,8 @@ def test_each_command_refuses_people_the_plan_does_not_allow(
         where = f"{' '.join(args)} by {who}"
         assert result.returncode == 2, f"{where}: exit {result.returncode}: {result.stderr}"
         errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-        assert len(errors) == 1 and says in errors[0], f"{where}: {result.stderr}"
+        assert len(errors) == 1, f"{where}: {result.stderr}"
+        assert says in errors[0], f"{where}: {errors[0]}"
         tracebacks += "Traceback" in result.stderr
         assert store_hash(store) == before, f"{where} changed the store"
 

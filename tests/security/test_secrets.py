@@ -49,7 +49,7 @@ class Story:
         self.outputs: list[tuple[str, str]] = []
 
     def run(self, *args: str, expect: int | None = 0, **extra_env: str) -> str:
-        result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        result = subprocess.run(
             [sys.executable, "-m", "pilotscale.cli", *args],
             cwd=self.cwd,
             env={**self.env, **extra_env},
@@ -127,8 +127,10 @@ def test_a_token_and_a_password_appear_nowhere(
         chat.stop()
 
     places = list(story.outputs)
-    places += [(str(p.relative_to(tmp_path)), p.read_bytes().decode("utf-8", "replace"))
-               for p in _files(tmp_path)]
+    places += [
+        (str(p.relative_to(tmp_path)), p.read_bytes().decode("utf-8", "replace"))
+        for p in _files(tmp_path)
+    ]
     places.append(("the store", _store_dump(database)))
     places += [(f"chat message {i}", json.dumps(r.body)) for i, r in enumerate(chat.requests)]
     leaks = [(where, secret) for where, text in places for secret in SECRETS if secret in text]

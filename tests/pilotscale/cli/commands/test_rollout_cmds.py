@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from models import Approval
 from pilotscale.db import dispose_engines, get_engine
-
 from tests.pilotscale.engine import helpers as h
 from tests.plans import EXEC, plan_dict
 

@@ -61,7 +61,7 @@ def config_for(args: argparse.Namespace, workdir: Path) -> Config:
         naive_departments=min(3 if args.quick else 20, n),
         dispatch_messages=500 if args.quick else 10_000,
         apprise_messages=2 if args.quick else 5,
-        timeout=args.timeout or (300.0 if args.quick else 1800.0),
+        timeout=args.timeout or (300.0 if args.quick else 900.0),
         seed=args.seed,
         workdir=workdir,
     )

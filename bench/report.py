@@ -29,14 +29,14 @@ def _get(outcome: Outcome | None, key: str = "seconds") -> float | None:
     return float(value) if value is not None else None
 
 
-def _shown(outcome: Outcome | None, config: Config, key: str = "seconds") -> str:
+def _shown(outcome: Outcome | None, key: str = "seconds") -> str:
     if outcome is None:
         return "not run"
     if outcome.result is None:
-        if outcome.error == "skipped":
-            return "skipped (over the time limit at a smaller N)"
+        if outcome.error.startswith("skipped"):
+            return outcome.error
         if outcome.timed_out:
-            return f"> {config.timeout:.0f} s (stopped)"
+            return f"> {outcome.limit:.0f} s (stopped)"
         return f"failed: {outcome.error[:80]}"
     return seconds(_get(outcome, key))
 
@@ -76,26 +76,23 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
     row(
         "Prefect fixed start-up: first flow call of a process (temporary API server), "
         "+ importing Prefect and the flow",
-        lambda r: (
-            f"{_shown(size(r).flow, config, 'startup')} + "
-            f"{_shown(size(r).flow, config, 'import_seconds')}"
-        ),
+        lambda r: f"{_shown(size(r).flow, 'startup')} + {_shown(size(r).flow, 'import_seconds')}",
     )
     row(
         "**pilotscale**: `readiness-check` flow, decide + apply, excluding start-up",
-        lambda r: _shown(size(r).flow, config),
+        lambda r: _shown(size(r).flow),
     )
     row(
         "pilotscale without Prefect: decide only (`prepare_check`)",
-        lambda r: _shown(size(r).decide, config),
+        lambda r: _shown(size(r).decide),
     )
     row(
         "pilotscale without Prefect: decide + apply (`run_readiness_check`)",
-        lambda r: _apply_cell(size(r).apply, config),
+        lambda r: _apply_cell(size(r).apply),
     )
     row(
         "**lower bound**: decide only, raw SQL + pure core",
-        lambda r: _shown(size(r).lower, config),
+        lambda r: _shown(size(r).lower),
     )
     row(
         f"pilotscale decide only / lower bound (target ≤ {TARGET_RATIO})",
@@ -110,7 +107,7 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
         lambda r: (
             f"{seconds(naive_each(r))} (over {len(r.naive_names)}, excluding start-up)"
             if r.naive and r.naive.ok
-            else _shown(r.naive, config)
+            else _shown(r.naive)
         ),
     )
     row(f"naive, extrapolated to {n:,} departments", lambda r: seconds(naive_total(r)))
@@ -123,7 +120,7 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
     row(
         f"dispatch: send {config.dispatch_messages:,} to loopback SMTP (bounded concurrency), "
         f"target ≥ {TARGET_RATE:.0f}/s",
-        lambda r: _send_cell(r.dispatch, config),
+        lambda r: _send_cell(r.dispatch),
     )
     row(
         "naive loop over one long-lived Apprise instance, per message",
@@ -172,7 +169,7 @@ def growth(results: Sequence[StoreResults], config: Config) -> str:
                 ("flow", s.flow),
             ):
                 value = _get(outcome)
-                text = _shown(outcome, config) if outcome is not None else "—"
+                text = _shown(outcome) if outcome is not None else "—"
                 before = previous.get(key)
                 if value is not None and before and n == 2 * previous_n:
                     text += f" (×{value / before:.2f})"
@@ -263,9 +260,9 @@ def _worst_doubling(r: StoreResults, key: str) -> tuple[int, float] | None:
     return worst
 
 
-def _apply_cell(outcome: Outcome, config: Config) -> str:
+def _apply_cell(outcome: Outcome) -> str:
     if outcome.result is None:
-        return _shown(outcome, config)
+        return _shown(outcome)
     res = outcome.result
     return (
         f"{seconds(res['seconds'])} (decide {seconds(res['decide_seconds'])} + apply "
@@ -286,9 +283,9 @@ def _rate(took: float | None, count: float | None) -> str:
     return f"{seconds(took)} ({count / took:,.0f} messages/s)"
 
 
-def _send_cell(outcome: Outcome | None, config: Config) -> str:
+def _send_cell(outcome: Outcome | None) -> str:
     if outcome is None or outcome.result is None:
-        return _shown(outcome, config)
+        return _shown(outcome)
     res = outcome.result
     rate = res["sent"] / res["seconds"] if res["seconds"] else 0.0
     return (
@@ -300,7 +297,7 @@ def _send_cell(outcome: Outcome | None, config: Config) -> str:
 def _apprise_cell(outcome: Outcome | None, config: Config) -> str:
     each = _get(outcome, "naive_per_message")
     if each is None:
-        return _shown(outcome, config)
+        return _shown(outcome)
     return (
         f"{seconds(each)} (over {config.apprise_messages}) → "
         f"{config.dispatch_messages:,} would take {seconds(each * config.dispatch_messages)}"

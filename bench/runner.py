@@ -26,6 +26,7 @@ class Outcome:
     rss_mb: float
     timed_out: bool = False
     error: str = ""
+    limit: float = 0.0  # the time limit it ran under
 
     @property
     def ok(self) -> bool:
@@ -67,18 +68,23 @@ def run(
     if result is None:
         tail = err_path.read_text().strip().splitlines()[-5:]
         error = "stopped at the time limit" if timed_out else " | ".join(tail) or f"exit {status}"
-    return Outcome(job, result, wall, rss, timed_out, error)
+    return Outcome(job, result, wall, rss, timed_out, error, timeout)
 
 
 def _wait(pid: int, timeout: float) -> tuple[bool, int, int]:
     """(stopped at the time limit, peak RSS in KiB, wait status)."""
     deadline = time.monotonic() + timeout
-    while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
-        if done:
-            return False, usage.ru_maxrss, status
-        if time.monotonic() > deadline:
-            os.killpg(pid, signal.SIGKILL)
-            _, status, usage = os.wait4(pid, 0)
-            return True, usage.ru_maxrss, status
-        time.sleep(0.05)
+    try:
+        while True:
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                return False, usage.ru_maxrss, status
+            if time.monotonic() > deadline:
+                os.killpg(pid, signal.SIGKILL)
+                _, status, usage = os.wait4(pid, 0)
+                return True, usage.ru_maxrss, status
+            time.sleep(0.05)
+    except BaseException:  # e.g. Ctrl-C: the worker runs in its own session, stop it too
+        os.killpg(pid, signal.SIGKILL)
+        os.wait4(pid, 0)
+        raise

@@ -3,6 +3,7 @@ measurement on a fresh copy of the same pristine store."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,29 +61,29 @@ def base_env(config: Config) -> dict[str, str]:
     }
 
 
+RSS_ONLY_SECONDS = 300.0  # a flow that cannot finish in time runs this long for its RSS
+
+
 def measure(stores: Stores, config: Config, say: Any) -> StoreResults:
     out = StoreResults(stores.kind)
     env = base_env(config)
 
-    stopped: set[str] = set()  # jobs stopped at the time limit: not tried again at a larger N
-
-    def job(name: str, *, url: str, **arguments: Any) -> Outcome:
-        if name in stopped and name != "flow":  # the flow at the largest N gives the peak RSS
-            say(f"  {stores.kind} {name}: skipped (stopped at the time limit at a smaller N)")
-            return Outcome(name, None, 0.0, 0.0, True, "skipped")
+    def job(name: str, *, url: str, timeout: float | None = None, **arguments: Any) -> Outcome:
         found = runner.run(
             name,
             workdir=config.workdir,
-            timeout=config.timeout,
+            timeout=timeout or config.timeout,
             env={**env, "PILOTSCALE_DATABASE_URL": url},
             url=url,
             **arguments,
         )
-        if found.timed_out:
-            stopped.add(name)
         shown = f"{found.result.get('seconds', found.wall):.2f} s" if found.result else found.error
         say(f"  {stores.kind} {name}: {shown}")
         return found
+
+    def skipped(name: str, why: str) -> Outcome:
+        say(f"  {stores.kind} {name}: skipped, {why}")
+        return Outcome(name, None, 0.0, 0.0, False, f"skipped: {why}")
 
     for n in config.sizes:
         say(f"{stores.kind}: {n} departments")
@@ -90,17 +91,27 @@ def measure(stores: Stores, config: Config, say: Any) -> StoreResults:
         if not generated.ok:
             raise RuntimeError(f"generating {n} departments failed: {generated.error}")
         pristine = stores.pristine_url(n)
-        size = SizeResults(
-            n,
-            generated,
-            lower=job("lower-bound", url=pristine, repeats=2),
-            decide=job("decide", url=pristine, repeats=2),
-            apply=job("decide-apply", url=stores.reset_work(n)),
-        )
+        lower = job("lower-bound", url=pristine, repeats=2)
+        decide = job("decide", url=pristine, repeats=2)
+        # A run that would certainly pass the time limit is not started: predicted from the
+        # growth of the last doubling (it can only be wrong on the generous side).
+        growth = _growth(out, "apply", n)
+        if growth is not None and growth[0] > config.timeout:
+            apply = skipped("decide-apply", _prediction(growth, config))
+        else:
+            apply = job("decide-apply", url=stores.reset_work(n))
+        size = SizeResults(n, generated, lower=lower, decide=decide, apply=apply)
+        out.sizes[n] = size
         _agree(out, f"N={n}: lower bound = pilotscale", size.lower, size.decide, "signature")
         _agree(out, f"N={n}: decide+apply = decide only", size.apply, size.decide, "signature")
         if n in (config.departments, config.largest):
-            size.flow = job("flow", url=stores.reset_work(n))
+            flow_growth = _flow_growth(out, n)
+            limit = None
+            if flow_growth is not None and flow_growth[0] > config.timeout:
+                # Still run it, for its peak RSS, but only for a while.
+                say(f"  {stores.kind} flow: {_prediction(flow_growth, config)}; RSS only")
+                limit = min(RSS_ONLY_SECONDS, config.timeout)
+            size.flow = job("flow", url=stores.reset_work(n), timeout=limit)
             _agree_actions(out, f"N={n}: readiness-check flow = pilotscale", size.flow, size.decide)
         if n == config.departments:
             step = max(n // config.naive_departments, 1)
@@ -116,8 +127,51 @@ def measure(stores: Stores, config: Config, say: Any) -> StoreResults:
                 naive_count=config.apprise_messages,
                 folder=str(config.workdir),
             )
-        out.sizes[n] = size
     return out
+
+
+def _seconds(outcome: Outcome | None) -> float | None:
+    if outcome is None or outcome.result is None:
+        return None
+    return float(outcome.result["seconds"])
+
+
+def _growth(out: StoreResults, key: str, n: int) -> tuple[float, float] | None:
+    """(predicted seconds at `n`, growth per doubling) from the sizes n/4 and n/2."""
+    half, quarter = out.sizes.get(n // 2), out.sizes.get(n // 4)
+    if half is None or quarter is None:
+        return None
+    last, before = _seconds(getattr(half, key)), _seconds(getattr(quarter, key))
+    if last is None or not before:
+        return None
+    ratio = last / before
+    return last * ratio, ratio
+
+
+def _flow_growth(out: StoreResults, n: int) -> tuple[float, float] | None:
+    """The flow at `n` predicted from the flow at the largest smaller size it ran at,
+    growing as decide + apply did (measured at `n`, or itself predicted)."""
+    measured = [m for m, s in out.sizes.items() if m < n and _seconds(s.flow) is not None]
+    if not measured:
+        return None
+    m = max(measured)
+    flow_m, apply_m = _seconds(out.sizes[m].flow), _seconds(out.sizes[m].apply)
+    apply_n = _seconds(out.sizes[n].apply)
+    if apply_n is None:
+        growth = _growth(out, "apply", n)
+        apply_n = growth[0] if growth else None
+    if flow_m is None or not apply_m or apply_n is None:
+        return None
+    factor = apply_n / apply_m
+    return flow_m * factor, factor ** (1 / max(math.log2(n / m), 1.0))
+
+
+def _prediction(growth: tuple[float, float], config: Config) -> str:
+    predicted, ratio = growth
+    return (
+        f"predicted ≈ {predicted:.0f} s (×{ratio:.1f} per doubling) > the "
+        f"{config.timeout:.0f} s limit"
+    )
 
 
 def _agree(out: StoreResults, label: str, a: Outcome, b: Outcome, key: str) -> None:

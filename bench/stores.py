@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -49,7 +51,14 @@ class SqliteStores:
     def reset_work(self, departments: int) -> str:
         """The working store, as the pristine one of this size (no process may hold it)."""
         _remove_sqlite(self.work_path)
-        shutil.copyfile(self._pristine(departments), self.work_path)
+        # SQLite's backup, not a file copy: a copy of the main file alone would miss
+        # anything still in the write-ahead log.
+        pristine = self._pristine(departments)
+        with (
+            closing(sqlite3.connect(pristine)) as source,
+            closing(sqlite3.connect(self.work_path)) as target,
+        ):
+            source.backup(target)
         return self.work_url()
 
     def cleanup(self) -> None:

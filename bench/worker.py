@@ -32,6 +32,7 @@ def _best(repeats: int, run: Callable[[], Any]) -> tuple[float, Any]:
     """The fastest of `repeats` runs (read-only runs only), and its result."""
     best, result = float("inf"), None
     for _ in range(repeats):
+        result = None  # not kept alive during the next run: it would count in the peak RSS
         started = time.perf_counter()
         result = run()
         best = min(best, time.perf_counter() - started)

@@ -89,7 +89,7 @@ def work(spec: dict[str, Any]) -> None:
         renderer=Renderer(),
         batch_size=spec.get("batch_size", 40),
         concurrency=8,
-        timeout=5.0,
+        timeout=15.0,  # generous: on a loaded machine a slow loopback send is not a fault
         backoff=Backoff(base_seconds=60),
         worker_id=f"crash-worker-{os.getpid()}",
     )

@@ -296,7 +296,7 @@ def repair(engine: Engine, *, outbox: Path, hours: int) -> tuple[CheckReport, Di
         outbox_dir=outbox,
         renderer=Renderer(),
         concurrency=8,
-        timeout=5.0,
+        timeout=15.0,  # generous: on a loaded machine a slow loopback send is not a fault
     )
     return check, sent
 

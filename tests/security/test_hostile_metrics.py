@@ -162,7 +162,7 @@ METRICS_SAMPLE: dict[str, tuple[bytes, str]] = {
         f'{HEADER}\nhr,weekly_active_rate,"0.5\nrm -rf",2026-11-02\n'.encode(),
         "csv",
     ),
-    "200k-bad-rows": (_bad_rows(200_000), "csv"),
+    "100k-bad-rows": (_bad_rows(100_000), "csv"),
     "truncated-json": (b'[{"department": "hr", "metric": "weekly_active_rate", "val', "json"),
     "deep-json": (b"[" * 100_000 + b"]" * 100_000, "json"),
 }

@@ -104,18 +104,15 @@ def test_any_input_is_valid_or_located_problems(
 
 CLI_SAMPLE = [
     "billion-laughs",
-    "laughs-inside-a-plan",
     "deep-flow-lists",
-    "deep-block-nesting",
     "huge-file",
     "utf-16-with-bom",
     "latin-1",
     "python-tag",
     "two-documents",
     "date 31/12/2026",
-    "date 2026-02-30",
 ]
-APPLY_SAMPLE = ["billion-laughs", "huge-file", "utf-16-with-bom", "python-tag", "date 2026-02-30"]
+APPLY_SAMPLE = ["billion-laughs", "utf-16-with-bom", "date 31/12/2026"]
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -20,6 +20,7 @@ from contextlib import suppress
 
 import anyio
 from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
 from prefect.runner import Runner
 from sqlalchemy import Engine
 
@@ -35,6 +36,10 @@ Say = Callable[[str], None]
 RUNNER_NAME = "pilotscale-serve"
 
 
+class ServeConflict(RuntimeError):
+    """A deployment is already on a work pool of this server; serving would take it off."""
+
+
 async def serve(
     *,
     engine: Engine,
@@ -47,6 +52,7 @@ async def serve(
     _on_signals(stop)
     runner = Runner(name=RUNNER_NAME, pause_on_shutdown=True)
     specs = all_specs(programs)
+    await _refuse_pool_deployments(specs)
     served = {spec.full_name: spec for spec in specs}
     for spec in specs:
         await runner.aadd_deployment(await spec.to_runner())
@@ -92,6 +98,23 @@ async def serve(
         await runner.astop()
     say("stopped")
     return len(served)
+
+
+async def _refuse_pool_deployments(specs: Sequence[DeploymentSpec]) -> None:
+    """Serving registers the deployments without a pool and pauses them on exit: on a
+    team server that would silently stop what the workers run."""
+    async with get_client() as client:
+        for spec in specs:
+            try:
+                existing = await client.read_deployment_by_name(spec.full_name)
+            except ObjectNotFound:
+                continue
+            if existing.work_pool_name:
+                raise ServeConflict(
+                    f"{spec.full_name} is deployed to work pool '{existing.work_pool_name}' on "
+                    "this Prefect server, and its workers run it; serving it here would take "
+                    "it off the pool. Use the workers, or another Prefect server"
+                )
 
 
 def _differs(before: DeploymentSpec | None, after: DeploymentSpec) -> bool:

@@ -64,6 +64,7 @@ def serve(
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from deployments.local_server import LocalServer, LocalServerError, start_local_server
+    from deployments.serve import ServeConflict
     from deployments.serve import serve as serve_all
     from deployments.trigger import api_url
 
@@ -89,6 +90,8 @@ def serve(
             )
     except (httpx.TransportError, OSError) as exc:
         raise CliError(f"cannot reach the Prefect API at {url}: {type(exc).__name__}") from None
+    except ServeConflict as exc:
+        raise CliError(str(exc)) from None
     finally:
         if server is not None:
             server.stop()

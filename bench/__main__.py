@@ -28,7 +28,7 @@ from bench.worker import PROFILE_ENV
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--departments", type=int, default=None, help="default 1000 (quick: 100)")
+    parser.add_argument("--departments", type=int, default=None, help="default 1000 (quick: 50)")
     parser.add_argument(
         "--store",
         choices=["sqlite", "postgres", "both"],
@@ -50,7 +50,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def config_for(args: argparse.Namespace, workdir: Path) -> Config:
-    n = args.departments or (100 if args.quick else 1000)
+    n = args.departments or (50 if args.quick else 1000)
     if n < 4:
         raise SystemExit("--departments must be at least 4")
     # Growth: N/4 .. 2N in doublings (quick: N/2 and N).

@@ -223,6 +223,11 @@ def test_lead_triggers_runs_on_a_worker(
             _approval_through_the_ui(prefect_server, store_url, program, log)
             assert _phase(store_url, "sales") == "planned"
 
+    # Serving the same deployments on this server would take them off the pool: refused.
+    served = pilotscale("serve", env=env)
+    assert served.returncode == 2
+    assert f"is deployed to work pool '{pool}' on this Prefect server" in served.stderr
+
     with Session(get_engine(store_url)) as session:
         unsent = session.exec(
             select(Notification.event, Notification.status).where(

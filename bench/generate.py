@@ -180,12 +180,10 @@ def _set_states(engine: Engine, found: list[DepartmentCase], ids: dict[str, int]
 def _ids(engine: Engine) -> tuple[dict[str, int], dict[str, int], int]:
     with engine.connect() as connection:
         program_id = int(connection.execute(text("SELECT id FROM program")).scalar_one())
-        departments: dict[str, int] = dict(
-            connection.execute(text("SELECT name, id FROM department")).tuples().all()
-        )
-        people: dict[str, int] = dict(
-            connection.execute(text('SELECT "key", id FROM person')).tuples().all()
-        )
+        rows = connection.execute(text("SELECT name, id FROM department")).all()
+        departments = {str(name): int(i) for name, i in rows}
+        rows = connection.execute(text('SELECT "key", id FROM person')).all()
+        people = {str(key): int(i) for key, i in rows}
     return departments, people, program_id
 
 

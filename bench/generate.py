@@ -70,9 +70,9 @@ def generate(*, engine: Engine, departments: int, seed: int = DEFAULT_SEED) -> G
     apply_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    dept_ids, person_ids, program_id = _ids(engine)
+    dept_ids, person_ids, program_id = _ids(engine=engine)
     plan = loaded.plan
-    _set_states(engine, found, dept_ids)
+    _set_states(engine=engine, found=found, ids=dept_ids)
     rows = {
         "metric_observation": insert_rows(
             engine=engine,
@@ -141,7 +141,7 @@ def generate(*, engine: Engine, departments: int, seed: int = DEFAULT_SEED) -> G
             rows=_onboarding(found, dept_ids, person_ids),
         ),
     }
-    _analyze(engine)
+    _analyze(engine=engine)
     return Generated(departments, found, rows, apply_seconds, time.perf_counter() - started)
 
 
@@ -153,7 +153,7 @@ def entered_at(case: DepartmentCase) -> datetime:
     return NOW - (timedelta(days=5) if case.profile == "waiting" else timedelta(days=30))
 
 
-def _set_states(engine: Engine, found: list[DepartmentCase], ids: dict[str, int]) -> None:
+def _set_states(*, engine: Engine, found: list[DepartmentCase], ids: dict[str, int]) -> None:
     yesterday = (NOW - timedelta(days=1)).date().isoformat()
     params = []
     for case in found:
@@ -177,7 +177,7 @@ def _set_states(engine: Engine, found: list[DepartmentCase], ids: dict[str, int]
     )
 
 
-def _ids(engine: Engine) -> tuple[dict[str, int], dict[str, int], int]:
+def _ids(*, engine: Engine) -> tuple[dict[str, int], dict[str, int], int]:
     with engine.connect() as connection:
         program_id = int(connection.execute(text("SELECT id FROM program")).scalar_one())
         rows = connection.execute(text("SELECT name, id FROM department")).all()
@@ -333,12 +333,11 @@ def _onboarding(
             )
 
 
-def _analyze(engine: Engine) -> None:
+def _analyze(*, engine: Engine) -> None:
     """Fresh planner statistics, as a store that has been in use for a while would have."""
     with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("ANALYZE"))
-        else:
-            connection.execute(text("ANALYZE"))
+        connection.execute(text("ANALYZE"))
+        if engine.dialect.name == "sqlite":
+            # Everything in the main file, so that a copy of the store is complete.
             connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         connection.commit()

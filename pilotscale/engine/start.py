@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, update
 
 from models import Department, Program
+from pilotscale.core.permissions import may_operate
 from pilotscale.core.phases import Event
 from pilotscale.core.waves import StartDecision, can_start, plan_starts, resolve_wave_rules
 from pilotscale.engine.entry import enter_phase
@@ -53,6 +54,34 @@ def _decision(
         today=view.today(now),
         force=force,
     )
+
+
+def preflight_start(
+    *,
+    engine: Engine,
+    department: str,
+    by: str,
+    now: datetime,
+    reason: str = "",
+    force: bool = False,
+    program: str | None = None,
+) -> None:
+    """Refuse early, without writing and without Prefect, what `start_department` would
+    refuse: an unknown department or person, someone who may not start it, a start the
+    rules forbid. The flow still decides on its own (the store may change meanwhile)."""
+    if force and not reason.strip():
+        raise StartRefused(department, ["--force needs a --reason, which is recorded"])
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session, program=program)
+    row = next((d for d in view.departments if d.name == department), None)
+    if row is None:
+        raise NotFound("department", department, [d.name for d in view.departments])
+    may_operate(view.plan, by, "start", department)
+    if view.machine.is_started(state_of(row)):
+        return
+    decision = _decision(view, row, now, force)
+    if not decision.allowed:
+        raise StartRefused(department, decision.reasons)
 
 
 def start_department(

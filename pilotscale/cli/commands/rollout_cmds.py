@@ -18,7 +18,7 @@ from pilotscale.cli.store import store_engine
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import Event, TransitionError
 from pilotscale.engine import operator
-from pilotscale.engine.start import StartRefused
+from pilotscale.engine.start import StartRefused, preflight_start
 from pilotscale.store.queries import NotFound
 from pilotscale.store.versioned import ConcurrentUpdate
 
@@ -88,6 +88,18 @@ def start(
     """
     from flows.start_department import start_department_flow
 
+    # A refusal needs no Prefect run: answer it in one line before starting one.
+    _guard(
+        lambda: preflight_start(
+            engine=store_engine(),
+            department=department,
+            by=_who(by),
+            now=parse_as_of(as_of),
+            reason=reason,
+            force=force,
+            program=program,
+        )
+    )
     params: dict[str, Any] = {
         "department": department,
         "by": _who(by),

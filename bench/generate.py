@@ -52,7 +52,9 @@ class Generated:
     facts_seconds: float
 
 
-def build_plan(departments: int, *, seed: int = DEFAULT_SEED) -> tuple[LoadedPlan, list[Any]]:
+def build_plan(
+    departments: int, *, seed: int = DEFAULT_SEED
+) -> tuple[LoadedPlan, list[DepartmentCase]]:
     found = cases(departments, seed=seed)
     plan = Plan.model_validate(plan_dict(found))
     loaded = LoadedPlan(

@@ -40,6 +40,11 @@ def main() -> None:
     # psycopg warns on stderr when it closes a connection the server already dropped;
     # the one-line error below says what happened, and what to do.
     logging.getLogger("psycopg").setLevel(logging.ERROR)
+    # Prefect's per-run INFO lines would bury the command's own one-line answer, and its
+    # telemetry write hits "database is locked" on the local SQLite API. Both stay
+    # overridable from the environment.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     _register_commands()
     # Standalone mode lets typer handle usage errors (exit 2) and Ctrl-C itself.
     try:

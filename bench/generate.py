@@ -56,6 +56,8 @@ def build_plan(
     departments: int, *, seed: int = DEFAULT_SEED
 ) -> tuple[LoadedPlan, list[DepartmentCase]]:
     found = cases(departments, seed=seed)
+    # Validated, but not cross-checked as `pilotscale apply` would: the cross-checks take
+    # minutes at this size (tests/bench checks that small generated plans pass them).
     plan = Plan.model_validate(plan_dict(found))
     loaded = LoadedPlan(
         plan=plan, path=Path("bench-plan.yaml"), text="", sha256=plan_fingerprint(plan)

@@ -56,6 +56,38 @@ def _decision(
     )
 
 
+def _checked(
+    *,
+    engine: Engine,
+    department: str,
+    now: datetime,
+    reason: str,
+    force: bool,
+    program: str | None,
+    by: str | None = None,
+) -> tuple[ProgramView, Department]:
+    """The program and the department to start, once every rule allows it (and `by`, when
+    given, may start it: checked before anything about the department is disclosed).
+
+    Raises StartRefused, NotAllowed or NotFound; a department already started is
+    returned as is.
+    """
+    if force and not reason.strip():
+        raise StartRefused(department, ["--force needs a --reason, which is recorded"])
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session, program=program)
+    row = next((d for d in view.departments if d.name == department), None)
+    if row is None:
+        raise NotFound("department", department, [d.name for d in view.departments])
+    if by is not None:
+        may_operate(view.plan, by, "start", department)
+    if not view.machine.is_started(state_of(row)):
+        decision = _decision(view, row, now, force)
+        if not decision.allowed:
+            raise StartRefused(department, decision.reasons)
+    return view, row
+
+
 def preflight_start(
     *,
     engine: Engine,
@@ -69,19 +101,15 @@ def preflight_start(
     """Refuse early, without writing and without Prefect, what `start_department` would
     refuse: an unknown department or person, someone who may not start it, a start the
     rules forbid. The flow still decides on its own (the store may change meanwhile)."""
-    if force and not reason.strip():
-        raise StartRefused(department, ["--force needs a --reason, which is recorded"])
-    with Session(engine, expire_on_commit=False) as session:
-        view = load_view(session=session, program=program)
-    row = next((d for d in view.departments if d.name == department), None)
-    if row is None:
-        raise NotFound("department", department, [d.name for d in view.departments])
-    may_operate(view.plan, by, "start", department)
-    if view.machine.is_started(state_of(row)):
-        return
-    decision = _decision(view, row, now, force)
-    if not decision.allowed:
-        raise StartRefused(department, decision.reasons)
+    _checked(
+        engine=engine,
+        department=department,
+        now=now,
+        reason=reason,
+        force=force,
+        program=program,
+        by=by,
+    )
 
 
 def start_department(
@@ -100,18 +128,16 @@ def start_department(
     Idempotent: a department that is already past its first phase is reported as
     started, not started again, so a retried flow run changes nothing.
     """
-    if force and not reason.strip():
-        raise StartRefused(department, ["--force needs a --reason, which is recorded"])
-    with Session(engine, expire_on_commit=False) as session:
-        view = load_view(session=session, program=program)
-    row = next((d for d in view.departments if d.name == department), None)
-    if row is None:
-        raise NotFound("department", department, [d.name for d in view.departments])
+    view, row = _checked(
+        engine=engine,
+        department=department,
+        now=now,
+        reason=reason,
+        force=force,
+        program=program,
+    )
     if view.machine.is_started(state_of(row)):
         return StartResult(department=department, started=False, phase=row.phase)
-    decision = _decision(view, row, now, force)
-    if not decision.allowed:
-        raise StartRefused(department, decision.reasons)
     return _start(
         engine=engine,
         view=view,

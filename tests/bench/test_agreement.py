@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from bench.generate import NOW, build_plan, generate
 from bench.lower_bound import differences, lower_bound, signature
 from pilotscale.engine.readiness import prepare_check, run_readiness_check
+from pilotscale.plan.crosscheck import crosscheck
 
 
 def test_the_lower_bound_reaches_pilotscales_decisions(engine: Engine) -> None:
@@ -31,6 +32,13 @@ def test_they_still_agree_once_the_check_has_applied_its_decisions(engine: Engin
     assert differences(expected, found) == []
     # Departments the check advanced are left alone until the next check.
     assert "skip" in {action for action, _ in found.values()}
+
+
+def test_the_generated_plan_passes_the_plan_cross_checks() -> None:
+    loaded, found = build_plan(12)
+
+    assert crosscheck(loaded.plan) == []
+    assert {case.phase for case in found} >= {"preparing", "piloting", "scaling", "operating"}
 
 
 def test_the_generated_plan_depends_only_on_the_seed() -> None:

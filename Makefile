@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_LOGGING_LEVEL ?= WARNING
+# The demo and the report show their own story; the tests keep Prefect's own levels.
+QUIET_PREFECT := PREFECT_LOGGING_LEVEL=$${PREFECT_LOGGING_LEVEL:-WARNING}
 DEMO_DIR := $(CURDIR)/.demo
 
 .PHONY: demo report test test-fast lint bench venv lock clean
@@ -21,14 +22,14 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
-	PILOTSCALE_DATA_DIR=$(DEMO_DIR) $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml
+	$(QUIET_PREFECT) PILOTSCALE_DATA_DIR=$(DEMO_DIR) $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml
 
 # The example report: the demo's eight weeks in a throwaway store, the example usage export
 # imported on top, then the page as of the last simulated Monday.
 REPORT ?= $(CURDIR)/report.html
 report: $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml > $$tmp/demo.log && \
+	$(QUIET_PREFECT) PILOTSCALE_DATA_DIR=$$tmp $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml > $$tmp/demo.log && \
 	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/pilotscale metrics import examples/acme-usage.csv && \
 	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/pilotscale report --out $(REPORT) --as-of 2026-12-21T08:00Z
 

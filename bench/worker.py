@@ -184,6 +184,8 @@ def _profiled(path: Path, job: str, arguments: dict[str, Any]) -> dict[str, Any]
         profiler.stop()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(profiler.output_text(unicode=False, color=False))
+        if profiler.last_session is not None:  # for `pyinstrument --load=...` views
+            profiler.last_session.save(str(path.with_suffix(".pyisession")))
 
 
 def _rss_mb() -> float:

@@ -65,5 +65,7 @@ def test_the_harness_notices_a_dispatcher_or_a_check_that_can_lose_messages(
     )
 
     figure(f"mutant {mutant}: {len(figures.problems)} problems found, {figures.lost} lost")
-    assert figures.killed == len(points)
-    assert figures.problems, f"the {mutant} mutant survived {len(points)} kills unnoticed"
+    # On a quiet machine a run may finish before its latest kill point; one kill that
+    # lands is enough for the mutant to lose messages.
+    assert figures.killed >= 1
+    assert figures.problems, f"the {mutant} mutant survived {figures.killed} kills unnoticed"

@@ -64,11 +64,15 @@ def test_apply_decisions_is_retried_while_another_writer_holds_the_store(
     blocker.execute("BEGIN IMMEDIATE")  # another process writing; readers still read
     release = ReleaseOnRetry(blocker)
     logger = logging.getLogger("prefect.task_runs")
+    # The retry notice is an INFO record: hear it whatever PREFECT_LOGGING_LEVEL says.
+    level = logger.level
+    logger.setLevel(logging.INFO)
     logger.addHandler(release)
     try:
         state: Any = check_once(as_of=h.day(10), return_state=True)
     finally:
         logger.removeHandler(release)
+        logger.setLevel(level)
         blocker.close()
 
     assert release.retries == 1

@@ -68,10 +68,7 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
 
     row(
         "store generated: plan applied (`apply_plan`) + facts bulk-written",
-        lambda r: (
-            f"{seconds(_get(size(r).generate, 'apply_seconds'))} + "
-            f"{seconds(_get(size(r).generate, 'facts_seconds'))}"
-        ),
+        lambda r: _generated(size(r).generate),
     )
     row(
         "Prefect fixed start-up: first flow call of a process (temporary API server), "
@@ -184,6 +181,7 @@ def growth(results: Sequence[StoreResults], config: Config) -> str:
 def agreement(results: Sequence[StoreResults]) -> str:
     lines = []
     for r in results:
+        lines += [f"- {NAMES[r.kind]}, FAILED: {failure}" for failure in r.failures]
         for label, ok, detail in r.agreement:
             verdict = "not compared" if ok is None else "same decisions" if ok else "DIFFER"
             lines.append(f"- {NAMES[r.kind]}, {label}: {verdict} ({detail})")
@@ -228,7 +226,7 @@ def targets(results: Sequence[StoreResults], config: Config) -> str:
                 f"- {name}: dispatch {rate:.0f} messages/s, target ≥ {TARGET_RATE:.0f} — {verdict}"
             )
         rss = r.sizes[config.largest].flow
-        if rss is not None:
+        if rss is not None and (rss.ok or rss.timed_out):
             verdict = "met" if rss.rss_mb <= TARGET_RSS_MB else "MISSED"
             stopped = " (stopped at the time limit)" if rss.timed_out else ""
             lines.append(
@@ -258,6 +256,13 @@ def _worst_doubling(r: StoreResults, key: str) -> tuple[int, float] | None:
             if worst is None or ratio > worst[1]:
                 worst = (n, ratio)
     return worst
+
+
+def _generated(outcome: Outcome) -> str:
+    if outcome.result is None:
+        return _shown(outcome)
+    res = outcome.result
+    return f"{seconds(res['apply_seconds'])} + {seconds(res['facts_seconds'])}"
 
 
 def _apply_cell(outcome: Outcome) -> str:
@@ -315,6 +320,8 @@ def _fan_out(r: StoreResults, n: int) -> str:
 def _rss(outcome: Outcome | None) -> str:
     if outcome is None:
         return "not run"
+    if outcome.result is None and not outcome.timed_out:
+        return _shown(outcome)
     before = _get(outcome, "rss_before_mb")
     extra = f" (after Prefect start-up: {before:.0f} MB)" if before is not None else ""
     stopped = ", stopped at the time limit" if outcome.timed_out else ""

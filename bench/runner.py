@@ -16,6 +16,7 @@ from typing import Any
 from bench.worker import MARK
 
 ROOT = Path(__file__).resolve().parent.parent  # `python -m bench.worker` runs from here
+MAX_ERROR = 400  # characters of a failed worker's last lines kept (SQL errors can be huge)
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ def run(
     rss = float(result.get("rss_mb", rss_kib / 1024)) if result else rss_kib / 1024
     error = ""
     if result is None:
-        tail = err_path.read_text().strip().splitlines()[-5:]
+        tail = [line[:MAX_ERROR] for line in err_path.read_text().strip().splitlines()[-5:]]
         error = "stopped at the time limit" if timed_out else " | ".join(tail) or f"exit {status}"
+        error = error[:MAX_ERROR] + (" …" if len(error) > MAX_ERROR else "")
     return Outcome(job, result, wall, rss, timed_out, error, timeout)
 
 

@@ -49,6 +49,7 @@ class StoreResults:
     dispatch: Outcome | None = None
     # (what was compared, agreed — None when a run did not finish —, detail)
     agreement: list[tuple[str, bool | None, str]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
 
 def base_env(config: Config) -> dict[str, str]:
@@ -89,7 +90,10 @@ def measure(stores: Stores, config: Config, say: Any) -> StoreResults:
         say(f"{stores.kind}: {n} departments")
         generated = job("generate", url=stores.new_pristine(n), departments=n, seed=config.seed)
         if not generated.ok:
-            raise RuntimeError(f"generating {n} departments failed: {generated.error}")
+            out.failures.append(f"N={n}: the store could not be generated: {generated.error}")
+            for m in (m for m in config.sizes if m >= n):
+                out.sizes[m] = _not_measured(m, generated, config)
+            break
         pristine = stores.pristine_url(n)
         lower = job("lower-bound", url=pristine, repeats=2)
         decide = job("decide", url=pristine, repeats=2)
@@ -128,6 +132,18 @@ def measure(stores: Stores, config: Config, say: Any) -> StoreResults:
                 folder=str(config.workdir),
             )
     return out
+
+
+def _not_measured(n: int, generated: Outcome, config: Config) -> SizeResults:
+    def missing(job: str) -> Outcome:
+        return Outcome(job, None, 0.0, 0.0, False, "skipped: no store of this size")
+
+    size = SizeResults(
+        n, generated, missing("lower-bound"), missing("decide"), missing("decide-apply")
+    )
+    if n in (config.departments, config.largest):
+        size.flow = missing("flow")
+    return size
 
 
 def _seconds(outcome: Outcome | None) -> float | None:

@@ -29,6 +29,8 @@ from pilotscale.store.versioned import ConcurrentUpdate, update_department
 APPLY_EVENT = "apply"
 REMOVE_EVENT = "remove"
 RESTORE_EVENT = "restore"
+# Bound parameters per DELETE ... IN (...): well under PostgreSQL's 65,535.
+STALE_BATCH = 10_000
 
 # (person key, role, department name or None, detail)
 RoleKey = tuple[str, str, str | None, str]
@@ -346,16 +348,21 @@ class _Applier:
         department_names = {row.id: name for name, row in self.departments.items()}
         existing: dict[RoleKey, PersonRole] = {}
         person_keys = {p.id: key for key, p in people.items()}
+        # A join, not `person_id IN (...)`: PostgreSQL takes at most 65,535 bound
+        # parameters per statement, and a 100,000-person plan is a real plan.
         rows = self.session.exec(
-            select(PersonRole).where(col(PersonRole.person_id).in_(list(person_keys)))
+            select(PersonRole)
+            .join(Person, col(Person.id) == col(PersonRole.person_id))
+            .where(col(Person.program_id) == program.id)
         )
         for role in rows:
             name = department_names.get(role.department_id) if role.department_id else None
             existing[(person_keys[role.person_id], role.role, name, role.detail)] = role
         wanted = plan_roles(self.plan)
         stale = [role.id for key, role in existing.items() if key not in wanted]
-        if stale:
-            self.session.exec(delete(PersonRole).where(col(PersonRole.id).in_(stale)))
+        for start in range(0, len(stale), STALE_BATCH):
+            chunk = stale[start : start + STALE_BATCH]
+            self.session.exec(delete(PersonRole).where(col(PersonRole.id).in_(chunk)))
         for person_key, role_name, department_name, detail in sorted(
             wanted - existing.keys(), key=str
         ):

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
+import pilotscale.store.apply
 from models import Department, Person, PersonRole, Program, Transition
 from pilotscale.db import session_scope
 from pilotscale.plan.loader import LoadedPlan
@@ -23,6 +24,8 @@ from pilotscale.store.queries import (
     load_program_plan,
 )
 from tests.pilotscale.store.helpers import NOW, PLAN, edit, load, row_counts, without_department
+from tests.plans import loaded as loaded_plan
+from tests.plans import plan_dict
 
 LATER = NOW + timedelta(days=7)
 
@@ -368,3 +371,38 @@ def test_two_programs_live_side_by_side(engine: Engine) -> None:
         transitions = len(session.exec(select(Transition)).all())
     assert names == ["helpdesk-bot", "sales-copilot"]
     assert transitions == 6
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def test_bound_parameters_per_statement_do_not_grow_with_the_plan(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL refuses a statement with more than 65,535 bound parameters, so a
+    # 100,000-person plan only applies if no statement lists every person. Multi-row
+    # INSERTs are left out: SQLAlchemy pages those under the limit itself.
+    monkeypatch.setattr(pilotscale.store.apply, "STALE_BATCH", 7)
+
+    def widest_statement(departments: int) -> int:
+        widest = 0
+
+        def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+            nonlocal widest
+            verb = statement.lstrip().split(None, 1)[0].upper()
+            if verb != "INSERT" and isinstance(parameters, dict | tuple):
+                widest = max(widest, len(parameters))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            # Applied, then shrunk: both the read of stored roles and the delete of
+            # the stale ones see every person of the larger plan.
+            for data in (plan_dict(departments), plan_dict(departments // 2)):
+                _apply(engine, loaded_plan(data), force=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return widest
+
+    # 240 people, 120 removed: listing them would take 120 or more parameters; a
+    # statement about one row takes at most a row's worth.
+    assert widest_statement(40) <= 20

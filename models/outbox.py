@@ -48,6 +48,7 @@ class Notification(NotificationBase, table=True):
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_notification_dedupe_key"),
         Index("ix_notification_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_notification_department_event", "department_id", "event"),
     )
 
     # Also sent as X-Notification-Id, so a receiver can drop a duplicate delivery.

@@ -30,7 +30,7 @@ def routes(plan: Plan, message: Message) -> list[Route]:
     """One route per channel the message goes out on; [] when the person opted out."""
     if message.recipient.startswith(CHANNEL_PREFIX):
         return [_channel_route(plan, message.recipient.removeprefix(CHANNEL_PREFIX))]
-    person = next((p for p in plan.people if p.id == message.recipient), None)
+    person = plan.find_person(message.recipient)
     if person is None:
         # Messages are built from the same plan, so this is a bug upstream; never let it
         # fail the transaction that changed the department.

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from sqlalchemy.exc import OperationalError
 
 from pilotscale.db import StoreUnavailable
+
+T = TypeVar("T")
 
 
 def retry_if_transient(task: object, task_run: object, state: object) -> bool:
@@ -39,3 +42,13 @@ def store_task(name: str) -> Callable[[Callable[..., Any]], Any]:
         retry_delay_seconds=[2, 10],
         retry_condition_fn=retry_if_transient,
     )
+
+
+def unwalked(value: T) -> T:
+    """`value`, passed to a task without Prefect walking it for futures and states.
+
+    Prefect visits every element of every task argument on each call (twice); for a
+    check's thousands of gate results that is a quarter of the check. The price is the
+    dependency arrow in the UI that the walk would have drawn. Typed as the value so a
+    task's signature still checks."""
+    return cast(T, quote(value))

@@ -26,7 +26,6 @@ class MetricAggregate:
     minimum: float | None = None
     maximum: float | None = None
     last_value: float | None = None
-    last_at: datetime | None = None
 
     @property
     def avg(self) -> float | None:
@@ -59,7 +58,6 @@ class MetricAggregate:
             minimum=min(values),
             maximum=max(values),
             last_value=values[-1],
-            last_at=ordered[-1][0],
         )
 
 

@@ -43,7 +43,7 @@ def enter_phase(
 ) -> EntryWork:
     """Run `phase`'s entry actions for `department`; repeats are dropped by unique keys."""
     spec = plan.department(department.name)
-    members = [p for p in plan.people if p.department == department.name]
+    members = list(plan.members(department.name))
     work = entry_work(plan, spec, phase, now=now, members=members, previous_phase=previous_phase)
     ids = people if people is not None else person_ids(session=session, program_id=program_id)
     dept_id = department.id or 0

@@ -1,11 +1,13 @@
 """The readiness check as a reconciler: read everything, decide purely, apply per department.
 
 Reads are bulk (one query per kind of fact for all departments); decisions come from
-the pure core; each department's decision is applied in its own transaction — the
-phase change, its transition row, the gate results, the entry actions of the next
-phase and every notification they cause commit together or not at all. A department
-that another run changed in the meantime is left alone (version check) and picked up
-by the next check, so two racing checks advance it once.
+the pure core; a department's decision — the phase change, its transition row, the
+gate results, the entry actions of the next phase and every notification they cause —
+commits together or not at all, in a transaction shared with up to `BATCH` other
+departments (a commit per department was most of a 1,000-department check). A
+department that another run changed in the meantime is left alone (version check) and
+picked up by the next check, so two racing checks advance it once; its batch is rolled
+back and re-applied one department at a time, so only the changed one is skipped.
 """
 
 from __future__ import annotations
@@ -13,20 +15,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from models import Department, GateResult, Notification, Person, TrainingAssignment
-from pilotscale.core.facts import ApprovalFact, DepartmentFacts
+from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.messages import Message, for_decision, training_reminders
 from pilotscale.core.phases import Event
 from pilotscale.core.readiness import Action, Decision, counts, decide
 from pilotscale.core.recipients import gate_owner, owner_or_lead
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
+from pilotscale.gcpause import without_gc
 from pilotscale.plan.schema import Plan
-from pilotscale.store.facts import DepartmentRef, load_facts
+from pilotscale.store.facts import DepartmentRef, columns_of, load_facts, table_of
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.outbox import enqueue
 from pilotscale.store.snapshot import (
@@ -137,6 +141,7 @@ class PreparedCheck:
     overdue: dict[str, list[tuple[str, str, datetime]]]
 
 
+@without_gc
 def prepare_check(
     *,
     engine: Engine,
@@ -154,6 +159,12 @@ def prepare_check(
     return PreparedCheck(view, key, now, decisions, facts, overdue)
 
 
+# Departments applied per transaction. A commit per department was most of a large
+# check; a batch of 100 holds SQLite's write lock for about a second at most.
+BATCH = 100
+
+
+@without_gc
 def apply_check(
     *,
     engine: Engine,
@@ -161,8 +172,9 @@ def apply_check(
     run_id: str | None = None,
     actor: str = "scheduler",
     departments: Iterable[str] | None = None,
+    batch: int = BATCH,
 ) -> CheckReport:
-    """Apply each department's decision in its own transaction (see the module doc)."""
+    """Apply the decisions, `batch` departments per transaction (see the module doc)."""
     wanted = set(departments) if departments is not None else None
     report = CheckReport(
         program=prepared.view.plan.program.name,
@@ -170,30 +182,25 @@ def apply_check(
         as_of=prepared.as_of,
         decisions=[d for d in prepared.decisions if wanted is None or d.department in wanted],
     )
+    todo = [d for d in report.decisions if d.action is not Action.skip]
     # Read once per check, not once per advancing department (each read is every person).
     people: dict[str, int] | None = None
-    for decision in report.decisions:
-        if decision.action is Action.skip:
-            continue
-        if decision.action is Action.advance and people is None:
-            with Session(engine) as session:
-                people = person_ids(session=session, program_id=prepared.view.program.id or 0)
-        facts = prepared.facts.get(decision.department)
+    if any(d.action is Action.advance for d in todo):
+        with Session(engine) as session:
+            people = person_ids(session=session, program_id=prepared.view.program.id or 0)
+    applier = _Applier(prepared=prepared, run_id=run_id, actor=actor, people=people or {})
+    for first in range(0, len(todo), max(1, batch)):
+        chunk = todo[first : first + max(1, batch)]
         try:
-            report.enqueued += _apply(
-                engine=engine,
-                view=prepared.view,
-                decision=decision,
-                check_key=prepared.check_key,
-                now=prepared.as_of,
-                run_id=run_id,
-                actor=actor,
-                overdue=prepared.overdue.get(decision.department, []),
-                approvals=facts.approvals if facts else {},
-                people=people,
-            )
+            report.enqueued += applier.apply(engine=engine, decisions=chunk)
         except ConcurrentUpdate:
-            report.conflicts.append(decision.department)
+            # Another run changed one of them since the read: the batch rolled back whole.
+            # One by one, only the changed departments are left to the next check.
+            for decision in chunk:
+                try:
+                    report.enqueued += applier.apply(engine=engine, decisions=[decision])
+                except ConcurrentUpdate:
+                    report.conflicts.append(decision.department)
     return report
 
 
@@ -213,37 +220,57 @@ def run_readiness_check(
     )
 
 
-def _apply(
-    *,
-    engine: Engine,
-    view: ProgramView,
-    decision: Decision,
-    check_key: str,
-    now: datetime,
-    run_id: str | None,
-    actor: str,
-    overdue: list[tuple[str, str, datetime]],
-    approvals: Mapping[str, tuple[ApprovalFact, ...]],
-    people: Mapping[str, int] | None = None,
-) -> int:
-    """One department, one transaction. Returns the number of messages enqueued."""
-    plan, program_id = view.plan, view.program.id or 0
-    read = view.department(decision.department)
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        row = session.get(Department, read.id)
-        if row is None or row.version != read.version:
-            raise ConcurrentUpdate(decision.department)
+@dataclass
+class _Applier:
+    """Writes decisions, several departments to a transaction, in few statements: the
+    department rows are read in one query, and the gate results and the notifications
+    of departments that do not advance are inserted together at the end."""
+
+    prepared: PreparedCheck
+    run_id: str | None
+    actor: str
+    people: Mapping[str, int]
+    # What the open transaction has yet to insert.
+    gate_rows: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    department_ids: dict[str, int] = field(default_factory=dict)
+    # When approvers were first asked, per department and gate, for the open batch.
+    requested: dict[str, dict[str, datetime]] = field(default_factory=dict)
+
+    def apply(self, *, engine: Engine, decisions: list[Decision]) -> int:
+        """One transaction; ConcurrentUpdate (and nothing written) if any department
+        changed since the check read it. Returns the number of messages enqueued."""
+        view = self.prepared.view
+        reads = {d.department: view.department(d.department) for d in decisions}
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            rows = {
+                row.id: row
+                for row in session.exec(
+                    select(Department).where(col(Department.id).in_([r.id for r in reads.values()]))
+                )
+            }
+            self.gate_rows, self.messages, self.department_ids = [], [], {}
+            checked: list[tuple[Department, Decision]] = []
+            for decision in decisions:
+                read = reads[decision.department]
+                row = rows.get(read.id)
+                if row is None or row.version != read.version:
+                    raise ConcurrentUpdate(decision.department)
+                checked.append((row, decision))
+            self.requested = _approval_requests(session=session, waiting=_waiting(checked))
+            enqueued = 0
+            for row, decision in checked:
+                enqueued += self._department(session=session, row=row, decision=decision)
+            enqueued += self._flush(session=session)
+        return enqueued
+
+    def _department(self, *, session: Session, row: Department, decision: Decision) -> int:
+        prepared, view = self.prepared, self.prepared.view
+        plan, now, check_key = view.plan, prepared.as_of, prepared.check_key
         entered_at = row.phase_entered_at
-        _record_results(
-            session=session,
-            row=row,
-            decision=decision,
-            check_key=check_key,
-            now=now,
-            run_id=run_id,
-            view=view,
+        self.gate_rows += _gate_rows(
+            row=row, decision=decision, check_key=check_key, now=now, run_id=self.run_id, view=view
         )
-        messages: list[Message] = []
         # last_check_key names the check that last counted a failure, so a check that found
         # only pending gates still counts its failure if it is re-run once the data is in.
         counted = decision.consecutive_failures > row.consecutive_failures
@@ -257,19 +284,19 @@ def _apply(
                 department=row,
                 machine=view.machine,
                 event=Event.advance if decision.action is Action.advance else Event.block,
-                actor=actor,
+                actor=self.actor,
                 reason=decision.reason,
                 now=now,
-                run_id=run_id,
+                run_id=self.run_id,
                 extra=bookkeeping,
             )
         elif (row.consecutive_failures, row.last_check_key) != tuple(bookkeeping.values()):
             save_department(session=session, department=row, now=now, values=bookkeeping)
+        facts = prepared.facts.get(decision.department)
+        approvals = facts.approvals if facts else {}
         approved = {gate: [a.by for a in given] for gate, given in approvals.items()}
-        requested = _approval_requests(
-            session=session, row=row, decision=decision, entered_at=entered_at
-        )
-        messages += for_decision(
+        requested = self.requested.get(row.name, {})
+        self.messages += for_decision(
             plan,
             decision,
             check_key=check_key,
@@ -279,107 +306,137 @@ def _apply(
             requested_at=requested,
         )
         spec = plan.department(row.name)
-        messages += training_reminders(plan, spec, overdue, check_key=check_key, now=now)
-        enqueued = enqueue(
+        overdue = prepared.overdue.get(decision.department, [])
+        self.messages += training_reminders(plan, spec, overdue, check_key=check_key, now=now)
+        self.department_ids[row.name] = row.id or 0
+        if decision.action is not Action.advance:
+            return 0
+        # The decision's messages go in before the next phase's, as they always have:
+        # where two share a dedupe key, the first one queued is the one kept.
+        enqueued = self._flush(session=session)
+        work = enter_phase(
             session=session,
             plan=plan,
-            program_id=program_id,
-            department_ids={row.name: row.id or 0},
-            messages=messages,
+            program_id=view.program.id or 0,
+            department=row,
+            phase=decision.after.phase,
+            previous_phase=decision.before.phase,
             now=now,
+            people=self.people,
         )
-        if decision.action is Action.advance:
-            work = enter_phase(
-                session=session,
-                plan=plan,
-                program_id=program_id,
-                department=row,
-                phase=decision.after.phase,
-                previous_phase=decision.before.phase,
-                now=now,
-                people=people
-                if people is not None
-                else person_ids(session=session, program_id=program_id),
-            )
-            enqueued += len(work.messages)
-    return enqueued
+        return enqueued + len(work.messages)
+
+    def _flush(self, *, session: Session) -> int:
+        insert_ignore(session=session, model=GateResult, rows=self.gate_rows)
+        enqueued = enqueue(
+            session=session,
+            plan=self.prepared.view.plan,
+            program_id=self.prepared.view.program.id or 0,
+            department_ids=self.department_ids,
+            messages=self.messages,
+            now=self.prepared.as_of,
+        )
+        self.gate_rows, self.messages, self.department_ids = [], [], {}
+        return enqueued
 
 
-def _approval_requests(
-    *, session: Session, row: Department, decision: Decision, entered_at: datetime
-) -> dict[str, datetime]:
-    """When each pending approval gate's approvers were first asked in this phase visit.
-
-    Only departments waiting on an approval pay for this query, and it reads the outbox,
-    which is where the request was recorded in the first place.
-    """
-    if decision.verdict is None:
-        return {}
-    waiting = [r.gate for r in decision.verdict.holding if r.kind == "approval"]
-    out: dict[str, datetime] = {}
-    for gate in waiting:
-        prefix = f"approval_requested|{row.name}:{gate}:{entered_at.isoformat()}|"
-        first = session.exec(
-            select(func.min(Notification.created_at)).where(
-                col(Notification.department_id) == row.id,
-                col(Notification.dedupe_key).startswith(prefix, autoescape=True),
-            )
-        ).one()
-        if first is not None:
-            out[gate] = first if first.tzinfo else first.replace(tzinfo=UTC)
+def _waiting(
+    checked: Iterable[tuple[Department, Decision]],
+) -> dict[int, tuple[str, datetime, list[str]]]:
+    """The departments held on approval gates: id -> (name, entered_at, gates)."""
+    out: dict[int, tuple[str, datetime, list[str]]] = {}
+    for row, decision in checked:
+        if decision.verdict is None or row.id is None:
+            continue
+        gates = [r.gate for r in decision.verdict.holding if r.kind == "approval"]
+        if gates:
+            out[row.id] = (row.name, row.phase_entered_at, gates)
     return out
 
 
-def _record_results(
+def _approval_requests(
+    *, session: Session, waiting: Mapping[int, tuple[str, datetime, list[str]]]
+) -> dict[str, dict[str, datetime]]:
+    """When each pending approval gate's approvers were first asked in this phase visit,
+    per department name: `waiting` maps department id to (name, entered_at, gates).
+
+    One indexed query for the whole batch, and it reads the outbox, which is where the
+    request was recorded in the first place.
+    """
+    if not waiting:
+        return {}
+    n = columns_of(Notification)
+    rows = session.execute(
+        select(n.department_id, n.dedupe_key, n.created_at).where(
+            n.department_id.in_(list(waiting)), n.event == "approval_requested"
+        )
+    ).all()
+    # A request's dedupe key is "approval_requested|<dept>:<gate>:<entered_at>|<to>|<channel>".
+    abouts = {
+        f"{name}:{gate}:{entered_at.isoformat()}": (name, gate)
+        for name, entered_at, gates in waiting.values()
+        for gate in gates
+    }
+    out: dict[str, dict[str, datetime]] = {}
+    for _, key, created_at in rows:
+        found = abouts.get(key.split("|", 2)[1]) if key.count("|") >= 2 else None
+        if found is None:
+            continue
+        name, gate = found
+        at = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+        first = out.setdefault(name, {}).get(gate)
+        if first is None or at < first:
+            out[name][gate] = at
+    return out
+
+
+def _gate_rows(
     *,
-    session: Session,
     row: Department,
     decision: Decision,
     check_key: str,
     now: datetime,
     run_id: str | None,
     view: ProgramView,
-) -> None:
+) -> list[dict[str, Any]]:
     if decision.verdict is None:
-        return
+        return []
     spec = view.plan.department(row.name)
-    insert_ignore(
-        session=session,
-        model=GateResult,
-        rows=[
-            {
-                "department_id": row.id,
-                "phase": decision.before.phase,
-                "gate": r.gate,
-                "kind": r.kind,
-                "outcome": str(r.outcome),
-                "observed": r.observed,
-                "observed_text": r.observed_text,
-                "threshold_text": r.threshold_text,
-                "reason": r.reason,
-                "owner": gate_owner(view.plan, spec, r.gate),
-                "evaluated_at": now,
-                "check_key": check_key,
-                "run_id": run_id,
-            }
-            for r in decision.verdict.results
-        ],
-    )
+    return [
+        {
+            "department_id": row.id,
+            "phase": decision.before.phase,
+            "gate": r.gate,
+            "kind": r.kind,
+            "outcome": str(r.outcome),
+            "observed": r.observed,
+            "observed_text": r.observed_text,
+            "threshold_text": r.threshold_text,
+            "reason": r.reason,
+            "owner": gate_owner(view.plan, spec, r.gate),
+            "evaluated_at": now,
+            "check_key": check_key,
+            "run_id": run_id,
+        }
+        for r in decision.verdict.results
+    ]
 
 
 def _overdue_training(
     *, session: Session, view: ProgramView, now: datetime
 ) -> dict[str, list[tuple[str, str, datetime]]]:
     """Incomplete assignments past due, per department: (person key, module, due) — one query."""
-    t = TrainingAssignment
-    rows = session.exec(
-        select(Department.name, Person.key, t.module_id, t.due_at)
-        .join(Department, col(Department.id) == col(t.department_id))
-        .join(Person, col(Person.id) == col(t.person_id))
+    # Core columns: thousands of rows, and no ORM objects needed for any of them.
+    t, d, p = columns_of(TrainingAssignment), columns_of(Department), columns_of(Person)
+    rows = session.execute(
+        select(d.name, p.key, t.module_id, t.due_at)
+        .select_from(table_of(TrainingAssignment))
+        .join(table_of(Department), d.id == t.department_id)
+        .join(table_of(Person), p.id == t.person_id)
         .where(
-            col(Department.program_id) == (view.program.id or 0),
-            col(t.completed_at).is_(None),
-            col(t.due_at) <= now,
+            d.program_id == (view.program.id or 0),
+            t.completed_at.is_(None),
+            t.due_at <= now,
         )
     ).all()
     out: dict[str, list[tuple[str, str, datetime]]] = {}

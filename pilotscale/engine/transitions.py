@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from models import Department, Transition
@@ -78,4 +79,7 @@ def save_department(
             f"department '{department.name}' was changed by someone else since it was read "
             f"(version {department.version}); nothing was written — run the command again"
         )
-    session.refresh(department)
+    # What was written, set as loaded (no SELECT to read back what we just wrote).
+    written = {**values, "version": department.version + 1, "updated_at": now}
+    for name, value in written.items():
+        set_committed_value(department, name, value)

@@ -8,8 +8,10 @@ that every problem in a plan is reported at once, each with its YAML line.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -466,6 +468,10 @@ class Channel(_Model):
     url: SecretRef
 
 
+# Plan's cached lookups, dropped from a copy made with changes.
+INDEXES = ("people_by_id", "gates_by_name", "departments_by_name", "people_by_department")
+
+
 class Plan(_Model):
     version: Literal[1] = 1
     program: Program
@@ -477,15 +483,51 @@ class Plan(_Model):
     metrics: list[Metric] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
 
-    # Lookups used everywhere; cheap enough to rebuild on demand.
+    # Lookups used everywhere, once per message or gate: indexed, because a plan of
+    # 100,000 people scanned per message makes a readiness check quadratic. The plan is
+    # frozen, so an index built once stays right.
+    @cached_property
+    def people_by_id(self) -> dict[str, Person]:
+        return {p.id: p for p in self.people}
+
+    @cached_property
+    def gates_by_name(self) -> dict[str, Gate]:
+        return {g.name: g for g in self.gates}
+
+    @cached_property
+    def departments_by_name(self) -> dict[str, Department]:
+        return {d.name: d for d in self.departments}
+
+    @cached_property
+    def people_by_department(self) -> dict[str, tuple[Person, ...]]:
+        grouped: dict[str, list[Person]] = {}
+        for p in self.people:
+            if p.department is not None:
+                grouped.setdefault(p.department, []).append(p)
+        return {name: tuple(members) for name, members in grouped.items()}
+
+    def members(self, department: str) -> tuple[Person, ...]:
+        """The people of `department`, in plan order."""
+        return self.people_by_department.get(department, ())
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Plan:
+        copied = super().model_copy(update=update, deep=deep)
+        for index in INDEXES:
+            copied.__dict__.pop(index, None)  # built from the original's lists
+        return copied
+
+    def find_person(self, person_id: str) -> Person | None:
+        return self.people_by_id.get(person_id)
+
     def person(self, person_id: str) -> Person:
-        return next(p for p in self.people if p.id == person_id)
+        """The person with this id; KeyError if the plan has none."""
+        return self.people_by_id[person_id]
 
     def gate(self, name: str) -> Any:
-        return next(g for g in self.gates if g.name == name)
+        return self.gates_by_name[name]
 
     def department(self, name: str) -> Department:
-        return next(d for d in self.departments if d.name == name)
+        return self.departments_by_name[name]
 
     def phase_names(self) -> list[str]:
         return [p.name for p in self.phases]

@@ -37,13 +37,13 @@ from pilotscale.core.readiness import gates_for
 from pilotscale.plan.schema import Plan
 
 
-def _c(model: Any) -> ColumnCollection[str, Any]:
+def columns_of(model: Any) -> ColumnCollection[str, Any]:
     # Core columns rather than SQLModel attributes: typed as SQL expressions, and no ORM
     # objects are built for rows that are only counted.
-    return _table(model).c
+    return table_of(model).c
 
 
-def _table(model: Any) -> Table:
+def table_of(model: Any) -> Table:
     return cast(Table, model.__table__)
 
 
@@ -116,7 +116,7 @@ def _metrics(
     if not by_window:
         return {}
     windows = sorted(by_window)
-    m = _c(MetricObservation)
+    m = columns_of(MetricObservation)
     columns = []
     for window in windows:
         inside = m.observed_at > now - window
@@ -125,7 +125,6 @@ def _metrics(
             func.sum(m.value).filter(inside),
             func.min(m.value).filter(inside),
             func.max(m.value).filter(inside),
-            func.max(m.observed_at).filter(inside),
         ]
     names = sorted(set().union(*by_window.values()))
     rows = session.execute(
@@ -146,7 +145,7 @@ def _metrics(
     out: dict[int, dict[tuple[str, int], MetricAggregate]] = defaultdict(dict)
     for dept_id, metric, *values in rows:
         for n, window in enumerate(windows):
-            count, total, low, high, last_at = values[5 * n : 5 * n + 5]
+            count, total, low, high = values[4 * n : 4 * n + 4]
             if not count or metric not in by_window[window]:
                 continue
             out[dept_id][(metric, int(window.total_seconds()))] = MetricAggregate(
@@ -155,7 +154,6 @@ def _metrics(
                 minimum=low,
                 maximum=high,
                 last_value=last.get(window, {}).get((dept_id, metric)),
-                last_at=_utc(last_at),
             )
     return out
 
@@ -163,7 +161,7 @@ def _metrics(
 def _last_values(
     session: Session, ids: list[int], names: set[str], window: timedelta, now: datetime
 ) -> dict[tuple[int, str], float]:
-    m = _c(MetricObservation)
+    m = columns_of(MetricObservation)
     latest = (
         select(m.department_id, m.metric, func.max(m.observed_at).label("at"))
         .where(
@@ -193,10 +191,10 @@ def _last_values(
 def _attestations(
     session: Session, ids: list[int], now: datetime
 ) -> dict[int, dict[str, AttestationFact]]:
-    a, d = _c(Attestation), _c(Department)
+    a, d = columns_of(Attestation), columns_of(Department)
     rows = session.execute(
         select(a.department_id, a.gate, a.attested_by, a.evidence, a.attested_at, a.expires_at)
-        .join(_table(Department), d.id == a.department_id)
+        .join(table_of(Department), d.id == a.department_id)
         .where(
             a.department_id.in_(ids),
             a.phase == d.phase,
@@ -216,10 +214,10 @@ def _attestations(
 def _approvals(
     session: Session, ids: list[int], now: datetime
 ) -> dict[int, dict[str, tuple[ApprovalFact, ...]]]:
-    a, d = _c(Approval), _c(Department)
+    a, d = columns_of(Approval), columns_of(Department)
     rows = session.execute(
         select(a.department_id, a.gate, a.approver_key, a.approved_at, a.comment)
-        .join(_table(Department), d.id == a.department_id)
+        .join(table_of(Department), d.id == a.department_id)
         .where(
             a.department_id.in_(ids),
             a.phase == d.phase,
@@ -237,7 +235,7 @@ def _approvals(
 def _training(
     session: Session, ids: list[int], now: datetime
 ) -> dict[int, dict[str, TrainingFact]]:
-    t = _c(TrainingAssignment)
+    t = columns_of(TrainingAssignment)
     done = func.count(t.completed_at).filter(t.completed_at <= now)
     rows = session.execute(
         select(t.department_id, t.segment, func.count(), done)
@@ -251,7 +249,7 @@ def _training(
 
 
 def _champions(session: Session, ids: list[int], now: datetime) -> dict[int, tuple[int, int]]:
-    c = _c(ChampionOnboarding)
+    c = columns_of(ChampionOnboarding)
     welcomed = func.count(c.welcomed_at).filter(c.welcomed_at <= now)
     acked = func.count(c.acknowledged_at).filter(c.acknowledged_at <= now)
     rows = session.execute(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sqlmodel import Session, col, select
 
 from models import Department, Program, Transition
+from pilotscale.gcpause import without_gc
 from pilotscale.plan.schema import Plan
 
 
@@ -42,7 +44,17 @@ def load_program_plan(*, session: Session, program: Program) -> Plan:
 
     Takes the session so that callers do not depend on how the plan is kept.
     """
-    return Plan.model_validate_json(program.plan_json)
+    return parse_plan_json(program.plan_json)
+
+
+@lru_cache(maxsize=4)
+@without_gc
+def parse_plan_json(plan_json: str) -> Plan:
+    """The stored plan, parsed once per process per version of it.
+
+    A check reads the plan in several tasks, and a 100,000-person plan takes most of a
+    second to validate. Sharing one instance is safe: plans are frozen."""
+    return Plan.model_validate_json(plan_json)
 
 
 def list_departments(

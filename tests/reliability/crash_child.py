@@ -117,14 +117,14 @@ def _mutate(name: str) -> None:
 
         dispatcher.claim = claim
     elif name == "messages-after-commit":  # a kill between the two transactions loses them
-        real_enqueue, real_apply, stash = readiness.enqueue, readiness._apply, []
+        real_enqueue, real_apply, stash = readiness.enqueue, readiness._Applier.apply, []
 
         def enqueue(**kw: Any) -> int:
             stash.append(kw)
             return 0
 
-        def apply(**kw: Any) -> int:
-            count = real_apply(**kw)
+        def apply(self: Any, **kw: Any) -> int:
+            count = real_apply(self, **kw)
             while stash:
                 args = stash.pop()
                 with Session(kw["engine"]) as session, session.begin():
@@ -132,7 +132,7 @@ def _mutate(name: str) -> None:
             return count
 
         readiness.enqueue = enqueue
-        readiness._apply = apply
+        readiness._Applier.apply = apply  # type: ignore[method-assign]
     else:
         raise ValueError(f"unknown mutant {name}")
 

@@ -69,7 +69,6 @@ def avg_of(value: float, count: int) -> MetricAggregate:
         minimum=value,
         maximum=value,
         last_value=value,
-        last_at=NOW,
     )
 
 
@@ -115,31 +114,31 @@ METRIC_CASES = [
     ({"op": "<"}, with_metric(avg_of(0.2, 5)), PASS, "meets < 0.60"),
     (
         {"aggregate": "sum", "threshold": 200, "min_samples": 1},
-        with_metric(MetricAggregate(4, 199.5, 10, 90, 50, NOW)),
+        with_metric(MetricAggregate(4, 199.5, 10, 90, 50)),
         FAIL,
         "total weekly active rate is 199.50 over the last 1w (4 samples), needs >= 200",
     ),
     (
         {"aggregate": "min", "threshold": 10, "min_samples": 1},
-        with_metric(MetricAggregate(4, 199.5, 10, 90, 50, NOW)),
+        with_metric(MetricAggregate(4, 199.5, 10, 90, 50)),
         PASS,
         "lowest weekly active rate is 10",
     ),
     (
         {"aggregate": "max", "threshold": 91, "min_samples": 1},
-        with_metric(MetricAggregate(4, 199.5, 10, 90, 50, NOW)),
+        with_metric(MetricAggregate(4, 199.5, 10, 90, 50)),
         FAIL,
         "highest weekly active rate is 90",
     ),
     (
         {"aggregate": "last", "threshold": 50, "min_samples": 1},
-        with_metric(MetricAggregate(4, 199.5, 10, 90, 50, NOW)),
+        with_metric(MetricAggregate(4, 199.5, 10, 90, 50)),
         PASS,
         "latest weekly active rate is 50",
     ),
     (
         {"aggregate": "count", "threshold": 4, "min_samples": 1},
-        with_metric(MetricAggregate(4, 199.5, 10, 90, 50, NOW)),
+        with_metric(MetricAggregate(4, 199.5, 10, 90, 50)),
         PASS,
         "number of samples of weekly active rate is 4",
     ),
@@ -645,7 +644,7 @@ _any_gate = st.one_of(
 
 _values = st.floats(-1e6, 1e6)
 _aggregate = st.builds(
-    lambda count, low, high, last: MetricAggregate(count, count * last, low, high, last, NOW),
+    lambda count, low, high, last: MetricAggregate(count, count * last, low, high, last),
     st.integers(0, 60),
     _values,
     _values,
@@ -657,7 +656,7 @@ _aggregate = st.builds(
 def _facts_without_samples(draw: st.DrawFn) -> DepartmentFacts:
     metrics = {metric_key("other", timedelta(days=7)): draw(_aggregate)}
     if draw(st.booleans()):
-        empty = MetricAggregate(0, draw(_values), draw(_values), draw(_values), draw(_values), NOW)
+        empty = MetricAggregate(0, draw(_values), draw(_values), draw(_values), draw(_values))
         metrics[metric_key("weekly_active_rate", timedelta(days=7))] = empty
     return facts(
         phase_entered_at=NOW - timedelta(days=draw(st.integers(0, 60))),

@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from pilotscale.core.phases import Event
 from pilotscale.db import _create_engine, get_engine, normalize_url
+from pilotscale.engine.operator import operate
 from pilotscale.engine.readiness import CheckReport, apply_check, prepare_check
 from tests.pilotscale.engine import helpers as h
-from tests.plans import plan_dict
+from tests.plans import LEAD, plan_dict
 
 DEPARTMENTS = 12
 CHECK = h.day(2)
@@ -118,3 +120,36 @@ def test_a_losing_racer_changes_nothing(engine: Engine) -> None:
 
     assert sorted(report.conflicts) == h.names(DEPARTMENTS)
     assert h.store_state(engine) == after_first
+
+
+@pytest.mark.parametrize("batch", [1, 5, 100], ids=["one-per-transaction", "batches", "one-batch"])
+def test_a_department_changed_mid_check_costs_only_itself(
+    engine: Engine, tmp_path: Path, batch: int
+) -> None:
+    """Departments share transactions; one that changed since the read rolls its batch
+    back, and the batch is re-applied without it: the rest end as a serial check leaves
+    them, whatever the batch size."""
+    setup(engine)
+    names = h.names(DEPARTMENTS)
+    changed = names[2]  # an odd one: it would advance
+    prepared = prepare_check(engine=engine, now=CHECK)
+    before = h.outbox(engine)
+    operate(engine=engine, department=changed, event=Event.pause, by=LEAD, now=CHECK, reason="x")
+
+    report = apply_check(engine=engine, prepared=prepared, batch=batch)
+
+    assert report.conflicts == [changed]
+    assert h.states(engine)[changed] == ("preparing", "paused")
+    assert h.events(engine, changed) == ["apply", "start", "pause"]
+    advanced = {n for n, (phase, _) in h.states(engine).items() if phase == "piloting"}
+    assert advanced == {name for n, name in enumerate(names, start=1) if n % 2} - {changed}
+    advances = Counter(t.department_id for t in h.transitions(engine) if t.event == "advance")
+    assert sorted(advances.values()) == [1] * len(advanced)
+    # The changed department's rolled-back batch left none of its messages behind.
+    changed_id = h.department(engine, changed).id
+    assert [n.event for n in h.outbox(engine) if n.department_id == changed_id] == [
+        n.event for n in before if n.department_id == changed_id
+    ]
+    assert {h.department(engine, n).id for n in names if n != changed} <= {
+        n.department_id for n in h.outbox(engine) if n.created_at == CHECK
+    }

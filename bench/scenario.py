@@ -95,8 +95,9 @@ def measure(stores: Stores, config: Config, say: Any) -> StoreResults:
                 out.sizes[m] = _not_measured(m, generated, config)
             break
         pristine = stores.pristine_url(n)
-        lower = job("lower-bound", url=pristine, repeats=2)
-        decide = job("decide", url=pristine, repeats=2)
+        # Best of three: this machine's speed wanders by a factor of two within a minute.
+        lower = job("lower-bound", url=pristine, repeats=3)
+        decide = job("decide", url=pristine, repeats=3)
         # A run that would certainly pass the time limit is not started: predicted from the
         # growth of the last doubling (it can only be wrong on the generous side).
         growth = _growth(out, "apply", n)

@@ -24,7 +24,9 @@ def publish_summary(
     after the check applied its decisions. Returns the Markdown."""
     with Session(get_engine(), expire_on_commit=False) as session:
         view = load_view(session=session, program=program)
-        data = build_report(session=session, view=view, now=as_of, metric_errors=metric_errors)
+        data = build_report(
+            session=session, view=view, now=as_of, metric_errors=metric_errors, with_curve=False
+        )
     markdown = render_markdown(data)
     create_markdown_artifact(
         key=_key(data.program, "summary"),

@@ -106,7 +106,10 @@ def build_report(
     view: ProgramView,
     now: datetime,
     metric_errors: Mapping[str, str] | None = None,
+    with_curve: bool = True,
 ) -> ReportData:
+    """Everything the report shows. `with_curve=False` leaves out the adoption curve
+    (every sample of a month, the costliest read): the Markdown summary has no chart."""
     plan, machine = view.plan, view.machine
     errors = dict(metric_errors or {})
     zone = ZoneInfo(plan.program.timezone)
@@ -178,7 +181,9 @@ def build_report(
         department_impact=department_impact(plan, stats),
         use_cases=use_case_kpis(plan, stats),
         funnel=funnel(latest, [d.name for d in view.departments]),
-        curve=_curve(session=session, plan=plan, names=names, now=now, zone=zone, view=view),
+        curve=_curve(session=session, plan=plan, names=names, now=now, zone=zone, view=view)
+        if with_curve
+        else None,
         budget=project(plan, started=[d.name for d in started]),
         metric_errors=errors,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import runner
+from bench.lower_bound import same_signature
 from bench.plan import department_name
 from bench.runner import Outcome
 from bench.stores import Stores
@@ -196,7 +197,9 @@ def _agree(out: StoreResults, label: str, a: Outcome, b: Outcome, key: str) -> N
         out.agreement.append((label, None, "a run did not finish"))
         return
     left, right = a.result[key], b.result[key]
-    differ = sorted(k for k in left.keys() | right.keys() if left.get(k) != right.get(k))
+    differ = sorted(
+        k for k in left.keys() | right.keys() if not same_signature(left.get(k), right.get(k))
+    )
     detail = f"{len(left)} departments" if not differ else f"differ on {', '.join(differ[:5])}"
     out.agreement.append((label, not differ, detail))
 

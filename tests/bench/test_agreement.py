@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine
 
 from bench.generate import NOW, build_plan, generate
@@ -48,3 +50,21 @@ def test_the_generated_plan_depends_only_on_the_seed() -> None:
 
     assert first.sha256 == again.sha256
     assert first.sha256 != other.sha256
+
+
+def test_signatures_agree_up_to_the_order_of_a_sum() -> None:
+    from bench.lower_bound import same_signature
+
+    def held(adoption: float, outcome: str = "fail", soak: float | None = None) -> Any:
+        return ("hold", (("adoption", outcome, adoption), ("soak", "pending", soak)))
+
+    one = held(0.3254125)
+    as_json = ["hold", [["adoption", "fail", 0.3254125], ["soak", "pending", None]]]
+
+    assert same_signature(one, held(0.3254125000000001))  # summed in another order
+    assert same_signature(one, as_json)
+    assert not same_signature(one, held(0.3255))
+    assert not same_signature(one, held(0.3254125, "pass"))
+    assert not same_signature(one, ("block", one[1]))
+    assert not same_signature(one, held(0.3254125, soak=1.0))
+    assert not same_signature(one, None)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic.dataclasses import is_pydantic_dataclass
+from pydantic.fields import FieldInfo
 
 from pilotscale.plan.problems import PathKey, Problem, format_path, quoted
 from pilotscale.plan.schema import SLUG_PATTERN, Plan
@@ -27,7 +29,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 @dataclass(frozen=True)
 class Located:
     path: PathKey  # a path into the YAML data: tags dropped
-    owner: type[BaseModel] | None  # the model whose field the last path element names
+    owner: type | None  # the model (or dataclass) whose field the last path element names
     tags: tuple[str, ...]  # the union tags expected at the end of the path, if any
 
 
@@ -46,7 +48,14 @@ def _unwrap(tp: Any) -> Any:
 
 
 def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
+    """A pydantic model or a pydantic dataclass (people are dataclasses, for memory)."""
+    return isinstance(tp, type) and (issubclass(tp, BaseModel) or is_pydantic_dataclass(tp))
+
+
+def _fields(tp: Any) -> dict[str, FieldInfo]:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return dict(tp.model_fields)
+    return dict(getattr(tp, "__pydantic_fields__", {}))
 
 
 def _union_tags(tp: Any) -> dict[str, type[BaseModel]] | None:
@@ -58,9 +67,9 @@ def _union_tags(tp: Any) -> dict[str, type[BaseModel]] | None:
         member = _unwrap(member)
         if member is type(None):
             continue
-        if not _is_model(member) or "kind" not in member.model_fields:
+        if not _is_model(member) or "kind" not in _fields(member):
             return None
-        kind = _unwrap(member.model_fields["kind"].annotation)
+        kind = _unwrap(_fields(member)["kind"].annotation)
         if get_origin(kind) is not Literal:
             return None
         for value in get_args(kind):
@@ -72,7 +81,7 @@ def locate(loc: tuple[str | int, ...], root: type[BaseModel] = Plan) -> Located:
     """Follow `loc` through the model types; drop the union tags it passes through."""
     path: list[str | int] = []
     tp: Any = root
-    owner: type[BaseModel] | None = None
+    owner: type | None = None
     for element in loc:
         tp = _unwrap(tp) if tp is not None else None
         tags = _union_tags(tp)
@@ -84,7 +93,7 @@ def locate(loc: tuple[str | int, ...], root: type[BaseModel] = Plan) -> Located:
         owner = None
         if _is_model(tp) and isinstance(element, str):
             owner = tp
-            field = tp.model_fields.get(element)
+            field = _fields(tp).get(element)
             tp = field.annotation if field is not None else None
         elif get_origin(tp) is list and isinstance(element, int):
             tp = get_args(tp)[0]
@@ -113,8 +122,9 @@ def _message(error: Any, located: Located) -> str:
     ctx = error.get("ctx") or {}
     if kind == "missing":
         return f"required field '{last}' is missing: add it"
-    if kind == "extra_forbidden":
-        known = list(located.owner.model_fields) if located.owner is not None else []
+    # Models say extra_forbidden; dataclasses say unexpected_keyword_argument.
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        known = list(_fields(located.owner)) if located.owner is not None else []
         return f"unknown key '{last}': remove it or fix the spelling{_hint(str(last), known)}"
     if kind == "union_tag_not_found":
         return f"'kind' is missing: set it to one of {', '.join(located.tags)}"

@@ -22,9 +22,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    TypeAdapter,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 # --------------------------------------------------------------------------- scalar types
 
@@ -212,15 +214,26 @@ class Role(StrEnum):
     executive = "executive"
 
 
-class Person(_Model):
+# A slotted dataclass, not a model: a plan of 100,000 people held 185 MB of pydantic
+# models and holds 83 MB of these (`python -m bench.people_memory`), in every process
+# that reads the plan. Same validation, same schema, same errors.
+@pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+class Person:
     id: Slug
     name: str = Field(min_length=1)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     chat: str | None = Field(default=None, description="Chat address, e.g. '@maria'.")
     department: str | None = None
     segment: Segment = Segment.casual
-    roles: list[Role] = Field(default_factory=list)
+    roles: tuple[Role, ...] = ()
     notify: Literal["email", "chat", "both", "digest"] = "email"
+
+    def as_json(self) -> dict[str, Any]:
+        """What the plan's JSON holds for this person."""
+        return PERSON_ADAPTER.dump_python(self, mode="json")
+
+
+PERSON_ADAPTER: TypeAdapter[Person] = TypeAdapter(Person)
 
 
 # --------------------------------------------------------------------------- phases and gates

@@ -308,7 +308,7 @@ class _Applier:
             elif wanted.id in old_people:
                 lines += [
                     f"person {wanted.id}: {line}"
-                    for line in diff(old_people[wanted.id], wanted.model_dump(mode="json"))
+                    for line in diff(old_people[wanted.id], wanted.as_json())
                 ]
             for key, value in changed.items():
                 setattr(row, key, value)

@@ -74,6 +74,24 @@ def test_a_typo_in_a_key_suggests_the_right_key(plan_text: str) -> None:
     ]
 
 
+def test_a_typo_in_a_person_names_the_person_and_the_key(plan_text: str) -> None:
+    # People are dataclasses, not models (memory): their errors must read the same.
+    text = edit(
+        plan_text,
+        "name: Ines Sponsor, email: ines@example.com,",
+        "name: Ines Sponsor, emial: ines@example.com,",
+    )
+
+    found = problems(text)
+    assert len(found) == 2
+    assert found[0].endswith("people[0].email: required field 'email' is missing: add it")
+    assert found[1].endswith(
+        "people[0].emial: unknown key 'emial': remove it or fix the spelling "
+        "(did you mean 'email'?)"
+    )
+    assert found[0].split(":")[1] == found[1].split(":")[1]  # the same line number
+
+
 def test_an_unknown_key_without_a_close_match_lists_the_allowed_keys(plan_text: str) -> None:
     text = edit(
         plan_text,

@@ -51,14 +51,15 @@ def publish_check_artifacts(*, prepared: PreparedCheck, report: CheckReport) -> 
         description=f"Readiness check {report.check_key}: {report.summary()}",
     )
     machine = prepared.view.machine
+    arriving = {
+        x.department
+        for x in report.decisions
+        if x.action is Action.advance and x.after.phase == machine.final
+    }
     operating = sum(
         1
         for d in prepared.view.departments
-        if state_of(d).phase == machine.final
-        or any(
-            x.department == d.name and x.action is Action.advance and x.after.phase == machine.final
-            for x in report.decisions
-        )
+        if state_of(d).phase == machine.final or d.name in arriving
     )
     total = len(prepared.view.departments) or 1
     create_progress_artifact(

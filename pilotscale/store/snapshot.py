@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -30,12 +31,19 @@ class ProgramView:
     plan: Plan
     departments: list[Department]
 
-    @property
+    @cached_property
     def machine(self) -> PhaseMachine:
         return PhaseMachine(self.plan.phase_names())
 
+    @cached_property
+    def departments_by_name(self) -> dict[str, Department]:
+        # Looked up once per decision: a scan each time made a 2,000-department check
+        # quadratic.
+        return {d.name: d for d in self.departments}
+
     def department(self, name: str) -> Department:
-        return next(d for d in self.departments if d.name == name)
+        """The department read with this view; KeyError if there is none."""
+        return self.departments_by_name[name]
 
     def today(self, now: datetime) -> date:
         """The date in the program's time zone: blackouts and checks are local days."""

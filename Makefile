@@ -39,7 +39,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
-# pilotscale against the lower bound and the naive design (bench/RESULTS.md); about an hour
+# pilotscale against the lower bound and the naive design (bench/RESULTS.md); about 15 min
 # on SQLite and PostgreSQL. `make bench BENCH_ARGS=--quick` is a one-minute smoke run.
 BENCH_ARGS ?=
 bench: $(STAMP)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from bench import report, runner
 from bench.generate import DEFAULT_SEED
+from bench.runner import PROFILE_ENV
 from bench.scenario import Config, StoreResults, base_env, measure
 from bench.stores import PostgresStores, SqliteStores, Stores, postgres_reachable
-from bench.worker import PROFILE_ENV
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -44,7 +44,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--profile",
         type=Path,
         default=None,
-        help="write a pyinstrument profile of every measurement here (slows them down)",
+        help="write a py-spy profile of every measurement into this folder (read them with "
+        "`python -m bench.hotspots FILE`; sampling slows the measurements a little)",
     )
     return parser.parse_args(argv)
 

@@ -209,7 +209,11 @@ def targets(results: Sequence[StoreResults], config: Config) -> str:
                 TARGET_RATIO,
             )
         )
-        for key, label in (("decide", "decide only"), ("apply", "decide + apply")):
+        for key, label in (
+            ("decide", "decide only"),
+            ("apply", "decide + apply"),
+            ("flow", "readiness-check flow"),
+        ):
             worst = _worst_doubling(r, key)
             if worst is not None:
                 growth_n, ratio = worst

@@ -16,6 +16,7 @@ from typing import Any
 from bench.worker import MARK
 
 ROOT = Path(__file__).resolve().parent.parent  # `python -m bench.worker` runs from here
+PROFILE_ENV = "BENCH_PROFILE"  # a folder: each job's py-spy profile is written there
 MAX_ERROR = 400  # characters of a failed worker's last lines kept (SQL errors can be huge)
 
 
@@ -47,6 +48,14 @@ def run(
     stamp = f"{time.strftime('%H%M%S')}-{job}"
     out_path, err_path = logs / f"{stamp}.out", logs / f"{stamp}.err"
     command = [sys.executable, "-m", "bench.worker", job, json.dumps(arguments)]
+    profiles = os.environ.get(PROFILE_ENV)
+    if profiles:
+        # Sampled from outside (py-spy), so the job runs its own code unchanged; the raw
+        # stacks are read with `python -m bench.hotspots`.
+        Path(profiles).mkdir(parents=True, exist_ok=True)
+        out = Path(profiles) / f"{stamp}.txt"
+        spy = [str(Path(sys.executable).with_name("py-spy")), "record", "--rate", "100"]
+        command = [*spy, "--format", "raw", "--output", str(out), "--", *command]
     started = time.perf_counter()
     with out_path.open("w") as out, err_path.open("w") as err:
         process = subprocess.Popen(

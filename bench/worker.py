@@ -23,10 +23,9 @@ from bench.lower_bound import lower_bound, signature
 from pilotscale.core.readiness import counts
 from pilotscale.db import get_engine
 from pilotscale.engine.readiness import apply_check, prepare_check
-from pilotscale.store.queries import parse_plan_json
+from pilotscale.store.queries import forget_parsed_plans
 
 MARK = "BENCH-RESULT "
-PROFILE_ENV = "BENCH_PROFILE"  # a folder: each job writes its pyinstrument profile there
 
 T = TypeVar("T")
 
@@ -68,7 +67,7 @@ def _cold(function: Callable[..., T]) -> Callable[..., T]:
     process would: repeats must not time a plan already parsed by the first run."""
 
     def call(**kwargs: Any) -> T:
-        parse_plan_json.cache_clear()
+        forget_parsed_plans()
         return function(**kwargs)
 
     return call
@@ -186,33 +185,13 @@ JOBS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
-def _profiled(path: Path, job: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Run `job` under pyinstrument (a development tool: `pip install pyinstrument`)."""
-    from pyinstrument import Profiler
-
-    profiler = Profiler(async_mode="disabled")
-    profiler.start()
-    try:
-        return JOBS[job](**arguments)
-    finally:
-        profiler.stop()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(profiler.output_text(unicode=False, color=False))
-        if profiler.last_session is not None:  # for `pyinstrument --load=...` views
-            profiler.last_session.save(str(path.with_suffix(".pyisession")))
-
-
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main() -> None:
     job, arguments = sys.argv[1], json.loads(sys.argv[2])
-    folder = os.environ.get(PROFILE_ENV)
-    if folder:
-        result = _profiled(Path(folder) / f"{job}-{os.getpid()}.txt", job, arguments)
-    else:
-        result = JOBS[job](**arguments)
+    result = JOBS[job](**arguments)
     result["rss_mb"] = _rss_mb()
     print(MARK + json.dumps(result), flush=True)
 

@@ -47,7 +47,7 @@ from notifications.render import Renderer, configured_renderer
 from notifications.routing import LOCAL
 from pilotscale.plan.schema import Plan
 from pilotscale.store.outbox import Claimed, Settlement, claim, enqueue, settle
-from pilotscale.store.queries import parse_plan_json
+from pilotscale.store.queries import load_program_plan
 
 SETTLE_EVERY = 50  # results written per transaction while a batch is in flight
 
@@ -312,7 +312,7 @@ class _Run:
                 program = session.get(Program, program_id)
                 if program is None:
                     return None
-                self._plans[program_id] = parse_plan_json(program.plan_json)
+                self._plans[program_id] = load_program_plan(session=session, program=program)
         return self._plans[program_id]
 
     def _channel(self, job: Job) -> ResolvedChannel | ChannelUnavailable | None:

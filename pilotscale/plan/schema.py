@@ -228,9 +228,9 @@ class Person:
     roles: tuple[Role, ...] = ()
     notify: Literal["email", "chat", "both", "digest"] = "email"
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, *, exclude_defaults: bool = False) -> dict[str, Any]:
         """What the plan's JSON holds for this person."""
-        return PERSON_ADAPTER.dump_python(self, mode="json")
+        return PERSON_ADAPTER.dump_python(self, mode="json", exclude_defaults=exclude_defaults)
 
 
 PERSON_ADAPTER: TypeAdapter[Person] = TypeAdapter(Person)

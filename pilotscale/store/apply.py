@@ -57,6 +57,14 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def stored_form(plan: Plan, dumped: dict[str, Any]) -> dict[str, Any]:
+    """The plan as the store keeps it: `dumped` (its JSON dump) with each person's
+    defaults left out. People are most of a large plan, and reading it back peaks at
+    several times its size in parser memory (200,000 people: 32 MB of JSON, 156 MB of
+    peak; 21 MB and 126 MB without the defaults). Validation puts the defaults back."""
+    return {**dumped, "people": [p.as_json(exclude_defaults=True) for p in plan.people]}
+
+
 def definition_sha256(department: PlanDepartment) -> str:
     text = canonical_json(department.model_dump(mode="json"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -159,7 +167,7 @@ class _Applier:
 
     def _write_program(self, plan_sha256: str) -> tuple[Program, bool]:
         settings = self.plan.program
-        plan_json = canonical_json(self.new_data)
+        plan_json = canonical_json(stored_form(self.plan, self.new_data))
         program = self.program
         if program is None:
             program = Program(

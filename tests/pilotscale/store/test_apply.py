@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -406,3 +407,17 @@ def test_bound_parameters_per_statement_do_not_grow_with_the_plan(
     # 240 people, 120 removed: listing them would take 120 or more parameters; a
     # statement about one row takes at most a row's worth.
     assert widest_statement(40) <= 20
+
+
+def test_people_are_stored_without_their_defaults_and_read_back_whole(engine: Engine) -> None:
+    loaded = load()
+    _apply(engine, loaded)
+
+    with Session(engine) as session:
+        program = get_program(session=session, name=None)
+        stored = json.loads(session.exec(select(Program.plan_json)).one())
+        plan = load_program_plan(session=session, program=program)
+    people = {p["id"]: p for p in stored["people"]}
+    assert set(people["it.desk"]) == {"id", "name", "email", "roles"}  # the rest is default
+    assert plan == loaded.plan
+    assert plan.person("it.desk").notify == "email"

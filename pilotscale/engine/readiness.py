@@ -30,7 +30,7 @@ from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
 from pilotscale.gcpause import without_gc
 from pilotscale.plan.schema import Plan
-from pilotscale.store.facts import DepartmentRef, columns_of, load_facts, table_of
+from pilotscale.store.facts import DepartmentRef, load_facts
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.outbox import enqueue
 from pilotscale.store.snapshot import (
@@ -40,6 +40,7 @@ from pilotscale.store.snapshot import (
     snapshot_of,
     state_of,
 )
+from pilotscale.store.tables import columns_of, table_of
 from pilotscale.store.versioned import ConcurrentUpdate
 
 

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnCollection, Table, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from models import (
@@ -35,16 +35,7 @@ from pilotscale.core.facts import (
 from pilotscale.core.gates import MetricGate
 from pilotscale.core.readiness import gates_for
 from pilotscale.plan.schema import Plan
-
-
-def columns_of(model: Any) -> ColumnCollection[str, Any]:
-    # Core columns rather than SQLModel attributes: typed as SQL expressions, and no ORM
-    # objects are built for rows that are only counted.
-    return table_of(model).c
-
-
-def table_of(model: Any) -> Table:
-    return cast(Table, model.__table__)
+from pilotscale.store.tables import columns_of, table_of
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from sqlmodel import Session, col
 
 from models import MetricObservation, TrainingAssignment
 from pilotscale.metrics.kpis import RECENT, MetricStats, program_impact, totals_by_name
-from pilotscale.store.facts import columns_of
 from pilotscale.store.snapshot import ProgramView
+from pilotscale.store.tables import columns_of
 
 DAY = timedelta(days=1)
 

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlmodel import Session, col
 
 from models import ChampionOnboarding, MetricObservation, Person, TrainingAssignment
 from pilotscale.metrics.ingest import AckRow, CompletionRow, ObservationRow, Row
 from pilotscale.store.insert import insert_ignore
+from pilotscale.store.tables import table_of
 
 BATCH = 1000
 MAX_EXAMPLES = 5
@@ -99,7 +100,7 @@ class ImportWriter:
 
     def _completions(self, rows: list[CompletionRow]) -> None:
         people = self._person_ids()
-        t = _table(TrainingAssignment).c
+        t = table_of(TrainingAssignment).c
         found = self.session.execute(
             select(t.id, t.person_id, t.module_id, t.completed_at).where(
                 t.person_id.in_({people[r.person] for r in rows if r.person in people}),
@@ -126,7 +127,7 @@ class ImportWriter:
 
     def _acks(self, rows: list[AckRow]) -> None:
         people = self._person_ids()
-        c = _table(ChampionOnboarding).c
+        c = table_of(ChampionOnboarding).c
         wanted = {(self.department_ids[r.department], people.get(r.champion, -1)) for r in rows}
         found = self.session.execute(
             select(c.id, c.department_id, c.person_id, c.acknowledged_at).where(
@@ -157,7 +158,7 @@ class ImportWriter:
     def _update(self, model: Any, column: str, updates: list[dict[str, Any]]) -> None:
         if not updates:
             return
-        table = _table(model)
+        table = table_of(model)
         statement = (
             update(table)
             .where(and_(table.c.id == bindparam("ident"), table.c[column].is_(None)))
@@ -181,7 +182,3 @@ class ImportWriter:
             ).all()
             self._people = {key: ident for key, ident in rows if ident is not None}
         return self._people
-
-
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)

@@ -7,11 +7,12 @@ database drops them, inside the caller's transaction, with no read-then-write ra
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
+
+from pilotscale.store.tables import table_of
 
 
 def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -21,7 +22,7 @@ def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, A
     """
     if not rows:
         return 0
-    table = cast(Table, model.__table__)
+    table = table_of(model)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # Conflicts on any unique constraint are ignored: each table has exactly one natural key.

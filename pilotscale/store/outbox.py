@@ -24,7 +24,6 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Engine,
-    Table,
     and_,
     bindparam,
     func,
@@ -40,10 +39,11 @@ from notifications.routing import dedupe_key, routes
 from pilotscale.core.messages import Message
 from pilotscale.plan.schema import Plan
 from pilotscale.store.insert import insert_ignore
+from pilotscale.store.tables import table_of
 
 log = logging.getLogger(__name__)
 
-TABLE = cast(Table, Notification.__table__)  # type: ignore[attr-defined]
+TABLE = table_of(Notification)
 RETRYABLE = (NotificationStatus.pending.value, NotificationStatus.uncertain.value)
 MAX_ERROR = 2000  # characters of last_error kept
 

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, update
+from sqlalchemy import CursorResult, update
 from sqlmodel import Session
 
 from models import Department
+from pilotscale.store.tables import table_of
 
 
 class ConcurrentUpdate(RuntimeError):
@@ -39,7 +40,7 @@ def update_department(
         raise ValueError("the version is bumped here; do not set it yourself")
     # A Core UPDATE: the ORM's bulk UPDATE would also search the session for objects to
     # synchronise, which cost more than the statement itself in a large check.
-    table = cast(Table, Department.__table__)  # type: ignore[attr-defined]
+    table = table_of(Department)
     result = session.execute(
         update(table)
         .where(table.c.id == department_id, table.c.version == expected_version)

@@ -25,8 +25,8 @@ from notifications.defaults import DEFAULT_CONCURRENCY
 from notifications.dispatch import dispatch
 from notifications.render import Renderer
 from pilotscale.core.messages import Message
-from pilotscale.plan.schema import Plan
 from pilotscale.store.outbox import enqueue
+from pilotscale.store.queries import load_program_plan
 
 FROM = "bench@bench.example"
 
@@ -71,7 +71,7 @@ def queue_announcement(*, engine: Engine, count: int, now: datetime) -> Queued:
     spread over the plan), through the real enqueue; returns how long that took."""
     with Session(engine) as session:
         program = session.exec(select(Program)).one()
-        plan = Plan.model_validate_json(program.plan_json)
+        plan = load_program_plan(session=session, program=program)
         ids = dict(
             session.exec(
                 select(Department.name, Department.id).where(

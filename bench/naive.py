@@ -116,15 +116,11 @@ def _facts(session: Session, plan: Plan, row: Department, now: datetime) -> Depa
                 col(m.observed_at) > now - gate.window,
                 col(m.observed_at) <= now,
             )
-            values = session.exec(select(m.value).where(*inside).order_by(col(m.observed_at))).all()
-            if values:
-                metrics[metric_key(gate.metric, gate.window)] = MetricAggregate(
-                    count=len(values),
-                    total=float(sum(values)),
-                    minimum=min(values),
-                    maximum=max(values),
-                    last_value=values[-1],
-                )
+            samples = session.exec(
+                select(m.observed_at, m.value).where(*inside).order_by(col(m.observed_at))
+            ).all()
+            if samples:
+                metrics[metric_key(gate.metric, gate.window)] = MetricAggregate.of(samples)
         elif isinstance(gate, AttestationGate):
             found = session.exec(
                 select(Attestation)

@@ -6,43 +6,24 @@ compete with the dispatcher for the GIL and measure itself as much as the dispat
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from bench.dispatch_bench import smtp_sink
 from notifications.dispatch import dispatch
 from notifications.render import Renderer
 from tests.notifications.helpers import NOW, SMTP_ENV, gate_held, queue, rows
-from tests.notifications.receivers import free_port
 
 MESSAGES = 500
 
 
 @pytest.fixture
 def smtp_process(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    port, received = free_port(), tmp_path / "received.txt"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.notifications.smtp_sink", str(port), str(received)]
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise
-            time.sleep(0.05)
-    yield port, received
-    process.terminate()
-    process.wait(10)
+    with smtp_sink(tmp_path) as (port, received):
+        yield port, received
 
 
 @pytest.mark.slow

@@ -190,8 +190,9 @@ def apply_check(
         with Session(engine) as session:
             people = person_ids(session=session, program_id=prepared.view.program.id or 0)
     applier = _Applier(prepared=prepared, run_id=run_id, actor=actor, people=people or {})
-    for first in range(0, len(todo), max(1, batch)):
-        chunk = todo[first : first + max(1, batch)]
+    size = max(1, batch)
+    for first in range(0, len(todo), size):
+        chunk = todo[first : first + size]
         try:
             report.enqueued += applier.apply(engine=engine, decisions=chunk)
         except ConcurrentUpdate:

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import psycopg
 
+from tests.cli import run_cli
 from tests.conftest import PG_HOST, PG_MAINTENANCE_URL, PG_PORT, _postgres_reachable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,15 +44,7 @@ def pilotscale(
     *args: str, env: Mapping[str, str], timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
     """Run the `pilotscale` command in its own process, as a person at a terminal would."""
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args],
-        env=dict(env),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli(*args, env=env, cwd=REPO, timeout=timeout)
 
 
 @contextmanager

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from notifications.check import check_templates
 from notifications.render import Renderer
+from tests.cli import run_cli
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args],
-        env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **env})
 
 
 def _broken_templates(root: Path) -> tuple[Path, Path]:

@@ -12,7 +12,6 @@ import hashlib
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.plan.problems import PlanError
+from tests.cli import run_cli
 from tests.security.hostile import (
     EXAMPLE,
     NAMED,
@@ -116,14 +116,7 @@ APPLY_SAMPLE = ["billion-laughs", "utf-16-with-bom", "date 31/12/2026"]
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(*args, env=env, cwd=cwd)
 
 
 def store_hash(path: Path) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from sqlmodel import Session
 from pilotscale.db import dispose_engines, get_engine
 from pilotscale.engine.start import start_department
 from pilotscale.store.apply import apply_plan
+from tests.cli import run_cli
 from tests.plans import loaded, plan_dict
 from tests.security.hostile import ROOT
 from tests.security.test_hostile_plans import store_hash
@@ -69,14 +69,7 @@ def cli(args: list[str], by: str, *, cwd: Path) -> subprocess.CompletedProcess[s
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
     )
     who = by if "@" in by else email(by)
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args, "--by", who, "--as-of", "2026-11-03"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(*args, "--by", who, "--as-of", "2026-11-03", env=env, cwd=cwd, timeout=300)
 
 
 def test_each_command_refuses_people_the_plan_does_not_allow(

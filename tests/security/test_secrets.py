@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.cli import run_cli
 from tests.conftest import PG_HOST, PG_MAINTENANCE_URL, PG_PORT, require_postgres
 from tests.notifications.receivers import HttpReceiver, free_port
 from tests.security.hostile import EXAMPLE, ROOT
@@ -49,14 +48,7 @@ class Story:
         self.outputs: list[tuple[str, str]] = []
 
     def run(self, *args: str, expect: int | None = 0, **extra_env: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "pilotscale.cli", *args],
-            cwd=self.cwd,
-            env={**self.env, **extra_env},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_cli(*args, env={**self.env, **extra_env}, cwd=self.cwd, timeout=300)
         command = " ".join(args)
         self.outputs.append((f"{command} (stdout)", result.stdout))
         self.outputs.append((f"{command} (stderr)", result.stderr))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from pilotscale.engine.start import start_department
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.plan.schema import Plan
 from pilotscale.store.apply import apply_plan
+from tests.cli import run_cli
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -112,12 +112,4 @@ def run(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedProcess
         "PILOTSCALE_DATA_DIR": str(cwd / "data"),
     }
     env.pop("PILOTSCALE_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env=env, cwd=cwd)

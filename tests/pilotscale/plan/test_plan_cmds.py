@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import run_cli
 from tests.pilotscale.plan.helpers import edit
 
 REPO = Path(__file__).resolve().parents[3]
@@ -26,15 +26,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         "PYTHONPATH": str(REPO),
     }
     env.pop("PILOTSCALE_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env=env, cwd=cwd)
 
 
 def test_validate_a_valid_plan(tmp_path: Path, plan_text: str) -> None:

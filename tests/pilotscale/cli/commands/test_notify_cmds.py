@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import Engine
 from notifications.dispatch import dispatch
 from notifications.render import Renderer
 from pilotscale.db import dispose_engines, get_engine
+from tests.cli import run_cli
 from tests.notifications.helpers import NOW, PLAN, SMTP_ENV, gate_held, queue, rows
 from tests.notifications.receivers import SmtpServer
 
@@ -35,15 +35,7 @@ def run(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[s
     environment.pop("PILOTSCALE_DEBUG", None)
     environment.pop(SMTP_ENV, None)
     environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env=environment, cwd=tmp_path)
 
 
 @pytest.fixture

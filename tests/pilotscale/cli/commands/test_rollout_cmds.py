@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from sqlmodel import Session, select
 
 from models import Approval
 from pilotscale.db import dispose_engines, get_engine
+from tests.cli import run_cli
 from tests.pilotscale.engine import helpers as h
 from tests.plans import EXEC, plan_dict
 
@@ -27,14 +27,7 @@ def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     }
     for name in ("PILOTSCALE_DEBUG", "PILOTSCALE_DATABASE_URL", "PILOTSCALE_USER"):
         env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env=env)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from models import Department
 from pilotscale.db import display_url, get_engine, head_revision
+from tests.cli import run_cli
 from tests.pilotscale.store.helpers import PLAN, edit, row_counts, without_department
 
 SECRET = "n0t-4-l0g-Pa55"
@@ -27,15 +27,7 @@ def run(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedProcess
         "PILOTSCALE_DATA_DIR": str(cwd / "data"),
     }
     env.pop("PILOTSCALE_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pilotscale.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env=env, cwd=cwd)
 
 
 def _write(tmp_path: Path, text: str, name: str = "plan.yaml") -> str:

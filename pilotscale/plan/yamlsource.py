@@ -9,10 +9,12 @@ line where it is written and hostile input fails fast with one clear problem.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -68,7 +70,30 @@ class _Stop(Exception):
 
 
 def _mark_line(mark: Any) -> int:
-    return int(mark.line) + 1 if mark is not None else 1
+    """The line a person sees in an editor. YAML also breaks lines at NEL, LS and PS
+    (U+0085, U+2028, U+2029), which editors and `wc -l` do not: in a text holding one,
+    lines are counted again from the breaks a person sees (CR LF, CR, LF)."""
+    if mark is None:
+        return 1
+    buffer = getattr(mark, "buffer", None)
+    index = getattr(mark, "index", None)
+    if isinstance(buffer, str) and isinstance(index, int):
+        breaks = _visible_breaks(buffer)
+        if breaks is not None:
+            return bisect.bisect_left(breaks, index) + 1
+    return int(mark.line) + 1
+
+
+@lru_cache(maxsize=4)
+def _visible_breaks(text: str) -> list[int] | None:
+    """Where the breaks a person sees start, if `text` holds a break only YAML sees."""
+    if not any(odd in text for odd in _YAML_ONLY_BREAKS):
+        return None
+    return [m.start() for m in _VISIBLE_BREAK.finditer(text)]
+
+
+_YAML_ONLY_BREAKS = ("\x85", "\u2028", "\u2029")
+_VISIBLE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _line(node: Node | None) -> int:

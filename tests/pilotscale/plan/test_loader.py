@@ -279,3 +279,16 @@ def test_an_endless_file_is_read_only_up_to_the_cap() -> None:
         "/dev/zero:1: (plan): the file is larger than 5,242,880 bytes, the most a plan may be: "
         "check that this is the right file",
     ]
+
+
+def test_lines_are_counted_as_an_editor_shows_them() -> None:
+    # YAML breaks lines at NEL (U+0085) too; editors and `wc -l` do not. Found by the
+    # hostile-input property test: 'program' was reported on line 8 of a 6-line file.
+    data = b"people:\n- ? '\xc2\x85    '\n  : null\n- ? '\xc2\x85    '\n  : null\nprogram: null\n"
+
+    with pytest.raises(PlanError) as raised:
+        load_plan_text(data, "plan.yaml")
+
+    lines = {p.path: p.line for p in raised.value.problems}
+    assert lines["program"] == 6
+    assert lines["people[1].id"] == 4

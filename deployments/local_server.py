@@ -86,6 +86,9 @@ def start_local_server(
     child_env = {**os.environ, **(env or {}), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     # The child is the server: it must not try to reach another API itself.
     child_env.pop("PREFECT_API_URL", None)
+    # Prefect's UI calls the API at PREFECT_UI_API_URL, whose default is port 4200 on
+    # 127.0.0.1 whatever --port says: on any other port the UI would show no data.
+    child_env.setdefault("PREFECT_UI_API_URL", f"http://{host}:{port}/api")
     output = log.open("ab") if log is not None else subprocess.DEVNULL
     try:
         command = [sys.executable, "-m", "prefect", "server", "start"]

@@ -34,7 +34,7 @@ def main(locks: list[str]) -> int:
         command += ["--requirement", lock]
     for vuln in os.environ.get("PILOTSCALE_AUDIT_IGNORE", "").split():
         command += ["--ignore-vuln", vuln]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:

@@ -216,7 +216,7 @@ def settle(*, engine: Engine, worker_id: str, settlements: Sequence[Settlement])
         for s in settlements
     ]
     with engine.begin() as connection:
-        result = cast(CursorResult[Any], connection.execute(statement, params))
+        result = connection.execute(statement, params)
         return max(result.rowcount, 0)
 
 

@@ -8,6 +8,8 @@ back to SQLite in its own PREFECT_HOME, so the SQLite half of the tests still ru
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -16,11 +18,11 @@ from tests.deployments.helpers import prefect_database
 from tests.notifications.receivers import SmtpServer, free_port
 
 
-@pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """Stopped at the end, also when a test fails. Deployment slots are re-checked every
-    second instead of every 30, so a queued run does not sit idle for the test."""
-    home = tmp_path_factory.mktemp("prefect-home")
+@contextmanager
+def started_server(home: Path) -> Iterator[LocalServer]:
+    """A real server with its database and log under `home`, stopped at the end, also
+    when a test fails. Deployment slots are re-checked every second instead of every
+    30, so a queued run does not sit idle for the test."""
     env = {
         "PREFECT_HOME": str(home),
         "PREFECT_UI_ENABLED": "false",
@@ -35,6 +37,12 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSe
             yield server
         finally:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with started_server(tmp_path_factory.mktemp("prefect-home")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -32,13 +32,14 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session, col, select
 
-from deployments.local_server import LocalServer, start_local_server
+from deployments.local_server import LocalServer
 from models import Department, Program, Transition
 from notifications.samples import sample
 from pilotscale.core.messages import Message
 from pilotscale.db import get_engine
 from pilotscale.plan.loader import load_plan
 from pilotscale.store.outbox import enqueue
+from tests.deployments.conftest import started_server
 from tests.deployments.helpers import (
     background,
     child_env,
@@ -47,58 +48,15 @@ from tests.deployments.helpers import (
     wait_for,
     worker,
 )
+from tests.deployments.test_end_to_end import LEAD, PLAN, SMTP_ENV
 from tests.notifications.receivers import SmtpServer, free_port
 
 pytestmark = pytest.mark.slow
 
-SMTP_ENV = "PS_SCHED_SMTP_URL"
-LEAD = "lea.lead@example.test"
 EVERY_MINUTE = "* * * * *"
 # A run created at the top of a minute, picked up within the runner's or worker's poll
 # and finished: two minutes is what the issue promises an operator.
 SCHEDULED_WITHIN = 150
-
-PLAN = """\
-version: 1
-program:
-  name: {program}
-  title: Scheduler assistant
-  sponsor: sam.sponsor
-  lead: lea.lead
-  timezone: Europe/Madrid
-  budget: {{pilot_budget: 1000, approved_scale_budget: 5000, cost_per_user_month: 1}}
-  email_channel: email
-  schedules: {{readiness_check: "{cron}", weekly_digest: "0 8 * * 1"}}
-channels:
-  - {{name: email, kind: email, url: "env:{smtp_env}"}}
-phases:
-  - name: planned
-  - name: piloting
-    title: Piloting
-    exit_gates: [support-model]
-  - name: scaling
-    title: Scaling
-    exit_gates: [go-ahead]
-  - name: operating
-gates:
-  - {{name: support-model, kind: support_coverage, title: Support owners named, owner: lea.lead}}
-  - {{name: go-ahead, kind: approval, title: Sponsor approves, owner: lea.lead,
-     approvers: [sam.sponsor]}}
-departments:
-  - name: hr
-    title: Human Resources
-    headcount: 20
-    wave: 1
-    sponsor: sam.sponsor
-    champions: [cat.champion]
-    support: {{technical: lea.lead, adoption: lea.lead, content: lea.lead, governance: lea.lead}}
-rollout: {{max_active: 2}}
-people:
-  - {{id: lea.lead, name: Lea Lead, email: {lead}, roles: [lead]}}
-  - {{id: sam.sponsor, name: Sam Sponsor, email: sam@example.test, roles: [sponsor, approver]}}
-  - {{id: cat.champion, name: Cat Champion, email: cat@example.test, department: hr,
-     segment: power, roles: [champion]}}
-"""
 
 # What an operator types, in the order of docs/operations.md ("is my schedule running?").
 OPERATOR_VERBS = (
@@ -113,7 +71,20 @@ _ALARM = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\||^ERROR[: ]|Traceback \(most rec
 
 
 def write_plan(path: Path, program: str) -> Path:
-    path.write_text(PLAN.format(program=program, cron=EVERY_MINUTE, smtp_env=SMTP_ENV, lead=LEAD))
+    """The end-to-end test's plan, its readiness check every minute."""
+    text = PLAN.format(
+        program=program,
+        smtp_env=SMTP_ENV,
+        lead=LEAD,
+        sponsor="sam@example.test",
+        champion="cat@example.test",
+        champion2="dan@example.test",
+        nobody="ned@example.test",
+    ).replace(
+        "  timezone: Europe/Madrid\n",
+        f'  timezone: Europe/Madrid\n  schedules: {{readiness_check: "{EVERY_MINUTE}"}}\n',
+    )
+    path.write_text(text)
     return path
 
 
@@ -298,20 +269,8 @@ def test_scheduled_readiness_check_runs_and_decides(tmp_path: Path, smtp: SmtpSe
 @pytest.fixture(scope="module")
 def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     """A server of its own, so the log scanned below holds only these runs."""
-    home = tmp_path_factory.mktemp("prefect-team")
-    env = {
-        "PREFECT_HOME": str(home),
-        "PREFECT_UI_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-    }
-    with prefect_database() as database:
-        server = start_local_server(
-            port=free_port(), env={**env, **database}, log=home / "server.log"
-        )
-        try:
-            yield server
-        finally:
-            server.stop()
+    with started_server(tmp_path_factory.mktemp("prefect-team")) as server:
+        yield server
 
 
 @pytest.mark.postgres

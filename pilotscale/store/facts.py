@@ -3,6 +3,9 @@
 The cost of a readiness check must not grow with Prefect calls or ORM objects per
 department, so everything here is a grouped SQL query over all the departments
 being checked, returning plain tuples that become `DepartmentFacts`.
+
+Metric aggregates count only observations inside their metric's range (`store.domains`);
+the others in the window are counted apart, so the gate can say they were left out.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, not_, select
 from sqlmodel import Session
 
 from models import (
@@ -34,7 +37,9 @@ from pilotscale.core.facts import (
 )
 from pilotscale.core.gates import MetricGate
 from pilotscale.core.readiness import gates_for
+from pilotscale.plan.domains import Domain, domains
 from pilotscale.plan.schema import Plan
+from pilotscale.store.domains import within
 from pilotscale.store.tables import columns_of, table_of
 
 
@@ -66,7 +71,8 @@ def load_facts(
         for g in gates_for(plan, phase)
         if isinstance(g, MetricGate)
     ]
-    metrics = _metrics(session, ids, metric_gates, now)
+    ranges = domains(plan, {g.metric for g in metric_gates})
+    metrics = _metrics(session, ids, metric_gates, ranges, now)
     attestations = _attestations(session, ids, now)
     approvals = _approvals(session, ids, now)
     training = _training(session, ids, now)
@@ -94,7 +100,11 @@ def load_facts(
 
 
 def _metrics(
-    session: Session, ids: list[int], gates: Iterable[MetricGate], now: datetime
+    session: Session,
+    ids: list[int],
+    gates: Iterable[MetricGate],
+    ranges: Mapping[str, Domain],
+    now: datetime,
 ) -> dict[int, dict[tuple[str, int], MetricAggregate]]:
     """One grouped query for every window at once (a FILTER column set per window): one
     scan of the observations, not one per window, and never one per department."""
@@ -108,14 +118,17 @@ def _metrics(
         return {}
     windows = sorted(by_window)
     m = columns_of(MetricObservation)
+    valid = within(ranges)
     columns = []
     for window in windows:
         inside = m.observed_at > now - window
+        counted = and_(inside, valid)
         columns += [
-            func.count().filter(inside),
-            func.sum(m.value).filter(inside),
-            func.min(m.value).filter(inside),
-            func.max(m.value).filter(inside),
+            func.count().filter(counted),
+            func.sum(m.value).filter(counted),
+            func.min(m.value).filter(counted),
+            func.max(m.value).filter(counted),
+            func.count().filter(and_(inside, not_(valid))),
         ]
     names = sorted(set().union(*by_window.values()))
     rows = session.execute(
@@ -129,15 +142,15 @@ def _metrics(
         .group_by(m.department_id, m.metric)
     ).all()
     last = {
-        window: _last_values(session, ids, by_window[window], window, now)
+        window: _last_values(session, ids, by_window[window], valid, window, now)
         for window in windows
         if any((n, window) in wants_last for n in by_window[window])
     }
     out: dict[int, dict[tuple[str, int], MetricAggregate]] = defaultdict(dict)
     for dept_id, metric, *values in rows:
         for n, window in enumerate(windows):
-            count, total, low, high = values[4 * n : 4 * n + 4]
-            if not count or metric not in by_window[window]:
+            count, total, low, high, outside = values[5 * n : 5 * n + 5]
+            if not (count or outside) or metric not in by_window[window]:
                 continue
             out[dept_id][(metric, int(window.total_seconds()))] = MetricAggregate(
                 count=int(count),
@@ -145,12 +158,18 @@ def _metrics(
                 minimum=low,
                 maximum=high,
                 last_value=last.get(window, {}).get((dept_id, metric)),
+                outside=int(outside),
             )
     return out
 
 
 def _last_values(
-    session: Session, ids: list[int], names: set[str], window: timedelta, now: datetime
+    session: Session,
+    ids: list[int],
+    names: set[str],
+    valid: Any,
+    window: timedelta,
+    now: datetime,
 ) -> dict[tuple[int, str], float]:
     m = columns_of(MetricObservation)
     latest = (
@@ -160,12 +179,14 @@ def _last_values(
             m.metric.in_(sorted(names)),
             m.observed_at > now - window,
             m.observed_at <= now,
+            valid,
         )
         .group_by(m.department_id, m.metric)
         .subquery()
     )
     rows = session.execute(
-        select(m.department_id, m.metric, m.value).join(
+        select(m.department_id, m.metric, m.value)
+        .join(
             latest,
             and_(
                 m.department_id == latest.c.department_id,
@@ -173,6 +194,7 @@ def _last_values(
                 m.observed_at == latest.c.at,
             ),
         )
+        .where(valid)
     ).all()
     # Several observations at the same instant (per segment/person): keep the last read;
     # "last" over simultaneous samples has no better answer.

@@ -140,6 +140,7 @@ def test_rows_stored_before_ranges_were_checked_are_left_out_and_named(
     engine = get_engine(store_url)
     piloting(engine, _plan())
     hour = timedelta(hours=1)
+    postgres = store_url.startswith("postgresql")
     _store_raw(
         engine,
         [("finance", "weekly_active_rate", 1e308, AS_OF - hour - i * hour) for i in range(25)]
@@ -148,7 +149,10 @@ def test_rows_stored_before_ranges_were_checked_are_left_out_and_named(
         + [("finance", "time_saved_hours", 1e308, AS_OF - i * hour) for i in (2, 3)]
         + [("finance", "time_saved_hours", 12.0, AS_OF - 50 * hour)]
         + [("legal", "weekly_active_rate", 1e308, AS_OF - i * hour) for i in (2, 3)]
-        + [("legal", "licensed_users", -3.0, AS_OF - hour)],
+        + [("legal", "licensed_users", -3.0, AS_OF - hour)]
+        + [("legal", "time_saved_hours", math.inf, AS_OF - hour)]
+        # PostgreSQL stores NaN as such (SQLite would store NULL, which the column refuses).
+        + ([("legal", "time_saved_hours", math.nan, AS_OF - 2 * hour)] if postgres else []),
     )
 
     status = _status(tmp_path, store_url)
@@ -174,6 +178,10 @@ def test_rows_stored_before_ranges_were_checked_are_left_out_and_named(
         "no weekly active rate data in the last 1w (needs 1 sample; 2 observations outside the "
         "metric's range left out)"
     )
+    hours = gates[("legal", "hours-total")]
+    assert (hours["outcome"], hours["observed"]) == ("pending", None)
+    left_out = "2 observations" if postgres else "1 observation"
+    assert f"(needs 1 sample; {left_out} outside the metric's range left out)" in hours["reason"]
     # The check runs and holds; the report and the digest show finite figures.
     assert {str(d.action) for d in applied.decisions} == {"hold"}
     kpis = {k.kpi: k.actual for k in data.program_impact}

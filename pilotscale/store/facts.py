@@ -109,10 +109,10 @@ def _metrics(
     """One grouped query for every window at once (a FILTER column set per window): one
     scan of the observations, not one per window, and never one per department.
 
-    That scan does not judge each row against its metric's range (it cost a third more
-    at 1,000 departments): a group whose lowest and highest values lie in the range holds
-    only valid rows, so its figures stand. The rare groups that do not are read again,
-    counting only the rows inside the range."""
+    That scan does not judge each row against its metric's range (on 1,000,000 rows that
+    cost 80 % more, on SQLite and PostgreSQL alike): a group whose lowest and highest
+    values lie in the range holds only valid rows, so its figures stand. The rare groups
+    that do not are read again, counting only the rows inside the range."""
     by_window: dict[timedelta, set[str]] = defaultdict(set)
     wants_last: set[tuple[str, timedelta]] = set()
     for g in gates:

@@ -30,7 +30,7 @@ REPORT ?= $(CURDIR)/report.html
 report: $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(QUIET_PREFECT) PILOTSCALE_DATA_DIR=$$tmp $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml > $$tmp/demo.log && \
-	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/pilotscale metrics import examples/acme-usage.csv && \
+	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/pilotscale metrics import examples/acme-usage.csv --as-of 2026-12-21T08:00Z && \
 	PILOTSCALE_DATA_DIR=$$tmp $(BIN)/pilotscale report --out $(REPORT) --as-of 2026-12-21T08:00Z
 
 test: $(STAMP)

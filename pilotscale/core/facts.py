@@ -26,6 +26,8 @@ class MetricAggregate:
     minimum: float | None = None
     maximum: float | None = None
     last_value: float | None = None
+    # Observations in the window outside the metric's range: in none of the figures above.
+    outside: int = 0
 
     @property
     def avg(self) -> float | None:

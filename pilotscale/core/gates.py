@@ -165,12 +165,27 @@ def _metric(gate: MetricGate, facts: DepartmentFacts, now: datetime, who: str) -
             f"could not read {label}: {error}; check the source of metric '{gate.metric}' "
             "in the plan, or import the data with `pilotscale metrics import`",
         )
+    # Stored values outside the metric's range are not counted; say so wherever they were.
+    left_out = (
+        f"; {_plural(agg.outside, 'observation')} outside the metric's range left out"
+        if agg.outside
+        else ""
+    )
     if agg.count == 0:
         return result(
             Outcome.pending,
             "no data",
-            f"no {_metric_name(gate)} data in the last {window} (needs {samples}): "
+            f"no {_metric_name(gate)} data in the last {window} (needs {samples}{left_out}): "
             f"ask {who} to send data",
+        )
+    if value is not None and not math.isfinite(value):
+        # Ranges keep sums finite; should one still not be, it decides nothing.
+        value = None
+        return result(
+            Outcome.pending,
+            "not a finite number",
+            f"{label} over the last {window} is not a finite number: check the observations "
+            f"of metric '{gate.metric}'",
         )
     if agg.count < gate.min_samples or value is None:
         return result(
@@ -178,10 +193,12 @@ def _metric(gate: MetricGate, facts: DepartmentFacts, now: datetime, who: str) -
             f"{_num(value) if value is not None else 'no value'} "
             f"from {_plural(agg.count, 'sample')}",
             f"only {_plural(agg.count, 'sample')} of {_metric_name(gate)} in the last {window}, "
-            f"needs at least {gate.min_samples}: ask {who} to send more data",
+            f"needs at least {gate.min_samples}{left_out}: ask {who} to send more data",
         )
     shown, wanted = _num_pair(value, gate.threshold)
-    measured = f"{label} is {shown} over the last {window} ({_plural(agg.count, 'sample')})"
+    measured = (
+        f"{label} is {shown} over the last {window} ({_plural(agg.count, 'sample')}{left_out})"
+    )
     observed_text = f"{shown} ({_plural(agg.count, 'sample')})"
     if _meets(value, gate.op, gate.threshold):
         return result(Outcome.passed, observed_text, f"{measured}, meets {gate.op} {wanted}")

@@ -4,6 +4,10 @@ acknowledgements. No database here: the store module writes what this module acc
 Every problem names the row and column (`FILE:ROW: column: message`) and, for an
 unknown name, the closest known one. An import writes nothing unless every row is
 valid, so a file is fixed and imported again rather than half-applied.
+
+Numbers and moments have a domain: a value must lie in its metric's range
+(`pilotscale.plan.domains`), and a moment within a day after the import's moment and
+ten years before it (`timeparse.implausible`).
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import difflib
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pilotscale.metrics.reader import Record
-from pilotscale.metrics.timeparse import parse_moment
+from pilotscale.metrics.timeparse import implausible, parse_moment
+from pilotscale.plan.domains import Domain, domains
 from pilotscale.plan.problems import printable
 from pilotscale.plan.schema import Plan, Segment
 
@@ -76,12 +81,20 @@ Row = ObservationRow | CompletionRow | AckRow
 
 
 class Catalog:
-    """The names an import may use, from the plan."""
+    """The names an import may use, from the plan, and the moment it is made at."""
 
-    def __init__(self, plan: Plan, departments: Iterable[str] | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        departments: Iterable[str] | None = None,
+        *,
+        as_of: datetime | None = None,
+    ) -> None:
         self.timezone = ZoneInfo(plan.program.timezone)
+        self.as_of = as_of or datetime.now(UTC)
         self.departments = sorted(departments or (d.name for d in plan.departments))
         self.metrics = sorted({m.name for m in plan.metrics} | {k.name for k in plan.program.kpis})
+        self.domains: dict[str, Domain] = domains(plan, self.metrics)
         self.people = {p.id: p.id for p in plan.people}
         self.people.update({p.email.lower(): p.id for p in plan.people})
         self.department_of = {p.id: p.department for p in plan.people}
@@ -153,7 +166,12 @@ def _observation(record: Record, catalog: Catalog, problems: list[Problem]) -> R
     department = f.name("department", catalog.departments, "department")
     metric = f.name("metric", catalog.metrics, "metric")
     value = f.number("value")
-    at = f.moment("observed_at", catalog.timezone)
+    if metric is not None and value is not None:
+        outside = catalog.domains[metric].problem(metric, value)
+        if outside:
+            f.problem("value", outside)
+            value = None
+    at = f.moment("observed_at", catalog)
     segment = f.text("segment", required=False).lower()
     if segment and segment not in SEGMENTS:
         f.problem(
@@ -170,7 +188,7 @@ def _completion(record: Record, catalog: Catalog, problems: list[Problem]) -> Ro
     f = _Fields(record, problems)
     person = f.person("person", catalog)
     module = f.text("module")
-    at = f.moment("completed_at", catalog.timezone)
+    at = f.moment("completed_at", catalog)
     if module and module not in catalog.modules:
         if module in catalog.self_service:
             f.problem("module", f"'{module}' is self-service material, which is not tracked")
@@ -197,7 +215,7 @@ def _ack(record: Record, catalog: Catalog, problems: list[Problem]) -> Row | Non
     f = _Fields(record, problems)
     department = f.name("department", catalog.departments, "department")
     champion = f.person("champion", catalog)
-    at = f.moment("acknowledged_at", catalog.timezone)
+    at = f.moment("acknowledged_at", catalog)
     if department and champion and champion not in catalog.champions.get(department, []):
         known = catalog.champions.get(department, [])
         f.problem(
@@ -288,16 +306,21 @@ class _Fields:
             return None
         return value
 
-    def moment(self, column: str, zone: ZoneInfo) -> datetime | None:
+    def moment(self, column: str, catalog: Catalog) -> datetime | None:
         raw: Any = self.record.fields.get(column)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             self.problem(column, "missing value")
             return None
         try:
-            return parse_moment(raw, zone)
+            moment = parse_moment(raw, catalog.timezone)
         except ValueError as exc:
             self.problem(column, str(exc))
             return None
+        why = implausible(moment, catalog.as_of)
+        if why:
+            self.problem(column, f"{why}, the moment of this import (see --as-of)")
+            return None
+        return moment
 
 
 def _suggest(value: str, known: Iterable[str]) -> str:

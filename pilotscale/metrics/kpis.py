@@ -19,10 +19,12 @@ case's KPI that is only a metric counts as 'up'.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pilotscale.plan.domains import PERCENT_UNITS
 from pilotscale.plan.schema import Plan
 
 RECENT = timedelta(days=7)
@@ -55,6 +57,11 @@ class KpiActual:
     direction: str  # 'up' or 'down'
     actual: float | None  # None: no data
     target: float | None  # None: no target
+
+    @property
+    def percent(self) -> bool:
+        """Observed in percent (0 to 100), not as a fraction: shown as such."""
+        return self.unit.strip().lower() in PERCENT_UNITS
 
     @property
     def progress(self) -> float | None:
@@ -102,8 +109,14 @@ def department_actual(name: str, unit: str, stats: MetricStats | None) -> float 
     if stats is None:
         return None
     if is_rate(name, unit):
-        return stats.recent_avg
-    return stats.total if stats.count else None
+        return finite(stats.recent_avg)
+    return finite(stats.total) if stats.count else None
+
+
+def finite(value: float | None) -> float | None:
+    """A figure that is not a finite number is no figure: shown as no data, never as met.
+    (Metric ranges keep sums finite; this is the last line, not the first.)"""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def use_case_kpis(plan: Plan, stats: Stats) -> list[UseCaseKpi]:
@@ -184,6 +197,7 @@ def program_impact(plan: Plan, stats: Stats) -> list[KpiActual]:
             actual = sum(v * heads[d] for d, v in reported.items()) / weight
         else:
             actual = sum(reported.values())
+        actual = finite(actual)
         out.append(
             KpiActual(
                 kpi=kpi.name,

@@ -5,6 +5,9 @@ fetched outside any transaction (a slow endpoint must not hold a database lock),
 then its values are written in one short transaction. A source that fails is
 reported by metric name; the check passes those errors to gate evaluation, which
 makes every gate on that metric pending with the reason — never a pass on stale data.
+A source that returns a value outside its metric's range, or a moment more than a day
+after the check or ten years before it, fails the same way, and none of its values is
+stored.
 
 When the plan declares the metric `budget_projection_ratio`, the check also records
 the full-rollout budget projection / approved budget for every department it
@@ -36,6 +39,8 @@ from pilotscale.metrics.sources import (
     fetch_http,
     fetch_sql,
 )
+from pilotscale.metrics.timeparse import implausible
+from pilotscale.plan.domains import Domain, domain_of
 from pilotscale.plan.schema import HttpSource, Metric, Segment, SqlSource
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.snapshot import load_view, state_of
@@ -100,7 +105,7 @@ def pull_due_sources(
             report.not_due.append(metric.name)
             continue
         try:
-            values = _fetch(metric, ctx)
+            values = _fetch(metric, ctx, domain_of(view.plan, metric.name))
             known = [v for v in values if v.department in evaluated]
             report.ignored[metric.name] = len(values) - len(known)
             report.pulled[metric.name] = _write(
@@ -119,7 +124,14 @@ def pull_due_sources(
     if any(m.name == RATIO_METRIC for m in view.plan.metrics):
         projection = project(view.plan, started=started)
         report.budget_ratio = projection.ratio
-        if projection.ratio is not None:
+        outside = (
+            None
+            if projection.ratio is None
+            else domain_of(view.plan, RATIO_METRIC).problem(RATIO_METRIC, projection.ratio)
+        )
+        if outside:
+            report.errors[RATIO_METRIC] = outside
+        elif projection.ratio is not None:
             _write(
                 engine=engine,
                 program_id=program_id,
@@ -132,7 +144,8 @@ def pull_due_sources(
     return report
 
 
-def _fetch(metric: Metric, ctx: PullContext) -> list[SourcedValue]:
+def _fetch(metric: Metric, ctx: PullContext, domain: Domain) -> list[SourcedValue]:
+    """The source's values, or a SourceError for the first one that cannot be stored."""
     source = metric.source
     values = fetch_http(source, ctx) if isinstance(source, HttpSource) else fetch_sql(source, ctx)  # type: ignore[arg-type]
     for v in values:
@@ -140,6 +153,12 @@ def _fetch(metric: Metric, ctx: PullContext) -> list[SourcedValue]:
             raise SourceError(
                 f"segment '{v.segment[:20]}' is not power, casual or empty (metric '{metric.name}')"
             )
+        outside = domain.problem(metric.name, v.value)
+        if outside:
+            raise SourceError(f"{v.department[:40]}: {outside}")
+        when = implausible(v.observed_at, ctx.now)
+        if when:
+            raise SourceError(f"{v.department[:40]}: observed_at {when}, the moment of this check")
     return values
 
 

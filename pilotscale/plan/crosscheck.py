@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from pilotscale.plan.domains import domain_of, shown
 from pilotscale.plan.problems import PathKey, format_path, quoted
 from pilotscale.plan.schema import ApprovalGate, Department, MetricGate, Plan
 
@@ -252,6 +253,19 @@ def _gate_refs(plan: Plan) -> Iterable[Finding]:
             yield from _approval_problems(plan, g, gate)
 
 
+def _metric_ranges(plan: Plan) -> Iterable[Finding]:
+    """A declared min above the unit's top (or max below its bottom) leaves no valid value."""
+    for i, metric in enumerate(plan.metrics):
+        domain = domain_of(plan, metric.name)
+        if domain.low > domain.high:
+            end = "min" if metric.min is not None else "max"
+            yield (
+                ("metrics", i, end),
+                f"metric {quoted(metric.name)} can take no value: its range would be "
+                f"{shown(domain.low)} to {shown(domain.high)}; declare both min and max",
+            )
+
+
 def _approval_problems(plan: Plan, g: int, gate: ApprovalGate) -> Iterable[Finding]:
     for a, approver in enumerate(gate.approvers):
         message = _unknown_person(plan, approver, "approver")
@@ -392,6 +406,7 @@ _RULES: tuple[Callable[[Plan], Iterable[Finding]], ...] = (
     _people_refs,
     _department_refs,
     _gate_refs,
+    _metric_ranges,
     _phase_refs,
     _rollout_refs,
     _waves,

@@ -468,11 +468,39 @@ class SqlSource(_Model):
 MetricSource = Annotated[ImportSource | HttpSource | SqlSource, Field(discriminator="kind")]
 
 
+# No declared bound beyond this: with every stored value within it, a sum over any number
+# of rows a store can hold stays far below the largest float (1.8e308) on every database.
+VALUE_LIMIT = 1e15
+Bound = Annotated[float, Field(ge=-VALUE_LIMIT, le=VALUE_LIMIT)]
+
+
 class Metric(_Model):
     name: Slug
     title: str = ""
-    unit: str = ""
+    unit: str = Field(
+        default="",
+        description=(
+            "'fraction' or 'rate' (values 0 to 1), 'percent' or '%' (0 to 100), or any other "
+            "word for a count or amount (0 to 1e9 unless min/max say otherwise)."
+        ),
+    )
+    min: Bound | None = Field(
+        default=None, description="Lowest value an observation may have (default 0)."
+    )
+    max: Bound | None = Field(
+        default=None,
+        description=(
+            "Highest value an observation may have (default 1 for a fraction, 100 for a "
+            "percentage, 1e9 otherwise; at most 1e15)."
+        ),
+    )
     source: MetricSource = Field(default_factory=ImportSource)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Metric:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
 
 
 class Channel(_Model):

@@ -29,6 +29,7 @@ from pilotscale.metrics.kpis import (
     program_impact,
     use_case_kpis,
 )
+from pilotscale.plan.domains import domain_of, domains
 from pilotscale.plan.schema import MetricGate, Plan, SoakGate, TrainingGate
 from pilotscale.store import impact
 from pilotscale.store.facts import DepartmentRef, load_facts
@@ -165,9 +166,11 @@ def build_report(
         {k.name for k in plan.program.kpis}
         | {t.kpi for dept in plan.departments for case in dept.use_cases for t in case.kpis}
     )
-    stats = impact.metric_stats(session=session, department_names=names, metrics=kpi_names, now=now)
+    stats = impact.metric_stats(
+        session=session, department_names=names, metrics=domains(plan, kpi_names), now=now
+    )
     latest = impact.latest_values(
-        session=session, department_names=names, metrics=list(STAGE_METRICS), now=now
+        session=session, department_names=names, metrics=domains(plan, STAGE_METRICS), now=now
     )
     return ReportData(
         program=plan.program.name,
@@ -228,6 +231,7 @@ def _forecast(
                 session=session,
                 department_id=department_id,
                 metric=gate.metric,
+                domain=domain_of(plan, gate.metric),
                 since=now - forecast.LOOKBACK - gate.window,
                 now=now,
             )
@@ -262,6 +266,7 @@ def _curve(
         session=session,
         department_names=names,
         metric=metric.name,
+        domain=domain_of(plan, metric.name),
         since=now - CURVE_SPAN,
         now=now,
         timezone=zone,

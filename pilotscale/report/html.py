@@ -101,7 +101,7 @@ def _kpi_value(k: KpiActual, value: float | None) -> str:
     if value is None:
         return "—"
     if k.rate:
-        return f"{value:.1f} %" if k.unit in ("%", "percent") else f"{value:.0%}"
+        return f"{value:.1f} %" if k.percent else f"{value:.0%}"
     unit = f" {k.unit}" if k.unit else ""
     return f"{value:,.0f}{unit}"
 

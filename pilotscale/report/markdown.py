@@ -105,7 +105,7 @@ def _kpi(k: KpiActual, value: float | None) -> str:
     if value is None:
         return "—"
     if k.rate:
-        return f"{value:.0%}"
+        return f"{value:.1f} %" if k.percent else f"{value:.0%}"
     return f"{value:,.0f} {escape(k.unit)}".strip()
 
 

@@ -1,5 +1,8 @@
 """What the KPIs, the funnel, the curves and the forecasts are computed from: grouped reads
 of metric observations and training assignments, as plain numbers keyed by name.
+
+Only observations inside their metric's range count (`store.domains`): a stored value
+from before ranges were checked can neither overflow a sum nor show in a figure.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from sqlmodel import Session, col
 
 from models import MetricObservation, TrainingAssignment
 from pilotscale.metrics.kpis import RECENT, MetricStats, program_impact, totals_by_name
+from pilotscale.plan.domains import Domain, domains
+from pilotscale.store.domains import within
 from pilotscale.store.snapshot import ProgramView
 from pilotscale.store.tables import columns_of
 
@@ -25,11 +30,12 @@ def metric_stats(
     *,
     session: Session,
     department_names: Mapping[int, str],
-    metrics: Sequence[str],
+    metrics: Mapping[str, Domain],
     now: datetime,
     recent: timedelta = RECENT,
 ) -> dict[tuple[str, str], MetricStats]:
-    """Per (department, metric): all observations up to `now`, and those of the last week."""
+    """Per (department, metric): all observations up to `now`, and those of the last week.
+    `metrics` maps each metric to its range (`plan.domains.domains`)."""
     if not metrics or not department_names:
         return {}
     m = MetricObservation
@@ -47,6 +53,7 @@ def metric_stats(
             col(m.department_id).in_(list(department_names)),
             col(m.metric).in_(list(metrics)),
             col(m.observed_at) <= now,
+            within(metrics),
         )
         .group_by(col(m.department_id), col(m.metric))
     ).all()
@@ -65,17 +72,20 @@ def latest_values(
     *,
     session: Session,
     department_names: Mapping[int, str],
-    metrics: Sequence[str],
+    metrics: Mapping[str, Domain],
     now: datetime,
 ) -> dict[tuple[str, str, str], float]:
-    """Per (department, segment, metric): the latest observation up to `now`."""
+    """Per (department, segment, metric): the latest observation up to `now` inside the
+    metric's range (`metrics` maps each metric to it)."""
     if not metrics or not department_names:
         return {}
     m = MetricObservation
+    valid = within(metrics)
     scope = (
         col(m.department_id).in_(list(department_names)),
         col(m.metric).in_(list(metrics)),
         col(m.observed_at) <= now,
+        valid,
     )
     latest = (
         select(
@@ -89,7 +99,8 @@ def latest_values(
         .subquery()
     )
     rows = session.execute(
-        select(col(m.department_id), col(m.segment), col(m.metric), col(m.value)).join(
+        select(col(m.department_id), col(m.segment), col(m.metric), col(m.value))
+        .join(
             latest,
             and_(
                 col(m.department_id) == latest.c.d,
@@ -98,6 +109,7 @@ def latest_values(
                 col(m.observed_at) == latest.c.at,
             ),
         )
+        .where(valid)
     ).all()
     return {(department_names[d], s, metric): float(v) for d, s, metric, v in rows}
 
@@ -107,13 +119,15 @@ def daily_averages(
     session: Session,
     department_names: Mapping[int, str],
     metric: str,
+    domain: Domain,
     since: datetime,
     now: datetime,
     timezone: ZoneInfo,
 ) -> dict[str, list[tuple[date, float]]]:
     """Per department: the average of `metric` on each local day that has observations."""
     sums: dict[str, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for dept, at, value in _samples(session, list(department_names), metric, since, now):
+    rows = _samples(session, list(department_names), {metric: domain}, since, now)
+    for dept, at, value in rows:
         sums[department_names[dept]][_utc(at).astimezone(timezone).date()].append(float(value))
     return {
         name: sorted((day, sum(v) / len(v)) for day, v in days.items())
@@ -122,12 +136,17 @@ def daily_averages(
 
 
 def samples(
-    *, session: Session, department_id: int, metric: str, since: datetime, now: datetime
+    *,
+    session: Session,
+    department_id: int,
+    metric: str,
+    domain: Domain,
+    since: datetime,
+    now: datetime,
 ) -> list[tuple[datetime, float]]:
-    """Raw (observed_at, value) of one department's metric in (since, now]."""
-    return [
-        (_utc(at), float(v)) for _, at, v in _samples(session, [department_id], metric, since, now)
-    ]
+    """Raw (observed_at, value) of one department's metric in (since, now], in its range."""
+    rows = _samples(session, [department_id], {metric: domain}, since, now)
+    return [(_utc(at), float(v)) for _, at, v in rows]
 
 
 def completions(
@@ -151,7 +170,7 @@ def digest_totals(
     """Program KPI totals now and one week earlier, for the weekly digest:
     `notifications.digest.figures(plan, *digest_totals(...))`."""
     names = {d.id or 0: d.name for d in view.departments}
-    metrics = [k.name for k in view.plan.program.kpis]
+    metrics = domains(view.plan, [k.name for k in view.plan.program.kpis])
 
     def at(moment: datetime) -> dict[str, float | None]:
         stats = metric_stats(session=session, department_names=names, metrics=metrics, now=moment)
@@ -161,7 +180,7 @@ def digest_totals(
 
 
 def _samples(
-    session: Session, ids: list[int], metric: str, since: datetime, now: datetime
+    session: Session, ids: list[int], metrics: Mapping[str, Domain], since: datetime, now: datetime
 ) -> Sequence[Any]:
     # Core columns: a month of samples is hundreds of thousands of rows at 1,000
     # departments, and the ORM's per-row bookkeeping cost more than the query.
@@ -170,7 +189,8 @@ def _samples(
         select(m.department_id, m.observed_at, m.value)
         .where(
             m.department_id.in_(ids),
-            m.metric == metric,
+            m.metric.in_(list(metrics)),
+            within(metrics),
             m.observed_at > since,
             m.observed_at <= now,
         )

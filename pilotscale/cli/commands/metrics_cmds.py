@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.main import app
-from pilotscale.cli.options import ProgramOpt, program_view
+from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
 from pilotscale.cli.store import store_engine
 from pilotscale.metrics.ingest import KINDS, Catalog, Problem, check_header, validate
 from pilotscale.metrics.reader import Progress as ProgressFn
@@ -49,11 +49,16 @@ def import_file(
     kind: str = typer.Option("observations", "--kind", help=KIND_HELP),
     fmt: str | None = typer.Option(None, "--format", help=FORMAT_HELP, show_default=False),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; write nothing."),
+    as_of: str | None = AsOf,
     program: str | None = ProgramOpt,
 ) -> None:
     """Import a file, all or nothing: every row is checked first (problems as FILE:ROW: column:
     message, exit 2, nothing written); rows already imported are ignored, so re-importing a
     file is safe. Times without a zone are read in the program's time zone.
+
+    A value must lie in its metric's range (0 to 1 for a fraction, 0 to 100 for a percentage,
+    0 to 1e9 for a count or amount, or min/max under the plan's metrics), and a time at most
+    a day after --as-of (default: now) and at most ten years before it.
 
     Example:
 
@@ -69,8 +74,9 @@ def import_file(
         source = RecordFile(file, detect_format(file, fmt))
     except ValueError as exc:
         raise CliError(f"{file}: {exc}") from None
+    now = parse_as_of(as_of)
     with program_view(program) as (_, view):
-        catalog = Catalog(view.plan, departments=[d.name for d in view.departments])
+        catalog = Catalog(view.plan, departments=[d.name for d in view.departments], as_of=now)
         department_ids = {d.name: d.id or 0 for d in view.departments}
         program_id = view.program.id or 0
 

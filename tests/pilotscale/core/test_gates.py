@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -162,6 +164,40 @@ METRIC_CASES = [
         "could not read weekly active rate: HTTP 503 from analytics; "
         "check the source of metric 'weekly_active_rate'",
     ),
+    # Stored values outside the metric's range are left out of the figures, and said so.
+    (
+        {},
+        with_metric(MetricAggregate(0, outside=25)),
+        PENDING,
+        "no weekly active rate data in the last 1w (needs 5 samples; 25 observations outside "
+        "the metric's range left out): ask ana to send data",
+    ),
+    (
+        {},
+        with_metric(replace(avg_of(0.7, 5), outside=1)),
+        PASS,
+        "weekly active rate is 0.70 over the last 1w (5 samples; 1 observation outside the "
+        "metric's range left out), meets >= 0.60",
+    ),
+    (
+        {},
+        with_metric(replace(avg_of(0.7, 2), outside=3)),
+        PENDING,
+        "needs at least 5; 3 observations outside the metric's range left out: ask ana",
+    ),
+    # A figure that is not a finite number decides nothing (25 rows of 1e308 summed to inf).
+    (
+        {},
+        with_metric(MetricAggregate(25, math.inf, 1e308, 1e308, 1e308)),
+        PENDING,
+        "weekly active rate over the last 1w is not a finite number",
+    ),
+    (
+        {"aggregate": "max", "op": "<"},
+        with_metric(MetricAggregate(5, math.nan, 0.1, math.nan, 0.1)),
+        PENDING,
+        "highest weekly active rate over the last 1w is not a finite number",
+    ),
 ]
 
 
@@ -172,6 +208,12 @@ def test_metric_gate(
     result = evaluate_gate(metric_gate(**overrides), snapshot, now=NOW)
     assert (result.outcome, result.gate, result.kind) == (outcome, "weekly-active", "metric")
     assert reason in result.reason
+
+
+def test_a_figure_that_is_not_finite_is_never_shown_as_observed() -> None:
+    # `status --json` prints `observed`: Infinity there is not JSON.
+    result = evaluate_gate(metric_gate(), with_metric(avg_of(math.inf, 25)), now=NOW)
+    assert (result.outcome, result.observed) == (PENDING, None)
 
 
 def test_metric_reason_is_one_actionable_sentence_with_value_and_threshold() -> None:

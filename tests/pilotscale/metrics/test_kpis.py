@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pilotscale.metrics.kpis import MetricStats, department_impact, program_impact, use_case_kpis
@@ -39,6 +41,23 @@ def test_program_totals_and_the_headcount_weighted_rate() -> None:
     assert figures["weekly_active_rate"].actual == pytest.approx(0.65)
     assert figures["weekly_active_rate"].met is True
     assert figures["weekly_active_rate"].rate is True
+
+
+def test_a_figure_that_is_not_finite_is_no_figure_and_never_met() -> None:
+    broken = {
+        ("finance", "time_saved_hours"): MetricStats(count=2, total=math.inf),
+        ("finance", "weekly_active_rate"): MetricStats(
+            count=25, total=math.inf, recent_count=25, recent_total=math.inf
+        ),
+    }
+
+    figures = {k.kpi: k for k in program_impact(plan(), broken)}
+    finance = {k.kpi: k for k in department_impact(plan(), broken)["finance"]}
+
+    assert figures["time_saved_hours"].actual is None
+    assert figures["weekly_active_rate"].met is None
+    assert finance["time_saved_hours"].actual is None
+    assert finance["weekly_active_rate"].met is None
 
 
 def test_a_kpi_nobody_reported_has_no_value_not_zero() -> None:

@@ -32,6 +32,7 @@ class Endpoint:
 
     def __init__(self) -> None:
         self.failing = True
+        self.rates: dict[str, object] = {"finance": 0.72, "legal": 0.31}
         self.requests: list[tuple[str, str | None]] = []
         endpoint = self
 
@@ -46,9 +47,7 @@ class Endpoint:
                     self._send(401, {"error": "who are you"})
                 else:
                     department = self.path.rsplit("/", 1)[-1]
-                    self._send(
-                        200, {"data": {"rate": {"finance": 0.72, "legal": 0.31}[department]}}
-                    )
+                    self._send(200, {"data": {"rate": endpoint.rates[department]}})
 
             def _send(self, status: int, body: object) -> None:
                 data = json.dumps(body).encode()
@@ -194,19 +193,19 @@ def _sql_plan(query: str) -> str:
     )
 
 
-def _usage_db(tmp_path: Path) -> str:
+SAVED = [
+    ("finance", 12.5, "2026-10-30"),
+    ("finance", 7.5, "2026-10-31"),
+    ("legal", 3, "2026-10-31"),
+    ("marketing", 99, "2026-10-31"),
+]
+
+
+def _usage_db(tmp_path: Path, rows: list[tuple[str, float, str]] = SAVED) -> str:
     path = tmp_path / "warehouse.db"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE saved (dept TEXT, hours REAL, day TEXT)")
-        db.executemany(
-            "INSERT INTO saved VALUES (?, ?, ?)",
-            [
-                ("finance", 12.5, "2026-10-30"),
-                ("finance", 7.5, "2026-10-31"),
-                ("legal", 3, "2026-10-31"),
-                ("marketing", 99, "2026-10-31"),
-            ],
-        )
+        db.executemany("INSERT INTO saved VALUES (?, ?, ?)", rows)
     return f"sqlite:///{path}"
 
 
@@ -262,6 +261,76 @@ def test_a_failing_query_is_retried_then_reported_without_the_password(
     assert error.startswith("env:USAGE_DB (postgresql): OperationalError: connection")
     assert password not in error
     assert observations(engine, "time_saved_hours") == 0
+
+
+# --------------------------------------------------------------------------- domains
+
+
+def test_a_rate_out_of_range_fails_the_source_and_nothing_of_it_is_stored(
+    engine: Engine, endpoint: Endpoint
+) -> None:
+    piloting(engine, _http_plan(endpoint.url))
+    endpoint.failing = False
+    endpoint.rates = {"finance": 17.5, "legal": 0.31}
+
+    report = _pull(engine)
+    gates = _outcomes(engine, errors=report.errors)
+
+    assert report.errors == {
+        "weekly_active_rate": "finance: 17.5 is outside the range of weekly_active_rate, 0 to 1 "
+        "(a fraction: write 62 % as 0.62, or declare the metric with unit: percent)"
+    }
+    assert observations(engine, "weekly_active_rate") == 0  # not even legal's good 0.31
+    assert {g["weekly-active"][0] for g in gates.values()} == {Outcome.pending}
+    assert gates["finance"]["weekly-active"][1].startswith("source failed: finance: 17.5 is")
+
+
+@pytest.mark.parametrize(
+    ("rows", "error"),
+    [
+        (
+            [("finance", 1e308, "2026-10-30"), ("legal", 1e308, "2026-10-31")],
+            "finance: 1e+308 is outside the range of time_saved_hours, 0 to 1,000,000,000",
+        ),
+        ([("legal", -4.0, "2026-10-31")], "legal: -4 is outside the range of time_saved_hours"),
+        (
+            [("finance", 2.0, "2026-10-31"), ("legal", 1.0, "9999-01-01")],
+            "legal: observed_at 9998-12-31 23:00 UTC is more than a day after 2026-11-02 09:00 "
+            "UTC, the moment of this check",
+        ),
+        (
+            [("finance", 2.0, "2016-10-31")],
+            "finance: observed_at 2016-10-30 23:00 UTC is more than ten years before",
+        ),
+    ],
+    ids=["1e308", "negative", "year-9999", "ten-years-old"],
+)
+def test_a_sql_source_out_of_its_domain_fails_and_stores_nothing(
+    engine: Engine, tmp_path: Path, rows: list[tuple[str, float, str]], error: str
+) -> None:
+    piloting(
+        engine,
+        _sql_plan("SELECT dept AS department, hours AS value, day AS observed_at FROM saved"),
+    )
+
+    report = _pull(engine, environ={"USAGE_DB": _usage_db(tmp_path, rows)})
+
+    assert report.errors["time_saved_hours"].startswith(error)
+    assert report.pulled == {}
+    assert observations(engine, "time_saved_hours") == 0
+
+
+def test_a_budget_projection_beyond_any_range_is_an_error_not_a_row(engine: Engine) -> None:
+    piloting(engine, PLAN.replace("approved_scale_budget: 50000", "approved_scale_budget: 1e-300"))
+
+    report = _pull(engine)
+    gates = _outcomes(engine, errors=report.errors)
+
+    assert report.errors["budget_projection_ratio"].startswith(
+        "2.58e+304 is outside the range of budget_projection_ratio, 0 to 1,000,000,000"
+    )
+    assert observations(engine, "budget_projection_ratio") == 0
+    assert gates["finance"]["budget-fits"][0] is Outcome.pending
 
 
 # --------------------------------------------------------------------------- budget gate

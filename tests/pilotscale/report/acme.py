@@ -135,7 +135,7 @@ def import_usage(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as session:
         view = load_view(session=session)
     source = RecordFile(USAGE, "csv")
-    catalog = Catalog(view.plan)
+    catalog = Catalog(view.plan, as_of=AS_OF)
     with Session(engine) as session, session.begin():
         writer = ImportWriter(
             session=session,

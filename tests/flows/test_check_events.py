@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from flows.readiness_check import readiness_check
 from pilotscale.db import dispose_engines, get_engine
+from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.settings import get_settings
 from tasks.events import program_resource_id
 from tests.flows.prefect_api import flow_run, flow_run_id
@@ -139,3 +140,29 @@ def test_running_a_check_again_sends_nothing_prefect_has(
     after = recorded(program, expected=75)
     assert Counter(e.id for e in after) == Counter(e.id for e in before)
     assert len(after) == 75
+
+
+def test_events_of_a_run_that_died_after_applying_are_sent_by_the_next(
+    configured_store: Engine,
+) -> None:
+    """The first run applied its decisions and died before announcing them (applied
+    here without Prefect); the next run of the same check announces them, once."""
+    program = unique_program()
+    thirds(configured_store, 9, program=program)
+    run_readiness_check(engine=configured_store, now=CHECK, run_id="died-after-applying")
+
+    _, result = run_check(as_of=CHECK)
+
+    assert result["tally"]["advance"] == result["tally"]["block"] == 0
+    events = recorded(program, expected=9)
+    assert Counter(e.event.rsplit(".", 1)[1] for e in events) == {
+        "advanced": 3,
+        "blocked": 3,
+        "held": 3,
+    }
+    moves = {(department, NAMES[move]) for department, move, _ in check_moves(configured_store)}
+    assert {
+        (e.resource["pilotscale.department"], e.event.rsplit(".", 1)[1])
+        for e in events
+        if not e.event.endswith(".held")
+    } == moves

@@ -28,8 +28,8 @@ def committed_by_run(
     *, session: Session, run_id: str, at: datetime, department_ids: Collection[int]
 ) -> set[int]:
     """Which of `department_ids` the run `run_id`, checking as of `at`, already wrote:
-    a transition, or gate results (every decision a check applies records its gate
-    results in the same transaction as everything else it writes)."""
+    a transition, or gate results (a check writes a department's gate results in the
+    transaction that changes the department)."""
     if not department_ids:
         return set()
     t, g = columns_of(Transition), columns_of(GateResult)

@@ -18,11 +18,13 @@ another is running depends on what the run is:
   scheduled one, does the same work, so a second run adds nothing, and cancelling it is
   what keeps a slow run from piling scheduled runs up behind it.
 - ENQUEUE for requests that carry their own intent (start-department for one
-  department by one person, rollout-program asked for by a lead, await-approval whose
-  resume must not be dropped): each one must happen, one after the other. They are made
-  by people, so they cannot pile up faster than people ask. A suspended await-approval
-  run does not hold the slot (Prefect releases it when the run is paused), so many
-  approvals can wait at once.
+  department by one person, rollout-program asked for by a lead): each one must happen,
+  one after the other. They are made by people, so they cannot pile up faster than
+  people ask.
+
+No deployment records an approval: Prefect's open-source server has no user identity,
+so an approver typed into its UI or API would be anyone's claim. Approvals are recorded
+with `pilotscale approve`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from prefect.schedules import Cron, Interval, Schedule
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from flows.await_approval import await_approval
 from flows.dispatch_notifications import dispatch_notifications
 from flows.readiness_check import readiness_check
 from flows.rollout_program import rollout_program_flow
@@ -163,14 +164,6 @@ def program_specs(schedules: ProgramSchedules) -> list[DeploymentSpec]:
             rollout_program_flow,
             program,
             f"Start every department of {program} whose wave may start now.",
-            on_program,
-            collision=request,
-            program=program,
-        ),
-        DeploymentSpec(
-            await_approval,
-            program,
-            f"Wait for an approver of {program} to approve a gate in the Prefect UI.",
             on_program,
             collision=request,
             program=program,

@@ -85,7 +85,10 @@ class ApprovalBase(SQLModel):
     # still in the visit it was given for, never after a rollback and a second visit.
     phase_entered_at: datetime = Field(sa_type=UTCDateTime)
     os_user: str = ""
-    via: str = Field(default="cli", description="'cli' or 'ui'.")
+    via: str = Field(
+        default="cli",
+        description="'cli'; 'ui' only on approvals from the Prefect UI flow, since removed.",
+    )
 
 
 class ApprovalCreate(ApprovalBase):

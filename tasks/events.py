@@ -2,25 +2,31 @@
 
 `pilotscale.department.advanced`, `.held` and `.blocked`, about the resource
 `pilotscale.department.<program>.<department>`, with the program as a related resource.
-Only decisions this run applied are announced: a department another run changed
-meanwhile is that run's to announce.
+Exactly one event per advance and block the store holds for the check (see
+pilotscale.engine.announce), and one per department the run held.
 
-Event ids are derived from the department, the check and the decision, so a check run
-twice on the same day announces each decision once: the Prefect server keeps the first
-event with an id and its automations ignore the repeat.
+Event ids are derived from what is announced (a transition's id; a hold's department,
+check and decision), so a check run twice on the same day announces each once. Ids
+the server already holds are not sent again: Prefect's SQLite event writer fails on a
+batch made only of events it has, and logs a traceback for it.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prefect import task
+import httpx
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
 from prefect.events import emit_event
+from prefect.events.filters import EventFilter, EventIDFilter
 
-from pilotscale.core.readiness import Action, Decision
+from pilotscale.core.readiness import Action
+from pilotscale.engine.announce import Announcement, announcements
 from pilotscale.engine.readiness import CheckReport
 
 PREFIX = "pilotscale.department"
@@ -45,22 +51,16 @@ def program_resource_id(program: str) -> str:
     return f"pilotscale.program.{program}"
 
 
-def event_for(program: str, check_key: str, decision: Decision) -> DepartmentEvent | None:
-    """The event announcing `decision`, or None for decisions that change nothing
-    worth announcing (skipped departments, operating ones whose monitoring passes)."""
-    name = EVENT_NAMES.get(decision.action)
-    if name is None:
-        return None
-    before, after = decision.before, decision.after
-    holding = decision.verdict.holding if decision.verdict is not None else ()
-    identity = "|".join((program, decision.department, check_key, name, str(before), str(after)))
+def event_for(program: str, check_key: str, announced: Announcement) -> DepartmentEvent:
+    name = EVENT_NAMES[announced.action]
+    before, after = announced.before, announced.after
     return DepartmentEvent(
         event=f"{PREFIX}.{name}",
         resource={
-            "prefect.resource.id": department_resource_id(program, decision.department),
-            "prefect.resource.name": decision.department,
+            "prefect.resource.id": department_resource_id(program, announced.department),
+            "prefect.resource.name": announced.department,
             "pilotscale.program": program,
-            "pilotscale.department": decision.department,
+            "pilotscale.department": announced.department,
             "pilotscale.phase": after.phase,
         },
         related=[
@@ -75,29 +75,51 @@ def event_for(program: str, check_key: str, decision: Decision) -> DepartmentEve
             "from_phase": before.phase,
             "to_phase": after.phase,
             "status": str(after.status),
-            "reason": decision.reason,
-            "consecutive_failures": decision.consecutive_failures,
+            "reason": announced.reason,
+            "consecutive_failures": announced.consecutive_failures,
             "holding": [
-                {"gate": r.gate, "kind": r.kind, "outcome": str(r.outcome), "reason": r.reason}
-                for r in holding
+                {"gate": h.gate, "kind": h.kind, "outcome": h.outcome, "reason": h.reason}
+                for h in announced.holding
             ],
         },
-        id=uuid.uuid5(_NAMESPACE, identity),
+        id=uuid.uuid5(_NAMESPACE, "|".join((program, announced.department, announced.key))),
     )
 
 
 def events_for(report: CheckReport) -> list[DepartmentEvent]:
-    applied = [d for d in report.decisions if d.department not in report.conflicts]
-    found = (event_for(report.program, report.check_key, d) for d in applied)
-    return [e for e in found if e is not None]
+    return [event_for(report.program, report.check_key, a) for a in announcements(report)]
+
+
+# The most events the server returns per page.
+PAGE = 50
+
+
+def already_recorded(ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of `ids` the Prefect server already holds. If it cannot say, none: an
+    event sent twice is kept once, and only a batch of nothing but repeats is noisy."""
+    found: set[uuid.UUID] = set()
+    try:
+        with get_client(sync_client=True) as client:
+            for first in range(0, len(ids), PAGE):
+                chunk = list(ids[first : first + PAGE])
+                page = client.read_events(
+                    filter=EventFilter(id=EventIDFilter(id=chunk)), limit=PAGE
+                )
+                found.update(e.id for e in page.events)
+    except httpx.HTTPError as exc:
+        get_run_logger().warning("could not read which events Prefect holds already: %s", exc)
+        return set()
+    return found
 
 
 @task(name="emit-department-events", cache_policy=NO_CACHE)
 def emit_department_events(*, report: CheckReport) -> int:
-    """Emit one event per applied decision; returns how many were handed to Prefect."""
+    """Emit each event of the check that Prefect does not hold yet; returns how many."""
     events = events_for(report)
-    for e in events:
+    known = already_recorded([e.id for e in events]) if events else set()
+    missing = [e for e in events if e.id not in known]
+    for e in missing:
         emit_event(
             event=e.event, resource=e.resource, related=e.related, payload=e.payload, id=e.id
         )
-    return len(events)
+    return len(missing)

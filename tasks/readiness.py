@@ -32,7 +32,8 @@ def apply_decisions(
     """Advance, hold or block each department in its own transaction, with its messages.
 
     Safe to retry: departments already applied by the failed attempt are at a new
-    version and are skipped; their notifications are deduplicated by key.
+    version and are skipped, yet counted as this run's (the store records the run id);
+    their notifications are deduplicated by key.
     """
     return apply_check(
         engine=get_engine(), prepared=prepared, run_id=run_id, departments=departments

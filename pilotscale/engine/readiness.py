@@ -7,15 +7,19 @@ commits together or not at all, in a transaction shared with up to `BATCH` other
 departments (a commit per department was most of a 1,000-department check). A
 department that another run changed in the meantime is left alone (version check) and
 picked up by the next check, so two racing checks advance it once; its batch is rolled
-back and re-applied one department at a time, so only the changed one is skipped.
+back and re-applied one department at a time, so only the changed one is skipped. A
+retry of the same run (Prefect retries the task after a lost connection) finds what
+its failed attempt committed changed too: the run's own transitions and gate results
+in the store say those are its own, so they count as applied, not as changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -30,6 +34,7 @@ from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
 from pilotscale.gcpause import without_gc
 from pilotscale.plan.schema import Plan
+from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.facts import DepartmentRef, load_facts
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.outbox import enqueue
@@ -51,11 +56,18 @@ class CheckReport:
     as_of: datetime
     decisions: list[Decision] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # changed by another run meanwhile
-    enqueued: int = 0
+    enqueued: int = 0  # by this attempt
+    run_id: str | None = None
+    # Every advance and block of this check's day among its departments, read back
+    # from the store once applied, whichever attempt or run of the check made them.
+    transitions: list[CheckTransition] = field(default_factory=list)
+
+    def applied(self) -> list[Decision]:
+        """The decisions this run committed, in this attempt or in one that failed."""
+        return [d for d in self.decisions if d.department not in self.conflicts]
 
     def tally(self) -> dict[str, int]:
-        applied = [d for d in self.decisions if d.department not in self.conflicts]
-        return {str(action): n for action, n in counts(applied).items()}
+        return {str(action): n for action, n in counts(self.applied()).items()}
 
     def summary(self) -> str:
         t = self.tally()
@@ -182,6 +194,7 @@ def apply_check(
         check_key=prepared.check_key,
         as_of=prepared.as_of,
         decisions=[d for d in prepared.decisions if wanted is None or d.department in wanted],
+        run_id=run_id,
     )
     todo = [d for d in report.decisions if d.action is not Action.skip]
     # Read once per check, not once per advancing department (each read is every person).
@@ -191,6 +204,7 @@ def apply_check(
             people = person_ids(session=session, program_id=prepared.view.program.id or 0)
     applier = _Applier(prepared=prepared, run_id=run_id, actor=actor, people=people or {})
     size = max(1, batch)
+    changed: list[str] = []
     for first in range(0, len(todo), size):
         chunk = todo[first : first + size]
         try:
@@ -202,8 +216,45 @@ def apply_check(
                 try:
                     report.enqueued += applier.apply(engine=engine, decisions=[decision])
                 except ConcurrentUpdate:
-                    report.conflicts.append(decision.department)
+                    changed.append(decision.department)
+    with Session(engine) as session:
+        report.conflicts = _changed_by_others(
+            session=session, prepared=prepared, run_id=run_id, changed=changed
+        )
+        report.transitions = _transitions_of_check(
+            session=session, prepared=prepared, departments={d.department for d in report.decisions}
+        )
     return report
+
+
+def _changed_by_others(
+    *, session: Session, prepared: PreparedCheck, run_id: str | None, changed: list[str]
+) -> list[str]:
+    """The departments of `changed` that this run did not change itself: a task retry
+    applies the same decisions again, and finds those its failed attempt committed at
+    a new version. Without a run id there is nothing to tell them apart by."""
+    if run_id is None or not changed:
+        return changed
+    ids = {prepared.view.department(name).id or 0: name for name in changed}
+    ours = committed_by_run(session=session, run_id=run_id, at=prepared.as_of, department_ids=ids)
+    return [name for department_id, name in ids.items() if department_id not in ours]
+
+
+def _transitions_of_check(
+    *, session: Session, prepared: PreparedCheck, departments: set[str]
+) -> list[CheckTransition]:
+    """The advances and blocks of the check's local day among `departments`."""
+    view = prepared.view
+    zone = ZoneInfo(view.plan.program.timezone)
+    day = view.today(prepared.as_of)
+    found = check_transitions(
+        session=session,
+        program_id=view.program.id or 0,
+        start=datetime.combine(day, time(), tzinfo=zone),
+        end=datetime.combine(day + timedelta(days=1), time(), tzinfo=zone),
+        check_key=prepared.check_key,
+    )
+    return [t for t in found if t.department in departments]
 
 
 def run_readiness_check(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import pkgutil
 from pathlib import Path
 
 import yaml
+from prefect import flow_runs
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.events.schemas.automations import AutomationCore, EventTrigger
+from prefect.input import RunInput
 from sqlalchemy import Engine
 
 from deployments.definitions import (
@@ -37,7 +40,6 @@ def test_every_deployment_of_a_program_and_the_shared_dispatcher() -> None:
         f"weekly-digest/{program}",
         f"start-department/{program}",
         f"rollout-program/{program}",
-        f"await-approval/{program}",
     }
     readiness = specs[f"readiness-check/{program}"]
     assert (readiness.cron, readiness.timezone) == ("0 9 * * 1", "Europe/Madrid")
@@ -51,7 +53,6 @@ def test_every_deployment_of_a_program_and_the_shared_dispatcher() -> None:
         "dispatch-notifications/all-programs": CANCEL_NEW,
         f"start-department/{program}": ENQUEUE,
         f"rollout-program/{program}": ENQUEUE,
-        f"await-approval/{program}": ENQUEUE,
     }
     on_program = [s for n, s in specs.items() if not n.startswith("dispatch")]
     assert {str(s.parameters) for s in on_program} == {str({"program": program})}
@@ -114,3 +115,31 @@ def test_the_documented_automation_is_one_prefect_accepts() -> None:
     assert automation.trigger.expect == {"pilotscale.department.advanced"}
     assert [a.type for a in automation.actions] == ["run-deployment"]
     assert (REPO / "docs" / "operations.md").read_text().count("next-wave-on-advance.yaml") >= 1
+
+
+def test_no_deployment_or_flow_takes_an_approver_through_prefect() -> None:
+    """Prefect's open-source server has no user identity: an approver typed into its UI,
+    or sent to its API (`resume_flow_run(id, run_input={"approver": ...})`), would be
+    anyone's claim. No deployment waits for one, and no flow, task or deployment module
+    can pause a run for input: approvals are recorded by `pilotscale approve` only."""
+    specs = all_specs([ProgramSchedules("acme")])
+
+    assert "await-approval" not in {s.flow_name for s in specs}
+    for spec in specs:
+        assert not {"approver", "gate"} & set(spec.flow.parameters.properties), spec.full_name
+    waits_for_input = {
+        flow_runs.pause_flow_run,
+        flow_runs.apause_flow_run,
+        flow_runs.suspend_flow_run,
+        flow_runs.asuspend_flow_run,
+    }
+    for package in ("flows", "tasks", "deployments"):
+        for found in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            module = importlib.import_module(f"{package}.{found.name}")
+            pausing = [
+                name
+                for name, value in vars(module).items()
+                if any(value is f for f in waits_for_input)
+                or (isinstance(value, type) and issubclass(value, RunInput))
+            ]
+            assert pausing == [], module.__name__

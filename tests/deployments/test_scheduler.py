@@ -222,7 +222,7 @@ def test_scheduled_readiness_check_runs_and_decides(tmp_path: Path, smtp: SmtpSe
         command = [sys.executable, "-m", "pilotscale.cli", "serve", "--port", str(port)]
         with background(command, env=env, log=log):
             wait_for(
-                lambda: "serving 6 deployments" in log.read_text(),
+                lambda: "serving 5 deployments" in log.read_text(),
                 timeout=150,
                 what="serve to register its deployments",
             )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlalchemy import Engine
 
 from pilotscale.engine import operator
-from pilotscale.engine.readiness import CheckReport, run_readiness_check
+from pilotscale.engine.readiness import (
+    CheckReport,
+    apply_check,
+    prepare_check,
+    run_readiness_check,
+)
 from tasks.events import events_for
 from tests.pilotscale.engine.helpers import (
     apply,
@@ -24,17 +27,21 @@ def _three_outcomes(engine: Engine) -> CheckReport:
     """d001 piloting with a failing metric (failure_limit 1: blocked), d002 preparing with
     its use cases not attested yet (held), d003 preparing with every gate passing
     (advanced)."""
+    _before_three_outcomes(engine)
+    return run_readiness_check(engine=engine, now=day(5))
+
+
+def _before_three_outcomes(engine: Engine) -> None:
     data = plan_dict(3, failure_limit=1)
     into_piloting(engine, data, departments=("d001",))
     apply(engine, data)
     start(engine, ["d002", "d003"], now=day(3))
     for champion in ("d002-champ1", "d002-champ2"):
         operator.acknowledge(
-            engine=engine, department="d002", champion=champion, by=champion, now=day(3)
+            engine=engine, department=champion[:4], champion=champion, by=champion, now=day(3)
         )
     prepare_passes(engine, "d003", now=day(3))
     observe(engine, "d001", [0.1, 0.1, 0.1], start=day(4))
-    return run_readiness_check(engine=engine, now=day(5))
 
 
 def test_each_applied_decision_is_announced_about_its_department(engine: Engine) -> None:
@@ -67,24 +74,28 @@ def test_each_applied_decision_is_announced_about_its_department(engine: Engine)
     assert "weekly-active" in [h["gate"] for h in events["d001"].payload["holding"]]
 
 
-def test_the_same_check_again_announces_with_the_same_ids(engine: Engine) -> None:
+def test_the_same_check_again_announces_the_same_events(engine: Engine) -> None:
     first = events_for(_three_outcomes(engine))
-    again = events_for(run_readiness_check(engine=engine, now=day(5.1)))
+    again = run_readiness_check(engine=engine, now=day(5.1))
 
-    by_department = {e.resource["pilotscale.department"]: e for e in again}
-    held_first = next(e for e in first if e.resource["pilotscale.department"] == "d002")
-    # Same department, same check day, same decision: the server keeps one of them.
-    assert by_department["d002"].id == held_first.id
-    # d001 is blocked now, d003 entered its phase in this check: neither is decided again.
-    assert sorted(by_department) == ["d002"]
+    # d001 is blocked now, d003 entered its phase in this check: neither is decided
+    # again, but their transitions are still the check's, announced with the same ids
+    # (the emit task sends none the server holds; a lost one is sent by the next run).
+    assert [d.department for d in again.applied() if d.action != "skip"] == ["d002"]
+    assert {e.id: e.event for e in events_for(again)} == {e.id: e.event for e in first}
 
 
-def test_departments_another_run_changed_are_left_to_that_run(engine: Engine) -> None:
-    report = _three_outcomes(engine)
+def test_a_losing_racer_announces_what_the_winner_committed(engine: Engine) -> None:
+    _before_three_outcomes(engine)
+    winner, loser = (prepare_check(engine=engine, now=day(5)) for _ in range(2))
+    won = apply_check(engine=engine, prepared=winner, run_id="winner")
 
-    raced = replace(report, conflicts=["d003"])
+    lost = apply_check(engine=engine, prepared=loser, run_id="loser")
 
-    assert {e.resource["pilotscale.department"] for e in events_for(raced)} == {"d001", "d002"}
+    assert sorted(lost.conflicts) == ["d001", "d003"]  # d002 was only held: held again
+    # The loser reads the winner's transitions back from the store, gate results and
+    # all: the same events, to the payload, as the winner's own decisions gave.
+    assert events_for(lost) == events_for(won)
 
 
 def test_untouched_departments_are_not_announced(engine: Engine) -> None:

@@ -48,7 +48,7 @@ def serve(
 
     Scheduled readiness checks and weekly digests (cron and time zone from the plan),
     the notification dispatcher (every minute), and the on-demand flows (start-department,
-    rollout-program, await-approval). Flow runs execute as subprocesses of this one.
+    rollout-program). Flow runs execute as subprocesses of this one.
 
     Uses the Prefect server in PREFECT_API_URL; without one, starts a local Prefect server
     (schedules need its scheduler) and stops it on exit. Re-applying a plan with another

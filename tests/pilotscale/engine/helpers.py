@@ -121,9 +121,12 @@ def into_piloting(
     assert all(now_in[name] == ("piloting", "active") for name in wanted), now_in
 
 
-def pass_preparing_in_bulk(engine: Engine, departments: Iterable[str], *, now: datetime) -> None:
+def pass_preparing_in_bulk(
+    engine: Engine, departments: Iterable[str], *, now: datetime, attest: bool = True
+) -> None:
     """What `prepare_passes` does, in two statements for any number of departments (the
-    people's side is not under test here, and hundreds of CLI calls would be slow)."""
+    people's side is not under test here, and hundreds of CLI calls would be slow).
+    Without `attest`, only the champions acknowledge: the departments are held, pending."""
     wanted = list(departments)
     with Session(engine) as session, session.begin():
         ids = session.exec(select(Department.id).where(col(Department.name).in_(wanted))).all()
@@ -133,6 +136,8 @@ def pass_preparing_in_bulk(engine: Engine, departments: Iterable[str], *, now: d
             .where(col(ChampionOnboarding.department_id).in_(rows))
             .values(acknowledged_at=now)
         )
+        if not attest:
+            return
         session.add_all(
             Attestation(
                 department_id=department_id,

@@ -1,9 +1,10 @@
 """Plan channels resolved at send time: a URL from the environment or a Prefect Secret.
 
 The plan only names where a URL lives (`env:NAME` or `secret:BLOCK`); the URL itself
-is read when a message is sent, is never stored, and is shown only in Apprise's
-privacy form. A reference that resolves to nothing means "not configured": messages
-for that channel are written to the local outbox folder instead.
+is read when a message is sent, is never stored, and is shown only masked. A
+reference that resolves to nothing means "not configured": a send on it fails (and is
+retried, then dead with an alert), unless local delivery is switched on
+(PILOTSCALE_LOCAL_DELIVERY, the demo), which writes it to the local folder instead.
 """
 
 from __future__ import annotations
@@ -33,11 +34,8 @@ _PATH_SECRET_SCHEMAS = frozenset({"json", "jsons", "xml", "xmls", "form", "forms
 
 
 class ChannelUnavailable(RuntimeError):
-    """The channel's URL could not be read right now (e.g. the Prefect API is down).
-
-    Not the same as "not configured": the message stays queued and is retried rather
-    than diverted to the local folder.
-    """
+    """The channel cannot be used right now: its URL could not be read (the Prefect API
+    is down) or is not set. The message stays queued and is retried."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,16 @@ class Settings(BaseSettings):
     )
     outbox_dir: Path | None = Field(
         default=None,
-        description="Where messages go when no channel is configured; default data_dir/outbox.",
+        description="The local notification folder; default data_dir/outbox.",
+    )
+    # Off by default: an unset channel variable in production must fail loudly (retried,
+    # then dead with an alert), not vanish into a folder nobody reads as "sent".
+    local_delivery: bool = Field(
+        default=False,
+        description=(
+            "Write messages for channels whose URL is not set to the local folder instead "
+            "of failing them (the demo, a first try)."
+        ),
     )
     sqlite_busy_timeout_ms: int = 30_000
 

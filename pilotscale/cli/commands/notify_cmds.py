@@ -179,8 +179,10 @@ def dispatch_command(
 ) -> None:
     """Send every due notification now, in this process (no Prefect server needed).
 
-    Messages for channels that are not configured are written to the local outbox
-    folder (PILOTSCALE_OUTBOX_DIR, default ~/.pilotscale/outbox).
+    A message on a channel whose URL is not set fails and is retried (then dead, with
+    an alert to the lead). With PILOTSCALE_LOCAL_DELIVERY=true such messages are
+    written to the local folder instead (PILOTSCALE_OUTBOX_DIR, default
+    ~/.pilotscale/outbox), as the demo does.
 
     Example:
 
@@ -251,10 +253,13 @@ def notify_test(
     except ChannelUnavailable as exc:
         raise CliError(f"channel '{channel}': {exc}") from None
     if not resolved.configured:
-        raise CliError(
-            f"channel '{channel}' is {resolved.masked}; until it is, its messages are "
-            f"written to {get_settings().resolved_outbox_dir()}"
+        # Sends on it fail and are retried; the folder takes them only when asked to.
+        fallback = (
+            f"; until it is, its messages are written to {get_settings().resolved_outbox_dir()}"
+            if get_settings().local_delivery
+            else "; its messages fail until it is"
         )
+        raise CliError(f"channel '{channel}' is {resolved.masked}{fallback}")
     lead = plan.person(plan.program.lead)
     job, content, target = _test_message(plan, resolved, to or "", lead.email)
     started = time.monotonic()

@@ -249,7 +249,10 @@ class _Run:
             )
             return
         if len(report.errors) < 10 and result.error:
-            report.errors.append(f"{job.id[:8]} {job.event} to {job.recipient_key}: {result.error}")
+            report.errors.append(
+                f"{job.id[:8]} {job.event} to {job.recipient_key} over {job.channel}: "
+                f"{result.error}"
+            )
         if job.attempts >= self.max_attempts:
             report.dead += 1
             pending.append(

@@ -231,7 +231,8 @@ def notify_test(
     """Send a test message over a channel and say exactly what failed, if anything.
 
     The channel's URL is read as a real send would (environment variable or Prefect
-    Secret block) and shown only in Apprise's privacy form, secrets masked.
+    Secret block) and shown only masked: user, password, path, option and header
+    values are never printed.
 
     Examples:
 
@@ -274,7 +275,8 @@ def notify_test(
     detail = result.error or "the channel reported a failure"
     hint = _probe(resolved, timeout)
     raise CliError(
-        f"test message over '{channel}' failed: {detail}" + (f"; {hint}" if hint else "")
+        f"test message over '{channel}' ({resolved.masked}) failed: {detail}"
+        + (f"; {hint}" if hint else "")
     )
 
 
@@ -350,8 +352,8 @@ def _probe(channel: ResolvedChannel, timeout: float) -> str:
 
     details = url_to_dict(channel.url or "", secure_logging=True) or {}
     host = details.get("host")
-    if not host:
-        return ""
+    if not host or scrub(host) != host:
+        return ""  # no host, or a token in the host's place (slack://TOKEN/...)
     port = details.get("port")
     if not port:
         secure = bool(details.get("secure"))

@@ -129,7 +129,7 @@ def test_notify_test_sends_and_reports(tmp_path: Path) -> None:
     assert mail.rcpt_tos == ["you@acme.example"]
     assert mail.message["X-Notification-Id"]
     assert down.returncode == 2
-    assert f"mailto://bot:****@127.0.0.1:{server.port}" in down.stderr
+    assert f"mailto://****:****@127.0.0.1:{server.port}?mode=****&from=****" in down.stderr
     assert f"cannot connect to 127.0.0.1:{server.port}: Connection refused" in down.stderr
     assert SECRET not in down.stderr + down.stdout
     assert unset.returncode == 2

@@ -37,6 +37,19 @@ class Settings(BaseSettings):
             "of failing them (the demo, a first try)."
         ),
     )
+    # A template (a user's override, say) could otherwise build gigabytes from many
+    # values each under the per-value cap; the dispatcher renders several at once.
+    render_budget_mb: int = Field(
+        default=8, ge=1, description="Memory one template render may build, in MB."
+    )
+    render_budget_total_mb: int = Field(
+        default=64,
+        ge=1,
+        description=(
+            "Memory all renders in flight together may build, in MB: the dispatcher "
+            "renders at most this / render_budget_mb messages at once (at least one)."
+        ),
+    )
     sqlite_busy_timeout_ms: int = 30_000
 
     def resolved_database_url(self) -> str:

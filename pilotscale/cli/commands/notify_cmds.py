@@ -384,6 +384,8 @@ def templates_check(
     """Render every notification template with sample data; list every problem.
 
     A problem reads  FILE:LINE: message . Exit code 0 when all render, 2 otherwise.
+    A template that builds more than PILOTSCALE_RENDER_BUDGET_MB (default 8) while
+    rendering is a problem too: the dispatcher would refuse it for every message.
     User templates (one folder per event, e.g. gate_held/email.html) override the
     packaged ones file by file.
 
@@ -392,10 +394,10 @@ def templates_check(
       PILOTSCALE_TEMPLATES_DIR=./templates pilotscale templates check
     """
     from notifications.check import check_templates
-    from notifications.render import get_renderer
+    from notifications.render import configured_limits, get_renderer
 
     folder = directory or get_settings().templates_dir
-    renderer = get_renderer(folder)
+    renderer = get_renderer(folder, configured_limits())
     problems = check_templates(renderer)
     for problem in problems:
         err_console.print(str(problem), markup=False)

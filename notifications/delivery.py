@@ -67,7 +67,7 @@ class SendResult:
     # masked) is not stored. Already scrubbed of the channel's secret parts.
     error: str | None = None
     target: str = ""  # where it went: a masked URL or a local file
-    local: bool = False  # written to the local folder (the channel is not configured)
+    local: bool = False  # written to the local folder
 
 
 def medium_of(job: Job, channel: ResolvedChannel | None) -> Medium:
@@ -85,7 +85,8 @@ def deliver(
     outbox_dir: Path,
     timeout: float,
 ) -> SendResult:
-    """Send `job` over `channel`, or to `outbox_dir` when the channel is not configured."""
+    """Send `job` over `channel`, or to `outbox_dir` when the dispatcher says the local
+    folder (no channel, or an unset one with local delivery on)."""
     install_log_guards()
     medium = medium_of(job, channel)
     to_folder = channel is None or channel.url is None

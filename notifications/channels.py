@@ -1,50 +1,39 @@
 """Plan channels resolved at send time: a URL from the environment or a Prefect Secret.
 
 The plan only names where a URL lives (`env:NAME` or `secret:BLOCK`); the URL itself
-is read when a message is sent, is never stored, and is shown only in Apprise's
-privacy form. A reference that resolves to nothing means "not configured": messages
-for that channel are written to the local outbox folder instead.
+is read when a message is sent, is never stored, and is shown only masked. A
+reference that resolves to nothing means "not configured": a send on it fails (and is
+retried, then dead with an alert), unless local delivery is switched on
+(PILOTSCALE_LOCAL_DELIVERY, the demo), which writes it to the local folder instead.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from functools import partial
+from typing import Any, cast
 
-import apprise
+from apprise.manager_plugins import NotificationManager
 
-from notifications.redact import (
-    MASK,
-    all_parts,
-    install_log_guards,
-    register,
-    scrub,
-    secret_parts,
-)
+from notifications.redact import install_log_guards, masked_url, register, scrub
 from pilotscale.plan.schema import Channel
 
+N_MGR = NotificationManager()  # Apprise's plugin registry (a shared singleton)
 SecretLoader = Callable[[str], "str | None"]
-
-# Generic webhooks carry their token in the path, which Apprise's privacy form shows.
-_PATH_SECRET_SCHEMAS = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
 
 
 class ChannelUnavailable(RuntimeError):
-    """The channel's URL could not be read right now (e.g. the Prefect API is down).
-
-    Not the same as "not configured": the message stays queued and is retried rather
-    than diverted to the local folder.
-    """
+    """The channel cannot be used right now: its URL could not be read (the Prefect API
+    is down) or is not set. The message stays queued and is retried."""
 
 
 @dataclass(frozen=True)
 class ResolvedChannel:
     name: str
     kind: str  # "email" | "chat"
-    masked: str  # what may be shown: Apprise's privacy URL, or why it is not configured
+    masked: str  # what may be shown: the URL with its secrets masked, or why it is not set
     url: str | None = field(default=None, repr=False)  # None: not configured
 
     @property
@@ -94,38 +83,34 @@ def resolve(
 
 
 def mask(url: str) -> str:
-    """Apprise's privacy form of `url`; registers the URL's secret parts for scrubbing."""
+    """`url` with every part that can hold a secret masked; registers those parts so
+    that any error or log line that echoes them is scrubbed too."""
     install_log_guards()
-    register(url)
-    plugin = apprise.Apprise.instantiate(url)
-    if plugin is None:
-        schema = url.split("://", 1)[0] if "://" in url else "?"
-        register(*(all_parts(url) - {schema}))
-        return f"{schema}://{MASK} (not a URL Apprise understands)"
-    masked = str(plugin.url(privacy=True))
-    full = str(plugin.url(privacy=False))
-    secrets = secret_parts(url, full, masked)
-    schema = masked.split("://", 1)[0]
-    if schema in _PATH_SECRET_SCHEMAS:
-        path = re.match(r"^[a-z]+://[^/?]*(/[^?]*)", full)
-        secrets |= {p for p in (path.group(1).split("/") if path else []) if _token_like(p)}
-        masked = re.sub(r"^([a-z]+://[^/?]*)/[^?]*", rf"\1/{MASK}", masked)
+    schema = url.split("://", 1)[0].lower() if "://" in url else ""
+    plugin = N_MGR[schema] if schema in N_MGR else None  # noqa: SIM401 (it has no .get)
+    # A real host is named by the plugin's templates; elsewhere that position is a token.
+    templates = getattr(plugin, "templates", ()) or ()
+    host_is_secret = not any("{host}" in t for t in templates)
+    options = getattr(plugin, "template_args", None) or {}
+    shown, secrets = masked_url(
+        url, host_is_secret=host_is_secret, public=partial(_declared_value, options)
+    )
     register(*secrets)
-    return _without_defaults(masked)
+    if plugin is None:
+        return f"{shown} (not a URL Apprise understands)"
+    return shown
 
 
-def _token_like(part: str) -> bool:
-    """A path part that looks generated (long, with digits), not a word such as 'hooks'."""
-    return len(part) >= 8 and any(c.isdigit() for c in part)
+_YES_NO = frozenset({"yes", "no", "true", "false", "on", "off", "1", "0"})
 
 
-# Apprise writes every option into its URLs; these say nothing about where a message went.
-_NOISE = frozenset(
-    {"format", "overflow", "retry", "wait", "optional", "cto", "rto", "store", "emojis", "tz"}
-)
-
-
-def _without_defaults(url: str) -> str:
-    base, _, query = url.partition("?")
-    kept = [p for p in query.split("&") if p and p.split("=", 1)[0] not in _NOISE]
-    return f"{base}?{'&'.join(kept)}" if kept else base
+def _declared_value(options: Mapping[str, Any], key: str, value: str) -> bool:
+    """A value the plugin declares as one of a fixed list (`method=POST`) or a yes/no:
+    a public word, not a secret."""
+    spec = options.get(key.lower()) or {}
+    kind = str(spec.get("type", ""))
+    if kind == "bool":
+        return value.lower() in _YES_NO
+    if kind.startswith("choice"):
+        return value.lower() in {str(v).lower() for v in spec.get("values", ())}
+    return False

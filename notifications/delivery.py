@@ -63,9 +63,11 @@ class Job:
 @dataclass(frozen=True)
 class SendResult:
     status: SendStatus
+    # Says what went wrong, never where: the row names the channel, and a URL (even
+    # masked) is not stored. Already scrubbed of the channel's secret parts.
     error: str | None = None
     target: str = ""  # where it went: a masked URL or a local file
-    local: bool = False  # written to the local folder (the channel is not configured)
+    local: bool = False  # written to the local folder
 
 
 def medium_of(job: Job, channel: ResolvedChannel | None) -> Medium:
@@ -83,7 +85,8 @@ def deliver(
     outbox_dir: Path,
     timeout: float,
 ) -> SendResult:
-    """Send `job` over `channel`, or to `outbox_dir` when the channel is not configured."""
+    """Send `job` over `channel`, or to `outbox_dir` when the dispatcher says the local
+    folder (no channel, or an unset one with local delivery on)."""
     install_log_guards()
     medium = medium_of(job, channel)
     to_folder = channel is None or channel.url is None
@@ -114,9 +117,7 @@ def send(
     try:
         return _to_channel(job, channel, channel.url, content, timeout)
     except Exception as exc:  # a plugin bug must fail this message, not the batch
-        return SendResult(
-            SendStatus.failed, scrub(f"{channel.masked}: {type(exc).__name__}: {exc}")
-        )
+        return SendResult(SendStatus.failed, scrub(f"{type(exc).__name__}: {exc}"))
 
 
 # --------------------------------------------------------------------------- channels
@@ -127,7 +128,7 @@ def _to_channel(
 ) -> SendResult:
     results = url_to_dict(url, secure_logging=True)
     if not results:
-        return SendResult(SendStatus.failed, f"{channel.masked}: not a URL Apprise understands")
+        return SendResult(SendStatus.failed, "the channel's URL is not one Apprise understands")
     schema = str(results["schema"])
     recipient = job.context.get("recipient") or {}
     results["cto"] = results["rto"] = timeout
@@ -151,7 +152,7 @@ def _to_channel(
                 results["targets"] = [chat_target]
     plugin = apprise.Apprise.instantiate(results, suppress_exceptions=False)
     if plugin is None:
-        return SendResult(SendStatus.failed, f"{channel.masked}: the channel URL is not usable")
+        return SendResult(SendStatus.failed, "the channel's URL is not usable")
     if chat_target and schema in MATTERMOST_SCHEMAS:
         # A Mattermost webhook posts to a person when its channel is '@name'; Apprise's
         # target parser only accepts channel names, so the target is set directly.
@@ -172,12 +173,12 @@ def _to_channel(
         return SendResult(
             SendStatus.uncertain,
             scrub(
-                f"{channel.masked}: no answer within {timeout:g}s ({reason}); it may have "
+                f"no answer within {timeout:g}s ({reason}); it may have "
                 "been delivered, so it is retried with the same notification id"
             ),
             channel.masked,
         )
-    return SendResult(SendStatus.failed, scrub(f"{channel.masked}: {reason}"), channel.masked)
+    return SendResult(SendStatus.failed, scrub(reason), channel.masked)
 
 
 class _ThreadWarnings(logging.Handler):

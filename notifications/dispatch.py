@@ -45,7 +45,7 @@ from notifications.delivery import Job, SendResult, SendStatus, deliver
 from notifications.redact import scrub
 from notifications.render import Renderer, configured_renderer
 from notifications.routing import LOCAL
-from pilotscale.plan.schema import Plan
+from pilotscale.plan.schema import Channel, Plan
 from pilotscale.store.outbox import Claimed, Settlement, claim, enqueue, settle
 from pilotscale.store.queries import load_program_plan
 
@@ -115,10 +115,17 @@ def dispatch(
     outbox_dir: Path | None = None,
     secret_loader: SecretLoader = load_prefect_secret,
     max_batches: int | None = None,
+    local_delivery: bool | None = None,
 ) -> DispatchReport:
-    """Send everything due at `now` (default: the current time); returns what happened."""
+    """Send everything due at `now` (default: the current time); returns what happened.
+
+    A channel whose URL is not set fails its messages (retried, then dead with an
+    alert) unless `local_delivery` (default: PILOTSCALE_LOCAL_DELIVERY) writes them to
+    the local folder instead.
+    """
     from pilotscale.settings import get_settings
 
+    settings = get_settings()
     concurrency = max(1, concurrency)
     # A lease must outlast the slowest batch: every send in it timing out, in waves.
     slowest_batch = math.ceil(batch_size / concurrency) * timeout * 1.5
@@ -131,8 +138,9 @@ def dispatch(
         timeout=timeout,
         backoff=backoff or Backoff(),
         renderer=renderer or configured_renderer(),
-        outbox_dir=outbox_dir or get_settings().resolved_outbox_dir(),
+        outbox_dir=outbox_dir or settings.resolved_outbox_dir(),
         secret_loader=secret_loader,
+        local_delivery=settings.local_delivery if local_delivery is None else local_delivery,
     )
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="notify") as pool:
         while max_batches is None or run.report.batches < max_batches:
@@ -166,6 +174,7 @@ class _Run:
         renderer: Renderer,
         outbox_dir: Path,
         secret_loader: SecretLoader,
+        local_delivery: bool,
     ) -> None:
         self.engine = engine
         self.start = start
@@ -178,6 +187,7 @@ class _Run:
         self.renderer = renderer
         self.outbox_dir = outbox_dir
         self.secret_loader = secret_loader
+        self.local_delivery = local_delivery
         self.report = DispatchReport()
         self._plans: dict[int, Plan] = {}
         # Each channel's URL is read once per run, not once per message.
@@ -239,7 +249,10 @@ class _Run:
             )
             return
         if len(report.errors) < 10 and result.error:
-            report.errors.append(f"{job.id[:8]} {job.event} to {job.recipient_key}: {result.error}")
+            report.errors.append(
+                f"{job.id[:8]} {job.event} to {job.recipient_key} over {job.channel}: "
+                f"{result.error}"
+            )
         if job.attempts >= self.max_attempts:
             report.dead += 1
             pending.append(
@@ -331,14 +344,25 @@ class _Run:
                 )
                 return self._channels[key]
             spec = next((c for c in plan.channels if c.name == job.channel), None) if plan else None
-            if spec is None:
-                self._channels[key] = None  # the channel left the plan: keep the message readable
-            else:
-                try:
-                    self._channels[key] = resolve(spec, secret_loader=self.secret_loader)
-                except ChannelUnavailable as exc:
-                    self._channels[key] = exc
+            self._channels[key] = self._usable(job.channel, spec)
         return self._channels[key]
+
+    def _usable(
+        self, name: str, spec: Channel | None
+    ) -> ResolvedChannel | ChannelUnavailable | None:
+        """Fail closed: a channel that is gone or not set is a failed send (retried, then
+        dead with an alert), never a local file marked sent, unless local delivery is on."""
+        if spec is None:
+            if self.local_delivery:
+                return None
+            return ChannelUnavailable(f"channel '{name}' is no longer in the plan")
+        try:
+            resolved = resolve(spec, secret_loader=self.secret_loader)
+        except ChannelUnavailable as exc:
+            return exc
+        if not resolved.configured and not self.local_delivery:
+            return ChannelUnavailable(f"channel '{name}' is {resolved.masked}")
+        return resolved
 
 
 def _job(row: Claimed) -> Job:

@@ -1,6 +1,8 @@
 """Local folder delivery: a custom Apprise schema that writes each message to a file.
 
-Used when a channel is not configured (the demo, a first try): an email becomes an
+Used only when asked for: for unset channels with PILOTSCALE_LOCAL_DELIVERY=true (the
+demo, a first try), for messages the plan routes to no channel, and for the copy of the
+lead's delivery-failure alert. An email becomes an
 `.eml` file with both its HTML and text parts (any mail client opens it), a chat
 message an `.md` file, so people can read exactly what would have been sent. The
 file name carries the notification id, so sending the same notification again

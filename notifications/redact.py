@@ -1,8 +1,9 @@
 """Keep channel URLs out of logs, errors and the database.
 
-A channel URL carries its credentials (an SMTP password, a webhook token), so only
-Apprise's privacy form of it is ever shown. Every raw URL resolved in this process,
-and each secret part of it, is registered here; `scrub()` replaces them in any text
+A channel URL carries its credentials (an SMTP password, a webhook token, an API key
+in a header), so only its masked form is ever shown (`masked_url`: every part that
+can hold a secret is masked, whatever the plugin would hide). Every raw URL resolved
+in this process, and each secret part of it, is registered here; `scrub()` replaces them in any text
 before it is stored or printed, and a logging filter does the same for the loggers
 that see URLs (Apprise's own DEBUG output prints full webhook URLs, so the `apprise`
 and `urllib3` loggers are also kept at INFO or above).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from urllib.parse import unquote
 
 MASK = "****"
@@ -46,25 +48,59 @@ def scrub(text: str) -> str:
     return text
 
 
-def secret_parts(url: str, full: str, masked: str) -> set[str]:
-    """The parts of `url` that Apprise hides: in its full form `full` but not in its
-    privacy form `masked` (a password, a token). Parts neither form shows (a From
-    address, say) are not secrets and stay readable."""
-    parts = {url}
-    for token in _tokens(full):
-        if token not in masked:
-            parts.add(token)
-    return parts
+def masked_url(
+    url: str, *, host_is_secret: bool, public: Callable[[str, str], bool] = lambda k, v: False
+) -> tuple[str, set[str]]:
+    """The form of channel URL `url` that may be shown, and its secret parts.
+
+    Judged by position, not by what a plugin chooses to hide: user, password, every
+    path segment, every query value (Apprise's `+Header=` values included) and any
+    fragment are secrets; so is the host where a scheme puts a token there
+    (`slack://TOKEN_A/...`, `discord://WEBHOOK_ID/...`). What stays readable is the
+    scheme, a real host and port, and the option and header names. An option value
+    for which `public(name, value)` holds (`method=POST`) is masked but not returned
+    as a secret: scrubbing such a word from every log line would garble them.
+    """
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", url, re.DOTALL)
+    if match is None:
+        return MASK, {url, *_tokens(url)}
+    schema, rest = match.groups()
+    rest, hashmark, fragment = rest.partition("#")
+    rest, question, query = rest.partition("?")
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    secrets = {url, fragment}
+    shown = f"{schema}://"
+    if at:
+        user, colon, password = userinfo.partition(":")
+        secrets |= {user, password}
+        shown += MASK + (f":{MASK}" if colon else "") + "@"
+    if host_is_secret and host:
+        secrets |= {host, *_tokens(host)}
+        host = MASK
+    shown += host
+    if slash:
+        segments = path.split("/")
+        secrets.update(segments)
+        shown += "/" + "/".join(MASK if s else "" for s in segments)
+    if question:
+        options = []
+        for pair in query.split("&"):
+            key, equals, value = pair.partition("=")
+            if not public(key, value):
+                # A header such as `Bearer%20TOKEN` may be echoed decoded, or in parts.
+                decoded = unquote(value.replace("+", " "))
+                secrets |= {value, decoded, *re.split(r"[\s,]+", decoded)}
+            options.append(f"{key}={MASK}" if equals else key)
+        shown += "?" + "&".join(options)
+    if hashmark:
+        shown += f"#{MASK}"
+    return shown, secrets
 
 
-def all_parts(url: str) -> set[str]:
-    """Every part of a URL that Apprise cannot read, since nothing says which is secret."""
-    return {url, *_tokens(url)}
-
-
-def _tokens(url: str) -> set[str]:
+def _tokens(text: str) -> set[str]:
     found = set()
-    for token in re.split(r"[/:@?&=#+,;\s]+", url):
+    for token in re.split(r"[/:@?&=#+,;\s]+", text):
         for candidate in (token, unquote(token)):
             if len(candidate) >= MIN_SECRET:
                 found.add(candidate)

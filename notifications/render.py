@@ -9,9 +9,10 @@ TemplateProblem naming the template file and line.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,9 @@ class Renderer:
         for env in (self._text, self._chat):
             env.filters.update({k: env._guard_filter(k, f) for k, f in FILTERS.items()})
         self.limits = limits
+        # Each render may build up to limits.max_built; together they stay within
+        # max_built_total, however many threads (the dispatcher's senders) render at once.
+        self._in_flight = threading.BoundedSemaphore(limits.renders_at_once)
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render template `name` (e.g. 'gate_held/email.html') with `context`."""
@@ -94,7 +98,7 @@ class Renderer:
         chunks: list[str] = []
         size = 0
         try:
-            with budget_scope(self.limits):
+            with self._in_flight, budget_scope(self.limits):
                 for chunk in template.generate(context):
                     size += len(chunk)
                     if size > self.limits.max_output:
@@ -194,8 +198,20 @@ def get_renderer(templates_dir: Path | None = None, limits: Limits = DEFAULT_LIM
     return _cached(templates_dir.resolve() if templates_dir else None, limits)
 
 
+def configured_limits() -> Limits:
+    """The sandbox limits, with the memory budgets from the settings."""
+    from pilotscale.settings import get_settings
+
+    settings = get_settings()
+    return replace(
+        DEFAULT_LIMITS,
+        max_built=settings.render_budget_mb * 1_000_000,
+        max_built_total=settings.render_budget_total_mb * 1_000_000,
+    )
+
+
 def configured_renderer() -> Renderer:
     """The renderer for the configured PILOTSCALE_TEMPLATES_DIR, if any."""
     from pilotscale.settings import get_settings
 
-    return get_renderer(get_settings().templates_dir)
+    return get_renderer(get_settings().templates_dir, configured_limits())

@@ -6,11 +6,20 @@ Jinja's ImmutableSandboxedEnvironment stops attribute escapes such as
 time. Here every loop iteration and call spends from a per-render budget (steps and
 wall-clock time), and every operation that can multiply a value's size is checked
 before it runs, so no single step can build a value larger than `Limits.max_value`.
+
+Many values each under that cap still add up (a list of 10,000 strings of 99,999
+characters is a gigabyte), so a render also has a memory budget (`Limits.max_built`):
+what the template builds is counted as it builds it — every operator, call, filter and
+slice result, every operand of `~`, and every piece of output, which `{% set %}` blocks,
+macros and calls join into strings — and an operation that would turn a value into
+text larger than what is left (printing or joining a long list) is refused before it
+runs. The count is cumulative, so it bounds the render's peak memory too.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -19,8 +28,10 @@ from functools import wraps
 from typing import Any
 
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.utils import Namespace
 from jinja2.visitor import NodeTransformer
 
 
@@ -32,6 +43,13 @@ class Limits:
     max_range: int = 10_000  # items of one range()
     max_seconds: float = 2.0  # wall-clock time of one render
     max_int_bits: int = 256  # size of any number computed with ** or *
+    max_built: int = 8_000_000  # bytes of values and text one render may build
+    max_built_total: int = 64_000_000  # the same, for all renders in flight together
+
+    @property
+    def renders_at_once(self) -> int:
+        """Renders allowed in flight together, so they cannot exceed max_built_total."""
+        return max(1, self.max_built_total // max(1, self.max_built))
 
 
 DEFAULT_LIMITS = Limits()
@@ -42,12 +60,30 @@ class TemplateLimitError(SecurityError):
 
 
 class _Budget:
-    __slots__ = ("deadline", "limits", "steps")
+    __slots__ = ("deadline", "limits", "memory", "steps")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.steps = limits.max_steps
+        self.memory = limits.max_built
         self.deadline = time.monotonic() + limits.max_seconds
+
+    def spend(self, size: int) -> None:
+        """Count `size` bytes the template has built (or is about to)."""
+        self.memory -= size
+        if self.memory < 0:
+            self._out_of_memory()
+
+    def afford(self, size: int) -> None:
+        """Refuse an operation that would build `size` bytes more than are left."""
+        if size > self.memory:
+            self._out_of_memory()
+
+    def _out_of_memory(self) -> None:
+        raise TemplateLimitError(
+            f"the template builds more than {self.limits.max_built / 1e6:g} MB of values "
+            "and text in one render"
+        )
 
     def tick(self) -> None:
         self.steps -= 1
@@ -94,6 +130,87 @@ def _sized(value: Any) -> int:
     return len(value) if isinstance(value, str | bytes | list | tuple | dict | set) else 0
 
 
+_CONTAINERS = str | bytes | list | tuple | dict | set | frozenset
+_SLOT = 8  # bytes of one reference in a list, or of a small scalar's text
+
+
+def _footprint(value: Any) -> int:
+    """Bytes `value` holds itself, not what it refers to (constant time)."""
+    return sys.getsizeof(value) if isinstance(value, _CONTAINERS) else 0
+
+
+def _text_size(values: Iterable[Any], limit: int) -> int:
+    """About len(str(v)) summed over `values`, counted only until it passes `limit`:
+    a list of many references to one long string is small in memory but not as text,
+    and a walk that stops at the limit stays cheap on any structure (cycles included)."""
+    total = 0
+    stack = list(values)
+    while stack and total <= limit:
+        item = stack.pop()
+        total += _SLOT
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, bytes):
+            total += 4 * len(item)  # shown as escapes
+        elif isinstance(item, dict):
+            stack.extend(item.items())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, Namespace):
+            stack.extend(item._Namespace__attrs.items())
+    return total
+
+
+class _AccountingCodeGenerator(CodeGenerator):
+    """Jinja's code generator, with what the template builds reported to the budget:
+    every printed value, the template text inside `{% set %}` blocks, macros and calls
+    (joined into a string there), every operand of `~` before the join, and every
+    slice (a copy)."""
+
+    _buffered = False  # whether the Output being compiled is joined into a string
+
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        self._buffered = frame.buffer is not None
+        super().visit_Output(node, frame)
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        super()._output_child_pre(node, frame, finalize)
+        self.write("environment.built_text(")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        self.write(")")
+        super()._output_child_post(node, frame, finalize)
+
+    def _output_const_repr(self, group: Iterable[Any]) -> str:
+        text = super()._output_const_repr(group)
+        # Template text yielded straight out is counted by the renderer (max_output);
+        # inside a block, macro or call it is joined into a string here.
+        return f"environment.built_text({text})" if self._buffered else text
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        # CodeGenerator.visit_Concat, each operand counted before the join builds it.
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"{join}((")
+        for operand in node.nodes:
+            self.write("environment.built_text(")
+            self.visit(operand, frame)
+            self.write("), ")
+        self.write("))")
+
+    def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
+        if not isinstance(node.arg, nodes.Slice):  # Jinja compiles slices as plain `[a:b]`
+            super().visit_Getitem(node, frame)
+            return
+        self.write("environment.check_value(")
+        super().visit_Getitem(node, frame)
+        self.write(")")
+
+
 class LimitedSandbox(ImmutableSandboxedEnvironment):
     """ImmutableSandboxedEnvironment plus the limits above."""
 
@@ -112,6 +229,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     # ------------------------------------------------------------------ values
 
     def check_value(self, value: Any) -> Any:
+        """`value` was just built: count it against the render's budgets."""
+        _current(self.limits).spend(_footprint(value))
         size = _sized(value)
         if size > self.limits.max_value:
             raise TemplateLimitError(
@@ -121,6 +240,21 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         if isinstance(value, int) and value.bit_length() > self.limits.max_int_bits:
             raise TemplateLimitError("a number is larger than templates may compute")
         return value
+
+    def built_text(self, value: Any) -> Any:
+        """`value` is about to become text (output, or an operand of `~`): count it.
+        Called for nearly every piece of output, so a string takes the short way."""
+        budget = _current(self.limits)
+        if isinstance(value, str):
+            budget.spend(len(value))
+        else:
+            budget.spend(_text_size((value,), budget.memory))
+        return value
+
+    def _afford_text(self, *values: Any) -> None:
+        """Refuse an operation that would turn `values` into more text than is left."""
+        budget = _current(self.limits)
+        budget.afford(_text_size(values, budget.memory))
 
     def _expect(self, size: int) -> None:
         if size > self.limits.max_value:
@@ -151,13 +285,17 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
                 raise TemplateLimitError("a number is larger than templates may compute")
         elif operator == "+" and _sized(left) and _sized(right):
             self._expect(_sized(left) + _sized(right))
-        elif operator == "%" and isinstance(left, str) and _WIDE_PERCENT.search(left):
-            raise TemplateLimitError("a format width this large is not allowed in templates")
+        elif operator == "%" and isinstance(left, str):
+            if _WIDE_PERCENT.search(left):
+                raise TemplateLimitError("a format width this large is not allowed in templates")
+            self._afford_text(right)
         return self.check_value(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _current(__self.limits).tick()
         owner = getattr(__obj, "__self__", None)
+        if owner is __self and getattr(__obj, "__name__", "") in _HOOKS:
+            return __obj(*args)  # a guard _GuardLoops placed (one argument), not template work
+        _current(__self.limits).tick()
         if isinstance(owner, str):
             __self._precheck_str_method(owner, getattr(__obj, "__name__", ""), args)
         return __self.check_value(super().call(__context, __obj, *args, **kwargs))
@@ -168,7 +306,14 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             return None
         if _WIDE_BRACES.search(value.__self__):
             raise TemplateLimitError("a format width this large is not allowed in templates")
-        return wrapped
+        format_ = wrapped
+
+        @wraps(format_)
+        def counted(*args: Any, **kwargs: Any) -> str:
+            self._afford_text(*args, *kwargs.values())  # they all become text
+            return format_(*args, **kwargs)
+
+        return counted
 
     def _precheck_str_method(self, text: str, name: str, args: tuple[Any, ...]) -> None:
         ints = [a for a in args if isinstance(a, int)]
@@ -191,11 +336,15 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             _current(self.limits).tick()
             if precheck is not None:
                 precheck(self, _filter_args(args), kwargs)
+            if name not in _NOT_TEXT_FILTERS:
+                self._afford_text(*_filter_args(args), *kwargs.values())
             return self.check_value(func(*args, **kwargs))
 
         return guarded
 
     # ------------------------------------------------------------------ loops
+
+    code_generator_class = _AccountingCodeGenerator
 
     def guard_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
         budget = _current(self.limits)
@@ -214,6 +363,47 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         # checked; the template author cannot name these nodes, so cannot remove them.
         guarded = _GuardLoops(self).visit(source)
         return super()._generate(guarded, name, filename, defer_init=defer_init)
+
+
+# The guards _GuardLoops places, called through call(): they are not template work.
+_HOOKS = frozenset({"guard_iter", "check_value"})
+
+# Filters whose result is a number, an item or a rearranged sequence of their input,
+# never text made from it; every other filter may stringify its arguments (join,
+# string, tojson, format, escape...), so their text size must fit the budget first.
+_NOT_TEXT_FILTERS = frozenset(
+    {
+        "abs",
+        "attr",
+        "batch",
+        "bool",
+        "count",
+        "d",
+        "default",
+        "dictsort",
+        "first",
+        "float",
+        "groupby",
+        "int",
+        "items",
+        "last",
+        "length",
+        "list",
+        "map",
+        "max",
+        "min",
+        "random",
+        "reject",
+        "rejectattr",
+        "reverse",
+        "round",
+        "select",
+        "selectattr",
+        "slice",
+        "sort",
+        "unique",
+    }
+)
 
 
 def _filter_args(args: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -5,7 +5,9 @@ mini-pilots; eight simulated Monday readiness checks follow, with adoption, rati
 time-saved and training data fed between them. HR goes preparing → piloting →
 scaling → operating, with an approval given (and one refused) on the way; Sales is
 held because nobody owns content support, until a plan change names an owner.
-Every notification lands in the local outbox folder, since no channel is configured.
+No channel is configured, so the demo switches local delivery on
+(PILOTSCALE_LOCAL_DELIVERY=true): every notification lands in the local outbox folder
+as an .eml or .md file instead of failing as an unset channel does in production.
 
     python -m pilotscale.demo examples/acme-ai-assistant.yaml
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import sys
 import time
@@ -351,6 +354,10 @@ async def story(plan_path: Path) -> None:
 
 
 def main() -> None:
+    # The one place that asks for the folder: production leaves it off, so an unset
+    # channel fails loudly instead of being "sent" to a folder nobody reads.
+    os.environ.setdefault("PILOTSCALE_LOCAL_DELIVERY", "true")
+    get_settings.cache_clear()
     # Each local delivery logs a line at INFO; the story prints its own summary instead.
     logging.getLogger("apprise").setLevel(logging.WARNING)
     plan = Path(sys.argv[1] if len(sys.argv) > 1 else "examples/acme-ai-assistant.yaml")

@@ -26,7 +26,29 @@ class Settings(BaseSettings):
     )
     outbox_dir: Path | None = Field(
         default=None,
-        description="Where messages go when no channel is configured; default data_dir/outbox.",
+        description="The local notification folder; default data_dir/outbox.",
+    )
+    # Off by default: an unset channel variable in production must fail loudly (retried,
+    # then dead with an alert), not vanish into a folder nobody reads as "sent".
+    local_delivery: bool = Field(
+        default=False,
+        description=(
+            "Write messages for channels whose URL is not set to the local folder instead "
+            "of failing them (the demo, a first try)."
+        ),
+    )
+    # A template (a user's override, say) could otherwise build gigabytes from many
+    # values each under the per-value cap; the dispatcher renders several at once.
+    render_budget_mb: int = Field(
+        default=8, ge=1, description="Memory one template render may build, in MB."
+    )
+    render_budget_total_mb: int = Field(
+        default=64,
+        ge=1,
+        description=(
+            "Memory all renders in flight together may build, in MB: the dispatcher "
+            "renders at most this / render_budget_mb messages at once (at least one)."
+        ),
     )
     sqlite_busy_timeout_ms: int = 30_000
 

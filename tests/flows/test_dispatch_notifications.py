@@ -45,6 +45,7 @@ def test_the_flow_sends_what_is_due(
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("PILOTSCALE_DATABASE_URL", url)
     monkeypatch.setenv("PILOTSCALE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("PILOTSCALE_LOCAL_DELIVERY", "true")  # no channel is set up here
     get_settings.cache_clear()
     try:
         engine = get_engine(url)

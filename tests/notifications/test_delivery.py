@@ -24,8 +24,15 @@ from tests.notifications.receivers import HttpReceiver, SmtpServer
 TOKEN = "SeCrEt-Token-123"
 
 
-def _dispatch(engine: Engine, outbox_dir: Path) -> None:
-    report = dispatch(engine=engine, now=NOW, outbox_dir=outbox_dir, timeout=3, renderer=Renderer())
+def _dispatch(engine: Engine, outbox_dir: Path, *, local_delivery: bool = False) -> None:
+    report = dispatch(
+        engine=engine,
+        now=NOW,
+        outbox_dir=outbox_dir,
+        timeout=3,
+        renderer=Renderer(),
+        local_delivery=local_delivery,
+    )
     assert report.errors == []
 
 
@@ -35,7 +42,8 @@ def test_email_arrives_with_both_parts_and_its_id(
     monkeypatch.setenv(SMTP_ENV, smtp.url())
     queue(sqlite_engine, [gate_held("fran.champion"), gate_held("dana.digest")])
 
-    _dispatch(sqlite_engine, outbox_dir)
+    # Fran also gets a chat message; chat is not under test here, so the folder takes it.
+    _dispatch(sqlite_engine, outbox_dir, local_delivery=True)
 
     ids = {r.recipient_key: r.id for r in rows(sqlite_engine) if r.channel == "email"}
     mails = {m.rcpt_tos[0]: m for m in smtp.mails}
@@ -97,12 +105,18 @@ def test_mattermost_gets_the_id_in_the_text_and_people_by_name(
         assert "@channel" not in request.body["text"]
 
 
-def test_unconfigured_channels_write_readable_files(
+def test_local_delivery_writes_readable_files_for_unset_channels(
     sqlite_engine: Engine, outbox_dir: Path
 ) -> None:
     queue(sqlite_engine, [gate_held("fran.champion")])
 
-    report = dispatch(engine=sqlite_engine, now=NOW, outbox_dir=outbox_dir, renderer=Renderer())
+    report = dispatch(
+        engine=sqlite_engine,
+        now=NOW,
+        outbox_dir=outbox_dir,
+        renderer=Renderer(),
+        local_delivery=True,
+    )
 
     assert (report.sent, report.local_files) == (2, 2)
     email_row, chat_row = sorted(rows(sqlite_engine), key=lambda r: r.channel)

@@ -10,11 +10,22 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from notifications.dispatch import Backoff, DispatchReport, dispatch
 from notifications.render import Renderer
-from pilotscale.store.outbox import claim
-from tests.notifications.helpers import CHAT_ENV, NOW, SMTP_ENV, gate_held, queue, rows
+from pilotscale.store.outbox import claim, retry
+from tests.notifications.helpers import (
+    CHAT_ENV,
+    DEPT_CHAT_ENV,
+    NOW,
+    PLAN,
+    SMTP_ENV,
+    applied,
+    gate_held,
+    queue,
+    rows,
+)
 from tests.notifications.receivers import HttpReceiver, SmtpServer, silent_tcp_server
 
 FAST = Backoff(base_seconds=60, cap_seconds=3600)
@@ -43,8 +54,8 @@ def test_smtp_down_then_up(
         assert row.status == "pending"
         assert row.attempts == 1
         assert row.next_attempt_at >= NOW + timedelta(seconds=60)
-        assert f"mailto://127.0.0.1:{server.port}" in (row.last_error or "")
         assert "Connection error" in (row.last_error or "")
+        assert "://" not in (row.last_error or "")  # the row names its channel, not a URL
 
     server.start()
     try:
@@ -111,6 +122,57 @@ def test_an_smtp_server_that_never_greets_is_uncertain(
 
     assert report.uncertain == 1
     assert rows(sqlite_engine)[0].status == "uncertain"
+
+
+def test_an_unset_channel_fails_closed_and_delivers_once_it_is_set(
+    engine: Engine, outbox_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The conftest leaves SMTP_ENV unset: the plan's email channel resolves to nothing.
+    queue(engine, _emails(["ines.sponsor", "dana.digest"]))
+
+    first = _run(engine, outbox_dir, NOW)
+    assert (first.sent, first.local_files, first.retrying) == (0, 0, 2)
+    for row in rows(engine):
+        assert (row.channel, row.status, row.attempts) == ("email", "pending", 1)
+        assert row.next_attempt_at >= NOW + timedelta(seconds=60)  # backoff, like any failure
+        assert row.last_error == (
+            f"channel 'email' is not configured: environment variable {SMTP_ENV} is not set"
+        )
+    last = _run(engine, outbox_dir, NOW + timedelta(hours=1), max_attempts=2)
+    gate = {r.id for r in rows(engine) if r.event == "gate_held"}
+    assert last.dead == 2
+    assert {r.status for r in rows(engine) if r.id in gate} == {"dead"}
+    # The lead is told; the folder holds only the alert's own copy, never the messages.
+    alerts = [r for r in rows(engine) if r.event == "delivery_failure"]
+    assert {r.channel for r in alerts} == {"email", "local"}
+    assert [p.name for p in outbox_dir.iterdir()] == [
+        p.name for p in outbox_dir.glob("*delivery_failure-leo.lead-*.eml")
+    ]
+
+    server = SmtpServer().start()
+    try:
+        monkeypatch.setenv(SMTP_ENV, server.url())
+        with Session(engine) as session, session.begin():
+            retry(session=session, dead=True, now=NOW + timedelta(hours=2))
+        _run(engine, outbox_dir, NOW + timedelta(hours=2))
+    finally:
+        server.stop()
+
+    assert {m.message["X-Notification-Id"] for m in server.mails} >= gate
+    assert {r.status for r in rows(engine) if r.id in gate} == {"sent"}
+
+
+def test_a_channel_removed_from_the_plan_fails_closed(engine: Engine, outbox_dir: Path) -> None:
+    queue(engine, [gate_held("channel:finance-chat")])
+    channel = f'  - {{name: finance-chat, kind: chat, url: "env:{DEPT_CHAT_ENV}"}}\n'
+    applied(engine, PLAN.replace(channel, "").replace("    chat_channel: finance-chat\n", ""))
+
+    report = _run(engine, outbox_dir, NOW)
+
+    (row,) = rows(engine)
+    assert (report.sent, row.status) == (0, "pending")
+    assert row.last_error == "channel 'finance-chat' is no longer in the plan"
+    assert not outbox_dir.exists()
 
 
 def test_dead_messages_alert_the_lead_once_and_alerts_never_recurse(

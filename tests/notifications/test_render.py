@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from jinja2 import StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifications.events import CHAT, EMAIL_HTML, EMAIL_TEXT, EVENTS, PARTS, template_name
+from notifications.filters import FILTERS
 from notifications.render import Renderer, TemplateProblem
 from notifications.samples import SAMPLES
 
@@ -126,3 +129,26 @@ def test_a_syntax_error_names_file_and_line(tmp_path: Path) -> None:
         Renderer(tmp_path).render(template_name("gate_held", EMAIL_TEXT), SAMPLES["gate_held"])
 
     assert str(caught.value).startswith(f"{path}:3: syntax error:")
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_the_limits_change_no_output(event: str) -> None:
+    """Every packaged template renders exactly as Jinja's own sandbox renders it: the
+    budgets count what a template builds, they never alter it."""
+    renderer = Renderer()
+    for part in PARTS:
+        name = template_name(event, part)
+        limited = renderer._chat if name.endswith(".md") else renderer._text
+        plain = ImmutableSandboxedEnvironment(
+            loader=limited.loader,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=limited.autoescape,
+            finalize=limited.finalize,
+        )
+        plain.filters.update(FILTERS)
+
+        expected = plain.get_template(name).render(SAMPLES[event])
+
+        assert renderer.render(name, SAMPLES[event]) == expected

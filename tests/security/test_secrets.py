@@ -1,7 +1,8 @@
-"""Secrets never leave their variable: a channel token and a database password, set in the
-environment, appear in no output of any command, no file pilotscale or Prefect writes
-(logs, artifacts, the outbox folder, the report), no row of the store, and no message
-sent. The story runs through the real commands, Prefect flows included.
+"""Secrets never leave their variable: a channel token (in a URL's password, path, query
+value and `+Header=` value) and a database password, set in the environment, appear in
+no output of any command (Prefect and Apprise logging at DEBUG), no file pilotscale or
+Prefect writes (logs, artifacts, the outbox folder, the report), no row of the store,
+and no message sent. The story runs through the real commands, Prefect flows included.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 TOKEN = "SeCrEt-Zq9-token"
 PASSWORD = "SeCrEt-Pg-Zq9-pw"
-SECRETS = (TOKEN, PASSWORD)
+HEADER = "SeCrEt-Hd-Zq9-key"  # an API key in an Apprise `+Header=` value
+QUERY = "SeCrEt-Qy-Zq9-val"  # a token in a query value
+SECRETS = (TOKEN, PASSWORD, HEADER, QUERY)
 LEAD = "maria.lopez@acme.example"
 
 
@@ -95,8 +98,14 @@ def test_a_token_and_a_password_appear_nowhere(
         ),
         PILOTSCALE_SMTP_URL=(
             f"mailto://pilot:{TOKEN}@127.0.0.1:{closed_smtp}?mode=insecure&from=p@acme.example"
+            f"&+X-Api-Key={HEADER}&name={QUERY}"
         ),
-        PILOTSCALE_CHAT_URL=f"json://127.0.0.1:{chat.port}/hooks/{TOKEN}",
+        PILOTSCALE_CHAT_URL=(
+            f"json://127.0.0.1:{chat.port}/hooks/{TOKEN}?+X-Api-Key={HEADER}&token={QUERY}"
+        ),
+        # Every log line there is, at DEBUG, is an output too.
+        PREFECT_LOGGING_LEVEL="DEBUG",
+        PREFECT_LOGGING_ROOT_LEVEL="DEBUG",
     )
     story = Story(tmp_path, env)
     try:
@@ -130,7 +139,8 @@ def test_a_token_and_a_password_appear_nowhere(
     prefect_files = [p for p in _files(tmp_path / "prefect")]
     outbox = [p for p in _files(tmp_path / "data")]
     figure(
-        f"2 secrets grepped in {len(places)} places ({len(story.outputs)} command outputs, "
+        f"{len(SECRETS)} secrets grepped in {len(places)} places "
+        f"({len(story.outputs)} command outputs, "
         f"{len(prefect_files)} Prefect files, {len(outbox)} outbox/data files, the report, "
         f"{len(chat.requests)} chat messages, the store): {len(leaks)} leaks"
     )
@@ -138,6 +148,7 @@ def test_a_token_and_a_password_appear_nowhere(
     # The story really exercised the secrets: messages went out on the chat channel, the
     # masked URLs were printed, the report and the status exist.
     assert chat.requests, "nothing was sent to the chat channel"
+    assert {r.headers.get("X-Api-Key") for r in chat.requests} == {HEADER}
     assert json.loads(status)["departments"]
     assert (tmp_path / "report.html").is_file()
     shown = "\n".join(text for _, text in story.outputs)

@@ -179,8 +179,10 @@ def dispatch_command(
 ) -> None:
     """Send every due notification now, in this process (no Prefect server needed).
 
-    Messages for channels that are not configured are written to the local outbox
-    folder (PILOTSCALE_OUTBOX_DIR, default ~/.pilotscale/outbox).
+    A message on a channel whose URL is not set fails and is retried (then dead, with
+    an alert to the lead). With PILOTSCALE_LOCAL_DELIVERY=true such messages are
+    written to the local folder instead (PILOTSCALE_OUTBOX_DIR, default
+    ~/.pilotscale/outbox), as the demo does.
 
     Example:
 
@@ -229,7 +231,8 @@ def notify_test(
     """Send a test message over a channel and say exactly what failed, if anything.
 
     The channel's URL is read as a real send would (environment variable or Prefect
-    Secret block) and shown only in Apprise's privacy form, secrets masked.
+    Secret block) and shown only masked: user, password, path, option and header
+    values are never printed.
 
     Examples:
 
@@ -251,10 +254,13 @@ def notify_test(
     except ChannelUnavailable as exc:
         raise CliError(f"channel '{channel}': {exc}") from None
     if not resolved.configured:
-        raise CliError(
-            f"channel '{channel}' is {resolved.masked}; until it is, its messages are "
-            f"written to {get_settings().resolved_outbox_dir()}"
+        # Sends on it fail and are retried; the folder takes them only when asked to.
+        fallback = (
+            f"; until it is, its messages are written to {get_settings().resolved_outbox_dir()}"
+            if get_settings().local_delivery
+            else "; its messages fail until it is"
         )
+        raise CliError(f"channel '{channel}' is {resolved.masked}{fallback}")
     lead = plan.person(plan.program.lead)
     job, content, target = _test_message(plan, resolved, to or "", lead.email)
     started = time.monotonic()
@@ -269,7 +275,8 @@ def notify_test(
     detail = result.error or "the channel reported a failure"
     hint = _probe(resolved, timeout)
     raise CliError(
-        f"test message over '{channel}' failed: {detail}" + (f"; {hint}" if hint else "")
+        f"test message over '{channel}' ({resolved.masked}) failed: {detail}"
+        + (f"; {hint}" if hint else "")
     )
 
 
@@ -345,8 +352,8 @@ def _probe(channel: ResolvedChannel, timeout: float) -> str:
 
     details = url_to_dict(channel.url or "", secure_logging=True) or {}
     host = details.get("host")
-    if not host:
-        return ""
+    if not host or scrub(host) != host:
+        return ""  # no host, or a token in the host's place (slack://TOKEN/...)
     port = details.get("port")
     if not port:
         secure = bool(details.get("secure"))
@@ -377,6 +384,8 @@ def templates_check(
     """Render every notification template with sample data; list every problem.
 
     A problem reads  FILE:LINE: message . Exit code 0 when all render, 2 otherwise.
+    A template that builds more than PILOTSCALE_RENDER_BUDGET_MB (default 8) while
+    rendering is a problem too: the dispatcher would refuse it for every message.
     User templates (one folder per event, e.g. gate_held/email.html) override the
     packaged ones file by file.
 
@@ -385,10 +394,10 @@ def templates_check(
       PILOTSCALE_TEMPLATES_DIR=./templates pilotscale templates check
     """
     from notifications.check import check_templates
-    from notifications.render import get_renderer
+    from notifications.render import configured_limits, get_renderer
 
     folder = directory or get_settings().templates_dir
-    renderer = get_renderer(folder)
+    renderer = get_renderer(folder, configured_limits())
     problems = check_templates(renderer)
     for problem in problems:
         err_console.print(str(problem), markup=False)

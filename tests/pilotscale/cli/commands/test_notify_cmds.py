@@ -48,7 +48,10 @@ def store(tmp_path: Path) -> Engine:
 def test_dispatch_then_the_outbox_shows_what_was_sent(store: Engine, tmp_path: Path) -> None:
     queue(store, [gate_held("ines.sponsor"), gate_held("lola.champion")])
 
-    sent = run("dispatch", "--as-of", NOW.isoformat(), tmp_path=tmp_path)
+    # No channel is set up: the folder takes the messages only because it is asked to.
+    sent = run(
+        "dispatch", "--as-of", NOW.isoformat(), tmp_path=tmp_path, PILOTSCALE_LOCAL_DELIVERY="true"
+    )
     listing = run("outbox", "--json", tmp_path=tmp_path)
 
     assert sent.returncode == 0, sent.stderr
@@ -126,10 +129,13 @@ def test_notify_test_sends_and_reports(tmp_path: Path) -> None:
     assert mail.rcpt_tos == ["you@acme.example"]
     assert mail.message["X-Notification-Id"]
     assert down.returncode == 2
-    assert f"mailto://bot:****@127.0.0.1:{server.port}" in down.stderr
+    assert f"mailto://****:****@127.0.0.1:{server.port}?mode=****&from=****" in down.stderr
     assert f"cannot connect to 127.0.0.1:{server.port}: Connection refused" in down.stderr
     assert SECRET not in down.stderr + down.stdout
     assert unset.returncode == 2
-    assert "environment variable PS_TEST_CHAT_URL is not set" in unset.stderr
+    assert unset.stderr.strip() == (
+        "error: channel 'team-chat' is not configured: environment variable PS_TEST_CHAT_URL "
+        "is not set; its messages fail until it is"
+    )
     assert typo.returncode == 2
     assert "did you mean 'email'" in typo.stderr

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import csv as csv_module
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,8 +34,8 @@ from hypothesis import strategies as st
 
 from pilotscale.db import dispose_engines, get_engine
 from pilotscale.settings import get_settings
-from tests.cli import run_cli_here
-from tests.security.hostile import EXAMPLE
+from tests.cli import run_cli, run_cli_here
+from tests.security.hostile import EXAMPLE, ROOT
 
 # What a terminal acts on instead of showing: C0 but tab and newline, DEL, C1, and the
 # bidi and line-separator characters that reorder or split what is shown.
@@ -86,8 +88,9 @@ def raw_controls(output: str) -> list[str]:
     return sorted({repr(c) for c in RAW_CONTROL.findall(output)})
 
 
-def poisoned_plan(s: list[str]) -> dict[str, Any]:
-    """The example plan with hostile text in every free-text field."""
+def poisoned_plan(s: list[str], *, blackout: bool = True) -> dict[str, Any]:
+    """The example plan with hostile text in every free-text field (and HR in a blackout
+    whose reason is hostile too, unless not `blackout`)."""
     plan = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     program = plan["program"]
     program["title"] = s[0]
@@ -114,8 +117,9 @@ def poisoned_plan(s: list[str]) -> dict[str, Any]:
         for modules in department.get("training", {}).values():
             for module in modules:
                 module["title"] = s[4]
-    hr = next(d for d in plan["departments"] if d["name"] == "hr")
-    hr["blackout"] = [{"start": "2026-01-01", "end": "2030-12-31", "reason": s[5]}]
+    if blackout:
+        hr = next(d for d in plan["departments"] if d["name"] == "hr")
+        hr["blackout"] = [{"start": "2026-01-01", "end": "2030-12-31", "reason": s[5]}]
     return plan
 
 
@@ -233,4 +237,117 @@ def test_hostile_text_is_shown_as_text_by_every_command(
     figure(
         f"{len(ran)} sets of 8 hostile strings through {sum(ran)} commands in process: "
         "every exit as expected, 0 control characters on stdout or stderr, JSON exact"
+    )
+
+
+# --------------------------------------------------------------------------- flows and the demo
+
+FIXED = [
+    "ACME [/oops] \x1b]0;pwned\x07",
+    "clear \x1b[2J [bold]",
+    "Human [/] \x9b2J Resources",
+    "kpi \u202eexe.txt",
+    "hidden\r shown \x08",
+    "metric \x1bc :warning:",
+    "gate [/] \x9d0;pwned\x9c",
+    "fix \x1b[31m red \\",
+]
+LINE_VALUE = re.compile(r"^(\s*)(title|checklist|how_to_fix): (?![{\[]).+$", re.MULTILINE)
+FLOW_VALUE = re.compile(r"([{,] )(title|name): ([^,}\"]+)")
+
+
+def poisoned_example(strings: list[str]) -> str:
+    """The example plan's own text with hostile titles, checklists, advice and people's
+    names (the demo edits the plan's text, so its layout stays)."""
+    quoted = [
+        yaml.safe_dump(s, default_style='"', width=float("inf"), allow_unicode=True).strip()
+        for s in strings
+    ]
+    count = iter(range(10_000))
+
+    def next_value() -> str:
+        return quoted[next(count) % len(quoted)]
+
+    text = LINE_VALUE.sub(lambda m: f"{m[1]}{m[2]}: {next_value()}", EXAMPLE.read_text("utf-8"))
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith(("- {id:", "- {name:", "- {title:")):
+            line = FLOW_VALUE.sub(lambda m: f"{m[1]}{m[2]}: {next_value()}", line)
+        lines.append(line)
+    return "".join(lines)
+
+
+def subprocess_env(directory: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTSCALE_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        COLUMNS="200",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PILOTSCALE_DATA_DIR=str(directory / "data"),
+    )
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
+@pytest.mark.slow
+def test_flow_commands_show_hostile_text_as_text(tmp_path: Path, figure: Any) -> None:
+    """start, rollout, check and dispatch run their flows here (Prefect's ephemeral API),
+    as separate processes: their lines, and Prefect's, are text too."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(poisoned_plan(FIXED), allow_unicode=True), encoding="utf-8")
+    env = subprocess_env(tmp_path)
+    by = ["--by", LEAD]
+    steps: list[tuple[list[str], int]] = [
+        (["apply", str(plan)], 0),
+        (["rollout", *by, "--as-of", "2026-11-02"], 0),  # sales starts; hr waits: blackout
+        (["start", "sales", *by, f"--reason={FIXED[6]}", "--as-of", "2026-11-02"], 0),  # again
+        (["check", "--as-of", "2026-11-09"], 0),
+        (["dispatch", "--as-of", "2026-11-09"], 0),
+        (["status", "--as-of", "2026-11-09"], 0),
+        (["history", "sales"], 0),
+        (["outbox"], 0),
+    ]
+    for args, expected in steps:
+        result = run_cli(*args, env=env, timeout=300)
+        where = " ".join(args[:2])
+        assert result.returncode == expected, f"{where}: {result.stderr}"
+        assert "Traceback" not in result.stderr, where
+        assert raw_controls(result.stdout) == [], f"{where}: stdout {result.stdout!r}"
+        assert raw_controls(result.stderr) == [], f"{where}: stderr {result.stderr!r}"
+        if args[0] == "rollout":
+            assert "hr waits: " in result.stdout
+            assert plain_form(FIXED[5]) in result.stdout  # the blackout's reason, shown
+
+    figure(f"{len(steps)} flow and view commands in their own processes: 0 control characters")
+
+
+@pytest.mark.slow
+def test_the_demo_shows_hostile_text_as_text(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(poisoned_example(FIXED), encoding="utf-8")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pilotscale.demo", str(plan)],
+        env=subprocess_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "demo finished" in result.stdout
+    assert raw_controls(result.stdout) == [], result.stdout
+    assert raw_controls(result.stderr) == [], result.stderr
+
+
+def plain_form(value: str) -> str:
+    """How the terminal shows `value`: each control character as its escape."""
+    return "".join(
+        c
+        if not RAW_CONTROL.match(c)
+        else {"\n": "\\n", "\r": "\\r"}.get(
+            c, f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
+        )
+        for c in value
     )

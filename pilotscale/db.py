@@ -231,7 +231,7 @@ def _connect(engine: Engine) -> Iterator[Connection]:
         # `from None`: the driver's exception chain is not needed to act on this, and
         # nothing below this line may ever print the URL with its password.
         failure = store_failure(exc, url=engine.url)
-        if failure.kind != "other":  # full, damaged, read-only: the same message mid-command
+        if failure.kind != "other":  # full, damaged, read-only, I/O: as if met mid-command
             raise StoreUnavailable(str(failure), failure.hint) from None
         raise StoreUnavailable(
             f"cannot connect to the store at {display_url(engine)}: {_reason(exc, engine.url)}"

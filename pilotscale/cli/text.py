@@ -31,8 +31,6 @@ from rich.text import Text
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
 _HIDDEN = re.compile(f"[{_CONTROL}]")
 _HIDDEN_OR_NEWLINE = re.compile(f"[{_CONTROL}\n]")
-
-
 _NAMED = {"\n": "\\n", "\r": "\\r"}
 
 

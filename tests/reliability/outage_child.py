@@ -19,13 +19,34 @@ takes the store away just before the N-th SQL statement:
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
 
 PG_MAINTENANCE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 _held: list[sqlite3.Connection] = []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(
+    mode: str, at: int, *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`pilotscale ARGS` in a process of its own, the store failing as `mode` says from
+    statement `at` on."""
+    return subprocess.run(
+        [sys.executable, "-m", "tests.reliability.outage_child", mode, str(at), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def main() -> None:

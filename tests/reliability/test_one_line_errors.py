@@ -26,6 +26,7 @@ import yaml
 
 from pilotscale.db import dispose_engines, get_engine
 from tests.cli import run_cli
+from tests.reliability import outage_child
 from tests.reliability.crash_harness import ROOT
 from tests.security.hostile import EXAMPLE
 
@@ -65,19 +66,6 @@ def one_line(result: subprocess.CompletedProcess[str], *, hint: bool = False) ->
     if hint:
         assert lines[1].startswith("hint: "), result.stderr
     return lines[0]
-
-
-def outage(mode: str, at: int, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`args` run by the real entry point with the store failing from statement `at` on."""
-    return subprocess.run(
-        [sys.executable, "-m", "tests.reliability.outage_child", mode, str(at), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 # --------------------------------------------------------------------------- full
@@ -133,7 +121,9 @@ def test_a_store_that_cannot_grow_is_one_line_that_says_so(
         get_engine(f"sqlite:///{tmp_path / 'data' / 'pilotscale.db'}")  # migrated, empty
         dispose_engines()
 
-    result = outage("sqlite-full", 1, *command, env=environment(tmp_path / "data"))
+    result = outage_child.run(
+        "sqlite-full", 1, *command, env=environment(tmp_path / "data"), timeout=300
+    )
 
     assert " is full (database or disk is full)" in one_line(result)
 
@@ -146,7 +136,7 @@ def test_a_store_locked_during_a_flow_run_is_one_line(tmp_path: Path) -> None:
     env = environment(tmp_path / "data", PILOTSCALE_SQLITE_BUSY_TIMEOUT_MS="300")
 
     # Statement 8: past the preflight's reads, inside the flow run's task.
-    result = outage("sqlite-lock", 8, *START_HR, env=env)
+    result = outage_child.run("sqlite-lock", 8, *START_HR, env=env, timeout=300)
 
     line = one_line(result)
     assert "database is locked" in line

@@ -27,6 +27,8 @@ from sqlmodel import Session
 from pilotscale.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
+_URL_EXAMPLES = "expected e.g. 'sqlite:///path/to/file.db' or 'postgresql://user@host:5432/dbname'"
 # Any constant works; it only has to be the same in every pilotscale process.
 _PG_MIGRATION_LOCK = 0x70696C6F74  # "pilot"
 
@@ -36,7 +38,12 @@ _migrated: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 class StoreError(RuntimeError):
-    """The store cannot be used; the message is one line a person can act on."""
+    """The store cannot be used; the message is one line a person can act on, and `hint`,
+    when there is one, a second line: what to do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class StoreUnavailable(StoreError):
@@ -48,10 +55,9 @@ def normalize_url(url: str | URL) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(
-            "the store URL is not a database URL; expected e.g. 'sqlite:///path/to/file.db' "
-            "or 'postgresql://user@host:5432/dbname'"
-        ) from None
+        raise StoreError(f"the store URL is not a database URL; {_URL_EXAMPLES}") from None
+    except ValueError:  # SQLAlchemy reads the port as a number
+        raise StoreError(f"the store URL's port is not a number; {_URL_EXAMPLES}") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
@@ -169,23 +175,35 @@ def ensure_migrated(*, engine: Engine) -> None:
 
 
 def _create_engine(url: URL) -> Engine:
-    if url.get_backend_name() == "sqlite":
-        return _create_sqlite_engine(url)
-    if url.get_backend_name() == "postgresql":
+    if url.drivername not in _DRIVERS:
+        raise StoreError(
+            f"unsupported store {display_url(url)}: pilotscale supports SQLite and PostgreSQL "
+            f"through psycopg 3; {_URL_EXAMPLES}"
+        )
+    try:
+        if url.get_backend_name() == "sqlite":
+            return _create_sqlite_engine(url)
         connect_args: dict[str, Any] = {}
         if "connect_timeout" not in url.query:
             connect_args["connect_timeout"] = 10
         # pre_ping: a worker that outlives a database restart reconnects instead of failing.
         return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-    raise StoreError(
-        f"unsupported store {display_url(url)}: pilotscale supports SQLite and PostgreSQL"
-    )
+    except ArgumentError as exc:  # e.g. "Invalid SQLite URL", followed by a list of forms
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError(f"the store URL is not usable: {first}; {_URL_EXAMPLES}") from None
 
 
 def _create_sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot create the folder {folder} for the store at {display_url(url)}: "
+                f"{exc.strerror or type(exc).__name__}"
+            ) from None
     busy_timeout_ms = get_settings().sqlite_busy_timeout_ms
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
@@ -212,6 +230,9 @@ def _connect(engine: Engine) -> Iterator[Connection]:
     except (DBAPIError, OSError) as exc:
         # `from None`: the driver's exception chain is not needed to act on this, and
         # nothing below this line may ever print the URL with its password.
+        failure = store_failure(exc, url=engine.url)
+        if failure.kind != "other":  # full, damaged, read-only, I/O: as if met mid-command
+            raise StoreUnavailable(str(failure), failure.hint) from None
         raise StoreUnavailable(
             f"cannot connect to the store at {display_url(engine)}: {_reason(exc, engine.url)}"
         ) from None
@@ -221,9 +242,18 @@ def _connect(engine: Engine) -> Iterator[Connection]:
         connection.close()
 
 
-def store_failure(exc: BaseException, *, url: str | URL | None = None) -> str:
-    """One line for a database error met mid-command (the connection dropped, the file is
-    locked): which store, and the first line of the driver's reason, password masked.
+class StoreFailure(StoreError):
+    """A database error met mid-command, as one line and a hint; `kind` says which."""
+
+    def __init__(self, message: str, hint: str = "", kind: str = "other") -> None:
+        super().__init__(message, hint)
+        self.kind = kind
+
+
+def store_failure(exc: BaseException, *, url: str | URL | None = None) -> StoreFailure:
+    """What a database error met mid-command means, in one line (and a hint): which
+    store, what happened (full, damaged, read-only, an I/O error, or the first line of the
+    driver's reason: locked, the connection dropped), password masked, and what to do.
 
     Never the SQL or its parameters, which SQLAlchemy puts in str(exc): they may hold
     people's data, and they do not help anyone act.
@@ -232,9 +262,66 @@ def store_failure(exc: BaseException, *, url: str | URL | None = None) -> str:
     original = getattr(exc, "orig", None) or exc
     first = next((line.strip() for line in str(original).splitlines() if line.strip()), "")
     reason = _reason(RuntimeError(first or type(original).__name__), parsed)
+    where = f"the store at {display_url(parsed)}"
+    nothing_kept = "each change is one transaction, so nothing half-done was kept"
+    kind = _failure_kind(original)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    path = str(Path(parsed.database or "").expanduser()) if sqlite else ""
+    if kind == "full":
+        room = f"on the disk that holds {path}" if sqlite else "on the database server's disk"
+        return StoreFailure(
+            f"{where} is full ({reason}); {nothing_kept}: make room {room}, then run the "
+            "command again",
+            kind=kind,
+        )
+    if kind == "damaged":
+        return StoreFailure(
+            f"{where} is damaged ({reason}); running the command again cannot repair it: "
+            "restore the store from your latest backup",
+            _restore_hint(path, parsed),
+            kind=kind,
+        )
+    if kind == "read-only":
+        fix = (
+            f"check that this user may write {path} and its folder"
+            if sqlite
+            else "point PILOTSCALE_DATABASE_URL at the primary server, not a read-only replica"
+        )
+        return StoreFailure(f"{where} is read-only ({reason}); {fix}", kind=kind)
+    if kind == "io":
+        return StoreFailure(
+            f"{where} cannot be read or written ({reason}); {nothing_kept}: check the disk "
+            f"that holds {path} (full, removed, read-only?), then run the command again",
+            kind=kind,
+        )
+    return StoreFailure(f"{where} failed: {reason}; {nothing_kept}: run the command again")
+
+
+# SQLite's primary result codes, and PostgreSQL's SQLSTATEs, for each kind of failure.
+_SQLITE_KINDS = {13: "full", 11: "damaged", 26: "damaged", 8: "read-only", 10: "io"}
+_POSTGRES_KINDS = {"53100": "full", "XX001": "damaged", "XX002": "damaged", "25006": "read-only"}
+
+
+def _failure_kind(error: BaseException) -> str:
+    """full, damaged, read-only, io, or other (locked, the connection dropped, ...)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return _SQLITE_KINDS.get(code & 0xFF, "other")
+    return _POSTGRES_KINDS.get(str(getattr(error, "sqlstate", "") or ""), "other")
+
+
+def _restore_hint(path: str, url: URL) -> str:
+    """How to put a backup back, with the backup commands of docs/operations.md."""
+    where = 'docs/operations.md, "What to back up"'
+    if path:
+        return (
+            f"stop every pilotscale process, copy your backup over {path}, delete {path}-wal "
+            f"and {path}-shm if present, then run the command again (backups are made with "
+            f'sqlite3 {path} ".backup backup.db"; see {where})'
+        )
     return (
-        f"the store at {display_url(parsed)} failed: {reason}; each change is one "
-        "transaction, so nothing half-done was kept: run the command again"
+        f"restore the database {url.database} from your latest pg_dump (pg_restore --clean "
+        f"-d {url.database} backup.dump), then run the command again; see {where}"
     )
 
 

@@ -23,12 +23,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from rich.console import Console
 from rich.rule import Rule
+from rich.text import Text
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Department, MetricObservation, Notification, Person, TrainingAssignment
+from pilotscale.cli.text import guard_log_lines, terminal, text
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.db import get_engine
 from pilotscale.engine import operator
@@ -37,13 +38,14 @@ from pilotscale.settings import get_settings
 from pilotscale.store.apply import apply_plan
 from pilotscale.store.insert import insert_ignore
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
+console = terminal(piped_width=110)
 LEAD = "maria.lopez@acme.example"
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Madrid
 
 
-def say(text: str) -> None:
-    console.print(f"[bold cyan]▸[/] {text}")
+def say(line: str, *, lead: str = "") -> None:
+    """A line of the story: `lead` is the demo's own markup, `line` is text (plan text in it)."""
+    console.print(Text.assemble(Text.from_markup(f"[bold cyan]▸[/] {lead}"), text(line)))
 
 
 def monday(week: int) -> datetime:
@@ -130,7 +132,7 @@ async def check(week: int) -> dict:
 
     result = await readiness_check(as_of=monday(week))
     moves = ", ".join(f"{d}: {a}" for d, a in result["decisions"].items() if a != "skip")
-    say(f"[bold]readiness check {result['check_key']}[/] → {moves}")
+    say(moves, lead=f"[bold]readiness check {result['check_key']}[/] → ")
     return result
 
 
@@ -160,6 +162,8 @@ async def story(plan_path: Path) -> None:
     )
 
     from flows.rollout_program import rollout_program_flow
+
+    guard_log_lines()  # Prefect's console handler exists now: plan text in its lines too
 
     console.print(Rule("Week 0 — the first wave starts"))
     result = await rollout_program_flow(as_of=monday(0))
@@ -313,7 +317,7 @@ async def story(plan_path: Path) -> None:
             now=monday(6),
         )
     except NotAllowed as exc:
-        say(f"[red]refused[/]: {exc}")
+        say(str(exc), lead="[red]refused[/]: ")
     for approver, comment in (
         ("elena.garcia@acme.example", "Impact is clear; go."),
         (LEAD, "Support model holds at full scale."),

@@ -9,17 +9,15 @@ the local store (what a single laptop needs, and what every test of the flows do
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+import logging
+import os
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pilotscale.cli.errors import CliError, unknown_name
-from pilotscale.core.permissions import NotAllowed
-from pilotscale.core.phases import TransitionError
-from pilotscale.db import StoreError
-from pilotscale.engine.start import StartRefused
-from pilotscale.store.queries import NotFound
-from pilotscale.store.versioned import ConcurrentUpdate
+from pilotscale.cli.errors import CliError, expected_failure
+from pilotscale.cli.text import guard_log_lines, plain
 
 FlowCall = Callable[[], Coroutine[Any, Any, Any]]
 
@@ -51,18 +49,46 @@ def launch(
 
 
 def run_here(here: FlowCall) -> Any:
-    from prefect.exceptions import PrefectException
-
+    """Run the flow in this process; an expected failure becomes the command's one line."""
     try:
-        return asyncio.run(here())
-    except (NotAllowed, TransitionError, StartRefused, ConcurrentUpdate, StoreError) as exc:
-        raise CliError(str(exc)) from None
-    except NotFound as exc:
-        raise unknown_name(exc.kind, exc.name, exc.known) from None
-    except LookupError as exc:  # no program in the store yet, or several to choose from
-        raise CliError(str(exc.args[0] if exc.args else exc)) from None
-    except PrefectException as exc:
-        raise CliError(f"Prefect: {exc}") from None
+        with _run_failures_withheld():
+            return asyncio.run(here())
+    except Exception as exc:
+        failure = expected_failure(exc)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+class _RunFailure(logging.Filter):
+    """Drops Prefect's reports of a task or flow run failing (ERROR, with a traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        run_log = record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+        return not (run_log and record.levelno >= logging.ERROR)
+
+
+@contextmanager
+def _run_failures_withheld() -> Iterator[None]:
+    """While a flow runs here, its failure reaches the terminal only as the command's own
+    line (a refusal, the store full or locked, a race lost), not as Prefect's report of
+    it: a traceback per task and per flow, some 80 lines. The Prefect API still records
+    them with the run; PILOTSCALE_DEBUG=1 shows them here too."""
+    if os.environ.get("PILOTSCALE_DEBUG"):
+        yield
+        return
+    import prefect  # noqa: F401 - sets up Prefect's console handler, which the filter goes on
+
+    guard_log_lines()
+    withheld = _RunFailure()
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(withheld)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(withheld)
 
 
 async def _run_remote(
@@ -76,7 +102,7 @@ async def _run_remote(
 
     def created(name: str, url: str) -> None:
         # Plain print: a link must never be wrapped, and the line must show up at once.
-        print(f"{name}: flow run created, {url}", flush=True)
+        print(plain(f"{name}: flow run created, {url}", one_line=True), flush=True)
 
     try:
         async with get_client() as client:

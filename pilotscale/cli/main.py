@@ -7,10 +7,9 @@ import os
 import sys
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import DBAPIError
 
-from pilotscale.cli.errors import CliError
+from pilotscale.cli.errors import CliError, Unexpected, expected_failure
+from pilotscale.cli.text import guard_log_lines, plain, terminal
 
 app = typer.Typer(
     name="pilotscale",
@@ -28,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = terminal(stderr=True, soft_wrap=True)
 
 
 def _register_commands() -> None:
@@ -45,27 +44,30 @@ def main() -> None:
     # overridable from the environment.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Library warnings (matplotlib's "Glyph 27 missing" repeats a chart label's control
+    # codes raw) become log lines: text where a handler prints them (Prefect's console),
+    # and dropped where none does; they are for developers, not for the command's answer.
+    logging.captureWarnings(True)
+    guard_log_lines()
     _register_commands()
     # Standalone mode lets typer handle usage errors (exit 2) and Ctrl-C itself.
     try:
         app()
-    except CliError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("aborted", markup=False)
         sys.exit(130)
-    except DBAPIError as exc:  # the store went away mid-command: not a bug, not a traceback
-        from pilotscale.db import store_failure
+    except Exception as exc:  # never a traceback: the store failing is not a bug either
+        failure = expected_failure(exc)
+        if failure is None:  # a bug: still one line, unless the traceback is asked for
+            if os.environ.get("PILOTSCALE_DEBUG"):
+                raise
+            failure = Unexpected(exc)
+        report(failure)
+        sys.exit(failure.exit_code)
 
-        err_console.print(f"error: {store_failure(exc)}", markup=False)
-        sys.exit(2)
-    except Exception as exc:  # a bug: still one line, never a traceback, unless asked for
-        if os.environ.get("PILOTSCALE_DEBUG"):
-            raise
-        err_console.print(
-            f"error: unexpected {type(exc).__name__}: {exc} "
-            "(set PILOTSCALE_DEBUG=1 for the traceback)",
-            markup=False,
-        )
-        sys.exit(1)
+
+def report(failure: CliError) -> None:
+    """The error line, and its hint line if any: each one line, whatever the text holds."""
+    err_console.print(f"error: {plain(failure, one_line=True)}", markup=False)
+    if failure.hint:
+        err_console.print(f"hint: {plain(failure.hint, one_line=True)}", markup=False)

@@ -13,4 +13,4 @@ def store_engine(*, migrate: bool = True) -> Engine:
     try:
         return get_engine(migrate=migrate)
     except StoreError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc), exc.hint) from None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import traceback
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from pilotscale.db import (
     head_revision,
     normalize_url,
     session_scope,
+    store_failure,
 )
 from pilotscale.settings import get_settings
 from tests.models.helpers import NOW, make_department
@@ -173,3 +176,71 @@ def test_a_store_migrated_by_a_newer_pilotscale_is_not_touched(store_url: str) -
     with get_engine(store_url, migrate=False).connect() as connection:
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert revision == "from-the-future"
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def _sqlite_error(tmp_path: Path, kind: str) -> sqlite3.Error:
+    """A real SQLite error of each kind, raised by SQLite itself."""
+    path = tmp_path / "store.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+    try:
+        if kind == "full":
+            db = sqlite3.connect(path)
+            db.execute("PRAGMA max_page_count = 2")
+            db.execute("CREATE TABLE u (x)")
+            db.execute("CREATE TABLE v (x)")
+        elif kind == "damaged":
+            path.write_bytes(b"not a database " * 100)
+            sqlite3.connect(path).execute("SELECT * FROM t")
+        elif kind == "read-only":
+            sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute("INSERT INTO t VALUES (1)")
+        else:  # locked
+            holder = sqlite3.connect(path, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            sqlite3.connect(path, timeout=0).execute("INSERT INTO t VALUES (1)")
+    except sqlite3.Error as exc:
+        return exc
+    raise AssertionError(f"no {kind} error")
+
+
+@pytest.mark.parametrize(
+    ("kind", "line", "restore"),
+    [
+        ("full", "is full (database or disk is full); ", False),
+        ("damaged", "is damaged (file is not a database); running the command again cannot", True),
+        ("read-only", "is read-only (attempt to write a readonly database); check that", False),
+        ("other", "failed: database is locked; each change is one transaction", False),
+    ],
+)
+def test_sqlite_failures_are_told_apart(
+    kind: str, line: str, restore: bool, tmp_path: Path
+) -> None:
+    error = _sqlite_error(tmp_path, kind)
+
+    failure = store_failure(error, url=f"sqlite:///{tmp_path / 'store.db'}")
+
+    assert failure.kind == kind
+    assert line in str(failure)
+    assert ("copy your backup over" in failure.hint) == restore
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "advice"),
+    [
+        (psycopg.errors.DiskFull("could not extend file"), "full", "on the database server's"),
+        (psycopg.errors.DataCorrupted("invalid page in block 7"), "damaged", "latest backup"),
+        (psycopg.errors.IndexCorrupted("index is corrupted"), "damaged", "latest backup"),
+        (psycopg.errors.ReadOnlySqlTransaction("read-only"), "read-only", "primary server"),
+        (psycopg.errors.AdminShutdown("terminating connection"), "other", "run the command"),
+    ],
+)
+def test_postgresql_failures_are_told_apart(error: Exception, kind: str, advice: str) -> None:
+    failure = store_failure(error, url=f"postgresql://u:{SECRET}@db:5432/pilotscale")
+
+    assert failure.kind == kind
+    assert advice in str(failure)
+    assert SECRET not in str(failure) + failure.hint
+    if kind == "damaged":
+        assert "pg_restore --clean -d pilotscale backup.dump" in failure.hint

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -31,7 +29,7 @@ from notifications.dispatch import Backoff, DispatchReport, dispatch
 from notifications.render import Renderer
 from pilotscale.engine.readiness import run_readiness_check
 from tests.notifications.receivers import SmtpServer
-from tests.reliability import scenario
+from tests.reliability import outage_child, scenario
 from tests.reliability.crash_harness import ROOT, rows
 
 pytestmark = pytest.mark.slow
@@ -202,19 +200,6 @@ def test_an_outage_longer_than_the_retries_ends_dead_with_one_alert(
 # --------------------------------------------------------------------------- the store
 
 
-def _command(
-    mode: str, at: int, *args: str, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tests.reliability.outage_child", mode, str(at), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_the_store_going_away_mid_command_is_one_line_and_the_next_run_repairs(
     store_url: str,
     tmp_path: Path,
@@ -246,7 +231,7 @@ def test_the_store_going_away_mid_command_is_one_line_and_the_next_run_repairs(
     try:
         for attempt, statement in enumerate((2, 3, 5, 8)):
             at = (scenario.CHECK_AT + timedelta(hours=attempt)).isoformat()
-            failed = _command(mode, statement, "dispatch", "--as-of", at, env=env)
+            failed = outage_child.run(mode, statement, "dispatch", "--as-of", at, env=env)
             if failed.returncode == 0:
                 continue  # the run had fewer statements than that
             injected += 1
@@ -261,7 +246,7 @@ def test_the_store_going_away_mid_command_is_one_line_and_the_next_run_repairs(
             ):
                 errors.append(f"statement {statement}: exit {failed.returncode}: {failed.stderr}")
         later = (scenario.CHECK_AT + timedelta(hours=12)).isoformat()
-        repaired = _command("none", 0, "dispatch", "--as-of", later, env=env)
+        repaired = outage_child.run("none", 0, "dispatch", "--as-of", later, env=env)
     finally:
         smtp.stop()
         webhook.stop()

@@ -10,6 +10,7 @@ import typer
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.main import app
 from pilotscale.cli.store import store_engine
+from pilotscale.cli.text import plain
 from pilotscale.settings import get_settings
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 def say(line: str) -> None:
     # Plain and flushed: the lines are read by people and by scripts tailing a pipe.
-    print(line, flush=True)
+    print(plain(line), flush=True)
 
 
 def _program_schedules() -> list[ProgramSchedules]:

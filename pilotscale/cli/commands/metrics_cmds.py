@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session
 
@@ -16,6 +15,7 @@ from pilotscale.cli.errors import CliError
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
 from pilotscale.cli.store import store_engine
+from pilotscale.cli.text import plain, terminal, text
 from pilotscale.metrics.ingest import KINDS, Catalog, Problem, check_header, validate
 from pilotscale.metrics.reader import Progress as ProgressFn
 from pilotscale.metrics.reader import ReadError, RecordFile, detect_format
@@ -28,8 +28,8 @@ metrics_app = typer.Typer(
 )
 app.add_typer(metrics_app, name="metrics")
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+console = terminal(piped_width=160)
+err = terminal(stderr=True, soft_wrap=True)
 MAX_SHOWN = 50
 
 KIND_HELP = (
@@ -83,14 +83,14 @@ def import_file(
     rows, problems, total = _check(source, kind, catalog)
     if total:
         for problem in problems:
-            err.print(problem.render(str(file)), markup=False)
+            err.print(text(problem.render(str(file))))
         more = f" (first {MAX_SHOWN} shown)" if total > MAX_SHOWN else ""
         raise CliError(f"{file}: {total} problem(s){more}; nothing was imported")
     if not rows:
-        console.print(f"{file}: no rows to import")
+        console.print(text(f"{file}: no rows to import"))
         return
     if dry_run:
-        console.print(f"{file}: {rows:,} valid {kind} rows; nothing written (--dry-run)")
+        console.print(text(f"{file}: {rows:,} valid {kind} rows; nothing written (--dry-run)"))
         return
 
     engine = store_engine()
@@ -112,9 +112,9 @@ def import_file(
                 raise CliError(f"{item[0].render(str(file))} (the file changed during the import)")
             writer.add(item)
         counts = writer.finish()
-    console.print(_summary(file, kind, counts), markup=False)
+    console.print(text(_summary(file, kind, counts)))
     for why in counts.examples:
-        console.print(f"  not recorded: {why}", markup=False)
+        console.print(text(f"  not recorded: {why}"))
 
 
 def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[Problem], int]:
@@ -159,14 +159,14 @@ def _progress(label: str, size: int) -> Iterator[ProgressFn]:
         yield lambda _done: None
         return
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # the file's name, as it is
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
         console=err,
         transient=True,
     ) as bar:
-        task = bar.add_task(label, total=size)
+        task = bar.add_task(plain(label, one_line=True), total=size)
         yield lambda done: bar.update(task, completed=done)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from datetime import datetime
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
@@ -25,6 +23,7 @@ from pilotscale.cli.errors import CliError, unknown_name
 from pilotscale.cli.main import app, err_console
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
+from pilotscale.cli.text import json_text, plain, terminal, text
 from pilotscale.plan.loader import load_plan
 from pilotscale.plan.problems import PlanError
 from pilotscale.plan.schema import Plan
@@ -41,7 +40,7 @@ if TYPE_CHECKING:
 from pilotscale.store.queries import NotFound, get_program, load_program_plan
 
 STATUSES = [s.value for s in NotificationStatus]
-console = Console(highlight=False, soft_wrap=False)
+console = terminal()
 
 outbox_app = typer.Typer(
     help=(
@@ -84,7 +83,7 @@ def outbox(
         counts = status_counts(connection=session)
         rows = list_rows(session=session, statuses=status or None, limit=limit)
     if as_json:
-        print(json.dumps([_public(row) for row in rows], indent=2, ensure_ascii=False))
+        print(json_text([_public(row) for row in rows]))
         return
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES if counts.get(s))
     print(f"outbox: {summary or 'empty'}")
@@ -95,14 +94,14 @@ def outbox(
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            row.id[:8],
-            row.status,
-            row.event,
-            row.recipient_key,
-            row.channel,
+            text(row.id[:8]),
+            text(row.status),
+            text(row.event),
+            text(row.recipient_key),
+            text(row.channel),
             str(row.attempts),
             _when(row),
-            row.last_error or "",
+            text(row.last_error or ""),
         )
     console.print(table)
 
@@ -207,7 +206,7 @@ def dispatch_command(
     if report.local_files:
         print(f"local folder: {get_settings().resolved_outbox_dir()}")
     for error in report.errors:
-        err_console.print(f"not delivered: {error}", markup=False)
+        err_console.print(text(f"not delivered: {error}"))
 
 
 # --------------------------------------------------------------------------- notify test
@@ -268,8 +267,10 @@ def notify_test(
     elapsed = time.monotonic() - started
     if result.status is SendStatus.sent:
         print(
-            f"sent a test message over '{channel}' ({resolved.masked}) to {target} in "
-            f"{elapsed:.2f}s; X-Notification-Id {job.id}"
+            plain(
+                f"sent a test message over '{channel}' ({resolved.masked}) to {target} in "
+                f"{elapsed:.2f}s; X-Notification-Id {job.id}"
+            )
         )
         return
     detail = result.error or "the channel reported a failure"
@@ -400,12 +401,16 @@ def templates_check(
     renderer = get_renderer(folder, configured_limits())
     problems = check_templates(renderer)
     for problem in problems:
-        err_console.print(str(problem), markup=False)
+        err_console.print(text(problem))
     if problems:
         err_console.print(f"{len(problems)} template problem(s) found", markup=False)
         raise typer.Exit(code=2)
     where = f" (overrides from {folder})" if folder else ""
-    print(f"templates OK: every event's subject, email and chat rendered with sample data{where}")
+    print(
+        plain(
+            f"templates OK: every event's subject, email and chat rendered with sample data{where}"
+        )
+    )
 
 
 # --------------------------------------------------------------------------- helpers

@@ -11,6 +11,7 @@ import typer
 
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.main import app
+from pilotscale.cli.text import plain
 from pilotscale.plan.loader import load_plan
 from pilotscale.plan.problems import PlanError
 from pilotscale.plan.schema import Plan
@@ -38,14 +39,16 @@ def validate(
         # Plain print, not rich: problem text must come out exactly as written (no emoji
         # codes or markup interpreted), one problem per line for editors and grep.
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(plain(problem), file=sys.stderr)
         count = len(exc.problems)
-        print(f"{plan}: {count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        print(plain(f"{plan}: {count} problem{'s' if count != 1 else ''} found"), file=sys.stderr)
         raise typer.Exit(code=2) from None
     p = loaded.plan
     print(
-        f"{plan}: OK — program {p.program.name}, {_count(p.departments, 'department')}, "
-        f"{_count(p.phases, 'phase')}, {_count(p.gates, 'gate')}"
+        plain(
+            f"{plan}: OK — program {p.program.name}, {_count(p.departments, 'department')}, "
+            f"{_count(p.phases, 'phase')}, {_count(p.gates, 'gate')}"
+        )
     )
 
 
@@ -92,6 +95,8 @@ def schema(
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc.strerror or type(exc).__name__}") from None
     print(
-        f"wrote {out}; add '# yaml-language-server: $schema={out.name}' at the top of your plan",
+        plain(
+            f"wrote {out}; add '# yaml-language-server: $schema={out.name}' at the top of your plan"
+        ),
         file=sys.stderr,
     )

@@ -11,6 +11,7 @@ import typer
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
+from pilotscale.cli.text import plain
 
 
 @app.command()
@@ -47,7 +48,9 @@ def report(
         raise
     held = ", ".join(d.name for d in data.held) or "none"
     print(
-        f"wrote {out} ({len(page.encode()) // 1024} KB): {len(data.departments)} departments, "
-        f"held: {held}; full rollout {data.budget.annual_total:,.0f} {data.currency}/year "
-        f"vs approved {data.budget.approved:,.0f}"
+        plain(
+            f"wrote {out} ({len(page.encode()) // 1024} KB): {len(data.departments)} departments, "
+            f"held: {held}; full rollout {data.budget.annual_total:,.0f} {data.currency}/year "
+            f"vs approved {data.budget.approved:,.0f}"
+        )
     )

@@ -8,21 +8,18 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
 
-from pilotscale.cli.errors import CliError, unknown_name
+from pilotscale.cli.errors import CliError, expected_failure
 from pilotscale.cli.launch import launch
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
-from pilotscale.core.permissions import NotAllowed
-from pilotscale.core.phases import Event, TransitionError
+from pilotscale.cli.text import terminal, text
+from pilotscale.core.phases import Event
 from pilotscale.engine import operator
-from pilotscale.engine.start import StartRefused, preflight_start
-from pilotscale.store.queries import NotFound
-from pilotscale.store.versioned import ConcurrentUpdate
+from pilotscale.engine.start import preflight_start
 
-console = Console(highlight=False)
+console = terminal()
 T = TypeVar("T")
 
 BY_HELP = (
@@ -44,17 +41,11 @@ def _guard(action: Callable[[], T]) -> T:
     """Domain refusals become one line and exit code 2."""
     try:
         return action()
-    except NotFound as exc:
-        raise unknown_name(exc.kind, exc.name, exc.known) from None
-    except (
-        NotAllowed,
-        TransitionError,
-        StartRefused,
-        operator.Refused,
-        ConcurrentUpdate,
-        LookupError,
-    ) as exc:
-        raise CliError(str(exc)) from None
+    except Exception as exc:
+        failure = expected_failure(exc)
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def _moment(as_of: str | None) -> datetime | None:
@@ -115,13 +106,13 @@ def start(
         here=lambda: start_department_flow(**params),
     )
     if not launched.ran_here:
-        console.print(launched.remote_summary)
+        console.print(text(launched.remote_summary))
         return
     result = launched.result
     verb = "started" if result["started"] else "was already started"
-    console.print(f"{department} {verb}: now in phase '{result['phase']}'")
+    console.print(text(f"{department} {verb}: now in phase '{result['phase']}'"))
     for item in result["overridden"]:
-        console.print(f"  forced past: {item}")
+        console.print(text(f"  forced past: {item}"))
 
 
 @app.command()
@@ -150,17 +141,19 @@ def check(
         here=lambda: readiness_check(**params),
     )
     if not launched.ran_here:
-        console.print(launched.remote_summary)
+        console.print(text(launched.remote_summary))
         return
     result = launched.result
     tally = result["tally"]
     console.print(
-        f"readiness check {result['check_key']}: {tally['advance']} advanced, "
-        f"{tally['hold']} held, {tally['block']} blocked, {tally['monitor']} operating"
+        text(
+            f"readiness check {result['check_key']}: {tally['advance']} advanced, "
+            f"{tally['hold']} held, {tally['block']} blocked, {tally['monitor']} operating"
+        )
     )
     for name, action in result["decisions"].items():
         if action != "skip":
-            console.print(f"  {name}: {action}")
+            console.print(text(f"  {name}: {action}"))
 
 
 @app.command()
@@ -186,12 +179,12 @@ def rollout(
 
     launched = launch(flow_name="rollout-program", program=program, parameters=params, here=here)
     if not launched.ran_here:
-        console.print(launched.remote_summary)
+        console.print(text(launched.remote_summary))
         return
     result = launched.result
-    console.print(f"started: {', '.join(result['started']) or 'none'}")
+    console.print(text(f"started: {', '.join(result['started']) or 'none'}"))
     for name, reasons in result["waiting"].items():
-        console.print(f"  {name} waits: {'; '.join(reasons)}")
+        console.print(text(f"  {name} waits: {'; '.join(reasons)}"))
 
 
 def _control(event: Event) -> Callable[..., None]:
@@ -213,7 +206,7 @@ def _control(event: Event) -> Callable[..., None]:
                 program=program,
             )
         )
-        console.print(f"{department}: {event.value} recorded; now {after}")
+        console.print(text(f"{department}: {event.value} recorded; now {after}"))
 
     return command
 
@@ -261,7 +254,7 @@ def rollback(
             program=program,
         )
     )
-    console.print(f"{department}: rolled back; now {after}")
+    console.print(text(f"{department}: rolled back; now {after}"))
 
 
 @app.command()
@@ -292,7 +285,7 @@ def approve(
             program=program,
         )
     )
-    console.print(done.message)
+    console.print(text(done.message))
 
 
 @app.command()
@@ -323,7 +316,7 @@ def attest(
             program=program,
         )
     )
-    console.print(done.message)
+    console.print(text(done.message))
 
 
 @app.command()
@@ -350,4 +343,4 @@ def ack(
             program=program,
         )
     )
-    console.print(done.message)
+    console.print(text(done.message))

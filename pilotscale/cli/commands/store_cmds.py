@@ -11,6 +11,7 @@ from models import utcnow
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.main import app, err_console
 from pilotscale.cli.store import store_engine
+from pilotscale.cli.text import plain, text
 from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
 from pilotscale.plan.loader import LoadedPlan, load_plan
 from pilotscale.plan.problems import PlanError
@@ -68,9 +69,9 @@ def apply_command(
             )
         except ApplyRefused as exc:
             session.rollback()
-            err_console.print(f"{plan}: not applied:", markup=False)
+            err_console.print(text(f"{plan}: not applied:"))
             for reason in exc.reasons:
-                err_console.print(f"  {reason}", markup=False)
+                err_console.print(text(f"  {reason}"))
             raise typer.Exit(code=2) from None
         except ConcurrentUpdate as exc:
             session.rollback()
@@ -80,10 +81,10 @@ def apply_command(
         else:
             session.commit()
     if report.unchanged:
-        print(f"no changes: program {report.program} already has this plan")
+        print(plain(f"no changes: program {report.program} already has this plan"))
         return
     for line in report.changes:
-        print(line)
+        print(plain(line))
     if dry_run:
         err_console.print("dry run: nothing was written", markup=False)
 
@@ -93,11 +94,10 @@ def _load(plan: Path) -> LoadedPlan:
         return load_plan(plan)
     except PlanError as exc:
         for problem in exc.problems:
-            err_console.print(str(problem), markup=False)
+            err_console.print(text(problem))
         count = len(exc.problems)
         err_console.print(
-            f"{plan}: {count} problem{'s' if count != 1 else ''} found; nothing applied",
-            markup=False,
+            text(f"{plan}: {count} problem{'s' if count != 1 else ''} found; nothing applied")
         )
         raise typer.Exit(code=2) from None
 
@@ -116,7 +116,7 @@ def db_upgrade() -> None:
         upgrade(engine=engine)
         after = current_revision(engine=engine)
     except StoreError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc), exc.hint) from None
     if before == after:
         print(f"already at revision {after}: {display_url(engine)}")
     else:
@@ -138,7 +138,7 @@ def db_current() -> None:
         revision = current_revision(engine=engine)
         head = head_revision()
     except StoreError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc), exc.hint) from None
     if revision == head:
         state = f"{revision} (head)"
     elif revision is None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import datetime
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from models import Department
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
+from pilotscale.cli.text import json_text, terminal, text
 from pilotscale.core.gates import PhaseVerdict
 from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.recipients import gate_owner
@@ -22,13 +21,13 @@ from pilotscale.core.waves import can_start, resolve_wave_rules
 from pilotscale.store.queries import department_history
 from pilotscale.store.snapshot import ProgramView, live_verdicts, state_of
 
-# Piped output (CI logs, `| less`) gets a readable width instead of rich's 80 columns.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+console = terminal(piped_width=160)
 
+# Plan and store text goes into tables and lines as Text (see pilotscale/cli/text.py).
 _MARK = {
-    Outcome.passed: "[green]✓[/]",
-    Outcome.failed: "[red]✗[/]",
-    Outcome.pending: "[yellow]…[/]",
+    Outcome.passed: Text("✓", "green"),
+    Outcome.failed: Text("✗", "red"),
+    Outcome.pending: Text("…", "yellow"),
 }
 _STATUS_STYLE = {
     Status.active: "green",
@@ -65,12 +64,12 @@ def status(
     with program_view(program) as (session, view):
         verdicts = live_verdicts(session=session, view=view, now=now)
     if as_json:
-        print(json.dumps(_status_json(view, verdicts, now), indent=2, ensure_ascii=False))
+        print(json_text(_status_json(view, verdicts, now)))
         return
     machine = view.machine
     in_flight = sum(machine.is_in_flight(state_of(d)) for d in view.departments)
     table = Table(
-        title=f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC",
+        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC"),
         caption=(
             f"{in_flight} of max {view.plan.rollout.max_active} departments in flight · "
             "✓ pass  ✗ fail  … pending · `pilotscale explain DEPARTMENT` for reasons"
@@ -82,14 +81,14 @@ def status(
         verdict = verdicts.get(d.name)
         started = machine.is_started(state_of(d))
         table.add_row(
-            d.name,
+            text(d.name),
             str(d.wave),
             _phase_cell(machine, d),
-            f"[{_STATUS_STYLE[Status(d.status)]}]{d.status}[/]"
+            text(d.status, _STATUS_STYLE[Status(d.status)])
             if started
-            else "[dim]not started[/]",
+            else Text("not started", "dim"),
             _gates_cell(verdict),
-            "\n".join(f"{_MARK[r.outcome]} {r.gate}" for r in verdict.holding) if verdict else "",
+            Text("\n").join(_marked(r.outcome, r.gate) for r in verdict.holding) if verdict else "",
         )
     console.print(table)
 
@@ -116,15 +115,21 @@ def explain(
     plan, machine = view.plan, view.machine
     state = state_of(d)
     console.print(
-        f"[bold]{d.title}[/] ({d.name}) — wave {d.wave}, phase [bold]{d.phase}[/] "
-        f"(since {d.phase_entered_at:%Y-%m-%d}), status {d.status}, version {d.version}"
+        Text.assemble(
+            text(d.title, "bold"),
+            text(f" ({d.name}) — wave {d.wave}, phase "),
+            text(d.phase, "bold"),
+            text(f" (since {d.phase_entered_at:%Y-%m-%d}), status {d.status}, version {d.version}"),
+        )
     )
     if not machine.is_started(state):
-        console.print(_start_outlook(view, d, now))
+        console.print(text(_start_outlook(view, d, now)))
         return
     verdict = verdicts.get(d.name)
     if verdict is None:
-        console.print(f"phase '{d.phase}' is no longer in the plan; roll back to a known phase")
+        console.print(
+            text(f"phase '{d.phase}' is no longer in the plan; roll back to a known phase")
+        )
         return
     spec = plan.department(d.name)
     table = Table(show_lines=True)
@@ -133,15 +138,15 @@ def explain(
     for r in verdict.results:
         owner = gate_owner(plan, spec, r.gate)
         table.add_row(
-            r.gate,
-            f"{_MARK[r.outcome]} {r.outcome}",
-            r.observed_text,
-            r.threshold_text,
-            plan.person(owner).name,
-            r.reason,
+            text(r.gate),
+            _marked(r.outcome, r.outcome),
+            text(r.observed_text),
+            text(r.threshold_text),
+            text(plan.person(owner).name),
+            text(r.reason),
         )
     console.print(table)
-    console.print(_next_step(machine, d, verdict))
+    console.print(text(_next_step(machine, d, verdict)))
 
 
 @app.command()
@@ -161,21 +166,24 @@ def history(
         d = view.department(department)
         rows = department_history(session=session, department_id=d.id or 0)
     if as_json:
-        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False))
+        print(json_text([r.model_dump(mode="json") for r in rows]))
         return
-    table = Table(title=f"{d.title} — history")
+    table = Table(title=text(f"{d.title} — history"))
     for column in ("When (UTC)", "From", "To", "Event", "Actor", "Reason", "Run"):
         table.add_column(column, overflow="fold")
     for r in rows:
         before = f"{r.from_phase} ({r.from_status})" if r.from_phase else "—"
+        actor = text(r.actor)
+        if r.os_user and r.os_user != r.actor:
+            actor.append_text(text(f" ({r.os_user})", "dim"))
         table.add_row(
             f"{r.at:%Y-%m-%d %H:%M}",
-            before,
-            f"{r.to_phase} ({r.to_status})",
-            r.event,
-            r.actor + (f" [dim]({r.os_user})[/]" if r.os_user and r.os_user != r.actor else ""),
-            r.reason,
-            (r.run_id or "")[:8],
+            text(before),
+            text(f"{r.to_phase} ({r.to_status})"),
+            text(r.event),
+            actor,
+            text(r.reason),
+            text((r.run_id or "")[:8]),
         )
     console.print(table)
 
@@ -183,18 +191,23 @@ def history(
 # --------------------------------------------------------------------------- helpers
 
 
-def _phase_cell(machine: PhaseMachine, d: Department) -> str:
+def _marked(outcome: Outcome, label: object, separator: str = " ") -> Text:
+    return Text.assemble(_MARK[outcome], separator, text(label))
+
+
+def _phase_cell(machine: PhaseMachine, d: Department) -> Text:
     index = machine.index(d.phase)
     if index is None:
-        return f"{d.phase} [red](not in plan)[/]"
-    return f"{d.phase} [dim]{index + 1}/{len(machine.phases)}[/]"
+        return Text.assemble(text(d.phase), " ", Text("(not in plan)", "red"))
+    return Text.assemble(text(d.phase), " ", Text(f"{index + 1}/{len(machine.phases)}", "dim"))
 
 
-def _gates_cell(verdict: PhaseVerdict | None) -> str:
+def _gates_cell(verdict: PhaseVerdict | None) -> Text:
     if verdict is None:
-        return "[dim]—[/]"
+        return Text("—", "dim")
     tally = {o: sum(r.outcome is o for r in verdict.results) for o in Outcome}
-    return " ".join(f"{_MARK[o]}{n}" for o, n in tally.items() if n) or "[dim]no gates[/]"
+    marks = [_marked(o, n, separator="") for o, n in tally.items() if n]
+    return Text(" ").join(marks) if marks else Text("no gates", "dim")
 
 
 def _next_step(machine: PhaseMachine, d: Department, verdict: PhaseVerdict) -> str:

@@ -3,7 +3,8 @@ requests that escalate to the sponsor instead of waiting silently."""
 
 from __future__ import annotations
 
-import getpass
+import os
+import pwd
 from datetime import datetime, timedelta
 
 import pytest
@@ -80,7 +81,7 @@ def test_an_approver_is_recorded_with_the_os_user(piloting: Engine) -> None:
         "piloting",
         "looks good",
     )
-    assert row.os_user == getpass.getuser()
+    assert row.os_user == pwd.getpwuid(os.getuid()).pw_name
     assert row.approved_at == h.day(3)
     assert row.phase_entered_at == h.PILOTING_AT
 

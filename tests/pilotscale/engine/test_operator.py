@@ -3,7 +3,8 @@ paused and blocked departments skipped by checks; rollback re-runs nothing."""
 
 from __future__ import annotations
 
-import getpass
+import os
+import pwd
 from datetime import datetime, timedelta
 
 import pytest
@@ -73,7 +74,7 @@ def test_only_leads_and_for_pause_and_resume_the_sponsor_may_operate(
             "support team on leave",
             at,
         )
-        assert last.os_user == getpass.getuser()
+        assert last.os_user == pwd.getpwuid(os.getuid()).pw_name
         # Put it back for the next person (resume needs a lead or the sponsor as well).
         if event is not Event.pause:
             if event is Event.abort:  # an aborted department restarts by a rollback

@@ -48,7 +48,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(BIN)/python scripts/typecheck.py
 
 # Known vulnerabilities in the locked dependencies (pip-audit; needs PyPI's JSON API or
 # OSV). Fails on a finding; only warns when no service answers (docs/reliability.md).

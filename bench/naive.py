@@ -12,11 +12,7 @@ import threading
 from datetime import datetime
 from functools import lru_cache
 
-from prefect import flow, task, unmapped
-from sqlalchemy import func
-from sqlmodel import Session, col, select
-
-from models import (
+from pilotscale.models import (
     Approval,
     Attestation,
     ChampionOnboarding,
@@ -25,6 +21,10 @@ from models import (
     Program,
     TrainingAssignment,
 )
+from prefect import flow, task, unmapped
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
 from pilotscale.core.facts import (
     ApprovalFact,
     AttestationFact,

@@ -112,7 +112,7 @@ def job_prefect_warm_up() -> dict[str, Any]:
 def job_flow(url: str) -> dict[str, Any]:
     """The real `readiness-check` flow (delivery left to the dispatch measurement)."""
     started = time.perf_counter()
-    from flows.readiness_check import readiness_check
+    from pilotscale.flows.readiness_check import readiness_check
 
     imported = time.perf_counter() - started
     get_engine(url)  # the configured store (PILOTSCALE_DATABASE_URL), migrated

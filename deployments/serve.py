@@ -19,18 +19,17 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 
 import anyio
-from prefect.client.orchestration import get_client
-from prefect.exceptions import ObjectNotFound
-from prefect.runner import Runner
-from sqlalchemy import Engine
-
-from deployments.definitions import (
+from pilotscale.deployments.definitions import (
     DeploymentSpec,
     ProgramSchedules,
     all_specs,
     load_program_schedules,
 )
-from deployments.registered import read_registered
+from pilotscale.deployments.registered import read_registered
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from prefect.runner import Runner
+from sqlalchemy import Engine
 
 Say = Callable[[str], None]
 RUNNER_NAME = "pilotscale-serve"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flows.dispatch_notifications import send_due
-from notifications.dispatch import (
+from pilotscale.flows.dispatch_notifications import send_due
+from pilotscale.notifications.dispatch import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,

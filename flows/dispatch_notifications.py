@@ -12,16 +12,15 @@ from functools import partial
 from typing import Any
 
 import anyio
-from prefect import flow, get_run_logger, task
-from sqlalchemy import Engine
-
-from notifications.defaults import (
+from pilotscale.notifications.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
 )
-from notifications.dispatch import DispatchReport, dispatch
+from pilotscale.notifications.dispatch import DispatchReport, dispatch
+from prefect import flow, get_run_logger, task
+from sqlalchemy import Engine
 
 
 def dispatch_pending(

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pilotscale.flows.naming import rename_current_run
+from pilotscale.tasks.artifacts import publish_check_artifacts
+from pilotscale.tasks.events import emit_department_events
+from pilotscale.tasks.policy import unwalked
+from pilotscale.tasks.readiness import apply_decisions, evaluate_gates
+from pilotscale.tasks.sources import pull_sources
+from pilotscale.tasks.summary import publish_summary
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
-
-from flows.naming import rename_current_run
-from tasks.artifacts import publish_check_artifacts
-from tasks.events import emit_department_events
-from tasks.policy import unwalked
-from tasks.readiness import apply_decisions, evaluate_gates
-from tasks.sources import pull_sources
-from tasks.summary import publish_summary
 
 
 @flow(name="readiness-check", log_prints=False)
@@ -45,7 +44,7 @@ async def readiness_check(
     logger.info(summary)
     await rename_current_run(summary)
     if dispatch:
-        from flows.dispatch import dispatch_now
+        from pilotscale.flows.dispatch import dispatch_now
 
         await dispatch_now(now=now)
     return {

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pilotscale.flows.naming import rename_current_run
+from pilotscale.tasks.start import start_one
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from sqlmodel import Session
 
-from flows.naming import rename_current_run
 from pilotscale.core.permissions import may_operate
 from pilotscale.db import get_engine
 from pilotscale.store.snapshot import load_view
-from tasks.start import start_one
 
 
 @flow(name="start-department")
@@ -47,7 +47,7 @@ async def start_department_flow(
     get_run_logger().info("%s %s: now in %s", department, verb, result.phase)
     await rename_current_run(f"start-department {department}: {verb}, {result.phase}")
     if dispatch:
-        from flows.dispatch import dispatch_now
+        from pilotscale.flows.dispatch import dispatch_now
 
         await dispatch_now(now=now)
     return {

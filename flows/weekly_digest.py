@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pilotscale.flows.naming import rename_current_run
+from pilotscale.tasks.digest import queue_digest
 from prefect import flow, get_run_logger
-
-from flows.naming import rename_current_run
-from tasks.digest import queue_digest
 
 
 @flow(name="weekly-digest")
@@ -26,7 +25,7 @@ async def weekly_digest_flow(
     get_run_logger().info(summary)
     await rename_current_run(summary)
     if dispatch:
-        from flows.dispatch import dispatch_now
+        from pilotscale.flows.dispatch import dispatch_now
 
         await dispatch_now(now=now)
     return {

@@ -1,8 +1,8 @@
 """The store's tables. Importing this package registers every table on `SQLModel.metadata`."""
 
-from models.base import NAMING_CONVENTION, UTCDateTime, utcnow
-from models.department import Department, DepartmentBase, DepartmentPublic
-from models.evidence import (
+from pilotscale.models.base import NAMING_CONVENTION, UTCDateTime, utcnow
+from pilotscale.models.department import Department, DepartmentBase, DepartmentPublic
+from pilotscale.models.evidence import (
     Approval,
     ApprovalBase,
     ApprovalCreate,
@@ -15,7 +15,7 @@ from models.evidence import (
     MetricObservationBase,
     MetricObservationCreate,
 )
-from models.history import (
+from pilotscale.models.history import (
     GateResult,
     GateResultBase,
     GateResultPublic,
@@ -23,16 +23,16 @@ from models.history import (
     TransitionBase,
     TransitionPublic,
 )
-from models.outbox import (
+from pilotscale.models.outbox import (
     Notification,
     NotificationBase,
     NotificationPublic,
     NotificationStatus,
     new_notification_id,
 )
-from models.person import Person, PersonBase, PersonPublic, PersonRole, PersonRoleBase
-from models.program import Program, ProgramBase, ProgramPublic
-from models.training import (
+from pilotscale.models.person import Person, PersonBase, PersonPublic, PersonRole, PersonRoleBase
+from pilotscale.models.program import Program, ProgramBase, ProgramPublic
+from pilotscale.models.training import (
     ChampionOnboarding,
     ChampionOnboardingBase,
     TrainingAssignment,

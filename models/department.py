@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pilotscale.models.base import UTCDateTime, utcnow
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import UTCDateTime, utcnow
 from pilotscale.core.states import Status
 
 

@@ -6,10 +6,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+from pilotscale.models.base import UTCDateTime, utcnow
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-from models.base import UTCDateTime, utcnow
 
 
 class NotificationStatus(StrEnum):

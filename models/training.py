@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pilotscale.models.base import UTCDateTime, utcnow
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-from models.base import UTCDateTime, utcnow
 
 
 class TrainingAssignmentBase(SQLModel):

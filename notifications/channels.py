@@ -16,8 +16,8 @@ from functools import partial
 from typing import Any, cast
 
 from apprise.manager_plugins import NotificationManager
+from pilotscale.notifications.redact import install_log_guards, masked_url, register, scrub
 
-from notifications.redact import install_log_guards, masked_url, register, scrub
 from pilotscale.plan.schema import Channel
 
 N_MGR = NotificationManager()  # Apprise's plugin registry (a shared singleton)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from notifications.events import EVENTS, PARTS, SUBJECT, template_name
-from notifications.render import Renderer, TemplateProblem
-from notifications.samples import SAMPLES
+from pilotscale.notifications.events import EVENTS, PARTS, SUBJECT, template_name
+from pilotscale.notifications.render import Renderer, TemplateProblem
+from pilotscale.notifications.samples import SAMPLES
 
 
 def check_templates(renderer: Renderer) -> list[TemplateProblem]:

@@ -22,13 +22,12 @@ from typing import Any
 
 import apprise
 from apprise.plugins import url_to_dict
-
-from notifications import local
-from notifications.channels import ResolvedChannel
-from notifications.events import Medium
-from notifications.redact import install_log_guards, scrub
-from notifications.render import EmailContent, Renderer, TemplateProblem
-from notifications.tls import shared_tls
+from pilotscale.notifications import local
+from pilotscale.notifications.channels import ResolvedChannel
+from pilotscale.notifications.events import Medium
+from pilotscale.notifications.redact import install_log_guards, scrub
+from pilotscale.notifications.render import EmailContent, Renderer, TemplateProblem
+from pilotscale.notifications.tls import shared_tls
 
 HEADER = "X-Notification-Id"
 EMAIL_SCHEMAS = frozenset({"mailto", "mailtos"})

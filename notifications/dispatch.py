@@ -21,30 +21,30 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import ValidationError
-from sqlalchemy import Engine
-from sqlmodel import Session
-
-from models import NotificationStatus, Program, utcnow
-from notifications import alerts
-from notifications.channels import (
+from pilotscale.models import NotificationStatus, Program, utcnow
+from pilotscale.notifications import alerts
+from pilotscale.notifications.channels import (
     ChannelUnavailable,
     ResolvedChannel,
     SecretLoader,
     load_prefect_secret,
     resolve,
 )
-from notifications.defaults import (
+from pilotscale.notifications.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_LEASE_SECONDS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
 )
-from notifications.delivery import Job, SendResult, SendStatus, deliver
-from notifications.redact import scrub
-from notifications.render import Renderer, configured_renderer
-from notifications.routing import LOCAL
+from pilotscale.notifications.delivery import Job, SendResult, SendStatus, deliver
+from pilotscale.notifications.redact import scrub
+from pilotscale.notifications.render import Renderer, configured_renderer
+from pilotscale.notifications.routing import LOCAL
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+
 from pilotscale.plan.schema import Channel, Plan
 from pilotscale.store.outbox import Claimed, Settlement, claim, enqueue, settle
 from pilotscale.store.queries import load_program_plan

@@ -30,10 +30,9 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.sandbox import SecurityError
-
-from notifications.events import CHAT, EMAIL_HTML, EMAIL_TEXT, SUBJECT, template_name
-from notifications.filters import FILTERS, md_finalize
-from notifications.sandbox import DEFAULT_LIMITS, LimitedSandbox, Limits, budget_scope
+from pilotscale.notifications.events import CHAT, EMAIL_HTML, EMAIL_TEXT, SUBJECT, template_name
+from pilotscale.notifications.filters import FILTERS, md_finalize
+from pilotscale.notifications.sandbox import DEFAULT_LIMITS, LimitedSandbox, Limits, budget_scope
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_SUBJECT = 200

@@ -7,7 +7,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from notifications.events import Medium
+from pilotscale.notifications.events import Medium
+
 from pilotscale.core.messages import ACTION_REQUIRED, Message
 from pilotscale.plan.schema import Person, Plan
 

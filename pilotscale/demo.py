@@ -28,11 +28,17 @@ from rich.text import Text
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models import Department, MetricObservation, Notification, Person, TrainingAssignment
 from pilotscale.cli.text import guard_log_lines, terminal, text
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.db import get_engine
 from pilotscale.engine import operator
+from pilotscale.models import (
+    Department,
+    MetricObservation,
+    Notification,
+    Person,
+    TrainingAssignment,
+)
 from pilotscale.plan.loader import load_plan, load_plan_text
 from pilotscale.settings import get_settings
 from pilotscale.store.apply import apply_plan
@@ -128,7 +134,7 @@ def complete_all_training(*, engine, department: str, at: datetime, share: float
 
 
 async def check(week: int) -> dict:
-    from flows.readiness_check import readiness_check
+    from pilotscale.flows.readiness_check import readiness_check
 
     result = await readiness_check(as_of=monday(week))
     moves = ", ".join(f"{d}: {a}" for d, a in result["decisions"].items() if a != "skip")
@@ -161,7 +167,7 @@ async def story(plan_path: Path) -> None:
         "(customer service enters 'operating': the pilot is done)"
     )
 
-    from flows.rollout_program import rollout_program_flow
+    from pilotscale.flows.rollout_program import rollout_program_flow
 
     guard_log_lines()  # Prefect's console handler exists now: plan text in its lines too
 

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pilotscale.models import Department, Transition
+from pilotscale.notifications.digest import DepartmentLine, figures, weekly_digest
+from pilotscale.tasks.policy import store_task
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Department, Transition
-from notifications.digest import DepartmentLine, figures, weekly_digest
 from pilotscale.core.phases import Event
 from pilotscale.core.states import Outcome
 from pilotscale.db import get_engine
 from pilotscale.store.impact import digest_totals
 from pilotscale.store.outbox import enqueue
 from pilotscale.store.snapshot import ProgramView, live_verdicts, load_view
-from tasks.policy import store_task
 
 WEEK = timedelta(days=7)
 

@@ -38,7 +38,7 @@ def launch(
     *, flow_name: str, program: str | None, parameters: dict[str, Any], here: FlowCall
 ) -> Launched:
     """Run `flow_name` through its deployment when a server has one, else call `here()`."""
-    from deployments.trigger import api_url
+    from pilotscale.deployments.trigger import api_url
 
     if api_url() is None:
         return Launched(result=run_here(here))
@@ -98,7 +98,12 @@ async def _run_remote(
     import httpx
     from prefect.client.orchestration import get_client
 
-    from deployments.trigger import AmbiguousProgram, api_url, find_deployment, run_and_follow
+    from pilotscale.deployments.trigger import (
+        AmbiguousProgram,
+        api_url,
+        find_deployment,
+        run_and_follow,
+    )
 
     def created(name: str, url: str) -> None:
         # Plain print: a link must never be wrapped, and the line must show up at once.

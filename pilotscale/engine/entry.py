@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from models import ChampionOnboarding, Department, Person, TrainingAssignment
 from pilotscale.core.messages import EntryWork, Message, entry_work
+from pilotscale.models import ChampionOnboarding, Department, Person, TrainingAssignment
 from pilotscale.plan.schema import Plan
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.outbox import enqueue

@@ -13,7 +13,12 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import (
+from pilotscale.core.gates import AnyGate
+from pilotscale.core.permissions import may_acknowledge, may_approve, may_attest, may_operate
+from pilotscale.core.phases import DeptState, Event
+from pilotscale.core.readiness import gates_for
+from pilotscale.engine.transitions import transition
+from pilotscale.models import (
     Approval,
     Attestation,
     ChampionOnboarding,
@@ -21,11 +26,6 @@ from models import (
     Person,
     TrainingAssignment,
 )
-from pilotscale.core.gates import AnyGate
-from pilotscale.core.permissions import may_acknowledge, may_approve, may_attest, may_operate
-from pilotscale.core.phases import DeptState, Event
-from pilotscale.core.readiness import gates_for
-from pilotscale.engine.transitions import transition
 from pilotscale.plan.schema import AttestationGate
 from pilotscale.store.identity import os_user
 from pilotscale.store.insert import insert_ignore

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Department, GateResult, Notification, Person, TrainingAssignment
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.messages import Message, for_decision, training_reminders
 from pilotscale.core.phases import Event
@@ -33,6 +32,7 @@ from pilotscale.core.recipients import gate_owner, owner_or_lead
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
 from pilotscale.gcpause import without_gc
+from pilotscale.models import Department, GateResult, Notification, Person, TrainingAssignment
 from pilotscale.plan.schema import Plan
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.facts import DepartmentRef, load_facts

@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, update
 
-from models import Department, Program
 from pilotscale.core.permissions import may_operate
 from pilotscale.core.phases import Event
 from pilotscale.core.waves import StartDecision, can_start, plan_starts, resolve_wave_rules
 from pilotscale.engine.entry import enter_phase
 from pilotscale.engine.transitions import transition
+from pilotscale.models import Department, Program
 from pilotscale.store.queries import NotFound, list_departments
 from pilotscale.store.snapshot import ProgramView, load_view, state_of
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from models import Department, Transition
 from pilotscale.core.phases import DeptState, Event, PhaseMachine
+from pilotscale.models import Department, Transition
 from pilotscale.store.identity import os_user
 from pilotscale.store.snapshot import state_of
 from pilotscale.store.versioned import ConcurrentUpdate, update_department

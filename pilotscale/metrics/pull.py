@@ -27,8 +27,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from models import MetricObservation
-from notifications.redact import scrub
 from pilotscale.metrics.budget import RATIO_METRIC, project
 from pilotscale.metrics.secrets import SecretLoader, SourceError
 from pilotscale.metrics.sources import (
@@ -40,6 +38,8 @@ from pilotscale.metrics.sources import (
     fetch_sql,
 )
 from pilotscale.metrics.timeparse import implausible
+from pilotscale.models import MetricObservation
+from pilotscale.notifications.redact import scrub
 from pilotscale.plan.domains import Domain, domain_of
 from pilotscale.plan.schema import HttpSource, Metric, Segment, SqlSource
 from pilotscale.store.insert import insert_ignore

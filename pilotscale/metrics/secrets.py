@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from notifications.channels import ChannelUnavailable, load_prefect_secret
-from notifications.redact import install_log_guards, register, scrub
+from pilotscale.notifications.channels import ChannelUnavailable, load_prefect_secret
+from pilotscale.notifications.redact import install_log_guards, register, scrub
 
 SecretLoader = Callable[[str], "str | None"]
 

@@ -36,9 +36,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from notifications.redact import ScrubFilter
 from pilotscale.metrics.secrets import SecretLoader, SourceError, register_parts, resolve_ref
 from pilotscale.metrics.timeparse import parse_moment
+from pilotscale.notifications.redact import ScrubFilter
 from pilotscale.plan.schema import HttpSource, SqlSource
 
 for _name in ("httpx", "httpcore", "sqlalchemy.engine"):

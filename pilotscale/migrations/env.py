@@ -9,8 +9,8 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import DateTime, create_engine, pool
 from sqlmodel import AutoString, SQLModel
 
-import models  # noqa: F401  (registers every table, for `alembic revision --autogenerate`)
-from models.base import UTCDateTime
+import pilotscale.models  # noqa: F401  (registers every table, for `alembic revision --autogenerate`)
+from pilotscale.models.base import UTCDateTime
 
 config = context.config
 target_metadata = SQLModel.metadata

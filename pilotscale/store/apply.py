@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from models import Department, Person, PersonRole, Program, Transition
 from pilotscale.core.states import Status
+from pilotscale.models import Department, Person, PersonRole, Program, Transition
 from pilotscale.plan.loader import LoadedPlan
 from pilotscale.plan.schema import ApprovalGate, Plan
 from pilotscale.plan.schema import Department as PlanDepartment

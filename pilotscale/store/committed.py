@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import func, select, union
 from sqlmodel import Session
 
-from models import Department, GateResult, Transition
 from pilotscale.core.phases import DeptState, Event
 from pilotscale.core.states import Outcome, Status
+from pilotscale.models import Department, GateResult, Transition
 from pilotscale.store.tables import columns_of, table_of
 
 # Only readiness checks advance or block a department; people pause, resume, roll back.

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, false, or_
 
-from models import MetricObservation
+from pilotscale.models import MetricObservation
 from pilotscale.plan.domains import Domain
 from pilotscale.store.tables import columns_of
 

@@ -19,14 +19,6 @@ from typing import Any
 from sqlalchemy import and_, func, literal, not_, select
 from sqlmodel import Session
 
-from models import (
-    Approval,
-    Attestation,
-    ChampionOnboarding,
-    Department,
-    MetricObservation,
-    TrainingAssignment,
-)
 from pilotscale.core.facts import (
     ApprovalFact,
     AttestationFact,
@@ -37,6 +29,14 @@ from pilotscale.core.facts import (
 )
 from pilotscale.core.gates import MetricGate
 from pilotscale.core.readiness import gates_for
+from pilotscale.models import (
+    Approval,
+    Attestation,
+    ChampionOnboarding,
+    Department,
+    MetricObservation,
+    TrainingAssignment,
+)
 from pilotscale.plan.domains import Domain, domains
 from pilotscale.plan.schema import VALUE_LIMIT, Plan
 from pilotscale.store.domains import within

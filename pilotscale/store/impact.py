@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
-from models import MetricObservation, TrainingAssignment
 from pilotscale.metrics.kpis import RECENT, MetricStats, program_impact, totals_by_name
+from pilotscale.models import MetricObservation, TrainingAssignment
 from pilotscale.plan.domains import Domain, domains
 from pilotscale.store.domains import within
 from pilotscale.store.snapshot import ProgramView

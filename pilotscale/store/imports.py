@@ -15,8 +15,8 @@ from typing import Any, cast
 from sqlalchemy import and_, bindparam, select, update
 from sqlmodel import Session, col
 
-from models import ChampionOnboarding, MetricObservation, Person, TrainingAssignment
 from pilotscale.metrics.ingest import AckRow, CompletionRow, ObservationRow, Row
+from pilotscale.models import ChampionOnboarding, MetricObservation, Person, TrainingAssignment
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.tables import table_of
 

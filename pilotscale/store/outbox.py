@@ -33,10 +33,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from models import Notification, NotificationStatus, new_notification_id
-from notifications.render import Renderer, TemplateProblem, configured_renderer
-from notifications.routing import dedupe_key, routes
 from pilotscale.core.messages import Message
+from pilotscale.models import Notification, NotificationStatus, new_notification_id
+from pilotscale.notifications.render import Renderer, TemplateProblem, configured_renderer
+from pilotscale.notifications.routing import dedupe_key, routes
 from pilotscale.plan.schema import Plan
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.tables import table_of

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from models import Department, Program, Transition
 from pilotscale.gcpause import gc_paused
 from pilotscale.memory import release_free_memory
+from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan
 
 

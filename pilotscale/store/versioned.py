@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session
 
-from models import Department
+from pilotscale.models import Department
 from pilotscale.store.tables import table_of
 
 

@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import datetime
 
-from flows.readiness_check import readiness_check
+from pilotscale.flows.readiness_check import readiness_check
 
 
 def main() -> None:

@@ -8,17 +8,17 @@ import pkgutil
 from pathlib import Path
 
 import yaml
+from pilotscale.deployments.definitions import (
+    ProgramSchedules,
+    all_specs,
+    load_program_schedules,
+)
 from prefect import flow_runs
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.events.schemas.automations import AutomationCore, EventTrigger
 from prefect.input import RunInput
 from sqlalchemy import Engine
 
-from deployments.definitions import (
-    ProgramSchedules,
-    all_specs,
-    load_program_schedules,
-)
 from pilotscale.plan.loader import load_plan
 from tests.pilotscale.engine.helpers import apply
 from tests.plans import PROGRAM, plan_dict
@@ -133,7 +133,7 @@ def test_no_deployment_or_flow_takes_an_approver_through_prefect() -> None:
         flow_runs.suspend_flow_run,
         flow_runs.asuspend_flow_run,
     }
-    for package in ("flows", "tasks", "deployments"):
+    for package in ("pilotscale.flows", "pilotscale.tasks", "pilotscale.deployments"):
         for found in pkgutil.iter_modules(importlib.import_module(package).__path__):
             module = importlib.import_module(f"{package}.{found.name}")
             pausing = [

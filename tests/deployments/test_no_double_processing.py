@@ -27,11 +27,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from pilotscale.deployments.local_server import LocalServer
+from pilotscale.models import Department, GateResult, Notification, TrainingAssignment, Transition
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from deployments.local_server import LocalServer
-from models import Department, GateResult, Notification, TrainingAssignment, Transition
 from pilotscale.db import get_engine
 from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.store.apply import apply_plan

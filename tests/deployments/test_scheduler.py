@@ -26,15 +26,15 @@ from typing import Any
 
 import httpx
 import pytest
+from pilotscale.deployments.local_server import LocalServer
+from pilotscale.models import Department, Program, Transition
+from pilotscale.notifications.samples import sample
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session, col, select
 
-from deployments.local_server import LocalServer
-from models import Department, Program, Transition
-from notifications.samples import sample
 from pilotscale.core.messages import Message
 from pilotscale.db import get_engine
 from pilotscale.plan.loader import load_plan

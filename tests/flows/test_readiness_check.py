@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pilotscale.flows.readiness_check import readiness_check
 from sqlalchemy import Engine
 
-from flows.readiness_check import readiness_check
 from pilotscale.engine.start import rollout_program
 from tests.flows.prefect_api import (
     artifacts,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pilotscale.flows.rollout_program import _actor
 from sqlalchemy import Engine
 
-from flows.rollout_program import _actor
 from pilotscale.core.permissions import NotAllowed
 from tests.pilotscale.engine.helpers import apply
 from tests.plans import DEPUTY, LEAD, OUTSIDER, plan_dict

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pilotscale.models import Department, Notification, Program
+from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Department, Notification, Program
-from notifications.render import Renderer
 from pilotscale.core.messages import Message
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.plan.schema import Plan

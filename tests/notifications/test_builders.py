@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from notifications import alerts, digest
-from notifications.render import Renderer
+from pilotscale.notifications import alerts, digest
+from pilotscale.notifications.render import Renderer
+
 from tests.notifications.helpers import NOW, plan
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pilotscale.notifications.channels import ChannelUnavailable, load_prefect_secret, mask, resolve
+from pilotscale.notifications.redact import scrub
 
-from notifications.channels import ChannelUnavailable, load_prefect_secret, mask, resolve
-from notifications.redact import scrub
 from pilotscale.plan.schema import Channel
 
 TOKEN = "SeCrEt-Token-123"

@@ -6,8 +6,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from notifications.check import check_templates
-from notifications.render import Renderer
+from pilotscale.notifications.check import check_templates
+from pilotscale.notifications.render import Renderer
+
 from tests.cli import run_cli
 
 

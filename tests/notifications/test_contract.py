@@ -11,11 +11,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from pilotscale.notifications import alerts, digest
+from pilotscale.notifications.events import EVENTS
+from pilotscale.notifications.render import Renderer
+from pilotscale.notifications.routing import routes
 
-from notifications import alerts, digest
-from notifications.events import EVENTS
-from notifications.render import Renderer
-from notifications.routing import routes
 from pilotscale.core.gates import GateResult, PhaseVerdict
 from pilotscale.core.messages import Message, entry_work, for_decision, training_reminders
 from pilotscale.core.phases import DeptState

@@ -7,11 +7,17 @@ from pathlib import Path
 import pytest
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-from notifications.events import CHAT, EMAIL_HTML, EMAIL_TEXT, EVENTS, PARTS, template_name
-from notifications.filters import FILTERS
-from notifications.render import Renderer, TemplateProblem
-from notifications.samples import SAMPLES
+from pilotscale.notifications.events import (
+    CHAT,
+    EMAIL_HTML,
+    EMAIL_TEXT,
+    EVENTS,
+    PARTS,
+    template_name,
+)
+from pilotscale.notifications.filters import FILTERS
+from pilotscale.notifications.render import Renderer, TemplateProblem
+from pilotscale.notifications.samples import SAMPLES
 
 HOSTILE = "<script>alert(1)</script>"
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from pilotscale.notifications.routing import LOCAL, routes
 
-from notifications.routing import LOCAL, routes
 from pilotscale.core.messages import Message
 from pilotscale.plan.loader import load_plan_text
 from tests.notifications.helpers import PLAN, gate_held, plan

@@ -9,12 +9,12 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from pilotscale.flows.dispatch_notifications import report_fields
+from pilotscale.notifications.dispatch import Backoff, DispatchReport, dispatch
+from pilotscale.notifications.redact import install_log_guards
+from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine, inspect, text
 
-from flows.dispatch_notifications import report_fields
-from notifications.dispatch import Backoff, DispatchReport, dispatch
-from notifications.redact import install_log_guards
-from notifications.render import Renderer
 from pilotscale.db import dispose_engines, get_engine
 from pilotscale.settings import get_settings
 from tests.notifications.helpers import (
@@ -229,7 +229,7 @@ def test_failing_channels_never_leak_their_url(
 def test_apprise_debug_lines_with_the_url_are_scrubbed(
     http: HttpReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from notifications.channels import mask
+    from pilotscale.notifications.channels import mask
 
     _debug_everywhere(caplog)
     url = f"mmost://127.0.0.1:{http.port}/{SECRET}"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import ssl
 
 from apprise.plugins.email import base
-
-from notifications.tls import shared_tls
+from pilotscale.notifications.tls import shared_tls
 
 
 def test_contexts_are_shared_per_mode_and_only_inside_the_block() -> None:

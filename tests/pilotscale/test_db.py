@@ -9,11 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pilotscale.models import GateResult, Program
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from models import GateResult, Program
 from pilotscale.db import (
     StoreError,
     StoreUnavailable,

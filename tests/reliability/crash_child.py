@@ -65,8 +65,9 @@ def _say(line: str) -> None:
 
 def work(spec: dict[str, Any]) -> None:
     """One job, in the forked worker."""
-    from notifications.dispatch import Backoff, dispatch
-    from notifications.render import Renderer
+    from pilotscale.notifications.dispatch import Backoff, dispatch
+    from pilotscale.notifications.render import Renderer
+
     from pilotscale.db import get_engine
     from pilotscale.engine.readiness import run_readiness_check
 
@@ -100,9 +101,9 @@ def work(spec: dict[str, Any]) -> None:
 
 def _mutate(name: str) -> None:
     """Break the product on purpose, in this worker only, to show the harness notices."""
+    import pilotscale.notifications.dispatch as dispatcher
     from sqlmodel import Session
 
-    import notifications.dispatch as dispatcher
     import pilotscale.engine.readiness as readiness
     from pilotscale.store.outbox import Settlement, settle
 
@@ -139,8 +140,9 @@ def _mutate(name: str) -> None:
 
 def main() -> None:
     # Everything a worker needs, imported once, before any fork (and before any thread).
-    import notifications.dispatch
-    import notifications.render  # noqa: F401
+    import pilotscale.notifications.dispatch
+    import pilotscale.notifications.render
+
     import pilotscale.engine.readiness  # noqa: F401
 
     _say("ZYGOTE")

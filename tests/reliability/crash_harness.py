@@ -42,12 +42,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from pilotscale.models import Notification
+from pilotscale.notifications.dispatch import DispatchReport, dispatch
+from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session, col, select
 
-from models import Notification
-from notifications.dispatch import DispatchReport, dispatch
-from notifications.render import Renderer
 from pilotscale.db import dispose_engines, get_engine
 from pilotscale.engine.readiness import CheckReport, run_readiness_check
 from tests.notifications.receivers import HttpReceiver, SmtpServer

@@ -21,11 +21,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pilotscale.models import Department, MetricObservation, Notification, Transition
 from sqlalchemy import Engine, func, table, update
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from models import Department, MetricObservation, Notification, Transition
 from pilotscale.core.phases import DeptState, Event, PhaseMachine
 from pilotscale.core.states import Status
 from pilotscale.engine import operator

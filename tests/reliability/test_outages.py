@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pilotscale.notifications.alerts import LISTED
+from pilotscale.notifications.dispatch import Backoff, DispatchReport, dispatch
+from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine, make_url
 
-from notifications.alerts import LISTED
-from notifications.dispatch import Backoff, DispatchReport, dispatch
-from notifications.render import Renderer
 from pilotscale.engine.readiness import run_readiness_check
 from tests.notifications.receivers import SmtpServer
 from tests.reliability import outage_child, scenario

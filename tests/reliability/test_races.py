@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pilotscale.models import Approval, Department, GateResult, Notification, Transition
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Approval, Department, GateResult, Notification, Transition
 from pilotscale.core.phases import Event
 from pilotscale.engine import operator
 from pilotscale.engine.readiness import run_readiness_check

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from notifications.events import EVENTS
-from notifications.render import Renderer
-from notifications.samples import SAMPLES
+from pilotscale.notifications.events import EVENTS
+from pilotscale.notifications.render import Renderer
+from pilotscale.notifications.samples import SAMPLES
 
 # What a person (or a plan, or a metrics export) could put in any text field.
 POISON = (

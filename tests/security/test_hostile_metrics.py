@@ -22,7 +22,7 @@ from pilotscale.cli.commands.metrics_cmds import _check
 from pilotscale.metrics.ingest import Catalog
 from pilotscale.metrics.reader import RecordFile
 from pilotscale.plan.loader import load_plan
-from tests.security.hostile import EXAMPLE, LOCATED, ROOT, WRONG_DATES, line_count
+from tests.security.hostile import EXAMPLE, LOCATED, WRONG_DATES, line_count
 from tests.security.test_hostile_plans import cli, store_hash
 
 PLAN = load_plan(EXAMPLE).plan
@@ -174,7 +174,7 @@ def test_the_real_import_exits_2_with_located_lines_and_writes_nothing(
 ) -> None:
     store = tmp_path / "data" / "pilotscale.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTSCALE_")}
-    env.update(PILOTSCALE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
+    env.update(PILOTSCALE_DATA_DIR=str(tmp_path / "data"))
     assert cli("apply", str(EXAMPLE), cwd=tmp_path, env=env).returncode == 0
     before = store_hash(store)
 

@@ -26,7 +26,6 @@ from tests.cli import run_cli
 from tests.security.hostile import (
     EXAMPLE,
     NAMED,
-    ROOT,
     any_bytes,
     any_text,
     line_count,
@@ -141,7 +140,7 @@ def test_the_real_commands_exit_2_with_located_lines_and_leave_the_store_alone(
 ) -> None:
     store = tmp_path / "data" / "pilotscale.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTSCALE_")}
-    env.update(PILOTSCALE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
+    env.update(PILOTSCALE_DATA_DIR=str(tmp_path / "data"))
     applied = cli("apply", str(EXAMPLE), cwd=tmp_path, env=env)
     assert applied.returncode == 0, applied.stderr
     before = store_hash(store)

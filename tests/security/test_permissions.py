@@ -23,7 +23,6 @@ from pilotscale.engine.start import start_department
 from pilotscale.store.apply import apply_plan
 from tests.cli import run_cli
 from tests.plans import loaded, plan_dict
-from tests.security.hostile import ROOT
 from tests.security.test_hostile_plans import store_hash
 
 pytestmark = pytest.mark.slow
@@ -62,7 +61,6 @@ ALLOWED: list[tuple[list[str], str]] = [
 def cli(args: list[str], by: str, *, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTSCALE_")}
     env.update(
-        PYTHONPATH=str(ROOT),
         COLUMNS="200",
         PILOTSCALE_DATA_DIR=str(cwd / "data"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",

@@ -19,7 +19,7 @@ import pytest
 from tests.cli import run_cli
 from tests.conftest import PG_HOST, PG_MAINTENANCE_URL, PG_PORT, require_postgres
 from tests.notifications.receivers import HttpReceiver, free_port
-from tests.security.hostile import EXAMPLE, ROOT
+from tests.security.hostile import EXAMPLE
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -85,7 +85,6 @@ def test_a_token_and_a_password_appear_nowhere(
     closed_smtp = free_port()  # nothing listens: every email fails and says why
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PILOTSCALE_", "PREFECT_"))}
     env.update(
-        PYTHONPATH=str(ROOT),
         COLUMNS="200",
         PREFECT_HOME=str(tmp_path / "prefect"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",

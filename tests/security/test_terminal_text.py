@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from pilotscale.db import dispose_engines, get_engine
 from pilotscale.settings import get_settings
 from tests.cli import run_cli, run_cli_here
-from tests.security.hostile import EXAMPLE, ROOT
+from tests.security.hostile import EXAMPLE
 
 # What a terminal acts on instead of showing: C0 but tab and newline, DEL, C1, and the
 # bidi and line-separator characters that reorder or split what is shown.
@@ -280,7 +280,6 @@ def poisoned_example(strings: list[str]) -> str:
 def subprocess_env(directory: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTSCALE_")}
     env.update(
-        PYTHONPATH=str(ROOT),
         COLUMNS="200",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PILOTSCALE_DATA_DIR=str(directory / "data"),

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from pilotscale.models import Department, Transition
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
-from models import Department, Transition
 from pilotscale.engine.readiness import apply_check, prepare_check
 from pilotscale.engine.start import rollout_program
 from tests.conftest import PG_MAINTENANCE_URL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pilotscale.tasks.events import events_for
 from sqlalchemy import Engine
 
 from pilotscale.engine import operator
@@ -11,7 +12,6 @@ from pilotscale.engine.readiness import (
     prepare_check,
     run_readiness_check,
 )
-from tasks.events import events_for
 from tests.pilotscale.engine.helpers import (
     apply,
     day,

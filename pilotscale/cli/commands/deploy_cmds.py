@@ -14,7 +14,7 @@ from pilotscale.cli.text import plain
 from pilotscale.settings import get_settings
 
 if TYPE_CHECKING:
-    from deployments.definitions import ProgramSchedules
+    from pilotscale.deployments.definitions import ProgramSchedules
 
 
 def say(line: str) -> None:
@@ -23,7 +23,7 @@ def say(line: str) -> None:
 
 
 def _program_schedules() -> list[ProgramSchedules]:
-    from deployments.definitions import load_program_schedules
+    from pilotscale.deployments.definitions import load_program_schedules
 
     programs = load_program_schedules(engine=store_engine())
     if not programs:
@@ -64,10 +64,14 @@ def serve(
     import httpx
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from deployments.local_server import LocalServer, LocalServerError, start_local_server
-    from deployments.serve import ServeConflict
-    from deployments.serve import serve as serve_all
-    from deployments.trigger import api_url
+    from pilotscale.deployments.local_server import (
+        LocalServer,
+        LocalServerError,
+        start_local_server,
+    )
+    from pilotscale.deployments.serve import ServeConflict
+    from pilotscale.deployments.serve import serve as serve_all
+    from pilotscale.deployments.trigger import api_url
 
     programs = _program_schedules()
     url = api_url()
@@ -117,9 +121,9 @@ def deploy(
     """
     import httpx
 
-    from deployments.definitions import all_specs
-    from deployments.deploy import deploy as deploy_all
-    from deployments.trigger import api_url
+    from pilotscale.deployments.definitions import all_specs
+    from pilotscale.deployments.deploy import deploy as deploy_all
+    from pilotscale.deployments.trigger import api_url
 
     url = api_url()
     if url is None:

@@ -12,18 +12,18 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from models import Notification, NotificationStatus, new_notification_id, utcnow
-from notifications.defaults import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_TIMEOUT,
-)
 from pilotscale.cli.errors import CliError, unknown_name
 from pilotscale.cli.main import app, err_console
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import json_text, plain, terminal, text
+from pilotscale.models import Notification, NotificationStatus, new_notification_id, utcnow
+from pilotscale.notifications.defaults import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT,
+)
 from pilotscale.plan.loader import load_plan
 from pilotscale.plan.problems import PlanError
 from pilotscale.plan.schema import Plan
@@ -31,9 +31,9 @@ from pilotscale.settings import get_settings
 from pilotscale.store.outbox import find, list_rows, retry, status_counts
 
 if TYPE_CHECKING:
-    from notifications.channels import ResolvedChannel
-    from notifications.delivery import Job
-    from notifications.render import EmailContent
+    from pilotscale.notifications.channels import ResolvedChannel
+    from pilotscale.notifications.delivery import Job
+    from pilotscale.notifications.render import EmailContent
 
 # Apprise, Jinja and the dispatcher are imported by the commands that use them, so that
 # every other command starts fast.
@@ -189,7 +189,7 @@ def dispatch_command(
 
       pilotscale dispatch --as-of 2026-12-07   # in a simulation
     """
-    from notifications.dispatch import dispatch
+    from pilotscale.notifications.dispatch import dispatch
 
     report = dispatch(
         engine=store_engine(),
@@ -241,8 +241,8 @@ def notify_test(
 
       pilotscale notify test email --plan examples/acme-ai-assistant.yaml
     """
-    from notifications.channels import ChannelUnavailable, resolve
-    from notifications.delivery import SendStatus, send
+    from pilotscale.notifications.channels import ChannelUnavailable, resolve
+    from pilotscale.notifications.delivery import SendStatus, send
 
     plan = _plan(plan_path, program)
     spec = next((c for c in plan.channels if c.name == channel), None)
@@ -302,8 +302,8 @@ def _plan(plan_path: Path | None, program: str | None) -> Plan:
 def _test_message(
     plan: Plan, channel: ResolvedChannel, to: str, lead_email: str
 ) -> tuple[Job, EmailContent | str, str]:
-    from notifications.delivery import Job
-    from notifications.render import EmailContent
+    from pilotscale.notifications.delivery import Job
+    from pilotscale.notifications.render import EmailContent
 
     notification_id = new_notification_id()
     subject = f"pilotscale test message for {plan.program.title}"
@@ -349,7 +349,7 @@ def _probe(channel: ResolvedChannel, timeout: float) -> str:
     """Why the server cannot be reached, when that is the reason: a TCP connect says."""
     from apprise.plugins import url_to_dict
 
-    from notifications.redact import scrub
+    from pilotscale.notifications.redact import scrub
 
     details = url_to_dict(channel.url or "", secure_logging=True) or {}
     host = details.get("host")
@@ -394,8 +394,8 @@ def templates_check(
 
       PILOTSCALE_TEMPLATES_DIR=./templates pilotscale templates check
     """
-    from notifications.check import check_templates
-    from notifications.render import configured_limits, get_renderer
+    from pilotscale.notifications.check import check_templates
+    from pilotscale.notifications.render import configured_limits, get_renderer
 
     folder = directory or get_settings().templates_dir
     renderer = get_renderer(folder, configured_limits())

@@ -77,7 +77,7 @@ def start(
 
       pilotscale start sales --by maria.lopez@acme.example --force --reason "CEO request"
     """
-    from flows.start_department import start_department_flow
+    from pilotscale.flows.start_department import start_department_flow
 
     # A refusal needs no Prefect run: answer it in one line before starting one.
     _guard(
@@ -131,7 +131,7 @@ def check(
 
       pilotscale check --as-of 2026-12-07     # simulate the check of that day
     """
-    from flows.readiness_check import readiness_check
+    from pilotscale.flows.readiness_check import readiness_check
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of)}
     launched = launch(
@@ -168,7 +168,7 @@ def rollout(
 
       pilotscale rollout --by maria.lopez@acme.example
     """
-    from flows.rollout_program import _actor, rollout_program_flow
+    from pilotscale.flows.rollout_program import _actor, rollout_program_flow
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of), "by": _who(by)}
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import typer
 from sqlmodel import Session
 
-from models import utcnow
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.main import app, err_console
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain, text
 from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
+from pilotscale.models import utcnow
 from pilotscale.plan.loader import LoadedPlan, load_plan
 from pilotscale.plan.problems import PlanError
 from pilotscale.store.apply import ApplyRefused, apply_plan

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from models import Department
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, terminal, text
@@ -18,6 +17,7 @@ from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.recipients import gate_owner
 from pilotscale.core.states import Outcome, Status
 from pilotscale.core.waves import can_start, resolve_wave_rules
+from pilotscale.models import Department
 from pilotscale.store.queries import department_history
 from pilotscale.store.snapshot import ProgramView, live_verdicts, state_of
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pilotscale.deployments.trigger import _reason, run_url
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
-from deployments.trigger import _reason, run_url
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.launch import _sendable, launch, run_here
 from pilotscale.engine.start import StartRefused

@@ -12,11 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func
-from sqlalchemy import select as sql_select
-from sqlmodel import Session, col, select, update
-
-from models import (
+from pilotscale.models import (
     Attestation,
     ChampionOnboarding,
     Department,
@@ -27,6 +23,10 @@ from models import (
     TrainingAssignment,
     Transition,
 )
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select, update
+
 from pilotscale.engine import operator
 from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.engine.start import start_department

@@ -8,10 +8,10 @@ import pwd
 from datetime import datetime, timedelta
 
 import pytest
+from pilotscale.models import Approval
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from models import Approval
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import Event
 from pilotscale.engine import operator

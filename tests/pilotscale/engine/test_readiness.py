@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
+from pilotscale.models import GateResult
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import GateResult
 from pilotscale.core.readiness import Action
 from pilotscale.engine.readiness import run_readiness_check
 from tests.pilotscale.engine import helpers as h

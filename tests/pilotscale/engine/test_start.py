@@ -9,10 +9,10 @@ from datetime import date
 from typing import Any
 
 import pytest
+from pilotscale.models import Program
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
-from models import Program
 from pilotscale.db import _create_engine, get_engine, normalize_url
 from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.engine.start import StartRefused, rollout_program, start_department

@@ -7,10 +7,10 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pilotscale.models import MetricObservation
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from models import MetricObservation
 from pilotscale.engine.start import start_department
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.plan.schema import Plan

@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pilotscale.models import ChampionOnboarding, MetricObservation, Person, TrainingAssignment
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import ChampionOnboarding, MetricObservation, Person, TrainingAssignment
 from pilotscale.db import get_engine
 from tests.pilotscale.metrics.helpers import observations, piloting, run
 

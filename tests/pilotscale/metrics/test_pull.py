@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from pilotscale.models import Department, MetricObservation
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Department, MetricObservation
 from pilotscale.core.states import Outcome
 from pilotscale.engine.readiness import apply_check, prepare_check
 from pilotscale.metrics.pull import pull_due_sources

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pilotscale.models import Department, MetricObservation
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from models import Department, MetricObservation
 from pilotscale.db import get_engine
 from pilotscale.engine.readiness import apply_check, prepare_check
 from pilotscale.metrics.ingest import Catalog, validate

@@ -17,13 +17,11 @@ EXAMPLE = REPO / "examples" / "acme-ai-assistant.yaml"
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # PYTHONPATH: the repository's top-level packages must win over an editable install's
-    # finder, whatever the working directory; the plan files live in `cwd`.
+    # The plan files live in `cwd`; the installed pilotscale runs from anywhere.
     env = {
         **os.environ,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "COLUMNS": "200",
-        "PYTHONPATH": str(REPO),
     }
     env.pop("PILOTSCALE_DEBUG", None)
     return run_cli(*args, env=env, cwd=cwd)

@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pilotscale.models import Department, Person, PersonRole, Program, Transition
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
 import pilotscale.store.apply
-from models import Department, Person, PersonRole, Program, Transition
 from pilotscale.db import session_scope
 from pilotscale.plan.loader import LoadedPlan
 from pilotscale.store.apply import ApplyRefused, ApplyReport, apply_plan

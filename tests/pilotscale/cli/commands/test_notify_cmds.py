@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pilotscale.notifications.dispatch import dispatch
+from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 
-from notifications.dispatch import dispatch
-from notifications.render import Renderer
 from pilotscale.db import dispose_engines, get_engine
 from tests.cli import run_cli
 from tests.notifications.helpers import NOW, PLAN, SMTP_ENV, gate_held, queue, rows

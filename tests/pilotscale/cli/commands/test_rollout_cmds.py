@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pilotscale.models import Approval
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from models import Approval
 from pilotscale.db import dispose_engines, get_engine
 from pilotscale.store.identity import os_user
 from tests.cli import run_cli

@@ -7,10 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pilotscale.models import Department
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Department
 from pilotscale.db import display_url, get_engine, head_revision
 from tests.cli import run_cli
 from tests.pilotscale.store.helpers import PLAN, edit, row_counts, without_department

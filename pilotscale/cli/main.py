@@ -39,6 +39,10 @@ def main() -> None:
     # psycopg warns on stderr when it closes a connection the server already dropped;
     # the one-line error below says what happened, and what to do.
     logging.getLogger("psycopg").setLevel(logging.ERROR)
+    # Prefect's background services say "Still processing items: N items remaining..."
+    # while they flush at exit: progress, not a problem, and not the command's answer.
+    for service in ("EventsWorker", "APILogWorker"):
+        logging.getLogger(service).setLevel(logging.ERROR)
     # Prefect's per-run INFO lines would bury the command's own one-line answer, and its
     # telemetry write hits "database is locked" on the local SQLite API. Both stay
     # overridable from the environment.

@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from pilotscale.plan.cron import check_cron
+
 # --------------------------------------------------------------------------- scalar types
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
@@ -117,12 +119,12 @@ def _check_timezone(value: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 
-_CRON_FIELD = r"[0-9*/,\-A-Za-z]+"
-CRON_PATTERN = rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$"
 Cron = Annotated[
     str,
+    AfterValidator(check_cron),
     Field(
-        pattern=CRON_PATTERN,
+        # The JSON Schema keeps a shape check for editors; the loader checks each field.
+        json_schema_extra={"pattern": r"^\S+( \S+){4}$"},
         description="Five-field cron expression, e.g. '0 9 * * 1-5' (weekdays at 09:00).",
     ),
 ]

@@ -1,4 +1,4 @@
-"""`make demo`: the seed's story, end to end, on SQLite and Prefect's local ephemeral API.
+"""`make demo`: ACME's rollout story, end to end, on SQLite and Prefect's local ephemeral API.
 
 ACME's customer-service pilot is done. HR and Sales start as the first wave of
 mini-pilots; eight simulated Monday readiness checks follow, with adoption, rating,

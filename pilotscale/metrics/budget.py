@@ -1,6 +1,6 @@
 """What the program costs at full scale, from the plan's cost model, against its budget.
 
-Seed 001 warns that going from pilot to enterprise multiplies the cost by three to
+Moving from a pilot to the whole company typically multiplies the running cost by three to
 five: licences for everyone, usage at volume, support and training. The projection
 for one year of full rollout is
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pilotscale.plan.schema import Plan
 
 RATIO_METRIC = "budget_projection_ratio"
-SEED_JUMP = (3.0, 5.0)  # pilot → enterprise cost multiple that seed 001 expects
+TYPICAL_JUMP = (3.0, 5.0)  # pilot → whole-company cost multiple (docs/sources.md)
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,15 @@ class BudgetProjection:
         )
 
     def jump_note(self) -> str | None:
-        """How the full-scale cost compares with the pilot's, against the seed's 3-5 times."""
+        """How the full-scale cost compares with the pilot's, against the typical 3-5 times."""
         multiple = self.pilot_multiple
         if multiple is None:
             return None
-        low, high = SEED_JUMP
+        low, high = TYPICAL_JUMP
         where = "within" if low <= multiple <= high else ("below" if multiple < low else "above")
         return (
             f"full rollout costs {multiple:.1f}× the pilot ({where} the {low:.0f}–{high:.0f}× "
-            "jump seed 001 expects)"
+            "that moving from a pilot to the whole company typically costs)"
         )
 
 

@@ -1,4 +1,5 @@
-"""Load a rollout plan: YAML, then the schema, then the cross-checks; all problems at once."""
+"""Load a rollout plan: YAML, then the schema, then the cross-checks; all problems at once
+(the cross-checks run on the part the schema accepted when it refused some)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pilotscale.plan.crosscheck import crosscheck
-from pilotscale.plan.locate import validation_problems
+from pilotscale.plan.locate import error_paths, validation_problems
 from pilotscale.plan.problems import ROOT_PATH, PlanError, Problem, format_path
+from pilotscale.plan.salvage import echoes, salvage
 from pilotscale.plan.schema import Plan
-from pilotscale.plan.yamlsource import MAX_BYTES, parse_yaml
+from pilotscale.plan.yamlsource import MAX_BYTES, YamlDocument, parse_yaml
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,10 @@ def _load(raw: str | bytes, filename: str, path: Path) -> LoadedPlan:
     try:
         plan = Plan.model_validate(document.data)
     except ValidationError as exc:
-        raise PlanError(validation_problems(exc, document, filename)) from None
+        problems = validation_problems(exc, document, filename)
+        problems += _crosschecks_of_the_rest(exc, document, filename)
+        # Two errors of one value (a union tried two ways) say the same thing once.
+        raise PlanError(dict.fromkeys(problems)) from None
     findings = crosscheck(plan)
     if findings:
         raise PlanError(
@@ -64,3 +69,21 @@ def _load(raw: str | bytes, filename: str, path: Path) -> LoadedPlan:
             for where, message in findings
         )
     return LoadedPlan(plan=plan, path=path, text=document.text, sha256=plan_fingerprint(plan))
+
+
+def _crosschecks_of_the_rest(
+    error: ValidationError, document: YamlDocument, filename: str
+) -> list[Problem]:
+    """Cross-check problems of the parts the schema accepted, so one run shows all."""
+    saved = salvage(document.data, error, error_paths)
+    if saved is None:
+        return []
+    plan, parts = saved
+    cut = parts.names_cut()
+    problems = []
+    for where, message in crosscheck(plan):
+        if echoes(message, cut):
+            continue
+        path = parts.original(where)
+        problems.append(Problem(filename, document.line_of(path), format_path(path), message))
+    return problems

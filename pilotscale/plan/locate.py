@@ -144,6 +144,11 @@ def _message(error: Any, located: Located) -> str:
     return message
 
 
+def error_paths(exc: ValidationError) -> list[PathKey]:
+    """The path into the YAML data of each of `exc`'s errors (union tags dropped)."""
+    return [locate(tuple(error["loc"])).path for error in exc.errors(include_url=False)]
+
+
 def validation_problems(
     exc: ValidationError, document: YamlDocument, filename: str
 ) -> list[Problem]:

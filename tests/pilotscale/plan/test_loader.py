@@ -197,13 +197,70 @@ def test_every_schema_problem_is_reported_at_once_in_line_order(plan_text: str) 
     ]
 
 
-def test_cross_checks_wait_until_the_schema_accepts_the_plan(plan_text: str) -> None:
-    # An unknown sponsor would be a cross-check problem; the schema problem comes alone.
+def test_schema_and_cross_check_problems_come_in_one_run(plan_text: str) -> None:
+    # The unknown sponsor is a cross-check problem; it no longer waits for the schema's.
     text = edit(plan_text, "  sponsor: ines.sponsor\n  lead", "  sponsor: nobody\n  lead")
     text = edit(text, "headcount: 12", "headcount: 0")
 
     assert problems(text) == [
+        "plan.yaml:5: program.sponsor: program sponsor 'nobody' is not a person under people: "
+        "add the person or fix the id (known: fran.champion, ines.sponsor, it.desk, leo.lead, "
+        "lola.champion)",
         "plan.yaml:69: departments[1].headcount: Input should be greater than or equal to 1",
+    ]
+
+
+def test_five_faults_are_five_problems_in_one_run(plan_text: str) -> None:
+    text = edit(plan_text, "headcount: 40", "headcount: forty")  # schema
+    text = edit(text, "timezone: Europe/Madrid", "timezone: Mars/Olympus")  # schema
+    text = edit(text, "champions: [lola.champion]", "champions: [lola.champoin]")  # cross
+    text = edit(text, "owner: support.adoption", "owner: support.nobody")  # schema
+    text = edit(text, "approvers: [ines.sponsor, leo.lead]", "approvers: [ines.sponsor, zed]")
+
+    found = problems(text)
+
+    assert [line.split(": ")[1] for line in found] == [
+        "program.timezone",
+        "gates[1].owner",
+        "gates[2].approvers[1]",
+        "departments[0].headcount",
+        "departments[1].champions[0]",
+    ], found
+
+
+def test_a_cross_check_after_a_refused_list_item_points_at_its_own_item(plan_text: str) -> None:
+    # finance (departments[0]) is refused by the schema and cut away for the cross-checks;
+    # legal's problem must still be reported as departments[1], at legal's line.
+    text = edit(plan_text, "headcount: 40", "headcount: -5")
+    text = edit(text, "champions: [lola.champion]", "champions: [nobody.here]")
+
+    assert problems(text) == [
+        "plan.yaml:52: departments[0].headcount: Input should be greater than or equal to 1",
+        "plan.yaml:72: departments[1].champions[0]: champion 'nobody.here' is not a person "
+        "under people: add the person or fix the id (known: fran.champion, ines.sponsor, "
+        "it.desk, leo.lead, lola.champion)",
+    ]
+
+
+def test_what_the_schema_refused_is_not_reported_again_by_the_cross_checks(
+    plan_text: str,
+) -> None:
+    # Fran's entry is refused (bad email); the references to fran.champion are echoes of
+    # that one problem, not new ones.
+    text = edit(plan_text, "email: fran@example.com", "email: not-an-email")
+
+    found = problems(text)
+
+    assert len(found) == 1, found
+    assert found[0].startswith("plan.yaml:78: people[3].email: ")
+
+
+def test_a_plan_refused_as_a_whole_gets_its_schema_problems_only(plan_text: str) -> None:
+    text = edit(plan_text, "  sponsor: ines.sponsor\n  lead", "  sponsor: nobody\n  lead")
+    text = edit(text, "  name: helpdesk-bot\n", "")
+
+    assert problems(text) == [
+        "plan.yaml:2: program.name: required field 'name' is missing: add it",
     ]
 
 

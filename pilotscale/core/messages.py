@@ -295,11 +295,13 @@ def entry_work(
         new, msgs = _training(plan, dept, base, members=members, now=now, phase=phase)
         assignments += new
         messages += msgs
-    if EntryAction.announce in actions and dept.chat_channel:
+    # A department without a room of its own is announced in the program's.
+    announce_in = dept.chat_channel or plan.program.chat_channel
+    if EntryAction.announce in actions and announce_in:
         messages.append(
             Message(
                 "department_advanced",
-                f"channel:{dept.chat_channel}",
+                f"channel:{announce_in}",
                 f"{dept.name}:{phase}",
                 dept.name,
                 {

@@ -32,7 +32,7 @@ from pilotscale.core.recipients import gate_owner, owner_or_lead
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
 from pilotscale.gcpause import without_gc
-from pilotscale.models import Department, GateResult, Notification, Person, TrainingAssignment
+from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
 from pilotscale.plan.schema import Plan
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.facts import DepartmentRef, load_facts
@@ -380,7 +380,7 @@ class _Applier:
         return enqueued + len(work.messages)
 
     def _flush(self, *, session: Session) -> int:
-        insert_ignore(session=session, model=GateResult, rows=self.gate_rows)
+        insert_ignore(session=session, model=GateResultRecord, rows=self.gate_rows)
         enqueued = enqueue(
             session=session,
             plan=self.prepared.view.plan,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from pilotscale.core.phases import Event
 from pilotscale.gcpause import gc_paused
 from pilotscale.memory import release_free_memory
 from pilotscale.models import Department, Program, Transition
@@ -109,3 +111,21 @@ def department_history(*, session: Session, department_id: int) -> list[Transiti
             .order_by(col(Transition.at), col(Transition.id))
         )
     )
+
+
+def advances_between(
+    *, session: Session, program_id: int, start: datetime, end: datetime
+) -> list[tuple[str, str]]:
+    """(department title, phase it advanced to) for each advance in (start, end], in order."""
+    rows = session.exec(
+        select(Department.title, Transition.to_phase)
+        .join(Department, col(Department.id) == col(Transition.department_id))
+        .where(
+            col(Department.program_id) == program_id,
+            col(Transition.event) == Event.advance.value,
+            col(Transition.at) > start,
+            col(Transition.at) <= end,
+        )
+        .order_by(col(Transition.at))
+    ).all()
+    return [(title, phase) for title, phase in rows]

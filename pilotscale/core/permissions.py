@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pilotscale.core.recipients import gate_owner
 from pilotscale.plan.schema import ApprovalGate, Person, Plan, Role
+from pilotscale.refusal import Forbidden
 
 # Operator controls and who may use them, besides the program lead and anyone with
 # the `lead` role (who may use all of them).
@@ -17,7 +18,7 @@ SPONSOR_MAY = frozenset({"pause", "resume"})
 OPERATOR_ACTIONS = ("start", "pause", "resume", "abort", "rollback", "check", "rollout")
 
 
-class NotAllowed(Exception):
+class NotAllowed(Forbidden):
     """The person may not do this; the message says who may."""
 
 

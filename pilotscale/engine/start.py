@@ -14,11 +14,12 @@ from pilotscale.core.waves import StartDecision, can_start, plan_starts, resolve
 from pilotscale.engine.entry import enter_phase
 from pilotscale.engine.transitions import transition
 from pilotscale.models import Department, Program
+from pilotscale.refusal import Conflict
 from pilotscale.store.queries import NotFound, list_departments
 from pilotscale.store.snapshot import ProgramView, load_view, state_of
 
 
-class StartRefused(Exception):
+class StartRefused(Conflict):
     """The start is not allowed now; `reasons` say why, each a sentence."""
 
     def __init__(self, department: str, reasons: list[str]) -> None:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from pilotscale.cli.errors import CliError, expected_failure
+from pilotscale.cli.errors import CliError, one_line_failures
 from pilotscale.cli.launch import launch
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
@@ -39,13 +39,8 @@ def _who(by: str | None) -> str:
 
 def _guard(action: Callable[[], T]) -> T:
     """Domain refusals become one line and exit code 2."""
-    try:
+    with one_line_failures():
         return action()
-    except Exception as exc:
-        failure = expected_failure(exc)
-        if failure is None:
-            raise
-        raise failure from None
 
 
 def _moment(as_of: str | None) -> datetime | None:

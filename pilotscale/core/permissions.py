@@ -50,6 +50,15 @@ def may_operate(plan: Plan, who: str, action: str, department: str) -> Person:
     raise NotAllowed(f"{person.email} may not {action} '{department}': only {allowed}{extra}")
 
 
+def may_roll_out(plan: Plan, who: str) -> Person:
+    """Rolling the program out (starting every department whose wave may start) is a
+    lead's: the program lead or anyone with the `lead` role."""
+    person = identify(plan, who)
+    if person in _leads(plan):
+        return person
+    raise NotAllowed(f"{person.email} may not roll out the program: only a lead may")
+
+
 def may_approve(plan: Plan, who: str, gate_name: str) -> Person:
     person = identify(plan, who)
     gate = next((g for g in plan.gates if g.name == gate_name), None)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, update
 
-from pilotscale.core.permissions import may_operate
+from pilotscale.core.permissions import may_operate, may_roll_out
 from pilotscale.core.phases import Event
 from pilotscale.core.waves import StartDecision, can_start, plan_starts, resolve_wave_rules
 from pilotscale.engine.entry import enter_phase
@@ -87,6 +87,24 @@ def _checked(
         if not decision.allowed:
             raise StartRefused(department, decision.reasons)
     return view, row
+
+
+def start_actor(*, engine: Engine, department: str, by: str, program: str | None) -> str:
+    """The person id a start of `department` is recorded for, once the plan lets `by`
+    start it (NotAllowed otherwise)."""
+    with Session(engine) as session:
+        plan = load_view(session=session, program=program).plan
+    return may_operate(plan, by, "start", department).id
+
+
+def rollout_actor(*, engine: Engine, by: str | None, program: str | None) -> str:
+    """Who a rollout's starts are recorded for: the lead who asked (NotAllowed for anyone
+    else), or the scheduler (an automation or a schedule) when nobody is named."""
+    if by is None:
+        return "scheduler"
+    with Session(engine) as session:
+        plan = load_view(session=session, program=program).plan
+    return may_roll_out(plan, by).id
 
 
 def preflight_start(

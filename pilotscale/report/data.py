@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from pilotscale.core.readiness import gates_for
@@ -32,7 +33,7 @@ from pilotscale.metrics.kpis import (
 from pilotscale.plan.domains import domain_of, domains
 from pilotscale.plan.schema import MetricGate, Plan, SoakGate, TrainingGate
 from pilotscale.store import impact
-from pilotscale.store.snapshot import ProgramView, state_of
+from pilotscale.store.snapshot import ProgramView, load_view, state_of
 
 ADOPTION_METRIC = "weekly_active_rate"
 CURVE_SPAN = timedelta(weeks=12)
@@ -194,6 +195,26 @@ def build_report(
         budget=project(plan, started=[d.name for d in started]),
         metric_errors=errors,
     )
+
+
+def read_report(
+    *,
+    engine: Engine,
+    program: str | None,
+    now: datetime,
+    metric_errors: Mapping[str, str] | None = None,
+    with_curve: bool = True,
+) -> ReportData:
+    """`build_report` in a session of its own, for callers that hold no session."""
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session, program=program)
+        return build_report(
+            session=session,
+            view=view,
+            now=now,
+            metric_errors=metric_errors,
+            with_curve=with_curve,
+        )
 
 
 def _forecast(

@@ -30,10 +30,8 @@ async def rollout_program_flow(
     logger = get_run_logger()
     for name, reasons in result.waiting.items():
         logger.info("%s waits: %s", name, "; ".join(reasons))
-    await finish(
-        summary=f"rollout-program: started {', '.join(started) or 'none'}; "
-        f"{len(result.waiting)} waiting",
-        now=now,
-        dispatch=dispatch,
+    summary = (
+        f"rollout-program: started {', '.join(started) or 'none'}; {len(result.waiting)} waiting"
     )
+    await finish(summary=summary, now=now, dispatch=dispatch)
     return {"started": started, "waiting": result.waiting}

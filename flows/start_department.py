@@ -41,11 +41,8 @@ async def start_department_flow(
     )
     verb = "started" if result.started else "already started"
     get_run_logger().info("%s %s: now in %s", department, verb, result.phase)
-    await finish(
-        summary=f"start-department {department}: {verb}, {result.phase}",
-        now=now,
-        dispatch=dispatch,
-    )
+    summary = f"start-department {department}: {verb}, {result.phase}"
+    await finish(summary=summary, now=now, dispatch=dispatch)
     return {
         "department": department,
         "started": result.started,

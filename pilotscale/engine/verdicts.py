@@ -129,18 +129,9 @@ def _gates(
     out = []
     for r in verdict.results:
         owner = gate_owner(plan, spec, r.gate)
+        name = plan.person(owner).name
+        # The core's result, field for field, and what the plan says about the gate.
         out.append(
-            GateVerdict(
-                gate=r.gate,
-                title=titles.get(r.gate, r.gate),
-                kind=r.kind,
-                outcome=r.outcome,
-                observed=r.observed,
-                observed_text=r.observed_text,
-                threshold_text=r.threshold_text,
-                reason=r.reason,
-                owner=owner,
-                owner_name=plan.person(owner).name,
-            )
+            GateVerdict(**vars(r), title=titles.get(r.gate, r.gate), owner=owner, owner_name=name)
         )
     return tuple(out)

@@ -31,11 +31,13 @@ from prefect.exceptions import ObjectNotFound
 from prefect.runner import Runner
 from sqlalchemy import Engine
 
+from pilotscale.refusal import Conflict
+
 Say = Callable[[str], None]
 RUNNER_NAME = "pilotscale-serve"
 
 
-class ServeConflict(RuntimeError):
+class ServeConflict(Conflict, RuntimeError):
     """A deployment is already on a work pool of this server; serving would take it off."""
 
 

@@ -22,10 +22,12 @@ from prefect.client.schemas.sorting import DeploymentSort
 from prefect.deployments.flow_runs import arun_deployment
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
+from pilotscale.refusal import Refusal
+
 SUCCESS = frozenset({StateType.COMPLETED})
 
 
-class AmbiguousProgram(LookupError):
+class AmbiguousProgram(Refusal, LookupError):
     """Several programs have this deployment; the caller must name one."""
 
     def __init__(self, flow_name: str, programs: list[str]) -> None:

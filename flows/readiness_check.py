@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotscale.flows.naming import rename_current_run
+from pilotscale.flows.finish import finish
 from pilotscale.tasks.artifacts import publish_check_artifacts
 from pilotscale.tasks.events import emit_department_events
 from pilotscale.tasks.policy import unwalked
@@ -42,11 +42,7 @@ async def readiness_check(
     publish_summary(as_of=now, program=program, metric_errors=pulled.errors)
     summary = f"readiness-check {report.check_key}: {report.summary()}"
     logger.info(summary)
-    await rename_current_run(summary)
-    if dispatch:
-        from pilotscale.flows.dispatch import dispatch_now
-
-        await dispatch_now(now=now)
+    await finish(summary=summary, now=now, dispatch=dispatch)
     return {
         "check_key": report.check_key,
         "tally": report.tally(),

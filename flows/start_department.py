@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotscale.flows.naming import rename_current_run
+from pilotscale.flows.finish import finish
 from pilotscale.tasks.start import start_one
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
-from sqlmodel import Session
 
-from pilotscale.core.permissions import may_operate
 from pilotscale.db import get_engine
-from pilotscale.store.snapshot import load_view
+from pilotscale.engine.start import start_actor
 
 
 @flow(name="start-department")
@@ -31,13 +29,11 @@ async def start_department_flow(
     reason, recorded) overrides wave rules and capacity, never a blackout or a pause."""
 
     now = as_of or datetime.now(UTC)
-    with Session(get_engine()) as session:
-        plan = load_view(session=session, program=program).plan
-    person = may_operate(plan, by, "start", department)
+    actor = start_actor(engine=get_engine(), department=department, by=by, program=program)
     result = start_one(
         department=department,
         as_of=now,
-        actor=person.id,
+        actor=actor,
         reason=reason,
         force=force,
         program=program,
@@ -45,11 +41,8 @@ async def start_department_flow(
     )
     verb = "started" if result.started else "already started"
     get_run_logger().info("%s %s: now in %s", department, verb, result.phase)
-    await rename_current_run(f"start-department {department}: {verb}, {result.phase}")
-    if dispatch:
-        from pilotscale.flows.dispatch import dispatch_now
-
-        await dispatch_now(now=now)
+    summary = f"start-department {department}: {verb}, {result.phase}"
+    await finish(summary=summary, now=now, dispatch=dispatch)
     return {
         "department": department,
         "started": result.started,

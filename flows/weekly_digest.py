@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotscale.flows.naming import rename_current_run
+from pilotscale.flows.finish import finish
 from pilotscale.tasks.digest import queue_digest
 from prefect import flow, get_run_logger
 
@@ -23,11 +23,7 @@ async def weekly_digest_flow(
         f"{result.enqueued} queued for {result.recipients} people"
     )
     get_run_logger().info(summary)
-    await rename_current_run(summary)
-    if dispatch:
-        from pilotscale.flows.dispatch import dispatch_now
-
-        await dispatch_now(now=now)
+    await finish(summary=summary, now=now, dispatch=dispatch)
     return {
         "program": result.program,
         "week_start": result.week_start.isoformat(),

@@ -41,15 +41,3 @@ class Department(DepartmentBase, table=True):
     definition_sha256: str
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class DepartmentPublic(DepartmentBase):
-    id: int
-    program_id: int
-    version: int
-    phase_entered_at: datetime
-    started_at: datetime | None
-    consecutive_failures: int
-    last_check_key: str | None
-    removed_at: datetime | None
-    updated_at: datetime

@@ -20,10 +20,6 @@ class MetricObservationBase(SQLModel):
     source: str = Field(default="import", description="'import', 'http', 'sql' or a file name.")
 
 
-class MetricObservationCreate(MetricObservationBase):
-    department_id: int
-
-
 class MetricObservation(MetricObservationBase, table=True):
     __tablename__ = "metric_observation"
     # The dedupe constraint's index starts with (department_id, metric, observed_at), so it
@@ -55,10 +51,6 @@ class AttestationBase(SQLModel):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class AttestationCreate(AttestationBase):
-    department_id: int
-
-
 class Attestation(AttestationBase, table=True):
     __tablename__ = "attestation"
     __table_args__ = (
@@ -67,11 +59,6 @@ class Attestation(AttestationBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     department_id: int = Field(foreign_key="department.id")
-
-
-class AttestationPublic(AttestationBase):
-    id: int
-    department_id: int
 
 
 class ApprovalBase(SQLModel):
@@ -90,10 +77,6 @@ class ApprovalBase(SQLModel):
     )
 
 
-class ApprovalCreate(ApprovalBase):
-    department_id: int
-
-
 class Approval(ApprovalBase, table=True):
     __tablename__ = "approval"
     __table_args__ = (
@@ -104,8 +87,3 @@ class Approval(ApprovalBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     department_id: int = Field(foreign_key="department.id")
-
-
-class ApprovalPublic(ApprovalBase):
-    id: int
-    department_id: int

@@ -33,12 +33,7 @@ class Transition(TransitionBase, table=True):
     department_id: int = Field(foreign_key="department.id")
 
 
-class TransitionPublic(TransitionBase):
-    id: int
-    department_id: int
-
-
-class GateResultBase(SQLModel):
+class GateResultRecordBase(SQLModel):
     phase: str
     gate: str
     kind: str
@@ -54,7 +49,7 @@ class GateResultBase(SQLModel):
     run_id: str | None = None
 
 
-class GateResult(GateResultBase, table=True):
+class GateResultRecord(GateResultRecordBase, table=True):
     __tablename__ = "gate_result"
     __table_args__ = (
         Index("ix_gate_result_department_gate_at", "department_id", "gate", "evaluated_at"),
@@ -65,8 +60,3 @@ class GateResult(GateResultBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     department_id: int = Field(foreign_key="department.id")
-
-
-class GateResultPublic(GateResultBase):
-    id: int
-    department_id: int

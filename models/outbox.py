@@ -54,9 +54,3 @@ class Notification(NotificationBase, table=True):
     id: str = Field(default_factory=new_notification_id, primary_key=True)
     program_id: int = Field(foreign_key="program.id")
     department_id: int | None = Field(default=None, foreign_key="department.id")
-
-
-class NotificationPublic(NotificationBase):
-    id: str
-    program_id: int
-    department_id: int | None

@@ -32,13 +32,6 @@ class Person(PersonBase, table=True):
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class PersonPublic(PersonBase):
-    id: int
-    program_id: int
-    department_id: int | None
-    removed_at: datetime | None
-
-
 class PersonRoleBase(SQLModel):
     role: str
     # E.g. the support area ('technical', ...) of a support owner, or 'program' for the

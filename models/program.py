@@ -27,11 +27,3 @@ class Program(ProgramBase, table=True):
     paused: bool = False
     applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class ProgramPublic(ProgramBase):
-    id: int
-    plan_sha256: str
-    paused: bool
-    applied_at: datetime
-    created_at: datetime

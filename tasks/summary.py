@@ -8,12 +8,10 @@ from pilotscale.tasks.artifacts import _key
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import Session
 
 from pilotscale.db import get_engine
-from pilotscale.report.data import build_report
+from pilotscale.report.data import read_report
 from pilotscale.report.markdown import render_markdown
-from pilotscale.store.snapshot import load_view
 
 
 @task(name="publish-summary", cache_policy=NO_CACHE)
@@ -22,11 +20,13 @@ def publish_summary(
 ) -> str:
     """Phase board, held departments with their forecast, impact and budget — as they stand
     after the check applied its decisions. Returns the Markdown."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        view = load_view(session=session, program=program)
-        data = build_report(
-            session=session, view=view, now=as_of, metric_errors=metric_errors, with_curve=False
-        )
+    data = read_report(
+        engine=get_engine(),
+        program=program,
+        now=as_of,
+        metric_errors=metric_errors,
+        with_curve=False,
+    )
     markdown = render_markdown(data)
     create_markdown_artifact(
         key=_key(data.program, "summary"),

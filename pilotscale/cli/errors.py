@@ -5,25 +5,23 @@ full, locked, unreachable or damaged, a bad setting, a race lost to another comm
 
 `expected_failure` is the one place that knows which exceptions are expected and what
 each one says; the entry point, the in-process flow runs and the operator commands all
-ask it.
+ask it. Every domain refusal is a pilotscale.refusal.Refusal, caught as that one class;
+the rest it knows are library failures (the store, settings, Prefect).
 """
 
 from __future__ import annotations
 
 import difflib
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from pilotscale.core.permissions import NotAllowed
-from pilotscale.core.phases import TransitionError
 from pilotscale.db import StoreError, store_failure
-from pilotscale.engine.operator import Refused
-from pilotscale.engine.start import StartRefused
+from pilotscale.refusal import Refusal
 from pilotscale.store.queries import NotFound
-from pilotscale.store.versioned import ConcurrentUpdate
 
 
 class CliError(Exception):
@@ -31,9 +29,11 @@ class CliError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, exit_code: int | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
 
 
 class Unexpected(CliError):
@@ -47,11 +47,6 @@ class Unexpected(CliError):
         )
 
 
-# Refusals whose message is already the sentence to print. ConcurrentUpdate is a race
-# lost to another command (two starts at once): the store refused the second write.
-_REFUSALS = (NotAllowed, TransitionError, StartRefused, Refused, ConcurrentUpdate)
-
-
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> CliError:
     """An error for an unknown department/gate/person that suggests the closest known name."""
     known = list(known)
@@ -61,16 +56,20 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> CliError:
     return CliError(f"unknown {kind} '{name}'{hint} (known: {listing})")
 
 
+def refused(exc: Refusal) -> CliError:
+    """What the CLI prints for a refusal: its one line (an unknown name with the closest
+    known one), and its exit code."""
+    if isinstance(exc, NotFound):
+        return unknown_name(exc.kind, exc.name, exc.known)
+    return CliError(exc.message, exit_code=exc.exit_code)
+
+
 def expected_failure(exc: BaseException) -> CliError | None:
     """The CliError to print for `exc`, or None when `exc` is a bug."""
     if isinstance(exc, CliError):
         return exc
-    if isinstance(exc, NotFound):
-        return unknown_name(exc.kind, exc.name, exc.known)
-    if isinstance(exc, _REFUSALS):
-        return CliError(str(exc))
-    if type(exc) is LookupError:  # no program in the store yet, or several to choose from
-        return CliError(str(exc.args[0] if exc.args else exc))
+    if isinstance(exc, Refusal):
+        return refused(exc)
     if isinstance(exc, StoreError):
         return CliError(str(exc), exc.hint)
     if isinstance(exc, DBAPIError):  # the store failed mid-command: full, locked, gone...
@@ -82,6 +81,22 @@ def expected_failure(exc: BaseException) -> CliError | None:
     if prefect is not None and isinstance(exc, prefect.PrefectException):
         return CliError(f"Prefect: {exc}")
     return None
+
+
+@contextmanager
+def one_line_failures() -> Iterator[None]:
+    """What fails inside as expected (a refusal, the store, a setting) leaves as the
+    CliError to print; a bug goes on as it is. The operator commands and the flows run
+    in this process both go through here, so they answer the same failure alike."""
+    try:
+        yield
+    except Refusal as exc:
+        raise refused(exc) from None
+    except Exception as exc:
+        failure = expected_failure(exc)
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def _bad_settings(exc: ValidationError) -> str:

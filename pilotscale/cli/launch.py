@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pilotscale.cli.errors import CliError, expected_failure
+from pilotscale.cli.errors import CliError, one_line_failures, refused
 from pilotscale.cli.text import guard_log_lines, plain
+from pilotscale.refusal import Refusal
 
 FlowCall = Callable[[], Coroutine[Any, Any, Any]]
 
@@ -50,14 +51,8 @@ def launch(
 
 def run_here(here: FlowCall) -> Any:
     """Run the flow in this process; an expected failure becomes the command's one line."""
-    try:
-        with _run_failures_withheld():
-            return asyncio.run(here())
-    except Exception as exc:
-        failure = expected_failure(exc)
-        if failure is None:
-            raise
-        raise failure from None
+    with one_line_failures(), _run_failures_withheld():
+        return asyncio.run(here())
 
 
 class _RunFailure(logging.Filter):
@@ -99,7 +94,6 @@ async def _run_remote(
     from prefect.client.orchestration import get_client
 
     from pilotscale.deployments.trigger import (
-        AmbiguousProgram,
         api_url,
         find_deployment,
         run_and_follow,
@@ -117,8 +111,8 @@ async def _run_remote(
             run = await run_and_follow(
                 client, deployment, flow_name, _sendable(parameters), on_created=created
             )
-    except AmbiguousProgram as exc:
-        raise CliError(str(exc)) from None
+    except Refusal as exc:  # several programs have the deployment: name one
+        raise refused(exc) from None
     except (httpx.TransportError, OSError) as exc:
         raise CliError(
             f"cannot reach the Prefect API at {api_url()}: {type(exc).__name__}; start the "

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import typer
 from sqlmodel import Session
 
-from pilotscale.cli.errors import CliError, unknown_name
+from pilotscale.cli.errors import CliError, refused, unknown_name
 from pilotscale.cli.store import store_engine
-from pilotscale.store.queries import NotFound
+from pilotscale.refusal import Refusal
 from pilotscale.store.snapshot import ProgramView, load_view
 
 AS_OF_HELP = (
@@ -44,10 +44,8 @@ def program_view(program: str | None) -> Iterator[tuple[Session, ProgramView]]:
     with Session(engine, expire_on_commit=False) as session:
         try:
             view = load_view(session=session, program=program)
-        except NotFound as exc:
-            raise unknown_name(exc.kind, exc.name, exc.known) from None
-        except LookupError as exc:
-            raise CliError(str(exc.args[0] if exc.args else exc)) from None
+        except Refusal as exc:
+            raise refused(exc) from None
         yield session, view
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pilotscale.core.recipients import gate_owner
 from pilotscale.plan.schema import ApprovalGate, Person, Plan, Role
+from pilotscale.refusal import Forbidden
 
 # Operator controls and who may use them, besides the program lead and anyone with
 # the `lead` role (who may use all of them).
@@ -17,7 +18,7 @@ SPONSOR_MAY = frozenset({"pause", "resume"})
 OPERATOR_ACTIONS = ("start", "pause", "resume", "abort", "rollback", "check", "rollout")
 
 
-class NotAllowed(Exception):
+class NotAllowed(Forbidden):
     """The person may not do this; the message says who may."""
 
 
@@ -47,6 +48,15 @@ def may_operate(plan: Plan, who: str, action: str, department: str) -> Person:
         else ""
     )
     raise NotAllowed(f"{person.email} may not {action} '{department}': only {allowed}{extra}")
+
+
+def may_roll_out(plan: Plan, who: str) -> Person:
+    """Rolling the program out (starting every department whose wave may start) is a
+    lead's: the program lead or anyone with the `lead` role."""
+    person = identify(plan, who)
+    if person in _leads(plan):
+        return person
+    raise NotAllowed(f"{person.email} may not roll out the program: only a lead may")
 
 
 def may_approve(plan: Plan, who: str, gate_name: str) -> Person:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pilotscale.core.states import Status
+from pilotscale.refusal import Conflict
 
 
 class Event(StrEnum):
@@ -30,7 +31,7 @@ class Event(StrEnum):
     abort = "abort"
 
 
-class TransitionError(Exception):
+class TransitionError(Conflict):
     """A refused transition; the message says why and what to do instead."""
 
 

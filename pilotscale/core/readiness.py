@@ -73,7 +73,10 @@ def decide(
     now: datetime,
     check_key: str,
     owner_names: Mapping[str, str] | None = None,
+    verdict: PhaseVerdict | None = None,
 ) -> Decision:
+    """`verdict`, when the caller has read it already (`engine.verdicts`), is the
+    department's verdict on `facts`; otherwise it is evaluated here."""
     state = snapshot.state
     if not machine.is_evaluated(state) or facts is None:
         why = "not started yet" if not machine.is_started(state) else f"it is {state.status}"
@@ -98,7 +101,10 @@ def decide(
             reason=f"skipped: this check ({check_key}) already advanced it to '{state.phase}'",
         )
 
-    verdict = evaluate_phase(gates_for(plan, state.phase), facts, now=now, owner_names=owner_names)
+    if verdict is None:
+        verdict = evaluate_phase(
+            gates_for(plan, state.phase), facts, now=now, owner_names=owner_names
+        )
     failures = _failures_after(snapshot, verdict, check_key)
     final = state.phase == machine.final
 
@@ -112,7 +118,7 @@ def decide(
             snapshot, Action.advance, after, verdict, 0, f"all gates of '{state.phase}' pass"
         )
 
-    summary = _summary(verdict)
+    summary = holding_summary(verdict)
     if verdict.outcome is Outcome.failed and failures >= plan.program.failure_limit:
         after = machine.apply(state, Event.block, department=snapshot.name)
         return _decision(
@@ -139,7 +145,8 @@ def _failures_after(snapshot: DepartmentSnapshot, verdict: PhaseVerdict, check_k
     return snapshot.consecutive_failures + 1
 
 
-def _summary(verdict: PhaseVerdict) -> str:
+def holding_summary(verdict: PhaseVerdict) -> str:
+    """Why a verdict holds, e.g. "failing: a, b; pending: c"; empty when it passes."""
     failed = [r.gate for r in verdict.results if r.outcome is Outcome.failed]
     pending = [r.gate for r in verdict.results if r.outcome is Outcome.pending]
     parts = []

@@ -31,5 +31,12 @@ def owner_or_lead(plan: Plan, department: Department, owner: str) -> str:
 def gate_owner(plan: Plan, department: Department, gate: str) -> str:
     """The person who owns `gate` in `department`. Implicit gates (a phase's min_soak)
     and vacant roles fall back to the program lead."""
-    spec = next((g for g in plan.gates if g.name == gate), None)
+    spec = plan.gates_by_name.get(gate)
     return owner_or_lead(plan, department, spec.owner) if spec else plan.program.lead
+
+
+def owner_names(plan: Plan, department: str) -> dict[str, str]:
+    """Gate name -> the display name of the person who owns it in this department, for
+    every gate of the plan (what a gate's sentence names its owner by)."""
+    spec = plan.department(department)
+    return {g.name: plan.person(owner_or_lead(plan, spec, g.owner)).name for g in plan.gates}

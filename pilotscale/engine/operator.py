@@ -27,13 +27,14 @@ from pilotscale.models import (
     TrainingAssignment,
 )
 from pilotscale.plan.schema import AttestationGate
+from pilotscale.refusal import Conflict
 from pilotscale.store.identity import os_user
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.queries import NotFound
 from pilotscale.store.snapshot import ProgramView, load_view
 
 
-class Refused(Exception):
+class Refused(Conflict):
     """The action cannot be taken; the message is one sentence saying why and what to do."""
 
 

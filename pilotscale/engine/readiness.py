@@ -28,14 +28,12 @@ from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.messages import Message, for_decision, training_reminders
 from pilotscale.core.phases import Event
 from pilotscale.core.readiness import Action, Decision, counts, decide
-from pilotscale.core.recipients import gate_owner, owner_or_lead
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
+from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
 from pilotscale.gcpause import without_gc
-from pilotscale.models import Department, GateResult, Notification, Person, TrainingAssignment
-from pilotscale.plan.schema import Plan
+from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
-from pilotscale.store.facts import DepartmentRef, load_facts
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.outbox import enqueue
 from pilotscale.store.snapshot import (
@@ -92,8 +90,9 @@ def evaluate(
     view: ProgramView,
     now: datetime,
     metric_errors: Mapping[str, str] | None = None,
-) -> tuple[str, list[Decision], dict[str, DepartmentFacts]]:
-    """Decide for every department of the program (read-only).
+) -> tuple[str, list[Decision], dict[str, DepartmentVerdict]]:
+    """Decide for every department of the program (read-only), from the verdicts of the
+    active ones (`engine.verdicts`, as `status` shows them).
 
     `metric_errors` (metric name -> why its source failed) makes that metric's gates
     pending with the reason, whatever the stored observations say.
@@ -101,45 +100,28 @@ def evaluate(
     key = check_key_for(view, now)
     machine = view.machine
     evaluated = [d for d in view.departments if machine.is_evaluated(state_of(d))]
-    refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in evaluated]
-    facts = load_facts(
-        session=session, plan=view.plan, departments=refs, now=now, metric_errors=metric_errors
+    verdicts = read_verdicts(
+        session=session, view=view, now=now, metric_errors=metric_errors, departments=evaluated
     )
-    advanced = advanced_into_current_phase(session=session, department_ids=[r.id for r in refs])
-    names = _OwnerNames(view.plan)
-    decisions = [
-        decide(
-            plan=view.plan,
-            machine=machine,
-            snapshot=snapshot_of(
-                d,
-                entered_by_check=check_key_for(view, advanced[d.id]) if d.id in advanced else None,
-            ),
-            facts=facts.get(d.name),
-            now=now,
-            check_key=key,
-            owner_names=names.of(d.name),
+    advanced = advanced_into_current_phase(
+        session=session, department_ids=[d.id or 0 for d in evaluated]
+    )
+    decisions = []
+    for d in view.departments:
+        read = verdicts.get(d.name)
+        entered = check_key_for(view, advanced[d.id]) if d.id in advanced else None
+        decisions.append(
+            decide(
+                plan=view.plan,
+                machine=machine,
+                snapshot=snapshot_of(d, entered_by_check=entered),
+                facts=read.facts if read else None,
+                now=now,
+                check_key=key,
+                verdict=read.verdict if read else None,
+            )
         )
-        for d in view.departments
-    ]
-    return key, decisions, facts
-
-
-class _OwnerNames:
-    """`snapshot.owner_names` for every department of a check, from lookups indexed once:
-    scanning the plan's people per gate and department made a check quadratic (1,000
-    departments of 100 people: 30 s of 33)."""
-
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
-        self.people = {p.id: p.name for p in plan.people}
-        self.departments = {d.name: d for d in plan.departments}
-
-    def of(self, department: str) -> dict[str, str]:
-        spec = self.departments[department]
-        return {
-            g.name: self.people[owner_or_lead(self.plan, spec, g.owner)] for g in self.plan.gates
-        }
+    return key, decisions, verdicts
 
 
 @dataclass
@@ -150,8 +132,12 @@ class PreparedCheck:
     check_key: str
     as_of: datetime
     decisions: list[Decision]
-    facts: dict[str, DepartmentFacts]
+    verdicts: dict[str, DepartmentVerdict]  # of the active departments
     overdue: dict[str, list[tuple[str, str, datetime]]]
+
+    @property
+    def facts(self) -> dict[str, DepartmentFacts]:
+        return {name: v.facts for name, v in self.verdicts.items()}
 
 
 @without_gc
@@ -165,11 +151,11 @@ def prepare_check(
     """Read and decide (no writes): one query per kind of fact for all departments."""
     with Session(engine, expire_on_commit=False) as session:
         view = load_view(session=session, program=program)
-        key, decisions, facts = evaluate(
+        key, decisions, verdicts = evaluate(
             session=session, view=view, now=now, metric_errors=metric_errors
         )
         overdue = _overdue_training(session=session, view=view, now=now)
-    return PreparedCheck(view, key, now, decisions, facts, overdue)
+    return PreparedCheck(view, key, now, decisions, verdicts, overdue)
 
 
 # Departments applied per transaction. A commit per department was most of a large
@@ -322,7 +308,12 @@ class _Applier:
         plan, now, check_key = view.plan, prepared.as_of, prepared.check_key
         entered_at = row.phase_entered_at
         self.gate_rows += _gate_rows(
-            row=row, decision=decision, check_key=check_key, now=now, run_id=self.run_id, view=view
+            row=row,
+            decision=decision,
+            check_key=check_key,
+            now=now,
+            run_id=self.run_id,
+            read=prepared.verdicts.get(decision.department),
         )
         # last_check_key names the check that last counted a failure, so a check that found
         # only pending gates still counts its failure if it is re-run once the data is in.
@@ -345,8 +336,8 @@ class _Applier:
             )
         elif (row.consecutive_failures, row.last_check_key) != tuple(bookkeeping.values()):
             save_department(session=session, department=row, now=now, values=bookkeeping)
-        facts = prepared.facts.get(decision.department)
-        approvals = facts.approvals if facts else {}
+        read = prepared.verdicts.get(decision.department)
+        approvals = read.facts.approvals if read else {}
         approved = {gate: [a.by for a in given] for gate, given in approvals.items()}
         requested = self.requested.get(row.name, {})
         self.messages += for_decision(
@@ -380,7 +371,7 @@ class _Applier:
         return enqueued + len(work.messages)
 
     def _flush(self, *, session: Session) -> int:
-        insert_ignore(session=session, model=GateResult, rows=self.gate_rows)
+        insert_ignore(session=session, model=GateResultRecord, rows=self.gate_rows)
         enqueued = enqueue(
             session=session,
             plan=self.prepared.view.plan,
@@ -450,28 +441,27 @@ def _gate_rows(
     check_key: str,
     now: datetime,
     run_id: str | None,
-    view: ProgramView,
+    read: DepartmentVerdict | None,
 ) -> list[dict[str, Any]]:
-    if decision.verdict is None:
+    if decision.verdict is None or read is None:
         return []
-    spec = view.plan.department(row.name)
     return [
         {
             "department_id": row.id,
             "phase": decision.before.phase,
-            "gate": r.gate,
-            "kind": r.kind,
-            "outcome": str(r.outcome),
-            "observed": r.observed,
-            "observed_text": r.observed_text,
-            "threshold_text": r.threshold_text,
-            "reason": r.reason,
-            "owner": gate_owner(view.plan, spec, r.gate),
+            "gate": g.gate,
+            "kind": g.kind,
+            "outcome": str(g.outcome),
+            "observed": g.observed,
+            "observed_text": g.observed_text,
+            "threshold_text": g.threshold_text,
+            "reason": g.reason,
+            "owner": g.owner,
             "evaluated_at": now,
             "check_key": check_key,
             "run_id": run_id,
         }
-        for r in decision.verdict.results
+        for g in read.gates
     ]
 
 

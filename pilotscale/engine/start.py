@@ -8,17 +8,18 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, update
 
-from pilotscale.core.permissions import may_operate
+from pilotscale.core.permissions import may_operate, may_roll_out
 from pilotscale.core.phases import Event
 from pilotscale.core.waves import StartDecision, can_start, plan_starts, resolve_wave_rules
 from pilotscale.engine.entry import enter_phase
 from pilotscale.engine.transitions import transition
 from pilotscale.models import Department, Program
+from pilotscale.refusal import Conflict
 from pilotscale.store.queries import NotFound, list_departments
 from pilotscale.store.snapshot import ProgramView, load_view, state_of
 
 
-class StartRefused(Exception):
+class StartRefused(Conflict):
     """The start is not allowed now; `reasons` say why, each a sentence."""
 
     def __init__(self, department: str, reasons: list[str]) -> None:
@@ -86,6 +87,24 @@ def _checked(
         if not decision.allowed:
             raise StartRefused(department, decision.reasons)
     return view, row
+
+
+def start_actor(*, engine: Engine, department: str, by: str, program: str | None) -> str:
+    """The person id a start of `department` is recorded for, once the plan lets `by`
+    start it (NotAllowed otherwise)."""
+    with Session(engine) as session:
+        plan = load_view(session=session, program=program).plan
+    return may_operate(plan, by, "start", department).id
+
+
+def rollout_actor(*, engine: Engine, by: str | None, program: str | None) -> str:
+    """Who a rollout's starts are recorded for: the lead who asked (NotAllowed for anyone
+    else), or the scheduler (an automation or a schedule) when nobody is named."""
+    if by is None:
+        return "scheduler"
+    with Session(engine) as session:
+        plan = load_view(session=session, program=program).plan
+    return may_roll_out(plan, by).id
 
 
 def preflight_start(

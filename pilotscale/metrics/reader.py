@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from pilotscale.refusal import Invalid
+
 Format = Literal["csv", "json", "jsonl"]
 FORMATS: tuple[str, ...] = ("csv", "json", "jsonl")
 _EXTENSIONS: dict[str, Format] = {
@@ -33,13 +35,13 @@ _MAX_ELEMENT = 1024 * 1024
 Progress = Callable[[int], None]  # called with the bytes read so far
 
 
-class ReadError(Exception):
+class ReadError(Invalid):
     """The file cannot be read on from `row` on; `message` says why and what to do."""
 
     def __init__(self, row: int, message: str) -> None:
         super().__init__(f"{row}: {message}")
         self.row = row
-        self.message = message
+        self.reason = message
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from datetime import datetime
 
 from cronsim import CronSim, CronSimError
 
+from pilotscale.refusal import Invalid
+
 
 @dataclass(frozen=True)
 class _Field:
@@ -38,7 +40,7 @@ _FIELDS = (
 _EXAMPLE = "e.g. '0 9 * * 1-5' (weekdays at 09:00)"
 
 
-class CronProblem(ValueError):
+class CronProblem(Invalid, ValueError):
     """Why a cron expression is refused, in one sentence."""
 
 

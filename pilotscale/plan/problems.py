@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pilotscale.refusal import Invalid
+
 PathKey = tuple[str | int, ...]
 ROOT_PATH = "(plan)"
 # Control characters and line separators, which a key or value quoted in a message may
@@ -46,7 +48,7 @@ class Problem:
         return f"{self.file}:{self.line}: {printable(self.path)}: {printable(self.message)}"
 
 
-class PlanError(Exception):
+class PlanError(Invalid):
     """A plan that cannot be used, with every problem found (not only the first)."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:

@@ -1,8 +1,9 @@
 """Everything the report shows, read from the store in one go as plain values.
 
 The HTML page, the Prefect markdown artifact and the weekly digest all start from
-this, so they never disagree. Gates are evaluated live (as `pilotscale status`
-does), with the failures of metric sources of the last pull, if given.
+this, so they never disagree. Gate verdicts are read as `pilotscale status` and the
+readiness check read them (pilotscale.engine.verdicts), with the failures of metric
+sources of the last pull, if given.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from pilotscale.core.gates import evaluate_phase
 from pilotscale.core.readiness import gates_for
-from pilotscale.core.recipients import gate_owner
 from pilotscale.core.states import Outcome
+from pilotscale.engine.verdicts import GateVerdict, read_verdicts
 from pilotscale.metrics import forecast
 from pilotscale.metrics.budget import BudgetProjection, project
 from pilotscale.metrics.funnel import STAGE_METRICS, FunnelRow, funnel
@@ -32,8 +33,7 @@ from pilotscale.metrics.kpis import (
 from pilotscale.plan.domains import domain_of, domains
 from pilotscale.plan.schema import MetricGate, Plan, SoakGate, TrainingGate
 from pilotscale.store import impact
-from pilotscale.store.facts import DepartmentRef, load_facts
-from pilotscale.store.snapshot import ProgramView, owner_names, state_of
+from pilotscale.store.snapshot import ProgramView, load_view, state_of
 
 ADOPTION_METRIC = "weekly_active_rate"
 CURVE_SPAN = timedelta(weeks=12)
@@ -41,6 +41,8 @@ CURVE_SPAN = timedelta(weeks=12)
 
 @dataclass(frozen=True)
 class GateRow:
+    """A gate as the page and the summary print it: an `engine.verdicts.GateVerdict` in text."""
+
     gate: str
     title: str
     kind: str
@@ -49,6 +51,19 @@ class GateRow:
     threshold: str
     reason: str
     owner: str  # the owner's name
+
+    @classmethod
+    def of(cls, g: GateVerdict) -> GateRow:
+        return cls(
+            gate=g.gate,
+            title=g.title,
+            kind=g.kind,
+            outcome=str(g.outcome),
+            observed=g.observed_text,
+            threshold=g.threshold_text,
+            reason=g.reason,
+            owner=g.owner_name,
+        )
 
 
 @dataclass(frozen=True)
@@ -116,24 +131,14 @@ def build_report(
     zone = ZoneInfo(plan.program.timezone)
     names = {d.id or 0: d.name for d in view.departments}
     started = [d for d in view.departments if machine.is_started(state_of(d))]
-    evaluated = [d for d in started if machine.index(d.phase) is not None]
-    evaluated_names = {d.name for d in evaluated}
-    refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in evaluated]
-    facts = load_facts(session=session, plan=plan, departments=refs, now=now, metric_errors=errors)
+    verdicts = read_verdicts(session=session, view=view, now=now, metric_errors=errors)
     rows = []
     for d in view.departments:
-        verdict = None
-        if d.name in evaluated_names:
-            verdict = evaluate_phase(
-                gates_for(plan, d.phase),
-                facts[d.name],
-                now=now,
-                owner_names=owner_names(plan, d.name),
-            )
+        verdict = verdicts.get(d.name)
         index = machine.index(d.phase)
         final = d.phase == machine.final
-        held = verdict is not None and not final and verdict.outcome is not Outcome.passed
-        gate_rows = _gate_rows(plan, d.name, d.phase, verdict) if verdict else ()
+        held = verdict is not None and not final and not verdict.passes
+        gate_rows = tuple(GateRow.of(g) for g in verdict.gates) if verdict else ()
         rows.append(
             DepartmentRow(
                 name=d.name,
@@ -192,22 +197,24 @@ def build_report(
     )
 
 
-def _gate_rows(plan: Plan, department: str, phase: str, verdict: object) -> tuple[GateRow, ...]:
-    spec = plan.department(department)
-    titles = {g.name: g.title for g in gates_for(plan, phase)}
-    return tuple(
-        GateRow(
-            gate=r.gate,
-            title=titles.get(r.gate, r.gate),
-            kind=r.kind,
-            outcome=str(r.outcome),
-            observed=r.observed_text,
-            threshold=r.threshold_text,
-            reason=r.reason,
-            owner=plan.person(gate_owner(plan, spec, r.gate)).name,
+def read_report(
+    *,
+    engine: Engine,
+    program: str | None,
+    now: datetime,
+    metric_errors: Mapping[str, str] | None = None,
+    with_curve: bool = True,
+) -> ReportData:
+    """`build_report` in a session of its own, for callers that hold no session."""
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session, program=program)
+        return build_report(
+            session=session,
+            view=view,
+            now=now,
+            metric_errors=metric_errors,
+            with_curve=with_curve,
         )
-        for r in verdict.results  # type: ignore[attr-defined]
-    )
 
 
 def _forecast(

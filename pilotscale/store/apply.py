@@ -22,6 +22,7 @@ from pilotscale.plan.loader import LoadedPlan
 from pilotscale.plan.schema import ApprovalGate, Plan
 from pilotscale.plan.schema import Department as PlanDepartment
 from pilotscale.plan.schema import Person as PlanPerson
+from pilotscale.refusal import Conflict
 from pilotscale.store.identity import os_user
 from pilotscale.store.plandiff import describe_plan_changes, diff
 from pilotscale.store.versioned import ConcurrentUpdate, update_department
@@ -36,7 +37,7 @@ STALE_BATCH = 10_000
 RoleKey = tuple[str, str, str | None, str]
 
 
-class ApplyRefused(Exception):
+class ApplyRefused(Conflict):
     """The plan would lose track of a rollout in flight; `reasons` says where."""
 
     def __init__(self, reasons: list[str]) -> None:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from pilotscale.core.phases import DeptState, Event
 from pilotscale.core.states import Outcome, Status
-from pilotscale.models import Department, GateResult, Transition
+from pilotscale.models import Department, GateResultRecord, Transition
 from pilotscale.store.tables import columns_of, table_of
 
 # Only readiness checks advance or block a department; people pause, resume, roll back.
@@ -32,7 +32,7 @@ def committed_by_run(
     transaction that changes the department)."""
     if not department_ids:
         return set()
-    t, g = columns_of(Transition), columns_of(GateResult)
+    t, g = columns_of(Transition), columns_of(GateResultRecord)
     ids = list(department_ids)
     query = union(
         select(t.department_id).where(t.department_id.in_(ids), t.run_id == run_id, t.at == at),
@@ -137,7 +137,7 @@ def _gate_outcomes(
     *, session: Session, department_ids: Collection[int], check_key: str
 ) -> dict[tuple[int, str], list[_Outcome]]:
     """The check's gate results, per (department id, phase): (evaluated at, gate, result)."""
-    g = columns_of(GateResult)
+    g = columns_of(GateResultRecord)
     rows = session.execute(
         select(g.department_id, g.phase, g.gate, g.kind, g.outcome, g.reason, g.evaluated_at)
         .where(g.department_id.in_(list(department_ids)), g.check_key == check_key)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from pilotscale.core.phases import Event
 from pilotscale.gcpause import gc_paused
 from pilotscale.memory import release_free_memory
 from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan
+from pilotscale.refusal import Missing
 
 
-class NotFound(LookupError):
+class NotFound(Missing, LookupError):
     """An unknown name; `kind`, `name` and `known` let the CLI suggest the closest match."""
 
     def __init__(self, kind: str, name: str, known: Iterable[str], where: str = "") -> None:
@@ -22,6 +25,10 @@ class NotFound(LookupError):
         self.known = sorted(known)
         listing = ", ".join(self.known) or "none"
         super().__init__(f"unknown {kind} '{name}'{where} (known: {listing})")
+
+
+class NoProgram(Missing, LookupError):
+    """No program was named and the store does not hold exactly one to default to."""
 
 
 def get_program(*, session: Session, name: str | None) -> Program:
@@ -35,10 +42,10 @@ def get_program(*, session: Session, name: str | None) -> Program:
                 return program
         raise NotFound("program", name, [p.name for p in programs])
     if not programs:
-        raise LookupError("no program in the store yet; apply a plan first: pilotscale apply PLAN")
+        raise NoProgram("no program in the store yet; apply a plan first: pilotscale apply PLAN")
     if len(programs) > 1:
         names = ", ".join(p.name for p in programs)
-        raise LookupError(f"the store holds several programs ({names}); name the one you mean")
+        raise NoProgram(f"the store holds several programs ({names}); name the one you mean")
     return programs[0]
 
 
@@ -109,3 +116,21 @@ def department_history(*, session: Session, department_id: int) -> list[Transiti
             .order_by(col(Transition.at), col(Transition.id))
         )
     )
+
+
+def advances_between(
+    *, session: Session, program_id: int, start: datetime, end: datetime
+) -> list[tuple[str, str]]:
+    """(department title, phase it advanced to) for each advance in (start, end], in order."""
+    rows = session.exec(
+        select(Department.title, Transition.to_phase)
+        .join(Department, col(Department.id) == col(Transition.department_id))
+        .where(
+            col(Department.program_id) == program_id,
+            col(Transition.event) == Event.advance.value,
+            col(Transition.at) > start,
+            col(Transition.at) <= end,
+        )
+        .order_by(col(Transition.at))
+    ).all()
+    return [(title, phase) for title, phase in rows]

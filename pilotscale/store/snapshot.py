@@ -1,7 +1,7 @@
-"""A program as the store holds it right now: plan, departments and live gate verdicts.
+"""A program as the store holds it right now: its plan and its departments.
 
-`status` and `explain` read it; the readiness check reads the same thing before it
-decides, so what a lead sees at the terminal is what the scheduler acts on.
+Every reader starts from it: `status`, `explain`, the report, the digest and the readiness
+check (whose gate verdicts are read from it in pilotscale.engine.verdicts).
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from pilotscale.core.gates import PhaseVerdict, evaluate_phase
 from pilotscale.core.phases import DeptState, PhaseMachine
-from pilotscale.core.readiness import DepartmentSnapshot, gates_for
-from pilotscale.core.recipients import owner_or_lead
+from pilotscale.core.readiness import DepartmentSnapshot
 from pilotscale.core.states import Status
 from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan
-from pilotscale.store.facts import DepartmentRef, load_facts
 from pilotscale.store.queries import get_program, list_departments, load_program_plan
 
 
@@ -95,38 +92,3 @@ def advanced_into_current_phase(
         )
     ).all()
     return {department_id: at for department_id, at in rows}
-
-
-def owner_names(plan: Plan, department: str) -> dict[str, str]:
-    """Gate name -> the display name of the person who owns it in this department."""
-    spec = plan.department(department)
-    return {g.name: plan.person(owner_or_lead(plan, spec, g.owner)).name for g in plan.gates}
-
-
-def live_verdicts(
-    *, session: Session, view: ProgramView, now: datetime, names: list[str] | None = None
-) -> dict[str, PhaseVerdict]:
-    """Gate verdicts for every started department (or those in `names`), as of `now`.
-
-    Read-only: nothing is recorded; paused and blocked departments are evaluated too,
-    so a lead can see what a resume would meet.
-    """
-    machine = view.machine
-    targets = [
-        d
-        for d in view.departments
-        if machine.is_started(state_of(d))
-        and machine.index(d.phase) is not None
-        and (names is None or d.name in names)
-    ]
-    refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in targets]
-    facts = load_facts(session=session, plan=view.plan, departments=refs, now=now)
-    return {
-        d.name: evaluate_phase(
-            gates_for(view.plan, d.phase),
-            facts[d.name],
-            now=now,
-            owner_names=owner_names(view.plan, d.name),
-        )
-        for d in targets
-    }

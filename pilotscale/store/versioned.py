@@ -16,10 +16,11 @@ from sqlalchemy import CursorResult, update
 from sqlmodel import Session
 
 from pilotscale.models import Department
+from pilotscale.refusal import Conflict
 from pilotscale.store.tables import table_of
 
 
-class ConcurrentUpdate(RuntimeError):
+class ConcurrentUpdate(Conflict, RuntimeError):
     """Someone else changed the department first; reload it and try again."""
 
 

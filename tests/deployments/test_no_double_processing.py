@@ -28,7 +28,13 @@ from typing import Any
 import psycopg
 import pytest
 from pilotscale.deployments.local_server import LocalServer
-from pilotscale.models import Department, GateResult, Notification, TrainingAssignment, Transition
+from pilotscale.models import (
+    Department,
+    GateResultRecord,
+    Notification,
+    TrainingAssignment,
+    Transition,
+)
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
@@ -161,7 +167,7 @@ def test_two_racing_checks_advance_each_department_once(
             .group_by(col(Notification.dedupe_key))
             .having(func.count() > 1)
         ).all()
-        results = session.exec(select(func.count()).select_from(GateResult)).one()
+        results = session.exec(select(func.count()).select_from(GateResultRecord)).one()
     assert phases == {"scaling": DEPARTMENTS}
     assert keys == []
     assert results == DEPARTMENTS  # one support-gate result per department

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.flows.rollout_program import _actor
 from sqlalchemy import Engine
 
 from pilotscale.core.permissions import NotAllowed
+from pilotscale.db import get_engine
+from pilotscale.engine.start import rollout_actor
 from tests.pilotscale.engine.helpers import apply
 from tests.plans import DEPUTY, LEAD, OUTSIDER, plan_dict
 
@@ -16,6 +17,10 @@ def store(configured_store: Engine) -> Engine:
     """The store the flow's own `get_engine()` finds, with a plan applied."""
     apply(configured_store, plan_dict(2))
     return configured_store
+
+
+def _actor(by: str | None, program: str | None) -> str:
+    return rollout_actor(engine=get_engine(), by=by, program=program)
 
 
 def test_a_lead_is_recorded_by_person_id(store: Engine) -> None:

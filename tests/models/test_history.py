@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.models import GateResult, Transition
+from pilotscale.models import GateResultRecord, Transition
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
@@ -75,7 +75,7 @@ def test_other_history_tables_stay_writable(engine: Engine) -> None:
     assert department.id is not None
     with Session(engine) as session:
         session.add(
-            GateResult(
+            GateResultRecord(
                 department_id=department.id,
                 phase="piloting",
                 gate="weekly-active",

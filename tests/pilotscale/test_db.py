@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pilotscale.models import GateResult, Program
+from pilotscale.models import GateResultRecord, Program
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
@@ -90,7 +90,7 @@ def test_sqlite_connections_are_set_up_for_concurrency(store_url: str) -> None:
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
     with Session(engine) as session:
         session.add(
-            GateResult(
+            GateResultRecord(
                 department_id=4242,
                 phase="piloting",
                 gate="g",
@@ -139,7 +139,7 @@ def test_many_threads_write_at_once(engine: Engine) -> None:
             for row in range(rows_each):
                 with session_scope(engine=engine) as session:
                     session.add(
-                        GateResult(
+                        GateResultRecord(
                             department_id=department_id,
                             phase="piloting",
                             gate="weekly-active",
@@ -160,7 +160,7 @@ def test_many_threads_write_at_once(engine: Engine) -> None:
 
     assert errors == []
     with Session(engine) as session:
-        count = session.exec(select(func.count()).select_from(GateResult)).one()
+        count = session.exec(select(func.count()).select_from(GateResultRecord)).one()
     assert count == threads * rows_each
 
 

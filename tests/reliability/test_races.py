@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pilotscale.models import Approval, Department, GateResult, Notification, Transition
+from pilotscale.models import Approval, Department, GateResultRecord, Notification, Transition
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -111,8 +111,11 @@ def _outcome(engine: Engine, department: str) -> tuple[Any, ...]:
         ).all()
         results = session.exec(
             select(
-                GateResult.phase, GateResult.gate, GateResult.outcome, GateResult.check_key
-            ).where(col(GateResult.department_id) == row.id)
+                GateResultRecord.phase,
+                GateResultRecord.gate,
+                GateResultRecord.outcome,
+                GateResultRecord.check_key,
+            ).where(col(GateResultRecord.department_id) == row.id)
         ).all()
         keys = session.exec(
             select(Notification.dedupe_key).where(col(Notification.department_id) == row.id)

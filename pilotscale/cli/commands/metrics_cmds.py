@@ -141,7 +141,7 @@ def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[P
                 else:
                     rows += 1
         except ReadError as exc:
-            note([Problem(exc.row, "", exc.message)])
+            note([Problem(exc.row, "", exc.reason)])
     if not header_done:
         note(check_header(kind, source.header))
     if source.format == "csv" and source.header is not None and total:

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from pilotscale.cli.errors import CliError, unknown_name
+from pilotscale.cli.errors import CliError, refused, unknown_name
 from pilotscale.cli.main import app, err_console
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
@@ -27,6 +27,7 @@ from pilotscale.notifications.defaults import (
 from pilotscale.plan.loader import load_plan
 from pilotscale.plan.problems import PlanError
 from pilotscale.plan.schema import Plan
+from pilotscale.refusal import Refusal
 from pilotscale.settings import get_settings
 from pilotscale.store.outbox import find, list_rows, retry, status_counts
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 # Apprise, Jinja and the dispatcher are imported by the commands that use them, so that
 # every other command starts fast.
-from pilotscale.store.queries import NotFound, get_program, load_program_plan
+from pilotscale.store.queries import get_program, load_program_plan
 
 STATUSES = [s.value for s in NotificationStatus]
 console = terminal()
@@ -292,10 +293,8 @@ def _plan(plan_path: Path | None, program: str | None) -> Plan:
     with Session(store_engine()) as session:
         try:
             stored = get_program(session=session, name=program)
-        except NotFound as exc:
-            raise unknown_name(exc.kind, exc.name, exc.known) from None
-        except LookupError as exc:
-            raise CliError(str(exc.args[0] if exc.args else exc)) from None
+        except Refusal as exc:
+            raise refused(exc) from None
         return load_program_plan(session=session, program=stored)
 
 

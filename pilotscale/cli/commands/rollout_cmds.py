@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from pilotscale.cli.errors import CliError, expected_failure
+from pilotscale.cli.errors import CliError, one_line_failures
 from pilotscale.cli.launch import launch
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
@@ -17,7 +17,7 @@ from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import terminal, text
 from pilotscale.core.phases import Event
 from pilotscale.engine import operator
-from pilotscale.engine.start import preflight_start
+from pilotscale.engine.start import preflight_start, rollout_actor
 
 console = terminal()
 T = TypeVar("T")
@@ -39,13 +39,8 @@ def _who(by: str | None) -> str:
 
 def _guard(action: Callable[[], T]) -> T:
     """Domain refusals become one line and exit code 2."""
-    try:
+    with one_line_failures():
         return action()
-    except Exception as exc:
-        failure = expected_failure(exc)
-        if failure is None:
-            raise
-        raise failure from None
 
 
 def _moment(as_of: str | None) -> datetime | None:
@@ -168,13 +163,13 @@ def rollout(
 
       pilotscale rollout --by maria.lopez@acme.example
     """
-    from pilotscale.flows.rollout_program import _actor, rollout_program_flow
+    from pilotscale.flows.rollout_program import rollout_program_flow
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of), "by": _who(by)}
 
     async def here() -> Any:
         # Refuse a non-lead before the flow (and a local Prefect API) even starts.
-        _actor(params["by"], program)
+        rollout_actor(engine=store_engine(), by=params["by"], program=program)
         return await rollout_program_flow(**params)
 
     launched = launch(flow_name="rollout-program", program=program, parameters=params, here=here)

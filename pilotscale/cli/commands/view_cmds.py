@@ -12,14 +12,13 @@ from rich.text import Text
 from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, terminal, text
-from pilotscale.core.gates import PhaseVerdict
 from pilotscale.core.phases import PhaseMachine
-from pilotscale.core.recipients import gate_owner
 from pilotscale.core.states import Outcome, Status
 from pilotscale.core.waves import can_start, resolve_wave_rules
+from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
 from pilotscale.models import Department
 from pilotscale.store.queries import department_history
-from pilotscale.store.snapshot import ProgramView, live_verdicts, state_of
+from pilotscale.store.snapshot import ProgramView, state_of
 
 console = terminal(piped_width=160)
 
@@ -62,7 +61,7 @@ def status(
     """
     now = parse_as_of(as_of)
     with program_view(program) as (session, view):
-        verdicts = live_verdicts(session=session, view=view, now=now)
+        verdicts = read_verdicts(session=session, view=view, now=now)
     if as_json:
         print(json_text(_status_json(view, verdicts, now)))
         return
@@ -110,9 +109,9 @@ def explain(
     now = parse_as_of(as_of)
     with program_view(program) as (session, view):
         department_of(view, department)
-        verdicts = live_verdicts(session=session, view=view, now=now, names=[department])
+        verdicts = read_verdicts(session=session, view=view, now=now, names=[department])
     d = view.department(department)
-    plan, machine = view.plan, view.machine
+    machine = view.machine
     state = state_of(d)
     console.print(
         Text.assemble(
@@ -131,18 +130,16 @@ def explain(
             text(f"phase '{d.phase}' is no longer in the plan; roll back to a known phase")
         )
         return
-    spec = plan.department(d.name)
     table = Table(show_lines=True)
     for column in ("Gate", "Result", "Observed", "Threshold", "Owner", "What to do"):
         table.add_column(column, overflow="fold")
-    for r in verdict.results:
-        owner = gate_owner(plan, spec, r.gate)
+    for r in verdict.gates:
         table.add_row(
             text(r.gate),
             _marked(r.outcome, r.outcome),
             text(r.observed_text),
             text(r.threshold_text),
-            text(plan.person(owner).name),
+            text(r.owner_name),
             text(r.reason),
         )
     console.print(table)
@@ -202,15 +199,15 @@ def _phase_cell(machine: PhaseMachine, d: Department) -> Text:
     return Text.assemble(text(d.phase), " ", Text(f"{index + 1}/{len(machine.phases)}", "dim"))
 
 
-def _gates_cell(verdict: PhaseVerdict | None) -> Text:
+def _gates_cell(verdict: DepartmentVerdict | None) -> Text:
     if verdict is None:
         return Text("—", "dim")
-    tally = {o: sum(r.outcome is o for r in verdict.results) for o in Outcome}
+    tally = {o: sum(r.outcome is o for r in verdict.gates) for o in Outcome}
     marks = [_marked(o, n, separator="") for o, n in tally.items() if n]
     return Text(" ").join(marks) if marks else Text("no gates", "dim")
 
 
-def _next_step(machine: PhaseMachine, d: Department, verdict: PhaseVerdict) -> str:
+def _next_step(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict) -> str:
     status = Status(d.status)
     if status is Status.paused:
         return f"Paused: checks skip it. Resume: pilotscale resume {d.name} --reason '...'"
@@ -262,8 +259,8 @@ def _start_outlook(view: ProgramView, d: Department, now: datetime) -> str:
     return "Not started. It cannot start yet:\n" + "\n".join(f"  - {r}" for r in decision.reasons)
 
 
-def _status_json(view: ProgramView, verdicts: dict[str, PhaseVerdict], now: datetime) -> Any:
-    def gate(r: Any) -> dict[str, Any]:
+def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now: datetime) -> Any:
+    def gate(r: GateVerdict) -> dict[str, Any]:
         return {
             "gate": r.gate,
             "kind": r.kind,
@@ -289,7 +286,7 @@ def _status_json(view: ProgramView, verdicts: dict[str, PhaseVerdict], now: date
                 "phase_entered_at": d.phase_entered_at.isoformat(),
                 "consecutive_failures": d.consecutive_failures,
                 "overall": str(verdicts[d.name].outcome) if d.name in verdicts else None,
-                "gates": [gate(r) for r in verdicts[d.name].results] if d.name in verdicts else [],
+                "gates": [gate(r) for r in verdicts[d.name].gates] if d.name in verdicts else [],
                 "holding": [r.gate for r in verdicts[d.name].holding] if d.name in verdicts else [],
             }
             for d in view.departments

@@ -16,7 +16,7 @@ from pilotscale.models import (
     Attestation,
     ChampionOnboarding,
     Department,
-    GateResult,
+    GateResultRecord,
     MetricObservation,
     Notification,
     Person,
@@ -242,7 +242,7 @@ def _columns(*attributes: Any) -> Any:
 def store_state(engine: Engine) -> dict[str, Any]:
     """Everything a readiness check writes, without ids, run ids or random values: two
     stores that went through the same story compare equal."""
-    d, t, g, n = Department, Transition, GateResult, Notification
+    d, t, g, n = Department, Transition, GateResultRecord, Notification
     on_department = col(d.id) == col(t.department_id)
     with Session(engine) as session:
         departments = session.execute(

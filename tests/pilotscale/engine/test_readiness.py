@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
-from pilotscale.models import GateResult
+from pilotscale.models import GateResultRecord
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -130,7 +130,9 @@ def test_a_department_advances_only_when_every_gate_passes(
     # What the check saw is recorded, one row per gate, as evaluated.
     with Session(piloting) as session:
         recorded = session.exec(
-            select(GateResult.gate, GateResult.outcome).where(col(GateResult.phase) == "piloting")
+            select(GateResultRecord.gate, GateResultRecord.outcome).where(
+                col(GateResultRecord.phase) == "piloting"
+            )
         ).all()
     assert dict(recorded) == outcomes
 

@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from pilotscale.db import get_engine
 from pilotscale.engine.readiness import apply_check, prepare_check
+from pilotscale.engine.verdicts import read_verdicts
 from pilotscale.metrics.ingest import Catalog, validate
 from pilotscale.metrics.reader import Record
 from pilotscale.plan.domains import domain_of, domains
@@ -34,7 +35,7 @@ from pilotscale.report.markdown import render_markdown
 from pilotscale.store import impact
 from pilotscale.store.imports import ImportWriter
 from pilotscale.store.insert import insert_ignore
-from pilotscale.store.snapshot import live_verdicts, load_view
+from pilotscale.store.snapshot import load_view
 from tests.pilotscale.metrics.helpers import NOW, PLAN, piloting, run
 
 AS_OF = NOW + timedelta(days=1)
@@ -261,7 +262,7 @@ def test_many_rows_at_the_ends_of_the_ranges_keep_every_figure_finite(
         view = load_view(session=session)
         names = {d.id or 0: d.name for d in view.departments}
         ids = {d.name: d.id or 0 for d in view.departments}
-        verdicts = live_verdicts(session=session, view=view, now=AS_OF)
+        verdicts = read_verdicts(session=session, view=view, now=AS_OF)
         every = domains(view.plan, ["weekly_active_rate", "time_saved_hours", "balance",
                                     "answer_share", "licensed_users"])  # fmt: skip
         stats = impact.metric_stats(
@@ -297,7 +298,7 @@ def test_many_rows_at_the_ends_of_the_ranges_keep_every_figure_finite(
         cwd=tmp_path, database_url=store_url,
     )  # fmt: skip
 
-    results = {(d, r.gate): r for d, v in verdicts.items() for r in v.results}
+    results = {(d, r.gate): r for d, v in verdicts.items() for r in v.gates}
     assert _numbers(r.observed for r in results.values())
     assert results[("finance", "hours-total")].observed == ROWS * 1e15
     assert results[("finance", "balance-average")].observed == -1e15

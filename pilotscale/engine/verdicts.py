@@ -1,0 +1,137 @@
+"""The one way to read gate verdicts: every department's gates, evaluated as of a moment.
+
+The readiness check decides from them; `status`, `explain`, the report and the weekly
+digest show them. All read them here, so what a lead sees is what the scheduler acts on:
+the same facts (one query per kind of fact for all departments), the same failures of
+metric sources (their gates pend, with the reason), the same owners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from pilotscale.core.facts import DepartmentFacts
+from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase
+from pilotscale.core.readiness import gates_for, holding_summary
+from pilotscale.core.recipients import gate_owner, owner_names
+from pilotscale.core.states import Outcome
+from pilotscale.models import Department
+from pilotscale.store.facts import DepartmentRef, load_facts
+from pilotscale.store.snapshot import ProgramView, state_of
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """One gate of a department's current phase, as evaluated, with its owner."""
+
+    gate: str
+    title: str  # the phase's gate title (an implicit min_soak gate's too)
+    kind: str
+    outcome: Outcome
+    observed: float | None
+    observed_text: str
+    threshold_text: str
+    reason: str  # the sentence: what is missing and who should act
+    owner: str  # person id: the lead for implicit gates and vacant roles
+    owner_name: str
+
+    @property
+    def passes(self) -> bool:
+        return self.outcome is Outcome.passed
+
+
+@dataclass(frozen=True)
+class DepartmentVerdict:
+    department: str
+    phase: str
+    verdict: PhaseVerdict  # the core's, which decisions and messages take
+    gates: tuple[GateVerdict, ...]
+    facts: DepartmentFacts
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.verdict.outcome
+
+    @property
+    def passes(self) -> bool:
+        """Every gate passes: an active department in a phase before the last advances."""
+        return self.verdict.outcome is Outcome.passed
+
+    @property
+    def holding(self) -> tuple[GateVerdict, ...]:
+        """The gates that keep it where it is (failed or pending), in the phase's order."""
+        return tuple(g for g in self.gates if not g.passes)
+
+    @property
+    def why(self) -> str:
+        """'failing: a, b; pending: c', or empty when every gate passes."""
+        return holding_summary(self.verdict)
+
+
+def read_verdicts(
+    *,
+    session: Session,
+    view: ProgramView,
+    now: datetime,
+    metric_errors: Mapping[str, str] | None = None,
+    departments: Iterable[Department] | None = None,
+    names: Iterable[str] | None = None,
+) -> dict[str, DepartmentVerdict]:
+    """The verdict of each department (by name) on its current phase's gates, as of `now`.
+
+    Read-only: nothing is recorded. By default every started department whose phase the
+    plan still has, paused and blocked ones too, so a lead can see what a resume would
+    meet; `departments` names exactly which (the check: the active ones), `names` narrows
+    either. `metric_errors` (metric name -> why its source failed) makes that metric's
+    gates pending with the reason, whatever the stored observations say.
+    """
+    machine, plan = view.machine, view.plan
+    if departments is None:
+        departments = (
+            d
+            for d in view.departments
+            if machine.is_started(state_of(d)) and machine.index(d.phase) is not None
+        )
+    wanted = set(names) if names is not None else None
+    targets = [d for d in departments if wanted is None or d.name in wanted]
+    refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in targets]
+    facts = load_facts(
+        session=session, plan=plan, departments=refs, now=now, metric_errors=metric_errors
+    )
+    gates: dict[str, list[AnyGate]] = {}
+    out: dict[str, DepartmentVerdict] = {}
+    for d in targets:
+        phase_gates = gates.get(d.phase)
+        if phase_gates is None:
+            phase_gates = gates[d.phase] = gates_for(plan, d.phase)
+        names_of = owner_names(plan, d.name)
+        verdict = evaluate_phase(phase_gates, facts[d.name], now=now, owner_names=names_of)
+        out[d.name] = DepartmentVerdict(
+            department=d.name,
+            phase=d.phase,
+            verdict=verdict,
+            gates=_gates(view, d.name, phase_gates, verdict),
+            facts=facts[d.name],
+        )
+    return out
+
+
+def _gates(
+    view: ProgramView, department: str, phase_gates: list[AnyGate], verdict: PhaseVerdict
+) -> tuple[GateVerdict, ...]:
+    plan = view.plan
+    spec = plan.department(department)
+    titles = {g.name: g.title for g in phase_gates}
+    out = []
+    for r in verdict.results:
+        owner = gate_owner(plan, spec, r.gate)
+        name = plan.person(owner).name
+        # The core's result, field for field, and what the plan says about the gate.
+        out.append(
+            GateVerdict(**vars(r), title=titles.get(r.gate, r.gate), owner=owner, owner_name=name)
+        )
+    return tuple(out)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pilotscale.deployments.definitions import DeploymentSpec
-from pilotscale.deployments.registered import Registered, read_registered
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.client.schemas.objects import WorkPool
 from prefect.exceptions import ObjectNotFound
 from prefect.workers.process import ProcessWorker
+
+from pilotscale.deployments.definitions import DeploymentSpec
+from pilotscale.deployments.registered import Registered, read_registered
 
 
 async def ensure_work_pool(client: PrefectClient, name: str) -> tuple[WorkPool, bool]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotscale.flows.naming import rename_current_run
-from pilotscale.tasks.start import start_eligible
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from sqlmodel import Session
 
 from pilotscale.core.permissions import NotAllowed, identify
 from pilotscale.db import get_engine
+from pilotscale.flows.naming import rename_current_run
 from pilotscale.plan.schema import Role
 from pilotscale.store.snapshot import load_view
+from pilotscale.tasks.start_steps import start_eligible
 
 
 def _actor(by: str | None, program: str | None) -> str:

@@ -23,7 +23,7 @@ from pilotscale.models.history import (
     TransitionBase,
     TransitionPublic,
 )
-from pilotscale.models.outbox import (
+from pilotscale.models.notification import (
     Notification,
     NotificationBase,
     NotificationPublic,

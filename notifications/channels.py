@@ -16,9 +16,9 @@ from functools import partial
 from typing import Any, cast
 
 from apprise.manager_plugins import NotificationManager
-from pilotscale.notifications.redact import install_log_guards, masked_url, register, scrub
 
 from pilotscale.plan.schema import Channel
+from pilotscale.redact import install_log_guards, masked_url, register, scrub
 
 N_MGR = NotificationManager()  # Apprise's plugin registry (a shared singleton)
 SecretLoader = Callable[[str], "str | None"]

@@ -22,12 +22,13 @@ from typing import Any
 
 import apprise
 from apprise.plugins import url_to_dict
+
 from pilotscale.notifications import local
+from pilotscale.notifications.catalog import Medium
 from pilotscale.notifications.channels import ResolvedChannel
-from pilotscale.notifications.events import Medium
-from pilotscale.notifications.redact import install_log_guards, scrub
 from pilotscale.notifications.render import EmailContent, Renderer, TemplateProblem
 from pilotscale.notifications.tls import shared_tls
+from pilotscale.redact import install_log_guards, scrub
 
 HEADER = "X-Notification-Id"
 EMAIL_SCHEMAS = frozenset({"mailto", "mailtos"})

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 
 from pilotscale.notifications.channels import ChannelUnavailable, load_prefect_secret
-from pilotscale.notifications.redact import install_log_guards, register, scrub
+from pilotscale.redact import install_log_guards, register, scrub
 
 SecretLoader = Callable[[str], "str | None"]
 

@@ -1,7 +1,7 @@
 """The weekly digest: what the store says about the past week, queued for sponsors,
 executives and the lead.
 
-notifications/digest.py shapes the messages from plain figures; the KPI figures come
+notifications/digest_messages.py shapes the messages from plain figures; the KPI figures come
 from the metrics code (`store.impact.digest_totals`: the week's totals and the week
 before's), the departments' phases and holding gates from the same live view `status`
 shows, and the week's moves from the transitions.
@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pilotscale.models import Department, Transition
-from pilotscale.notifications.digest import DepartmentLine, figures, weekly_digest
-from pilotscale.tasks.policy import store_task
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.core.phases import Event
 from pilotscale.core.states import Outcome
 from pilotscale.db import get_engine
+from pilotscale.models import Department, Transition
+from pilotscale.notifications.digest_messages import DepartmentLine, figures, weekly_digest
 from pilotscale.store.impact import digest_totals
 from pilotscale.store.outbox import enqueue
 from pilotscale.store.snapshot import ProgramView, live_verdicts, load_view
+from pilotscale.tasks.policy import store_task
 
 WEEK = timedelta(days=7)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult
-from pilotscale.core.readiness import Action, Decision
 from pilotscale.core.recipients import gate_owner, owner_or_lead
 from pilotscale.core.states import Outcome
 from pilotscale.plan.schema import (

@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+
 from pilotscale.models import NotificationStatus, Program, utcnow
 from pilotscale.notifications import alerts
 from pilotscale.notifications.channels import (
@@ -38,14 +42,10 @@ from pilotscale.notifications.defaults import (
     DEFAULT_TIMEOUT,
 )
 from pilotscale.notifications.delivery import Job, SendResult, SendStatus, deliver
-from pilotscale.notifications.redact import scrub
 from pilotscale.notifications.render import Renderer, configured_renderer
 from pilotscale.notifications.routing import LOCAL
-from pydantic import ValidationError
-from sqlalchemy import Engine
-from sqlmodel import Session
-
 from pilotscale.plan.schema import Channel, Plan
+from pilotscale.redact import scrub
 from pilotscale.store.outbox import Claimed, Settlement, claim, enqueue, settle
 from pilotscale.store.queries import load_program_plan
 

@@ -36,10 +36,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from pilotscale.metrics.secrets import SecretLoader, SourceError, register_parts, resolve_ref
 from pilotscale.metrics.timeparse import parse_moment
-from pilotscale.notifications.redact import ScrubFilter
 from pilotscale.plan.schema import HttpSource, SqlSource
+from pilotscale.redact import ScrubFilter
+from pilotscale.secrets import SecretLoader, SourceError, register_parts, resolve_ref
 
 for _name in ("httpx", "httpcore", "sqlalchemy.engine"):
     logging.getLogger(_name).addFilter(ScrubFilter())

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from pilotscale.core.decisions import gates_for
 from pilotscale.core.gates import evaluate_phase
-from pilotscale.core.readiness import gates_for
 from pilotscale.core.recipients import gate_owner
 from pilotscale.core.states import Outcome
 from pilotscale.metrics import forecast
@@ -32,7 +32,7 @@ from pilotscale.metrics.kpis import (
 from pilotscale.plan.domains import domain_of, domains
 from pilotscale.plan.schema import MetricGate, Plan, SoakGate, TrainingGate
 from pilotscale.store import impact
-from pilotscale.store.facts import DepartmentRef, load_facts
+from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.snapshot import ProgramView, owner_names, state_of
 
 ADOPTION_METRIC = "weekly_active_rate"

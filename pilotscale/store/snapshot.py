@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from pilotscale.core.decisions import DepartmentSnapshot, gates_for
 from pilotscale.core.gates import PhaseVerdict, evaluate_phase
 from pilotscale.core.phases import DeptState, PhaseMachine
-from pilotscale.core.readiness import DepartmentSnapshot, gates_for
 from pilotscale.core.recipients import owner_or_lead
 from pilotscale.core.states import Status
 from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan
-from pilotscale.store.facts import DepartmentRef, load_facts
+from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.queries import get_program, list_departments, load_program_plan
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.flows.rollout_program import _actor
 from sqlalchemy import Engine
 
 from pilotscale.core.permissions import NotAllowed
+from pilotscale.flows.rollout_program import _actor
 from tests.pilotscale.engine.helpers import apply
 from tests.plans import DEPUTY, LEAD, OUTSIDER, plan_dict
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotscale.models import Department, Notification, Program
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.core.messages import Message
+from pilotscale.models import Department, Notification, Program
+from pilotscale.notifications.render import Renderer
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.plan.schema import Plan
 from pilotscale.store.apply import apply_plan

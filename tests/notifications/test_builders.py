@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from pilotscale.notifications import alerts, digest
 from pilotscale.notifications.render import Renderer
-
 from tests.notifications.helpers import NOW, plan
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.notifications.channels import ChannelUnavailable, load_prefect_secret, mask, resolve
-from pilotscale.notifications.redact import scrub
 
+from pilotscale.notifications.channels import ChannelUnavailable, load_prefect_secret, mask, resolve
 from pilotscale.plan.schema import Channel
+from pilotscale.redact import scrub
 
 TOKEN = "SeCrEt-Token-123"
 

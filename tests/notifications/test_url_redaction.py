@@ -9,13 +9,13 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from pilotscale.flows.dispatch_notifications import report_fields
-from pilotscale.notifications.dispatch import Backoff, DispatchReport, dispatch
-from pilotscale.notifications.redact import install_log_guards
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine, inspect, text
 
 from pilotscale.db import dispose_engines, get_engine
+from pilotscale.engine.dispatcher import Backoff, DispatchReport, dispatch
+from pilotscale.flows.dispatch_notifications import report_fields
+from pilotscale.notifications.render import Renderer
+from pilotscale.redact import install_log_guards
 from pilotscale.settings import get_settings
 from tests.notifications.helpers import (
     CHAT_ENV,

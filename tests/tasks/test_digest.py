@@ -6,10 +6,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from pilotscale.notifications.digest import recipients
-from pilotscale.tasks.digest import queue_weekly_digest
 from sqlalchemy import Engine
 
+from pilotscale.notifications.digest_messages import recipients
+from pilotscale.tasks.digest import queue_weekly_digest
 from tests.pilotscale.engine.helpers import (
     day,
     into_piloting,

@@ -189,7 +189,7 @@ def dispatch_command(
 
       pilotscale dispatch --as-of 2026-12-07   # in a simulation
     """
-    from pilotscale.notifications.dispatch import dispatch
+    from pilotscale.engine.dispatcher import dispatch
 
     report = dispatch(
         engine=store_engine(),
@@ -349,7 +349,7 @@ def _probe(channel: ResolvedChannel, timeout: float) -> str:
     """Why the server cannot be reached, when that is the reason: a TCP connect says."""
     from apprise.plugins import url_to_dict
 
-    from pilotscale.notifications.redact import scrub
+    from pilotscale.redact import scrub
 
     details = url_to_dict(channel.url or "", secure_logging=True) or {}
     host = details.get("host")
@@ -394,8 +394,8 @@ def templates_check(
 
       PILOTSCALE_TEMPLATES_DIR=./templates pilotscale templates check
     """
-    from pilotscale.notifications.check import check_templates
     from pilotscale.notifications.render import configured_limits, get_renderer
+    from pilotscale.notifications.template_check import check_templates
 
     folder = directory or get_settings().templates_dir
     renderer = get_renderer(folder, configured_limits())

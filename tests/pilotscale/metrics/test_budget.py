@@ -28,7 +28,8 @@ def test_the_acme_example() -> None:
     assert projection.pilot_multiple == pytest.approx(363_945 / 36_000)  # 10.1* the pilot
     assert projection.warning() is None
     assert projection.jump_note() == (
-        "full rollout costs 10.1× the pilot (above the 3–5× that moving from a pilot to the whole company typically costs)"
+        "full rollout costs 10.1× the pilot (above the 3–5× that moving from a pilot to the"
+        " whole company typically costs)"
     )
     # HR: 180 * (72 + 15) + 126,000 * 180 / 2,735 = 15,660 + 8,292.50...
     hr = next(d for d in projection.departments if d.name == "hr")

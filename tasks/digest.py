@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 from pilotscale.core.phases import Event
 from pilotscale.core.states import Outcome
 from pilotscale.db import get_engine
+from pilotscale.engine.enqueue import enqueue
 from pilotscale.models import Department, Transition
 from pilotscale.notifications.digest_messages import DepartmentLine, figures, weekly_digest
 from pilotscale.store.impact import digest_totals
-from pilotscale.store.outbox import enqueue
 from pilotscale.store.snapshot import ProgramView, live_verdicts, load_view
 from pilotscale.tasks.policy import store_task
 

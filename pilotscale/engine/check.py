@@ -29,6 +29,7 @@ from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.messages import Message, for_decision, training_reminders
 from pilotscale.core.phases import Event
 from pilotscale.core.recipients import gate_owner, owner_or_lead
+from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
 from pilotscale.gcpause import without_gc
@@ -37,7 +38,6 @@ from pilotscale.plan.schema import Plan
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.insert import insert_ignore
-from pilotscale.store.outbox import enqueue
 from pilotscale.store.snapshot import (
     ProgramView,
     advanced_into_current_phase,

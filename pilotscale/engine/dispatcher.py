@@ -25,15 +25,10 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.engine.enqueue import enqueue
 from pilotscale.models import NotificationStatus, Program, utcnow
 from pilotscale.notifications import alerts
-from pilotscale.notifications.channels import (
-    ChannelUnavailable,
-    ResolvedChannel,
-    SecretLoader,
-    load_prefect_secret,
-    resolve,
-)
+from pilotscale.notifications.channels import ChannelUnavailable, ResolvedChannel, resolve
 from pilotscale.notifications.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
@@ -46,7 +41,8 @@ from pilotscale.notifications.render import Renderer, configured_renderer
 from pilotscale.notifications.routing import LOCAL
 from pilotscale.plan.schema import Channel, Plan
 from pilotscale.redact import scrub
-from pilotscale.store.outbox import Claimed, Settlement, claim, enqueue, settle
+from pilotscale.secrets import SecretLoader, load_prefect_secret
+from pilotscale.store.outbox import Claimed, Settlement, claim, settle
 from pilotscale.store.queries import load_program_plan
 
 SETTLE_EVERY = 50  # results written per transaction while a batch is in flight

@@ -33,6 +33,7 @@ from pilotscale.metrics.fetch import (
     PullContext,
     Sleep,
     SourcedValue,
+    SourceError,
     fetch_http,
     fetch_sql,
 )
@@ -41,7 +42,7 @@ from pilotscale.models import MetricObservation
 from pilotscale.plan.domains import Domain, domain_of
 from pilotscale.plan.schema import HttpSource, Metric, Segment, SqlSource
 from pilotscale.redact import scrub
-from pilotscale.secrets import SecretLoader, SourceError
+from pilotscale.secrets import SecretLoader
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.snapshot import load_view, state_of
 

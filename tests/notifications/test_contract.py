@@ -17,7 +17,8 @@ from pilotscale.core.gates import GateResult, PhaseVerdict
 from pilotscale.core.messages import Message, entry_work, for_decision, training_reminders
 from pilotscale.core.phases import DeptState
 from pilotscale.core.states import Outcome, Status
-from pilotscale.notifications import alerts, digest
+from pilotscale.notifications import alerts
+from pilotscale.notifications import digest_messages as digest
 from pilotscale.notifications.catalog import EVENTS
 from pilotscale.notifications.render import Renderer
 from pilotscale.notifications.routing import routes

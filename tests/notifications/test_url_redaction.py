@@ -93,9 +93,8 @@ def _cli(*args: str) -> str:
     """The real command, in this process (so its DEBUG log lines are captured too)."""
     from typer.testing import CliRunner
 
-    from pilotscale.cli.main import _register_commands, app
+    from pilotscale.cli.main import app
 
-    _register_commands()
     result = CliRunner().invoke(app, list(args))
     # A CliError is printed by main() as the exception's text: it is output too.
     return f"{result.stdout}\n{result.stderr}\n{result.exception or ''}"

@@ -11,8 +11,8 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session
 
+from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
-from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain, terminal, text

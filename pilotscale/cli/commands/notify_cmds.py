@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
+from pilotscale.cli.app import app, err_console
 from pilotscale.cli.errors import CliError, unknown_name
-from pilotscale.cli.main import app, err_console
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import json_text, plain, terminal, text

@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.engine.enqueue import enqueue
 from pilotscale.models import NotificationStatus
 from pilotscale.notifications.render import Renderer
-from pilotscale.store.outbox import Settlement, claim, enqueue, retry, settle
+from pilotscale.store.outbox import Settlement, claim, retry, settle
 from tests.notifications.helpers import NOW, applied, context_of, gate_held, plan, queue, rows
 
 

@@ -57,6 +57,22 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Job:
+    """A queued message claimed for sending, detached from the database: what the
+    outbox returns (pilotscale.store.outbox.claim) and the channels deliver."""
+
+    id: str
+    program_id: int
+    event: str
+    recipient_key: str
+    channel: str
+    subject: str
+    context: Mapping[str, Any]
+    created_at: datetime
+    attempts: int  # including this one: also the fencing token of its claim
+
+
+@dataclass(frozen=True)
 class Assignment:
     person: str
     segment: str

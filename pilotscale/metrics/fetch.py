@@ -35,6 +35,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_chain,
+    wait_fixed,
+    wait_none,
+)
 
 from pilotscale.metrics.timeparse import parse_moment
 from pilotscale.plan.schema import HttpSource, SqlSource
@@ -243,16 +251,21 @@ class _Transient(SourceError):
 
 
 def _retrying(attempt: Callable[[], Any], ctx: PullContext) -> Any:
-    waits = list(ctx.backoff)
+    """`attempt()`, tried again after each wait of `ctx.backoff` while it fails transiently;
+    any other failure ends it at once."""
+    waits = [wait_fixed(seconds) for seconds in ctx.backoff]
     tries = len(waits) + 1
-    for number in range(1, tries + 1):
-        try:
-            return attempt()
-        except _Transient as exc:
-            if number == tries:
-                raise SourceError(f"{exc} (after {tries} attempts)") from None
-            ctx.sleep(waits[number - 1])
-    raise AssertionError("unreachable")
+    retrying = Retrying(
+        retry=retry_if_exception_type(_Transient),
+        stop=stop_after_attempt(tries),
+        wait=wait_chain(*waits) if waits else wait_none(),
+        sleep=ctx.sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except _Transient as exc:
+        raise SourceError(f"{exc} (after {tries} attempts)") from None
 
 
 def _resolve(ref: str, ctx: PullContext) -> str:

@@ -13,6 +13,7 @@ expires and which the next run takes again, with the same notification id.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
+from pilotscale.core.messages import Job
 from pilotscale.models import Notification, NotificationStatus
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.tables import table_of
@@ -56,22 +58,9 @@ def insert_rows(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
 # --------------------------------------------------------------------------- claim
 
 
-@dataclass(frozen=True)
-class Claimed:
-    id: str
-    program_id: int
-    event: str
-    recipient_key: str
-    channel: str
-    subject: str
-    context_json: str
-    attempts: int  # including this one: also the fencing token of this claim
-    created_at: datetime
-
-
 def claim(
     *, engine: Engine, now: datetime, limit: int, lease_seconds: float, worker_id: str
-) -> list[Claimed]:
+) -> list[Job]:
     """Lease up to `limit` due rows to `worker_id` and commit; returns what was claimed.
 
     Due: pending or uncertain with next_attempt_at <= now, or sending with an expired
@@ -97,6 +86,7 @@ def claim(
                 leased_by=worker_id,
                 attempts=c.attempts + 1,
             )
+            # In Job's field order, the context still JSON.
             .returning(
                 c.id,
                 c.program_id,
@@ -105,11 +95,15 @@ def claim(
                 c.channel,
                 c.subject,
                 c.context_json,
-                c.attempts,
                 c.created_at,
+                c.attempts,
             )
         )
-        return [Claimed(*row) for row in connection.execute(statement)]
+        rows = connection.execute(statement)
+        return [
+            Job(id_, program, event, recipient, channel, subject, json.loads(context), at, tries)
+            for id_, program, event, recipient, channel, subject, context, at, tries in rows
+        ]
 
 
 # --------------------------------------------------------------------------- settle

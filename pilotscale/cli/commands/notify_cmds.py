@@ -31,8 +31,8 @@ from pilotscale.settings import get_settings
 from pilotscale.store.outbox import find, list_rows, retry, status_counts
 
 if TYPE_CHECKING:
+    from pilotscale.core.messages import Job
     from pilotscale.notifications.channels import ResolvedChannel
-    from pilotscale.notifications.delivery import Job
     from pilotscale.notifications.render import EmailContent
 
 # Apprise, Jinja and the dispatcher are imported by the commands that use them, so that
@@ -302,7 +302,7 @@ def _plan(plan_path: Path | None, program: str | None) -> Plan:
 def _test_message(
     plan: Plan, channel: ResolvedChannel, to: str, lead_email: str
 ) -> tuple[Job, EmailContent | str, str]:
-    from pilotscale.notifications.delivery import Job
+    from pilotscale.core.messages import Job
     from pilotscale.notifications.render import EmailContent
 
     notification_id = new_notification_id()

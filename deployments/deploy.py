@@ -1,6 +1,6 @@
 """`pilotscale deploy --work-pool NAME`: the same deployments, on a process work pool.
 
-Each deployment's entrypoint is a module path (`flows.readiness_check.readiness_check`),
+Each deployment's entrypoint is a module path (`pilotscale.flows.readiness_check.readiness_check`),
 so there is no code to upload or pull: any `prefect worker start --pool NAME` running
 in an environment where pilotscale is installed (this checkout, or `pip install` of the
 same version on another machine) can run them, with that environment's

@@ -16,16 +16,16 @@ from datetime import datetime
 from pathlib import Path
 
 import apprise
-from pilotscale.models import Department, Program
-from pilotscale.notifications.defaults import DEFAULT_CONCURRENCY
-from pilotscale.notifications.dispatch import dispatch
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bench.plan import PEOPLE_PER_DEPARTMENT, person_id
 from pilotscale.core.messages import Message
-from pilotscale.store.outbox import enqueue
+from pilotscale.engine.dispatcher import dispatch
+from pilotscale.engine.enqueue import enqueue
+from pilotscale.models import Department, Program
+from pilotscale.notifications.defaults import DEFAULT_CONCURRENCY
+from pilotscale.notifications.render import Renderer
 from pilotscale.store.queries import load_program_plan
 
 FROM = "bench@bench.example"

@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Engine
 
 from bench.bulk import db_value
+from pilotscale.core.decisions import Decision, DepartmentSnapshot, decide, gates_for
 from pilotscale.core.facts import (
     ApprovalFact,
     AttestationFact,
@@ -29,7 +30,6 @@ from pilotscale.core.facts import (
     TrainingFact,
 )
 from pilotscale.core.phases import DeptState, PhaseMachine
-from pilotscale.core.readiness import Decision, DepartmentSnapshot, decide, gates_for
 from pilotscale.core.states import Status
 from pilotscale.plan.schema import Gate, MetricGate, Phase, Plan, Program
 

@@ -12,19 +12,11 @@ import threading
 from datetime import datetime
 from functools import lru_cache
 
-from pilotscale.models import (
-    Approval,
-    Attestation,
-    ChampionOnboarding,
-    Department,
-    MetricObservation,
-    Program,
-    TrainingAssignment,
-)
 from prefect import flow, task, unmapped
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from pilotscale.core.decisions import decide, gates_for
 from pilotscale.core.facts import (
     ApprovalFact,
     AttestationFact,
@@ -35,9 +27,17 @@ from pilotscale.core.facts import (
     metric_key,
 )
 from pilotscale.core.phases import PhaseMachine
-from pilotscale.core.readiness import decide, gates_for
 from pilotscale.core.recipients import owner_or_lead
 from pilotscale.db import get_engine
+from pilotscale.models import (
+    Approval,
+    Attestation,
+    ChampionOnboarding,
+    Department,
+    MetricObservation,
+    Program,
+    TrainingAssignment,
+)
 from pilotscale.plan.schema import (
     ApprovalGate,
     AttestationGate,

@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 
 from bench.generate import NOW, generate
 from bench.lower_bound import lower_bound, signature
-from pilotscale.core.readiness import counts
+from pilotscale.core.decisions import counts
 from pilotscale.db import get_engine
-from pilotscale.engine.readiness import apply_check, prepare_check
+from pilotscale.engine.check import apply_check, prepare_check
 from pilotscale.store.queries import forget_parsed_plans
 
 MARK = "BENCH-RESULT "

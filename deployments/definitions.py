@@ -34,12 +34,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from pilotscale.flows.dispatch_notifications import dispatch_notifications
-from pilotscale.flows.readiness_check import readiness_check
-from pilotscale.flows.rollout_program import rollout_program_flow
-from pilotscale.flows.start_department import start_department_flow
-from pilotscale.flows.weekly_digest import weekly_digest_flow
-from pilotscale.models import Program
 from prefect import Flow
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
@@ -47,6 +41,12 @@ from prefect.schedules import Cron, Interval, Schedule
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from pilotscale.flows.dispatch_notifications import dispatch_notifications
+from pilotscale.flows.readiness_check import readiness_check
+from pilotscale.flows.rollout_program import rollout_program_flow
+from pilotscale.flows.start_department import start_department_flow
+from pilotscale.flows.weekly_digest import weekly_digest_flow
+from pilotscale.models import Program
 from pilotscale.plan.schema import Plan, Schedules
 from pilotscale.store.queries import load_program_plan
 

@@ -1,6 +1,6 @@
 """`pilotscale deploy --work-pool NAME`: the same deployments, on a process work pool.
 
-Each deployment's entrypoint is a module path (`flows.readiness_check.readiness_check`),
+Each deployment's entrypoint is a module path (`pilotscale.flows.readiness_check.readiness_check`),
 so there is no code to upload or pull: any `prefect worker start --pool NAME` running
 in an environment where pilotscale is installed (this checkout, or `pip install` of the
 same version on another machine) can run them, with that environment's
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pilotscale.deployments.definitions import DeploymentSpec
-from pilotscale.deployments.registered import Registered, read_registered
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.client.schemas.objects import WorkPool
 from prefect.exceptions import ObjectNotFound
 from prefect.workers.process import ProcessWorker
+
+from pilotscale.deployments.definitions import DeploymentSpec
+from pilotscale.deployments.registered import Registered, read_registered
 
 
 async def ensure_work_pool(client: PrefectClient, name: str) -> tuple[WorkPool, bool]:

@@ -19,6 +19,11 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 
 import anyio
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from prefect.runner import Runner
+from sqlalchemy import Engine
+
 from pilotscale.deployments.definitions import (
     DeploymentSpec,
     ProgramSchedules,
@@ -26,11 +31,6 @@ from pilotscale.deployments.definitions import (
     load_program_schedules,
 )
 from pilotscale.deployments.registered import read_registered
-from prefect.client.orchestration import get_client
-from prefect.exceptions import ObjectNotFound
-from prefect.runner import Runner
-from sqlalchemy import Engine
-
 from pilotscale.refusal import Conflict
 
 Say = Callable[[str], None]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pilotscale.flows.dispatch_notifications import send_due
-from pilotscale.notifications.dispatch import (
+from pilotscale.engine.dispatcher import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
 )
+from pilotscale.flows.dispatch_notifications import send_due
 
 
 async def dispatch_now(*, now: datetime) -> dict[str, Any]:

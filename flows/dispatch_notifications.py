@@ -1,6 +1,6 @@
 """The `dispatch-notifications` flow: send every notification that is due.
 
-A thin shell over notifications.dispatch: one task (retried if the store is briefly
+A thin shell over engine.dispatcher: one task (retried if the store is briefly
 unreachable) and a logged summary. Other flows call `dispatch_pending` at their end
 instead, so what they queued goes out without waiting for the next scheduled run.
 """
@@ -12,15 +12,16 @@ from functools import partial
 from typing import Any
 
 import anyio
+from prefect import flow, get_run_logger, task
+from sqlalchemy import Engine
+
+from pilotscale.engine.dispatcher import DispatchReport, dispatch
 from pilotscale.notifications.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
 )
-from pilotscale.notifications.dispatch import DispatchReport, dispatch
-from prefect import flow, get_run_logger, task
-from sqlalchemy import Engine
 
 
 def dispatch_pending(

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotscale.flows.finish import finish
-from pilotscale.tasks.artifacts import publish_check_artifacts
-from pilotscale.tasks.events import emit_department_events
-from pilotscale.tasks.policy import unwalked
-from pilotscale.tasks.readiness import apply_decisions, evaluate_gates
-from pilotscale.tasks.sources import pull_sources
-from pilotscale.tasks.summary import publish_summary
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+
+from pilotscale.flows.finish import finish
+from pilotscale.tasks.artifacts import publish_check_artifacts
+from pilotscale.tasks.check_steps import apply_decisions, evaluate_gates
+from pilotscale.tasks.policy import unwalked
+from pilotscale.tasks.prefect_events import emit_department_events
+from pilotscale.tasks.sources import pull_sources
+from pilotscale.tasks.summary import publish_summary
 
 
 @flow(name="readiness-check", log_prints=False)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotscale.flows.finish import finish
-from pilotscale.tasks.start import start_one
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from pilotscale.db import get_engine
 from pilotscale.engine.start import start_actor
+from pilotscale.flows.finish import finish
+from pilotscale.tasks.start_steps import start_one
 
 
 @flow(name="start-department")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from prefect import flow, get_run_logger
+
 from pilotscale.flows.finish import finish
 from pilotscale.tasks.digest import queue_digest
-from prefect import flow, get_run_logger
 
 
 @flow(name="weekly-digest")

@@ -16,7 +16,7 @@ from pilotscale.models.history import (
     Transition,
     TransitionBase,
 )
-from pilotscale.models.outbox import (
+from pilotscale.models.notification import (
     Notification,
     NotificationBase,
     NotificationStatus,

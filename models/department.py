@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pilotscale.models.base import UTCDateTime, utcnow
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from pilotscale.core.states import Status
+from pilotscale.models.base import UTCDateTime, utcnow
 
 
 class DepartmentBase(SQLModel):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pilotscale.models.base import UTCDateTime, utcnow
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from pilotscale.models.base import UTCDateTime, utcnow
 
 
 class MetricObservationBase(SQLModel):

@@ -9,19 +9,18 @@ retried, then dead with an alert), unless local delivery is switched on
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from apprise.manager_plugins import NotificationManager
-from pilotscale.notifications.redact import install_log_guards, masked_url, register, scrub
 
 from pilotscale.plan.schema import Channel
+from pilotscale.redact import install_log_guards, masked_url, register
+from pilotscale.secrets import SecretLoader, SecretUnreadable, load_prefect_secret, read_ref
 
 N_MGR = NotificationManager()  # Apprise's plugin registry (a shared singleton)
-SecretLoader = Callable[[str], "str | None"]
 
 
 class ChannelUnavailable(RuntimeError):
@@ -44,22 +43,6 @@ class ResolvedChannel:
         return f"{self.name} ({self.masked})"
 
 
-def load_prefect_secret(block: str) -> str | None:
-    """The value of Prefect Secret block `block`, or None when there is no such block."""
-    from prefect.blocks.system import Secret
-
-    try:
-        secret = Secret.load(block, _sync=True)  # type: ignore[call-arg]
-    except ValueError:  # Prefect's way of saying the block does not exist
-        return None
-    except Exception as exc:
-        raise ChannelUnavailable(
-            f"cannot read Prefect Secret block '{block}': {type(exc).__name__}: {scrub(str(exc))}"
-        ) from None
-    value = cast(Secret, secret).get()
-    return str(value) if value is not None else None
-
-
 def resolve(
     channel: Channel,
     *,
@@ -67,17 +50,15 @@ def resolve(
     secret_loader: SecretLoader = load_prefect_secret,
 ) -> ResolvedChannel:
     """Read `channel`'s URL now; a missing or empty value means not configured."""
-    install_log_guards()
-    source, _, name = channel.url.partition(":")
-    if source == "env":
-        raw = (environ if environ is not None else os.environ).get(name)
-        where = f"environment variable {name}"
-    else:
-        raw = secret_loader(name)
-        where = f"Prefect Secret block '{name}'"
-    if raw is None or not raw.strip():
-        return ResolvedChannel(channel.name, channel.kind, f"not configured: {where} is not set")
-    url = raw.strip()
+    try:
+        found = read_ref(channel.url, environ=environ, secret_loader=secret_loader)
+    except SecretUnreadable as exc:
+        raise ChannelUnavailable(str(exc)) from None
+    if found.value is None or not found.value.strip():
+        return ResolvedChannel(
+            channel.name, channel.kind, f"not configured: {found.where} is not set"
+        )
+    url = found.value.strip()
     masked = mask(url)
     return ResolvedChannel(channel.name, channel.kind, masked, url)
 

@@ -12,22 +12,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import apprise
 from apprise.plugins import url_to_dict
+
+from pilotscale.core.messages import Job
 from pilotscale.notifications import local
+from pilotscale.notifications.catalog import Medium
 from pilotscale.notifications.channels import ResolvedChannel
-from pilotscale.notifications.events import Medium
-from pilotscale.notifications.redact import install_log_guards, scrub
 from pilotscale.notifications.render import EmailContent, Renderer, TemplateProblem
 from pilotscale.notifications.tls import shared_tls
+from pilotscale.redact import install_log_guards, scrub
 
 HEADER = "X-Notification-Id"
 EMAIL_SCHEMAS = frozenset({"mailto", "mailtos"})
@@ -42,21 +42,6 @@ class SendStatus(StrEnum):
     sent = "sent"
     failed = "failed"  # not delivered; retried
     uncertain = "uncertain"  # may have been delivered; retried with the same id
-
-
-@dataclass(frozen=True)
-class Job:
-    """A claimed notification, detached from the database."""
-
-    id: str
-    program_id: int
-    event: str
-    recipient_key: str
-    channel: str
-    subject: str
-    context: Mapping[str, Any]
-    created_at: datetime
-    attempts: int
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.sandbox import SecurityError
-from pilotscale.notifications.events import CHAT, EMAIL_HTML, EMAIL_TEXT, SUBJECT, template_name
+
+from pilotscale.notifications.catalog import CHAT, EMAIL_HTML, EMAIL_TEXT, SUBJECT, template_name
 from pilotscale.notifications.filters import FILTERS, md_finalize
 from pilotscale.notifications.sandbox import DEFAULT_LIMITS, LimitedSandbox, Limits, budget_scope
 

@@ -7,9 +7,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pilotscale.notifications.events import Medium
-
 from pilotscale.core.messages import ACTION_REQUIRED, Message
+from pilotscale.notifications.catalog import Medium
 from pilotscale.plan.schema import Person, Plan
 
 LOCAL = "local"  # no email channel in the plan: the local outbox folder

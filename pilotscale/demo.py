@@ -145,9 +145,8 @@ async def check(week: int) -> dict:
 def explain(department: str, week: int) -> None:
     from typer.testing import CliRunner
 
-    from pilotscale.cli.main import _register_commands, app
+    from pilotscale.cli.main import app
 
-    _register_commands()
     out = CliRunner().invoke(app, ["explain", department, "--as-of", monday(week).isoformat()])
     sys.stdout.write(out.output)
 
@@ -342,9 +341,8 @@ async def story(plan_path: Path) -> None:
     console.print(Rule("Where the program stands"))
     from typer.testing import CliRunner
 
-    from pilotscale.cli.main import _register_commands, app
+    from pilotscale.cli.main import app
 
-    _register_commands()
     runner = CliRunner()
     sys.stdout.write(runner.invoke(app, ["history", "hr"]).output)
     outbox = get_settings().resolved_outbox_dir()

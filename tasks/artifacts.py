@@ -6,8 +6,8 @@ from prefect import task
 from prefect.artifacts import create_progress_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pilotscale.core.readiness import Action
-from pilotscale.engine.readiness import CheckReport, PreparedCheck
+from pilotscale.core.decisions import Action
+from pilotscale.engine.check import CheckReport, PreparedCheck
 from pilotscale.store.snapshot import state_of
 
 

@@ -1,13 +1,12 @@
-"""The weekly digest's task: pilotscale.engine.digest queues it, in one transaction."""
+"""The weekly digest's task: pilotscale.engine.digest_queue queues it, in one transaction."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pilotscale.tasks.policy import store_task
-
 from pilotscale.db import get_engine
-from pilotscale.engine.digest import DigestResult, queue_weekly_digest
+from pilotscale.engine.digest_queue import DigestResult, queue_weekly_digest
+from pilotscale.tasks.policy import store_task
 
 
 @store_task("queue-weekly-digest")

@@ -8,7 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pilotscale.db import get_engine
-from pilotscale.metrics.pull import PullReport, pull_due_sources
+from pilotscale.engine.pull import PullReport, pull_due_sources
 
 
 @task(name="pull-metric-sources", cache_policy=NO_CACHE)

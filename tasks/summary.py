@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pilotscale.tasks.artifacts import _key
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -12,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from pilotscale.db import get_engine
 from pilotscale.report.data import read_report
 from pilotscale.report.markdown import render_markdown
+from pilotscale.tasks.artifacts import _key
 
 
 @task(name="publish-summary", cache_policy=NO_CACHE)

@@ -1,4 +1,4 @@
-"""The `pilotscale` command: entry point, shared options and error handling."""
+"""The `pilotscale` command's entry point: logging set-up and the one-line error handling."""
 
 from __future__ import annotations
 
@@ -6,33 +6,11 @@ import logging
 import os
 import sys
 
-import typer
-
+# Importing the command modules registers each command on `app`.
+from pilotscale.cli import commands  # noqa: F401
+from pilotscale.cli.app import app, err_console
 from pilotscale.cli.errors import CliError, Unexpected, expected_failure
-from pilotscale.cli.text import guard_log_lines, plain, terminal
-
-app = typer.Typer(
-    name="pilotscale",
-    help=(
-        "Scale a successful pilot to the whole organisation, one department at a time.\n\n"
-        "Typical session:\n\n"
-        "  pilotscale validate plan.yaml     # check the plan, every problem with its line\n\n"
-        "  pilotscale apply plan.yaml        # load it into the store (idempotent)\n\n"
-        "  pilotscale status                 # departments x phase x gates\n\n"
-        "  pilotscale explain hr             # why is HR held, and what to do"
-    ),
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-err_console = terminal(stderr=True, soft_wrap=True)
-
-
-def _register_commands() -> None:
-    # Imported here so each command module registers itself on `app` without import cycles.
-    from pilotscale.cli import commands  # noqa: F401
+from pilotscale.cli.text import guard_log_lines, plain
 
 
 def main() -> None:
@@ -53,7 +31,6 @@ def main() -> None:
     # and dropped where none does; they are for developers, not for the command's answer.
     logging.captureWarnings(True)
     guard_log_lines()
-    _register_commands()
     # Standalone mode lets typer handle usage errors (exit 2) and Ctrl-C itself.
     try:
         app()

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult
-from pilotscale.core.readiness import Action, Decision
 from pilotscale.core.recipients import gate_owner, owner_or_lead
 from pilotscale.core.states import Outcome
 from pilotscale.plan.schema import (
@@ -54,6 +54,22 @@ class Message:
     @property
     def action_required(self) -> bool:
         return self.event in ACTION_REQUIRED
+
+
+@dataclass(frozen=True)
+class Job:
+    """A queued message claimed for sending, detached from the database: what the
+    outbox returns (pilotscale.store.outbox.claim) and the channels deliver."""
+
+    id: str
+    program_id: int
+    event: str
+    recipient_key: str
+    channel: str
+    subject: str
+    context: Mapping[str, Any]
+    created_at: datetime
+    attempts: int  # including this one: also the fencing token of its claim
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.phases import DeptState, Event
-from pilotscale.core.readiness import Action, Decision
-from pilotscale.engine.readiness import CheckReport
+from pilotscale.engine.check import CheckReport
 from pilotscale.store.committed import CheckTransition, HeldBy
 
 

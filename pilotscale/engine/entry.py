@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from pilotscale.core.messages import EntryWork, Message, entry_work
+from pilotscale.engine.enqueue import enqueue
 from pilotscale.models import ChampionOnboarding, Department, Person, TrainingAssignment
 from pilotscale.plan.schema import Plan
 from pilotscale.store.insert import insert_ignore
-from pilotscale.store.outbox import enqueue
 
 
 def person_ids(*, session: Session, program_id: int) -> dict[str, int]:

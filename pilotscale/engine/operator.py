@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from pilotscale.core.decisions import gates_for
 from pilotscale.core.gates import AnyGate
 from pilotscale.core.permissions import may_acknowledge, may_approve, may_attest, may_operate
 from pilotscale.core.phases import DeptState, Event
-from pilotscale.core.readiness import gates_for
 from pilotscale.engine.transitions import transition
 from pilotscale.models import (
     Approval,

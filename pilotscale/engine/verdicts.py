@@ -14,13 +14,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from pilotscale.core.decisions import gates_for, holding_summary
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase
-from pilotscale.core.readiness import gates_for, holding_summary
 from pilotscale.core.recipients import gate_owner, owner_names
 from pilotscale.core.states import Outcome
 from pilotscale.models import Department
-from pilotscale.store.facts import DepartmentRef, load_facts
+from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.snapshot import ProgramView, state_of
 
 

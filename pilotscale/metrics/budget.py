@@ -12,7 +12,7 @@ for one year of full rollout is
 where `users` is the sum of every department's headcount. A department's share is
 its own licences and training plus the shared usage and support costs split by
 headcount. `ratio` (projection / approved scale budget) is what a metric gate reads
-as `budget_projection_ratio` (see pilotscale.metrics.pull).
+as `budget_projection_ratio` (see pilotscale.engine.pull).
 
 Pure arithmetic: no database, no clock.
 """

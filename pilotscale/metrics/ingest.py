@@ -41,7 +41,7 @@ SEGMENTS = tuple(s.value for s in Segment)
 
 
 @dataclass(frozen=True)
-class Problem:
+class RowProblem:
     row: int
     column: str
     message: str
@@ -110,19 +110,21 @@ class Catalog:
         return self.people.get(value) or self.people.get(value.lower())
 
 
-def check_header(kind: str, header: Sequence[str] | None) -> list[Problem]:
+def check_header(kind: str, header: Sequence[str] | None) -> list[RowProblem]:
     """Problems with a CSV header: missing required columns, unknown columns."""
     if header is None:
         return []
     required, optional = COLUMNS[kind]
     known = (*required, *optional)
     problems = [
-        Problem(1, column, f"unknown column{_suggest(column, known)} (columns: {', '.join(known)})")
+        RowProblem(
+            1, column, f"unknown column{_suggest(column, known)} (columns: {', '.join(known)})"
+        )
         for column in header
         if column not in known
     ]
     problems += [
-        Problem(1, column, f"required column is missing (header: {', '.join(header)})")
+        RowProblem(1, column, f"required column is missing (header: {', '.join(header)})")
         for column in required
         if column not in header
     ]
@@ -131,7 +133,7 @@ def check_header(kind: str, header: Sequence[str] | None) -> list[Problem]:
 
 def validate(
     kind: str, records: Iterable[Record], catalog: Catalog, *, header_checked: bool = False
-) -> Iterator[Row | list[Problem]]:
+) -> Iterator[Row | list[RowProblem]]:
     """Each record as a valid row, or the list of its problems.
 
     With `header_checked` (CSV), unknown columns were reported once for the header and
@@ -141,12 +143,12 @@ def validate(
     known = set(COLUMNS[kind][0]) | set(COLUMNS[kind][1])
     for record in records:
         if record.problem:
-            yield [Problem(record.row, "", record.problem)]
+            yield [RowProblem(record.row, "", record.problem)]
             continue
-        problems: list[Problem] = []
+        problems: list[RowProblem] = []
         if not header_checked:
             problems += [
-                Problem(
+                RowProblem(
                     record.row,
                     key,
                     f"unknown field{_suggest(key, known)} (fields: {', '.join(sorted(known))})",
@@ -161,7 +163,7 @@ def validate(
 # --------------------------------------------------------------------------- per kind
 
 
-def _observation(record: Record, catalog: Catalog, problems: list[Problem]) -> Row | None:
+def _observation(record: Record, catalog: Catalog, problems: list[RowProblem]) -> Row | None:
     f = _Fields(record, problems)
     department = f.name("department", catalog.departments, "department")
     metric = f.name("metric", catalog.metrics, "metric")
@@ -184,7 +186,7 @@ def _observation(record: Record, catalog: Catalog, problems: list[Problem]) -> R
     return ObservationRow(department, metric, value, at, segment, person)
 
 
-def _completion(record: Record, catalog: Catalog, problems: list[Problem]) -> Row | None:
+def _completion(record: Record, catalog: Catalog, problems: list[RowProblem]) -> Row | None:
     f = _Fields(record, problems)
     person = f.person("person", catalog)
     module = f.text("module")
@@ -211,7 +213,7 @@ def _completion(record: Record, catalog: Catalog, problems: list[Problem]) -> Ro
     return CompletionRow(person, module, at)
 
 
-def _ack(record: Record, catalog: Catalog, problems: list[Problem]) -> Row | None:
+def _ack(record: Record, catalog: Catalog, problems: list[RowProblem]) -> Row | None:
     f = _Fields(record, problems)
     department = f.name("department", catalog.departments, "department")
     champion = f.person("champion", catalog)
@@ -228,7 +230,7 @@ def _ack(record: Record, catalog: Catalog, problems: list[Problem]) -> Row | Non
     return AckRow(department, champion, at)
 
 
-_CHECKERS: dict[str, Callable[[Record, Catalog, list[Problem]], Row | None]] = {
+_CHECKERS: dict[str, Callable[[Record, Catalog, list[RowProblem]], Row | None]] = {
     "observations": _observation,
     "training": _completion,
     "acks": _ack,
@@ -238,12 +240,12 @@ _CHECKERS: dict[str, Callable[[Record, Catalog, list[Problem]], Row | None]] = {
 class _Fields:
     """Typed access to one record's fields, collecting problems instead of raising."""
 
-    def __init__(self, record: Record, problems: list[Problem]) -> None:
+    def __init__(self, record: Record, problems: list[RowProblem]) -> None:
         self.record = record
         self.problems = problems
 
     def problem(self, column: str, message: str) -> None:
-        self.problems.append(Problem(self.record.row, column, message))
+        self.problems.append(RowProblem(self.record.row, column, message))
 
     def text(self, column: str, *, required: bool = True) -> str:
         raw = self.record.fields.get(column)

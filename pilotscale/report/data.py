@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from pilotscale.core.readiness import gates_for
+from pilotscale.core.decisions import gates_for
 from pilotscale.core.states import Outcome
 from pilotscale.engine.verdicts import GateVerdict, read_verdicts
 from pilotscale.metrics import forecast

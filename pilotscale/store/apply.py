@@ -86,13 +86,13 @@ def apply_plan(
     if program is not None and program.plan_sha256 == loaded.sha256:
         return ApplyReport(program=plan.program.name, created=False, unchanged=True)
 
-    applier = _Applier(session=session, plan=plan, program=program, now=now, actor=actor)
+    applier = _PlanApplier(session=session, plan=plan, program=program, now=now, actor=actor)
     applier.check(force=force)
     changes = applier.write(plan_sha256=loaded.sha256)
     return ApplyReport(program=plan.program.name, created=program is None, changes=changes)
 
 
-class _Applier:
+class _PlanApplier:
     """One apply: read what is stored, check, then write only what differs."""
 
     def __init__(

@@ -1,7 +1,7 @@
 """What the KPIs, the funnel, the curves and the forecasts are computed from: grouped reads
 of metric observations and training assignments, as plain numbers keyed by name.
 
-Only observations inside their metric's range count (`store.domains`): a stored value
+Only observations inside their metric's range count (`store.domain_filter`): a stored value
 from before ranges were checked can neither overflow a sum nor show in a figure.
 """
 
@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from pilotscale.metrics.kpis import RECENT, MetricStats, program_impact, totals_by_name
 from pilotscale.models import MetricObservation, TrainingAssignment
 from pilotscale.plan.domains import Domain, domains
-from pilotscale.store.domains import within
+from pilotscale.store.domain_filter import within
 from pilotscale.store.snapshot import ProgramView
 from pilotscale.store.tables import columns_of
 
@@ -168,7 +168,7 @@ def digest_totals(
     *, session: Session, view: ProgramView, now: datetime
 ) -> tuple[dict[str, float | None], dict[str, float | None]]:
     """Program KPI totals now and one week earlier, for the weekly digest:
-    `notifications.digest.figures(plan, *digest_totals(...))`."""
+    `notifications.digest_messages.figures(plan, *digest_totals(...))`."""
     names = {d.id or 0: d.name for d in view.departments}
     metrics = domains(view.plan, [k.name for k in view.plan.program.kpis])
 

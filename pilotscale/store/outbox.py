@@ -1,9 +1,10 @@
 """The notification outbox: rows written with the change that causes them, then claimed,
 sent and settled by the dispatcher.
 
-Enqueue inserts one row per (message, channel) with ON CONFLICT DO NOTHING on the
-dedupe key, inside the caller's transaction: the message exists if and only if the
-change that caused it was committed, and a re-run queues nothing twice. Claiming
+Rows (built, routed and rendered above, in pilotscale.engine.enqueue) are inserted with
+ON CONFLICT DO NOTHING on the dedupe key, inside the caller's transaction: the message
+exists if and only if the change that caused it was committed, and a re-run queues
+nothing twice. Claiming
 marks due rows `sending` under a lease in a single statement (FOR UPDATE SKIP
 LOCKED on PostgreSQL; SQLite's single writer makes one UPDATE atomic), so two
 dispatchers never take the same row; a dispatcher that dies leaves rows whose lease
@@ -13,7 +14,6 @@ expires and which the next run takes again, with the same notification id.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,95 +33,34 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from pilotscale.core.messages import Message
-from pilotscale.models import Notification, NotificationStatus, new_notification_id
-from pilotscale.notifications.render import Renderer, TemplateProblem, configured_renderer
-from pilotscale.notifications.routing import dedupe_key, routes
-from pilotscale.plan.schema import Plan
+from pilotscale.core.messages import Job
+from pilotscale.models import Notification, NotificationStatus
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.tables import table_of
-
-log = logging.getLogger(__name__)
 
 TABLE = table_of(Notification)
 RETRYABLE = (NotificationStatus.pending.value, NotificationStatus.uncertain.value)
 MAX_ERROR = 2000  # characters of last_error kept
 
 
-# --------------------------------------------------------------------------- enqueue
+# --------------------------------------------------------------------------- insert
 
 
-def enqueue(
-    *,
-    session: Session,
-    plan: Plan,
-    program_id: int,
-    department_ids: Mapping[str, int],
-    messages: Sequence[Message],
-    now: datetime,
-    renderer: Renderer | None = None,
-) -> int:
-    """Queue `messages` in `session`'s transaction (no commit); returns rows inserted.
+def insert_rows(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert outbox rows in `session`'s transaction (no commit); returns rows inserted.
 
-    Each message becomes one row per channel its recipient is reached on. The subject
-    is rendered now, so `pilotscale outbox` can show it; a template that fails here
-    does not fail the caller's transaction (the send will report the problem).
+    A row whose dedupe key is already there is skipped, so a re-run queues nothing twice.
+    Rows are built above the store (`pilotscale.engine.enqueue`).
     """
-    renderer = renderer or configured_renderer()
-    rows: dict[str, dict[str, Any]] = {}
-    for message in messages:
-        for route in routes(plan, message):
-            key = dedupe_key(message, route.channel)
-            if key in rows:
-                continue
-            context = {**message.context, "recipient": route.recipient}
-            rows[key] = {
-                "id": new_notification_id(),
-                "program_id": program_id,
-                "department_id": department_ids.get(message.department)
-                if message.department
-                else None,
-                "dedupe_key": key,
-                "event": message.event,
-                "recipient_key": message.recipient,
-                "channel": route.channel,
-                "subject": _subject(renderer, message, context),
-                "context_json": json.dumps(context, ensure_ascii=False, default=str),
-                "status": NotificationStatus.pending.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-    return insert_ignore(session=session, model=Notification, rows=list(rows.values()))
-
-
-def _subject(renderer: Renderer, message: Message, context: Mapping[str, Any]) -> str:
-    try:
-        return renderer.subject(message.event, context)
-    except TemplateProblem as problem:
-        log.warning("subject of %s not rendered: %s", message.event, problem)
-        return f"{message.event.replace('_', ' ')}: {message.about}"
+    return insert_ignore(session=session, model=Notification, rows=list(rows))
 
 
 # --------------------------------------------------------------------------- claim
 
 
-@dataclass(frozen=True)
-class Claimed:
-    id: str
-    program_id: int
-    event: str
-    recipient_key: str
-    channel: str
-    subject: str
-    context_json: str
-    attempts: int  # including this one: also the fencing token of this claim
-    created_at: datetime
-
-
 def claim(
     *, engine: Engine, now: datetime, limit: int, lease_seconds: float, worker_id: str
-) -> list[Claimed]:
+) -> list[Job]:
     """Lease up to `limit` due rows to `worker_id` and commit; returns what was claimed.
 
     Due: pending or uncertain with next_attempt_at <= now, or sending with an expired
@@ -147,6 +86,7 @@ def claim(
                 leased_by=worker_id,
                 attempts=c.attempts + 1,
             )
+            # In Job's field order, the context still JSON.
             .returning(
                 c.id,
                 c.program_id,
@@ -155,11 +95,15 @@ def claim(
                 c.channel,
                 c.subject,
                 c.context_json,
-                c.attempts,
                 c.created_at,
+                c.attempts,
             )
         )
-        return [Claimed(*row) for row in connection.execute(statement)]
+        rows = connection.execute(statement)
+        return [
+            Job(id_, program, event, recipient, channel, subject, json.loads(context), at, tries)
+            for id_, program, event, recipient, channel, subject, context, at, tries in rows
+        ]
 
 
 # --------------------------------------------------------------------------- settle

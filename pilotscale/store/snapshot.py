@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from pilotscale.core.decisions import DepartmentSnapshot
 from pilotscale.core.phases import DeptState, PhaseMachine
-from pilotscale.core.readiness import DepartmentSnapshot
 from pilotscale.core.states import Status
 from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from bench.generate import NOW, build_plan, generate
 from bench.lower_bound import differences, lower_bound, signature
-from pilotscale.engine.readiness import prepare_check, run_readiness_check
+from pilotscale.engine.check import prepare_check, run_readiness_check
 from pilotscale.plan.crosscheck import crosscheck
 
 

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from pilotscale.deployments.local_server import LocalServer, start_local_server
 
+from pilotscale.deployments.local_server import LocalServer, start_local_server
 from tests.deployments.helpers import prefect_database
 from tests.notifications.receivers import SmtpServer, free_port
 

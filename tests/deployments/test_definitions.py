@@ -8,17 +8,17 @@ import pkgutil
 from pathlib import Path
 
 import yaml
-from pilotscale.deployments.definitions import (
-    ProgramSchedules,
-    all_specs,
-    load_program_schedules,
-)
 from prefect import flow_runs
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.events.schemas.automations import AutomationCore, EventTrigger
 from prefect.input import RunInput
 from sqlalchemy import Engine
 
+from pilotscale.deployments.definitions import (
+    ProgramSchedules,
+    all_specs,
+    load_program_schedules,
+)
 from pilotscale.plan.loader import load_plan
 from tests.pilotscale.engine.helpers import apply
 from tests.plans import PROGRAM, plan_dict

@@ -22,8 +22,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from pilotscale.deployments.local_server import LocalServer
-from pilotscale.models import Approval, Department, Notification
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun, WorkerStatus
 from prefect.deployments.flow_runs import arun_deployment
@@ -33,6 +31,8 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session, col, select
 
 from pilotscale.db import get_engine
+from pilotscale.deployments.local_server import LocalServer
+from pilotscale.models import Approval, Department, Notification
 from tests.deployments.helpers import child_env, pilotscale, wait_for, worker
 from tests.notifications.receivers import SmtpServer
 

@@ -27,7 +27,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from pilotscale.db import get_engine
 from pilotscale.deployments.local_server import LocalServer
+from pilotscale.engine.check import run_readiness_check
 from pilotscale.models import (
     Department,
     GateResultRecord,
@@ -35,11 +40,6 @@ from pilotscale.models import (
     TrainingAssignment,
     Transition,
 )
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
-
-from pilotscale.db import get_engine
-from pilotscale.engine.readiness import run_readiness_check
 from pilotscale.store.apply import apply_plan
 from tests.deployments.helpers import REPO, child_env, wait_for
 from tests.plans import LEAD, loaded, plan_dict

@@ -6,8 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pilotscale.deployments.registered import Registered, next_run, schedule_text
 from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
+
+from pilotscale.deployments.registered import Registered, next_run, schedule_text
 
 MONDAY_NOON_UTC = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

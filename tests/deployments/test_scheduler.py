@@ -26,9 +26,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pilotscale.deployments.local_server import LocalServer
-from pilotscale.models import Department, Program, Transition
-from pilotscale.notifications.samples import sample
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
@@ -37,8 +34,11 @@ from sqlmodel import Session, col, select
 
 from pilotscale.core.messages import Message
 from pilotscale.db import get_engine
+from pilotscale.deployments.local_server import LocalServer
+from pilotscale.engine.enqueue import enqueue
+from pilotscale.models import Department, Program, Transition
+from pilotscale.notifications.samples import sample
 from pilotscale.plan.loader import load_plan
-from pilotscale.store.outbox import enqueue
 from tests.deployments.conftest import started_server
 from tests.deployments.helpers import (
     background,

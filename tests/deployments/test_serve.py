@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pilotscale.deployments.local_server import port_free
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from pilotscale.deployments.local_server import port_free
 from tests.deployments.helpers import (
     REPO,
     child_env,

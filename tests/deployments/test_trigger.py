@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
 from pilotscale.deployments.definitions import ProgramSchedules, program_specs
 from pilotscale.deployments.local_server import LocalServer
 from pilotscale.deployments.trigger import AmbiguousProgram, find_deployment
-from prefect.client.orchestration import get_client
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
 pytestmark = pytest.mark.slow
 

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pilotscale.flows.readiness_check import readiness_check
-from pilotscale.tasks.events import program_resource_id
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.events import ReceivedEvent
 from prefect.events.filters import EventFilter, EventRelatedFilter
 from sqlalchemy import Engine
 
 from pilotscale.db import dispose_engines, get_engine
-from pilotscale.engine.readiness import run_readiness_check
+from pilotscale.engine.check import run_readiness_check
+from pilotscale.flows.readiness_check import readiness_check
 from pilotscale.settings import get_settings
+from pilotscale.tasks.prefect_events import program_resource_id
 from tests.flows.prefect_api import flow_run, flow_run_id
 from tests.tasks.outage import CHECK, check_moves, connection_killed_after_commit, thirds
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pilotscale.flows.dispatch_notifications import dispatch_notifications
-from pilotscale.notifications.channels import resolve
 from prefect.blocks.system import Secret
 from prefect.testing.utilities import prefect_test_harness
 
 from pilotscale.db import dispose_engines, get_engine
+from pilotscale.flows.dispatch_notifications import dispatch_notifications
+from pilotscale.notifications.channels import resolve
 from pilotscale.plan.schema import Channel
 from pilotscale.settings import get_settings
 from tests.notifications.helpers import NOW, gate_held, queue, rows

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pilotscale.flows.readiness_check import readiness_check
 from sqlalchemy import Engine
 
 from pilotscale.engine.start import rollout_program
+from pilotscale.flows.readiness_check import readiness_check
 from tests.flows.prefect_api import (
     artifacts,
     flow_run,

@@ -6,12 +6,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from pilotscale.flows.rollout_program import rollout_program_flow
-from pilotscale.flows.start_department import start_department_flow
 from sqlalchemy import Engine
 
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.engine.start import StartRefused
+from pilotscale.flows.rollout_program import rollout_program_flow
+from pilotscale.flows.start_department import start_department_flow
 from tests.flows.prefect_api import flow_run, flow_run_id
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, plan_dict

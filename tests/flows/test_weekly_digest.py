@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from pilotscale.flows.weekly_digest import weekly_digest_flow
-from pilotscale.notifications.digest import recipients
 from sqlalchemy import Engine
 
+from pilotscale.flows.weekly_digest import weekly_digest_flow
+from pilotscale.notifications.digest_messages import recipients
 from tests.flows.prefect_api import flow_run, flow_run_id
 from tests.pilotscale.engine import helpers as h
 from tests.plans import PROGRAM, loaded, plan_dict

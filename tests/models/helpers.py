@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pilotscale.models import Department, Program
 from sqlalchemy import Engine
 from sqlmodel import Session
+
+from pilotscale.models import Department, Program
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from pilotscale.models import Program
 from sqlalchemy import Engine
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, select
+
+from pilotscale.models import Program
 
 
 def test_aware_datetimes_come_back_as_the_same_instant_in_utc(engine: Engine) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from pilotscale.models import Approval, MetricObservation
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from pilotscale.models import Approval, MetricObservation
 from tests.models.helpers import NOW, make_department
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.models import GateResultRecord, Transition
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
+from pilotscale.models import GateResultRecord, Transition
 from tests.models.helpers import NOW, make_department
 
 

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotscale.models import Department, Notification, Program
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.core.messages import Message
+from pilotscale.engine.enqueue import enqueue
+from pilotscale.models import Department, Notification, Program
+from pilotscale.notifications.render import Renderer
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.plan.schema import Plan
 from pilotscale.store.apply import apply_plan
-from pilotscale.store.outbox import enqueue
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SMTP_ENV = "PS_TEST_SMTP_URL"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pilotscale.notifications import alerts, digest
+from pilotscale.notifications import alerts
+from pilotscale.notifications import digest_messages as digest
 from pilotscale.notifications.render import Renderer
-
 from tests.notifications.helpers import NOW, plan
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.notifications.channels import ChannelUnavailable, load_prefect_secret, mask, resolve
-from pilotscale.notifications.redact import scrub
 
+from pilotscale.notifications.channels import ChannelUnavailable, mask, resolve
 from pilotscale.plan.schema import Channel
+from pilotscale.redact import scrub
+from pilotscale.secrets import SecretUnreadable, load_prefect_secret
 
 TOKEN = "SeCrEt-Token-123"
 
@@ -79,6 +80,11 @@ def test_an_unreachable_prefect_api_is_unavailable_not_unconfigured() -> None:
     # wait, not be diverted to the local folder as if the channel were not set up.
     with (
         temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}),
-        pytest.raises(ChannelUnavailable, match="cannot read Prefect Secret block 'hr-chat'"),
+        pytest.raises(SecretUnreadable, match="cannot read Prefect Secret block 'hr-chat'"),
     ):
         load_prefect_secret("hr-chat")
+    with (
+        temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}),
+        pytest.raises(ChannelUnavailable, match="cannot read Prefect Secret block 'hr-chat'"),
+    ):
+        resolve(Channel(name="hr-chat", kind="chat", url="secret:hr-chat"))

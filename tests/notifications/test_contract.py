@@ -11,16 +11,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from pilotscale.notifications import alerts, digest
-from pilotscale.notifications.events import EVENTS
-from pilotscale.notifications.render import Renderer
-from pilotscale.notifications.routing import routes
 
+from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult, PhaseVerdict
 from pilotscale.core.messages import Message, entry_work, for_decision, training_reminders
 from pilotscale.core.phases import DeptState
-from pilotscale.core.readiness import Action, Decision
 from pilotscale.core.states import Outcome, Status
+from pilotscale.notifications import alerts
+from pilotscale.notifications import digest_messages as digest
+from pilotscale.notifications.catalog import EVENTS
+from pilotscale.notifications.render import Renderer
+from pilotscale.notifications.routing import routes
 from pilotscale.plan.loader import load_plan
 from pilotscale.plan.schema import Plan
 from tests.notifications.helpers import NOW

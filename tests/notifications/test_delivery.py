@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pilotscale.notifications.dispatch import dispatch
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 
+from pilotscale.engine.dispatcher import dispatch
+from pilotscale.notifications.render import Renderer
 from tests.notifications.helpers import (
     CHAT_ENV,
     DEPT_CHAT_ENV,

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pilotscale.notifications.dispatch import Backoff, DispatchReport, dispatch
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.engine.dispatcher import Backoff, DispatchReport, dispatch
+from pilotscale.notifications.render import Renderer
 from pilotscale.store.outbox import claim, retry
 from tests.notifications.helpers import (
     CHAT_ENV,

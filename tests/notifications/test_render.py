@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pilotscale.notifications.events import (
+
+from pilotscale.notifications.catalog import (
     CHAT,
     EMAIL_HTML,
     EMAIL_TEXT,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.notifications.routing import LOCAL, routes
 
 from pilotscale.core.messages import Message
+from pilotscale.notifications.routing import LOCAL, routes
 from pilotscale.plan.loader import load_plan_text
 from tests.notifications.helpers import PLAN, gate_held, plan
 

@@ -8,14 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pilotscale.notifications.check import check_templates
-from pilotscale.notifications.dispatch import dispatch
-from pilotscale.notifications.events import CHAT, EMAIL_HTML, EMAIL_TEXT, template_name
+from sqlalchemy import Engine
+
+from pilotscale.engine.dispatcher import dispatch
+from pilotscale.notifications.catalog import CHAT, EMAIL_HTML, EMAIL_TEXT, template_name
 from pilotscale.notifications.render import Renderer, TemplateProblem, configured_limits
 from pilotscale.notifications.samples import SAMPLES
 from pilotscale.notifications.sandbox import DEFAULT_LIMITS
-from sqlalchemy import Engine
-
+from pilotscale.notifications.template_check import check_templates
 from pilotscale.settings import get_settings
 from tests.notifications.helpers import NOW, gate_held, queue
 

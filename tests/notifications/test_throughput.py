@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pilotscale.notifications.dispatch import dispatch
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 
 from bench.dispatch_bench import smtp_sink
+from pilotscale.engine.dispatcher import dispatch
+from pilotscale.notifications.render import Renderer
 from tests.notifications.helpers import NOW, SMTP_ENV, gate_held, queue, rows
 
 MESSAGES = 500

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 
 from apprise.plugins.email import base
+
 from pilotscale.notifications.tls import shared_tls
 
 

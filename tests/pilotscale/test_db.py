@@ -9,7 +9,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pilotscale.models import GateResultRecord, Program
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
@@ -26,6 +25,7 @@ from pilotscale.db import (
     session_scope,
     store_failure,
 )
+from pilotscale.models import GateResultRecord, Program
 from pilotscale.settings import get_settings
 from tests.models.helpers import NOW, make_department
 

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from pilotscale.deployments.serve import ServeConflict
-from pilotscale.deployments.trigger import AmbiguousProgram
 
 from pilotscale.cli.commands.rollout_cmds import _guard
 from pilotscale.cli.errors import CliError
@@ -20,6 +18,8 @@ from pilotscale.cli.launch import run_here
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import TransitionError
 from pilotscale.db import StoreFailure
+from pilotscale.deployments.serve import ServeConflict
+from pilotscale.deployments.trigger import AmbiguousProgram
 from pilotscale.engine.operator import Refused
 from pilotscale.engine.start import StartRefused
 from pilotscale.metrics.reader import ReadError
@@ -62,8 +62,9 @@ NOT_REFUSALS: dict[str, str] = {
     "pilotscale.db.StoreError": "the store cannot be used: a library failure",
     "pilotscale.db.StoreUnavailable": "the database cannot be reached",
     "pilotscale.db.StoreFailure": "a database error mid-command (full, locked...)",
-    "pilotscale.metrics.secrets.SourceError": "a metric source failed: its gates pend",
-    "pilotscale.metrics.sources._Transient": "a source failure worth another attempt",
+    "pilotscale.metrics.fetch.SourceError": "a metric source failed: its gates pend",
+    "pilotscale.secrets.SecretUnreadable": "a Secret block unreadable: its channel or source fails",
+    "pilotscale.metrics.fetch._Transient": "a source failure worth another attempt",
     "pilotscale.plan.yamlsource._Stop": "the YAML reader's own control flow (a PlanError)",
     "pilotscale.notifications.render.TemplateProblem": "a template fails: the message is dead",
     "pilotscale.notifications.channels.ChannelUnavailable": "a channel is down: retried",

@@ -65,11 +65,10 @@ def _say(line: str) -> None:
 
 def work(spec: dict[str, Any]) -> None:
     """One job, in the forked worker."""
-    from pilotscale.notifications.dispatch import Backoff, dispatch
-    from pilotscale.notifications.render import Renderer
-
     from pilotscale.db import get_engine
-    from pilotscale.engine.readiness import run_readiness_check
+    from pilotscale.engine.check import run_readiness_check
+    from pilotscale.engine.dispatcher import Backoff, dispatch
+    from pilotscale.notifications.render import Renderer
 
     os.environ.update(spec.get("env", {}))
     if spec.get("mutant"):
@@ -101,10 +100,10 @@ def work(spec: dict[str, Any]) -> None:
 
 def _mutate(name: str) -> None:
     """Break the product on purpose, in this worker only, to show the harness notices."""
-    import pilotscale.notifications.dispatch as dispatcher
     from sqlmodel import Session
 
-    import pilotscale.engine.readiness as readiness
+    import pilotscale.engine.check as readiness
+    import pilotscale.engine.dispatcher as dispatcher
     from pilotscale.store.outbox import Settlement, settle
 
     if name == "sent-before-send":  # at-most-once: a kill mid-send loses messages
@@ -140,10 +139,9 @@ def _mutate(name: str) -> None:
 
 def main() -> None:
     # Everything a worker needs, imported once, before any fork (and before any thread).
-    import pilotscale.notifications.dispatch
-    import pilotscale.notifications.render
-
-    import pilotscale.engine.readiness  # noqa: F401
+    import pilotscale.engine.check
+    import pilotscale.engine.dispatcher
+    import pilotscale.notifications.render  # noqa: F401
 
     _say("ZYGOTE")
     for line in sys.stdin:

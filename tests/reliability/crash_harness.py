@@ -42,14 +42,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from pilotscale.models import Notification
-from pilotscale.notifications.dispatch import DispatchReport, dispatch
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session, col, select
 
 from pilotscale.db import dispose_engines, get_engine
-from pilotscale.engine.readiness import CheckReport, run_readiness_check
+from pilotscale.engine.check import CheckReport, run_readiness_check
+from pilotscale.engine.dispatcher import DispatchReport, dispatch
+from pilotscale.models import Notification
+from pilotscale.notifications.render import Renderer
 from tests.notifications.receivers import HttpReceiver, SmtpServer
 from tests.reliability import scenario
 

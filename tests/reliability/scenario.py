@@ -21,7 +21,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pilotscale.models import Department, MetricObservation, Notification, Transition
 from sqlalchemy import Engine, func, table, update
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
@@ -29,8 +28,9 @@ from sqlmodel import Session, col, select
 from pilotscale.core.phases import DeptState, Event, PhaseMachine
 from pilotscale.core.states import Status
 from pilotscale.engine import operator
-from pilotscale.engine.readiness import run_readiness_check
+from pilotscale.engine.check import run_readiness_check
 from pilotscale.engine.start import start_department
+from pilotscale.models import Department, MetricObservation, Notification, Transition
 from pilotscale.store.apply import APPLY_EVENT, apply_plan
 from pilotscale.store.insert import insert_ignore
 from tests.plans import LEAD, department_name, loaded, members, plan_dict

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pilotscale.notifications.alerts import LISTED
-from pilotscale.notifications.dispatch import Backoff, DispatchReport, dispatch
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine, make_url
 
-from pilotscale.engine.readiness import run_readiness_check
+from pilotscale.engine.check import run_readiness_check
+from pilotscale.engine.dispatcher import Backoff, DispatchReport, dispatch
+from pilotscale.notifications.alerts import LISTED
+from pilotscale.notifications.render import Renderer
 from tests.notifications.receivers import SmtpServer
 from tests.reliability import outage_child, scenario
 from tests.reliability.crash_harness import ROOT, rows

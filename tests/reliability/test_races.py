@@ -16,14 +16,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pilotscale.models import Approval, Department, GateResultRecord, Notification, Transition
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.core.phases import Event
 from pilotscale.engine import operator
-from pilotscale.engine.readiness import run_readiness_check
+from pilotscale.engine.check import run_readiness_check
 from pilotscale.engine.start import start_department
+from pilotscale.models import (
+    Approval,
+    Department,
+    GateResultRecord,
+    Notification,
+    Transition,
+)
 from pilotscale.store.apply import apply_plan
 from pilotscale.store.versioned import ConcurrentUpdate
 from tests.plans import EXEC, LEAD, department_name, loaded, members, plan_dict

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pilotscale.notifications.events import EVENTS
+
+from pilotscale.notifications.catalog import EVENTS
 from pilotscale.notifications.render import Renderer
 from pilotscale.notifications.samples import SAMPLES
 

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from pilotscale.models import Department, Transition
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
-from pilotscale.engine.readiness import apply_check, prepare_check
+from pilotscale.engine.check import apply_check, prepare_check
 from pilotscale.engine.start import rollout_program
+from pilotscale.models import Department, Transition
 from tests.conftest import PG_MAINTENANCE_URL
 from tests.pilotscale.engine import helpers as h
 from tests.plans import plan_dict

@@ -6,10 +6,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from pilotscale.notifications.digest import recipients
 from sqlalchemy import Engine
 
-from pilotscale.engine.digest import queue_weekly_digest
+from pilotscale.engine.digest_queue import queue_weekly_digest
+from pilotscale.notifications.digest_messages import recipients
 from tests.pilotscale.engine.helpers import (
     day,
     into_piloting,

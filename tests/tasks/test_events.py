@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from pilotscale.tasks.events import events_for
 from sqlalchemy import Engine
 
 from pilotscale.engine import operator
-from pilotscale.engine.readiness import (
+from pilotscale.engine.check import (
     CheckReport,
     apply_check,
     prepare_check,
     run_readiness_check,
 )
+from pilotscale.tasks.prefect_events import events_for
 from tests.pilotscale.engine.helpers import (
     apply,
     day,

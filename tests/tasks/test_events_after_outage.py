@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from pilotscale.tasks.events import events_for
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from pilotscale.engine.readiness import CheckReport, apply_check, prepare_check
+from pilotscale.engine.check import CheckReport, apply_check, prepare_check
+from pilotscale.tasks.prefect_events import events_for
 from tests.tasks.outage import CHECK, check_moves, connection_killed_after_commit, thirds
 
 RUN = "5b7e0c1a-0000-4000-8000-000000000001"  # the flow run: the same for each attempt

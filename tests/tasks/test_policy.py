@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.tasks.policy import retry_if_transient
 from prefect.states import Completed, Failed
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pilotscale.db import StoreUnavailable
 from pilotscale.engine.start import StartRefused
+from pilotscale.tasks.policy import retry_if_transient
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Each module registers its commands on `pilotscale.cli.main.app` when imported."""
+"""Each module registers its commands on `pilotscale.cli.app.app` when imported."""
 
 from pilotscale.cli.commands import (  # noqa: F401
     deploy_cmds,

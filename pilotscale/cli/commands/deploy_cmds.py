@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
-from pilotscale.cli.main import app
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain
 from pilotscale.settings import get_settings

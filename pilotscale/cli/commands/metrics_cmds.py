@@ -11,12 +11,12 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session
 
+from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
-from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain, terminal, text
-from pilotscale.metrics.ingest import KINDS, Catalog, Problem, check_header, validate
+from pilotscale.metrics.ingest import KINDS, Catalog, RowProblem, check_header, validate
 from pilotscale.metrics.reader import Progress as ProgressFn
 from pilotscale.metrics.reader import ReadError, RecordFile, detect_format
 from pilotscale.store.imports import ImportCounts, ImportWriter
@@ -117,13 +117,13 @@ def import_file(
         console.print(text(f"  not recorded: {why}"))
 
 
-def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[Problem], int]:
+def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[RowProblem], int]:
     """First pass: valid rows, the first problems, and how many problems in all."""
-    shown: list[Problem] = []
+    shown: list[RowProblem] = []
     total = rows = 0
     header_done = False
 
-    def note(problems: list[Problem]) -> None:
+    def note(problems: list[RowProblem]) -> None:
         nonlocal total
         total += len(problems)
         shown.extend(problems[: max(0, MAX_SHOWN - len(shown))])
@@ -141,7 +141,7 @@ def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[P
                 else:
                     rows += 1
         except ReadError as exc:
-            note([Problem(exc.row, "", exc.reason)])
+            note([RowProblem(exc.row, "", exc.reason)])
     if not header_done:
         note(check_header(kind, source.header))
     if source.format == "csv" and source.header is not None and total:

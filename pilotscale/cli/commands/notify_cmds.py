@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
+from pilotscale.cli.app import app, err_console
 from pilotscale.cli.errors import CliError, refused, unknown_name
-from pilotscale.cli.main import app, err_console
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import json_text, plain, terminal, text
@@ -32,8 +32,8 @@ from pilotscale.settings import get_settings
 from pilotscale.store.outbox import find, list_rows, retry, status_counts
 
 if TYPE_CHECKING:
+    from pilotscale.core.messages import Job
     from pilotscale.notifications.channels import ResolvedChannel
-    from pilotscale.notifications.delivery import Job
     from pilotscale.notifications.render import EmailContent
 
 # Apprise, Jinja and the dispatcher are imported by the commands that use them, so that
@@ -190,7 +190,7 @@ def dispatch_command(
 
       pilotscale dispatch --as-of 2026-12-07   # in a simulation
     """
-    from pilotscale.notifications.dispatch import dispatch
+    from pilotscale.engine.dispatcher import dispatch
 
     report = dispatch(
         engine=store_engine(),
@@ -301,7 +301,7 @@ def _plan(plan_path: Path | None, program: str | None) -> Plan:
 def _test_message(
     plan: Plan, channel: ResolvedChannel, to: str, lead_email: str
 ) -> tuple[Job, EmailContent | str, str]:
-    from pilotscale.notifications.delivery import Job
+    from pilotscale.core.messages import Job
     from pilotscale.notifications.render import EmailContent
 
     notification_id = new_notification_id()
@@ -348,7 +348,7 @@ def _probe(channel: ResolvedChannel, timeout: float) -> str:
     """Why the server cannot be reached, when that is the reason: a TCP connect says."""
     from apprise.plugins import url_to_dict
 
-    from pilotscale.notifications.redact import scrub
+    from pilotscale.redact import scrub
 
     details = url_to_dict(channel.url or "", secure_logging=True) or {}
     host = details.get("host")
@@ -393,8 +393,8 @@ def templates_check(
 
       PILOTSCALE_TEMPLATES_DIR=./templates pilotscale templates check
     """
-    from pilotscale.notifications.check import check_templates
     from pilotscale.notifications.render import configured_limits, get_renderer
+    from pilotscale.notifications.template_check import check_templates
 
     folder = directory or get_settings().templates_dir
     renderer = get_renderer(folder, configured_limits())

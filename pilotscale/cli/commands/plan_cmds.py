@@ -9,8 +9,8 @@ from typing import Any
 
 import typer
 
+from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
-from pilotscale.cli.main import app
 from pilotscale.cli.text import plain
 from pilotscale.plan.loader import load_plan
 from pilotscale.plan.problems import PlanError

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
+from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
-from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
 from pilotscale.cli.text import plain
 

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import typer
 
+from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError, one_line_failures
 from pilotscale.cli.launch import launch
-from pilotscale.cli.main import app
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import terminal, text

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from sqlmodel import Session
 
+from pilotscale.cli.app import app, err_console
 from pilotscale.cli.errors import CliError
-from pilotscale.cli.main import app, err_console
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain, text
 from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade

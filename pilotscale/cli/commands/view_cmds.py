@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from pilotscale.cli.main import app
+from pilotscale.cli.app import app
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, terminal, text
 from pilotscale.core.phases import PhaseMachine

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from pilotscale.deployments.trigger import _reason, run_url
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.launch import _sendable, launch, run_here
+from pilotscale.deployments.trigger import _reason, run_url
 from pilotscale.engine.start import StartRefused
 from pilotscale.store.queries import NotFound
 

@@ -12,6 +12,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select, update
+
+from pilotscale.engine import operator
+from pilotscale.engine.check import run_readiness_check
+from pilotscale.engine.start import start_department
 from pilotscale.models import (
     Attestation,
     ChampionOnboarding,
@@ -23,13 +30,6 @@ from pilotscale.models import (
     TrainingAssignment,
     Transition,
 )
-from sqlalchemy import Engine, func
-from sqlalchemy import select as sql_select
-from sqlmodel import Session, col, select, update
-
-from pilotscale.engine import operator
-from pilotscale.engine.readiness import run_readiness_check
-from pilotscale.engine.start import start_department
 from pilotscale.store.apply import apply_plan
 from pilotscale.store.insert import insert_ignore
 from tests.plans import EXEC, LEAD, department_name, loaded, members, plan_dict

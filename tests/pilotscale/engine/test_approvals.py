@@ -8,14 +8,14 @@ import pwd
 from datetime import datetime, timedelta
 
 import pytest
-from pilotscale.models import Approval
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import Event
 from pilotscale.engine import operator
-from pilotscale.engine.readiness import run_readiness_check
+from pilotscale.engine.check import run_readiness_check
+from pilotscale.models import Approval
 from tests.pilotscale.engine import helpers as h
 from tests.plans import DEPUTY, EXEC, LEAD, OUTSIDER, plan_dict
 

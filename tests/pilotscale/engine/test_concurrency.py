@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from pilotscale.core.phases import Event
 from pilotscale.db import _create_engine, get_engine, normalize_url
+from pilotscale.engine.check import CheckReport, apply_check, prepare_check
 from pilotscale.engine.operator import operate
-from pilotscale.engine.readiness import CheckReport, apply_check, prepare_check
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, plan_dict
 

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from pilotscale.core.decisions import Action
 from pilotscale.core.phases import Event
-from pilotscale.core.readiness import Action
+from pilotscale.engine.check import CheckReport, run_readiness_check
 from pilotscale.engine.operator import operate
-from pilotscale.engine.readiness import CheckReport, run_readiness_check
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, plan_dict
 

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from pilotscale.core.decisions import Action
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import DeptState, Event, TransitionError
-from pilotscale.core.readiness import Action
 from pilotscale.engine import operator
-from pilotscale.engine.readiness import apply_check, prepare_check, run_readiness_check
+from pilotscale.engine.check import apply_check, prepare_check, run_readiness_check
 from tests.pilotscale.engine import helpers as h
 from tests.plans import DEPUTY, EXEC, LEAD, OUTSIDER, plan_dict
 

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from pilotscale.db import _create_engine, dispose_engines, get_engine, normalize_url
-from pilotscale.engine.readiness import apply_check, prepare_check, run_readiness_check
+from pilotscale.engine.check import apply_check, prepare_check, run_readiness_check
 from tests.conftest import PG_MAINTENANCE_URL
 from tests.pilotscale.engine import helpers as h
 from tests.plans import plan_dict

@@ -9,13 +9,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from pilotscale.models import Program
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from pilotscale.db import _create_engine, get_engine, normalize_url
-from pilotscale.engine.readiness import run_readiness_check
+from pilotscale.engine.check import run_readiness_check
 from pilotscale.engine.start import StartRefused, rollout_program, start_department
+from pilotscale.models import Program
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, plan_dict
 

@@ -11,8 +11,8 @@ from sqlmodel import Session
 from pilotscale.core.phases import Event
 from pilotscale.core.states import Outcome
 from pilotscale.engine import operator
-from pilotscale.engine.digest import department_lines
-from pilotscale.engine.readiness import prepare_check
+from pilotscale.engine.check import prepare_check
+from pilotscale.engine.digest_queue import department_lines
 from pilotscale.engine.verdicts import read_verdicts
 from pilotscale.report.data import GateRow, build_report
 from pilotscale.store.snapshot import load_view

@@ -7,11 +7,11 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pilotscale.models import MetricObservation
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from pilotscale.engine.start import start_department
+from pilotscale.models import MetricObservation
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.plan.schema import Plan
 from pilotscale.store.apply import apply_plan

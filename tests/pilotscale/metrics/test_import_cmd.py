@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pilotscale.models import ChampionOnboarding, MetricObservation, Person, TrainingAssignment
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.db import get_engine
+from pilotscale.models import ChampionOnboarding, MetricObservation, Person, TrainingAssignment
 from tests.pilotscale.metrics.helpers import observations, piloting, run
 
 HEADER = "department,metric,value,observed_at,segment,person\n"

@@ -12,13 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from pilotscale.models import Department, MetricObservation
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.core.states import Outcome
-from pilotscale.engine.readiness import apply_check, prepare_check
-from pilotscale.metrics.pull import pull_due_sources
+from pilotscale.engine.check import apply_check, prepare_check
+from pilotscale.engine.pull import pull_due_sources
+from pilotscale.models import Department, MetricObservation
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.store.apply import apply_plan
 from pilotscale.store.insert import insert_ignore

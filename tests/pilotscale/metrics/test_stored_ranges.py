@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pilotscale.models import Department, MetricObservation
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from pilotscale.db import get_engine
-from pilotscale.engine.readiness import apply_check, prepare_check
+from pilotscale.engine.check import apply_check, prepare_check
 from pilotscale.engine.verdicts import read_verdicts
 from pilotscale.metrics.ingest import Catalog, validate
 from pilotscale.metrics.reader import Record
+from pilotscale.models import Department, MetricObservation
 from pilotscale.plan.domains import domain_of, domains
 from pilotscale.report.data import ReportData, build_report
 from pilotscale.report.html import render_html

@@ -10,11 +10,11 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from pilotscale.models import Program
 from sqlalchemy import Column, Engine, Integer, MetaData, inspect
 from sqlmodel import Session, SQLModel, select
 
 from pilotscale.db import alembic_config, current_revision, get_engine, head_revision, upgrade
+from pilotscale.models import Program
 
 REPO = Path(__file__).resolve().parents[3]
 

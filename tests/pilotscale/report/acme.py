@@ -11,10 +11,10 @@ from sqlmodel import Session
 
 from pilotscale.demo import LEAD, complete_all_training, feed_metrics, monday
 from pilotscale.engine import operator
-from pilotscale.engine.readiness import apply_check, prepare_check
+from pilotscale.engine.check import apply_check, prepare_check
+from pilotscale.engine.pull import pull_due_sources
 from pilotscale.engine.start import rollout_program
 from pilotscale.metrics.ingest import Catalog, validate
-from pilotscale.metrics.pull import pull_due_sources
 from pilotscale.metrics.reader import RecordFile
 from pilotscale.plan.loader import load_plan, load_plan_text
 from pilotscale.store.apply import apply_plan

@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from pilotscale.models import Department, Person, PersonRole, Program, Transition
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
 import pilotscale.store.apply
 from pilotscale.db import session_scope
+from pilotscale.models import Department, Person, PersonRole, Program, Transition
 from pilotscale.plan.loader import LoadedPlan
 from pilotscale.store.apply import ApplyRefused, ApplyReport, apply_plan
 from pilotscale.store.queries import (

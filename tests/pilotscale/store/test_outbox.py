@@ -6,12 +6,13 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from pilotscale.models import NotificationStatus
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from pilotscale.store.outbox import Settlement, claim, enqueue, retry, settle
+from pilotscale.engine.enqueue import enqueue
+from pilotscale.models import NotificationStatus
+from pilotscale.notifications.render import Renderer
+from pilotscale.store.outbox import Settlement, claim, retry, settle
 from tests.notifications.helpers import NOW, applied, context_of, gate_held, plan, queue, rows
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from pilotscale.models import Department
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.models import Department
 from pilotscale.store.versioned import update_department
 from tests.models.helpers import NOW, make_department
 

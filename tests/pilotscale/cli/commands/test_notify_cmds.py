@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pilotscale.notifications.dispatch import dispatch
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine
 
 from pilotscale.db import dispose_engines, get_engine
+from pilotscale.engine.dispatcher import dispatch
+from pilotscale.notifications.render import Renderer
 from tests.cli import run_cli
 from tests.notifications.helpers import NOW, PLAN, SMTP_ENV, gate_held, queue, rows
 from tests.notifications.receivers import SmtpServer

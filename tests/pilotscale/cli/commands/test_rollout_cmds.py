@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pilotscale.models import Approval
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from pilotscale.db import dispose_engines, get_engine
+from pilotscale.models import Approval
 from pilotscale.store.identity import os_user
 from tests.cli import run_cli
 from tests.pilotscale.engine import helpers as h

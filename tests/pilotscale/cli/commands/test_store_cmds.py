@@ -7,11 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pilotscale.models import Department
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.db import display_url, get_engine, head_revision
+from pilotscale.models import Department
 from tests.cli import run_cli
 from tests.pilotscale.store.helpers import PLAN, edit, row_counts, without_department
 

@@ -9,7 +9,6 @@ the sends in flight, and those are re-sent under the same notification id.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import socket
@@ -21,15 +20,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+from tenacity import RetryCallState, Retrying, wait_exponential
+
+from pilotscale.core.messages import Job
+from pilotscale.engine.enqueue import enqueue
 from pilotscale.models import NotificationStatus, Program, utcnow
 from pilotscale.notifications import alerts
-from pilotscale.notifications.channels import (
-    ChannelUnavailable,
-    ResolvedChannel,
-    SecretLoader,
-    load_prefect_secret,
-    resolve,
-)
+from pilotscale.notifications.channels import ChannelUnavailable, ResolvedChannel, resolve
 from pilotscale.notifications.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
@@ -37,16 +37,13 @@ from pilotscale.notifications.defaults import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
 )
-from pilotscale.notifications.delivery import Job, SendResult, SendStatus, deliver
-from pilotscale.notifications.redact import scrub
+from pilotscale.notifications.delivery import SendResult, SendStatus, deliver
 from pilotscale.notifications.render import Renderer, configured_renderer
 from pilotscale.notifications.routing import LOCAL
-from pydantic import ValidationError
-from sqlalchemy import Engine
-from sqlmodel import Session
-
 from pilotscale.plan.schema import Channel, Plan
-from pilotscale.store.outbox import Claimed, Settlement, claim, enqueue, settle
+from pilotscale.redact import scrub
+from pilotscale.secrets import SecretLoader, load_prefect_secret
+from pilotscale.store.outbox import Settlement, claim, settle
 from pilotscale.store.queries import load_program_plan
 
 SETTLE_EVERY = 50  # results written per transaction while a batch is in flight
@@ -54,14 +51,19 @@ SETTLE_EVERY = 50  # results written per transaction while a batch is in flight
 
 @dataclass(frozen=True)
 class Backoff:
-    """Wait base * 2**(attempt-1) seconds before the next attempt, at most `cap`."""
+    """Wait base * 2**(attempt-1) seconds before the next attempt, at most `cap`.
+
+    The wait is stored as the row's next_attempt_at, not slept: the next dispatcher run
+    takes the row when it is due, so a retry survives a restart."""
 
     base_seconds: float = 30.0
     cap_seconds: float = 3600.0
 
     def delay(self, attempt: int) -> timedelta:
-        seconds = self.base_seconds * 2 ** max(0, min(attempt - 1, 30))
-        return timedelta(seconds=min(seconds, self.cap_seconds))
+        state = RetryCallState(Retrying(), None, (), {})
+        state.attempt_number = max(1, min(attempt, 31))  # 2**30 at most, as before
+        wait = wait_exponential(multiplier=self.base_seconds, max=self.cap_seconds)
+        return timedelta(seconds=wait(state))
 
 
 @dataclass
@@ -200,12 +202,11 @@ class _Run:
 
     # ------------------------------------------------------------------ batches
 
-    def send_batch(self, pool: ThreadPoolExecutor, claimed: Sequence[Claimed]) -> None:
+    def send_batch(self, pool: ThreadPoolExecutor, claimed: Sequence[Job]) -> None:
         futures: dict[Future[SendResult], Job] = {}
         pending: list[Settlement] = []
         dead: list[tuple[Job, str | None]] = []
-        for row in claimed:
-            job = _job(row)
+        for job in claimed:
             channel = self._channel(job)
             if isinstance(channel, ChannelUnavailable):
                 self._record(job, SendResult(SendStatus.failed, str(channel)), pending, dead)
@@ -363,20 +364,6 @@ class _Run:
         if not resolved.configured and not self.local_delivery:
             return ChannelUnavailable(f"channel '{name}' is {resolved.masked}")
         return resolved
-
-
-def _job(row: Claimed) -> Job:
-    return Job(
-        id=row.id,
-        program_id=row.program_id,
-        event=row.event,
-        recipient_key=row.recipient_key,
-        channel=row.channel,
-        subject=row.subject,
-        context=json.loads(row.context_json),
-        created_at=row.created_at,
-        attempts=row.attempts,
-    )
 
 
 def _result(future: Future[SendResult]) -> SendResult:

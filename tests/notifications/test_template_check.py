@@ -6,9 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from pilotscale.notifications.check import check_templates
 from pilotscale.notifications.render import Renderer
-
+from pilotscale.notifications.template_check import check_templates
 from tests.cli import run_cli
 
 

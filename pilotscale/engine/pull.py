@@ -28,20 +28,21 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from pilotscale.metrics.budget import RATIO_METRIC, project
-from pilotscale.metrics.secrets import SecretLoader, SourceError
-from pilotscale.metrics.sources import (
+from pilotscale.metrics.fetch import (
     DEFAULT_BACKOFF,
     PullContext,
     Sleep,
     SourcedValue,
+    SourceError,
     fetch_http,
     fetch_sql,
 )
 from pilotscale.metrics.timeparse import implausible
 from pilotscale.models import MetricObservation
-from pilotscale.notifications.redact import scrub
 from pilotscale.plan.domains import Domain, domain_of
 from pilotscale.plan.schema import HttpSource, Metric, Segment, SqlSource
+from pilotscale.redact import scrub
+from pilotscale.secrets import SecretLoader
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.snapshot import load_view, state_of
 

@@ -25,9 +25,9 @@ from prefect.client.orchestration import get_client
 from prefect.events import emit_event
 from prefect.events.filters import EventFilter, EventIDFilter
 
-from pilotscale.core.readiness import Action
+from pilotscale.core.decisions import Action
 from pilotscale.engine.announce import Announcement, announcements
-from pilotscale.engine.readiness import CheckReport
+from pilotscale.engine.check import CheckReport
 
 PREFIX = "pilotscale.department"
 EVENT_NAMES = {Action.advance: "advanced", Action.hold: "held", Action.block: "blocked"}

@@ -9,13 +9,13 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from pilotscale.flows.dispatch_notifications import report_fields
-from pilotscale.notifications.dispatch import Backoff, DispatchReport, dispatch
-from pilotscale.notifications.redact import install_log_guards
-from pilotscale.notifications.render import Renderer
 from sqlalchemy import Engine, inspect, text
 
 from pilotscale.db import dispose_engines, get_engine
+from pilotscale.engine.dispatcher import Backoff, DispatchReport, dispatch
+from pilotscale.flows.dispatch_notifications import report_fields
+from pilotscale.notifications.render import Renderer
+from pilotscale.redact import install_log_guards
 from pilotscale.settings import get_settings
 from tests.notifications.helpers import (
     CHAT_ENV,
@@ -93,9 +93,8 @@ def _cli(*args: str) -> str:
     """The real command, in this process (so its DEBUG log lines are captured too)."""
     from typer.testing import CliRunner
 
-    from pilotscale.cli.main import _register_commands, app
+    from pilotscale.cli.main import app
 
-    _register_commands()
     result = CliRunner().invoke(app, list(args))
     # A CliError is printed by main() as the exception's text: it is output too.
     return f"{result.stdout}\n{result.stderr}\n{result.exception or ''}"

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pilotscale.models.base import UTCDateTime, utcnow
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from pilotscale.models.base import UTCDateTime, utcnow
 
 
 class NotificationStatus(StrEnum):

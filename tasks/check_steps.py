@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pilotscale.tasks.policy import store_task
-
 from pilotscale.db import get_engine
-from pilotscale.engine.readiness import CheckReport, PreparedCheck, apply_check, prepare_check
+from pilotscale.engine.check import CheckReport, PreparedCheck, apply_check, prepare_check
+from pilotscale.tasks.policy import store_task
 
 
 @store_task("evaluate-gates")

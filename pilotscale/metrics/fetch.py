@@ -35,17 +35,32 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_chain,
+    wait_fixed,
+    wait_none,
+)
 
-from pilotscale.metrics.secrets import SecretLoader, SourceError, register_parts, resolve_ref
 from pilotscale.metrics.timeparse import parse_moment
-from pilotscale.notifications.redact import ScrubFilter
 from pilotscale.plan.schema import HttpSource, SqlSource
+from pilotscale.redact import ScrubFilter, register, scrub
+from pilotscale.secrets import SecretLoader, SecretUnreadable, load_prefect_secret, read_ref
 
 for _name in ("httpx", "httpcore", "sqlalchemy.engine"):
     logging.getLogger(_name).addFilter(ScrubFilter())
 
 Sleep = Callable[[float], None]
 DEFAULT_BACKOFF: tuple[float, ...] = (0.5, 2.0)  # waits between the 3 attempts
+
+
+class SourceError(RuntimeError):
+    """A metric source could not be read; the message is safe to show and store."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(scrub(message))
 
 
 @dataclass(frozen=True)
@@ -127,7 +142,7 @@ def _headers(ref: str, ctx: PullContext) -> dict[str, str]:
                 headers[name.strip()] = value.strip()
     if not headers:
         raise SourceError(f"the headers in {ref} are neither a JSON object nor 'Name: value' lines")
-    register_parts(*headers.values(), *(v.split()[-1] for v in headers.values() if v.split()))
+    register(*headers.values(), *(v.split()[-1] for v in headers.values() if v.split()))
     return headers
 
 
@@ -176,7 +191,7 @@ def fetch_sql(source: SqlSource, ctx: PullContext) -> list[SourcedValue]:
     except ArgumentError:
         raise SourceError(f"{source.connection} does not hold a database URL") from None
     if url.password:
-        register_parts(str(url.password))
+        register(str(url.password))
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     timeout = source.timeout.total_seconds()
@@ -236,22 +251,37 @@ class _Transient(SourceError):
 
 
 def _retrying(attempt: Callable[[], Any], ctx: PullContext) -> Any:
-    waits = list(ctx.backoff)
+    """`attempt()`, tried again after each wait of `ctx.backoff` while it fails transiently;
+    any other failure ends it at once."""
+    waits = [wait_fixed(seconds) for seconds in ctx.backoff]
     tries = len(waits) + 1
-    for number in range(1, tries + 1):
-        try:
-            return attempt()
-        except _Transient as exc:
-            if number == tries:
-                raise SourceError(f"{exc} (after {tries} attempts)") from None
-            ctx.sleep(waits[number - 1])
-    raise AssertionError("unreachable")
+    retrying = Retrying(
+        retry=retry_if_exception_type(_Transient),
+        stop=stop_after_attempt(tries),
+        wait=wait_chain(*waits) if waits else wait_none(),
+        sleep=ctx.sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except _Transient as exc:
+        raise SourceError(f"{exc} (after {tries} attempts)") from None
 
 
 def _resolve(ref: str, ctx: PullContext) -> str:
-    if ctx.secret_loader is None:
-        return resolve_ref(ref, environ=ctx.environ)
-    return resolve_ref(ref, environ=ctx.environ, secret_loader=ctx.secret_loader)
+    """The value behind `ref`, registered as a secret. Missing is an error here, not "not
+    configured": a source that cannot connect must hold its gates, not be skipped."""
+    try:
+        found = read_ref(
+            ref, environ=ctx.environ, secret_loader=ctx.secret_loader or load_prefect_secret
+        )
+    except SecretUnreadable as exc:
+        raise SourceError(str(exc)) from None
+    if not found.value:
+        absent = "is not set" if found.in_environment else "does not exist"
+        raise SourceError(f"{found.where} {absent}")
+    register(found.value)
+    return found.value
 
 
 def _record(item: Any, department: str | None, ctx: PullContext, where: str) -> SourcedValue:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pilotscale.notifications.events import EVENTS, PARTS, SUBJECT, template_name
+from pilotscale.notifications.catalog import EVENTS, PARTS, SUBJECT, template_name
 from pilotscale.notifications.render import Renderer, TemplateProblem
 from pilotscale.notifications.samples import SAMPLES
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pilotscale.tasks.policy import store_task
-
 from pilotscale.db import get_engine
 from pilotscale.engine.start import RolloutResult, StartResult, rollout_program, start_department
+from pilotscale.tasks.policy import store_task
 
 
 @store_task("start-department")

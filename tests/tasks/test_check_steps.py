@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pilotscale.tasks.readiness import apply_decisions, evaluate_gates
 from prefect import flow
 from sqlalchemy import Engine
 
 from pilotscale.db import dispose_engines, get_engine
-from pilotscale.engine.readiness import CheckReport
+from pilotscale.engine.check import CheckReport
 from pilotscale.settings import get_settings
+from pilotscale.tasks.check_steps import apply_decisions, evaluate_gates
 from tests.pilotscale.engine import helpers as h
 from tests.plans import plan_dict
 

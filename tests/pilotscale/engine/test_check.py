@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
-from pilotscale.models import GateResultRecord
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from pilotscale.core.readiness import Action
-from pilotscale.engine.readiness import run_readiness_check
+from pilotscale.core.decisions import Action
+from pilotscale.engine.check import run_readiness_check
+from pilotscale.models import GateResultRecord
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, SUPPORT, plan_dict
 

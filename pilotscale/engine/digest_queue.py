@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.verdicts import read_verdicts
-from pilotscale.notifications.digest import DepartmentLine, figures, weekly_digest
+from pilotscale.notifications.digest_messages import DepartmentLine, figures, weekly_digest
 from pilotscale.store.impact import digest_totals
-from pilotscale.store.outbox import enqueue
 from pilotscale.store.queries import advances_between
 from pilotscale.store.snapshot import ProgramView, load_view
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from pilotscale.models import Notification, NotificationStatus
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from pilotscale.models import Notification, NotificationStatus
 from tests.models.helpers import make_department
 
 

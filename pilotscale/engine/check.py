@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from pilotscale.core.decisions import Action, Decision, counts, decide
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.messages import Message, for_decision, training_reminders
 from pilotscale.core.phases import Event
-from pilotscale.core.readiness import Action, Decision, counts, decide
+from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
 from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
@@ -35,7 +36,6 @@ from pilotscale.gcpause import without_gc
 from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.insert import insert_ignore
-from pilotscale.store.outbox import enqueue
 from pilotscale.store.snapshot import (
     ProgramView,
     advanced_into_current_phase,

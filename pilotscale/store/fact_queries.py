@@ -4,7 +4,7 @@ The cost of a readiness check must not grow with Prefect calls or ORM objects pe
 department, so everything here is a grouped SQL query over all the departments
 being checked, returning plain tuples that become `DepartmentFacts`.
 
-Metric aggregates count only observations inside their metric's range (`store.domains`);
+Metric aggregates count only observations inside their metric's range (`store.domain_filter`);
 the others in the window are counted apart, so the gate can say they were left out.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, func, literal, not_, select
 from sqlmodel import Session
 
+from pilotscale.core.decisions import gates_for
 from pilotscale.core.facts import (
     ApprovalFact,
     AttestationFact,
@@ -28,7 +29,6 @@ from pilotscale.core.facts import (
     TrainingFact,
 )
 from pilotscale.core.gates import MetricGate
-from pilotscale.core.readiness import gates_for
 from pilotscale.models import (
     Approval,
     Attestation,
@@ -39,7 +39,7 @@ from pilotscale.models import (
 )
 from pilotscale.plan.domains import Domain, domains
 from pilotscale.plan.schema import VALUE_LIMIT, Plan
-from pilotscale.store.domains import within
+from pilotscale.store.domain_filter import within
 from pilotscale.store.tables import columns_of, table_of
 
 

@@ -1,0 +1,77 @@
+"""Turning message intents into outbox rows: one per (message, channel), subject rendered.
+
+Routing (who is reached on which channel) and rendering live in notifications/; the
+rows go in through `store.outbox.insert_rows`, in the caller's transaction, so a
+message exists if and only if the change that caused it was committed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from pilotscale.core.messages import Message
+from pilotscale.models import NotificationStatus, new_notification_id
+from pilotscale.notifications.render import Renderer, TemplateProblem, configured_renderer
+from pilotscale.notifications.routing import dedupe_key, routes
+from pilotscale.plan.schema import Plan
+from pilotscale.store.outbox import insert_rows
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(
+    *,
+    session: Session,
+    plan: Plan,
+    program_id: int,
+    department_ids: Mapping[str, int],
+    messages: Sequence[Message],
+    now: datetime,
+    renderer: Renderer | None = None,
+) -> int:
+    """Queue `messages` in `session`'s transaction (no commit); returns rows inserted.
+
+    Each message becomes one row per channel its recipient is reached on. The subject
+    is rendered now, so `pilotscale outbox` can show it; a template that fails here
+    does not fail the caller's transaction (the send will report the problem).
+    """
+    renderer = renderer or configured_renderer()
+    rows: dict[str, dict[str, Any]] = {}
+    for message in messages:
+        for route in routes(plan, message):
+            key = dedupe_key(message, route.channel)
+            if key in rows:
+                continue
+            context = {**message.context, "recipient": route.recipient}
+            rows[key] = {
+                "id": new_notification_id(),
+                "program_id": program_id,
+                "department_id": department_ids.get(message.department)
+                if message.department
+                else None,
+                "dedupe_key": key,
+                "event": message.event,
+                "recipient_key": message.recipient,
+                "channel": route.channel,
+                "subject": _subject(renderer, message, context),
+                "context_json": json.dumps(context, ensure_ascii=False, default=str),
+                "status": NotificationStatus.pending.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+    return insert_rows(session=session, rows=list(rows.values()))
+
+
+def _subject(renderer: Renderer, message: Message, context: Mapping[str, Any]) -> str:
+    try:
+        return renderer.subject(message.event, context)
+    except TemplateProblem as problem:
+        log.warning("subject of %s not rendered: %s", message.event, problem)
+        return f"{message.event.replace('_', ' ')}: {message.about}"

@@ -209,6 +209,10 @@ _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 def _svg(fig: Figure) -> str:
     """The figure as an <svg> element to inline (no XML prologue, no fixed pixel size)."""
     fig.tight_layout()
+    # tight_layout leaves a placeholder layout engine behind, and savefig then draws the
+    # whole figure once more only to lay it out again: at 2,000 departments (a line and
+    # a legend entry each) that draw cost as much as the SVG itself. The layout is done.
+    fig.set_layout_engine(None)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = _PROLOGUE.sub("", buffer.getvalue(), count=1)

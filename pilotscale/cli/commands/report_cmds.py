@@ -34,7 +34,8 @@ def report(
     now = parse_as_of(as_of)
     if not out.parent.is_dir():
         raise CliError(f"--out {out}: folder {out.parent} does not exist")
-    with program_view(program) as (session, view):
+    # Only gate owners are named: a plan of 200,000 people need not be read whole.
+    with program_view(program, owners_only=True) as (session, view):
         data = build_report(session=session, view=view, now=now)
     page = render_html(data)
     # Written beside the target and renamed: a reader never sees half a report.

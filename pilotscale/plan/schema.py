@@ -273,10 +273,13 @@ class _GateBase(_Model):
             "'support.governance'."
         )
     )
-    source: str = Field(default="", description=(
+    source: str = Field(
+        default="",
+        description=(
             "Where the check comes from, in words a reader knows, e.g. 'scaling checklist: "
             "champions identified in each department'."
-        ),)
+        ),
+    )
     how_to_fix: str = Field(default="", description="What the owner should do; shown when held.")
 
 

@@ -81,6 +81,11 @@ def owner_ids(plan: Plan) -> set[str]:
 _PLANS: dict[str, Plan] = {}
 
 
+def forget_owners_plans() -> None:
+    """Read again on the next call (tests count the statements of a cold read)."""
+    _PLANS.clear()
+
+
 def _json(kind: str, value: Any) -> str:
     """A member's value as JSON text: SQLite gives objects and arrays as JSON text, and
     other values as SQL values."""

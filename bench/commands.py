@@ -184,9 +184,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    workdir = (
-        args.keep or Path(tempfile.mkdtemp(prefix="pilotscale-cmds-"))
-    ).resolve()
+    workdir = (args.keep or Path(tempfile.mkdtemp(prefix="pilotscale-cmds-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     env = environment(workdir)
     started = time.perf_counter()

@@ -38,12 +38,15 @@ def parse_as_of(value: str | None) -> datetime:
 
 
 @contextmanager
-def program_view(program: str | None) -> Iterator[tuple[Session, ProgramView]]:
-    """A read session on the store and the program in it, or one clear error line."""
+def program_view(
+    program: str | None, *, owners_only: bool = False
+) -> Iterator[tuple[Session, ProgramView]]:
+    """A read session on the store and the program in it, or one clear error line.
+    `owners_only`: the plan holds only the people who own a gate (see `load_view`)."""
     engine = store_engine()
     with Session(engine, expire_on_commit=False) as session:
         try:
-            view = load_view(session=session, program=program)
+            view = load_view(session=session, program=program, owners_only=owners_only)
         except Refusal as exc:
             raise refused(exc) from None
         yield session, view

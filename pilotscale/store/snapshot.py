@@ -19,6 +19,7 @@ from pilotscale.core.phases import DeptState, PhaseMachine
 from pilotscale.core.states import Status
 from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan
+from pilotscale.store.ownerplan import load_owners_plan
 from pilotscale.store.queries import get_program, list_departments, load_program_plan
 
 
@@ -47,12 +48,17 @@ class ProgramView:
         return now.astimezone(ZoneInfo(self.plan.program.timezone)).date()
 
 
-def load_view(*, session: Session, program: str | None = None) -> ProgramView:
+def load_view(
+    *, session: Session, program: str | None = None, owners_only: bool = False
+) -> ProgramView:
+    """The program as stored. `owners_only`: its plan holds only the people who own a
+    gate (`store.ownerplan`), for views that name no one else."""
     row = get_program(session=session, name=program)
     assert row.id is not None
+    load = load_owners_plan if owners_only else load_program_plan
     return ProgramView(
         program=row,
-        plan=load_program_plan(session=session, program=row),
+        plan=load(session=session, program=row),
         departments=list_departments(session=session, program_id=row.id),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from pathlib import Path
@@ -12,6 +13,7 @@ from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
 from pilotscale.cli.text import plain
+from pilotscale.memory import release_free_memory
 
 
 @app.command()
@@ -29,19 +31,24 @@ def report(
       pilotscale report --out report.html && xdg-open report.html
     """
     from pilotscale.report.data import build_report
-    from pilotscale.report.html import render_html
+    from pilotscale.report.html import html_parts
 
     now = parse_as_of(as_of)
     if not out.parent.is_dir():
         raise CliError(f"--out {out}: folder {out.parent} does not exist")
-    with program_view(program) as (session, view):
+    # Only gate owners are named: a plan of 200,000 people need not be read whole.
+    with program_view(program, owners_only=True) as (session, view):
         data = build_report(session=session, view=view, now=now)
-    page = render_html(data)
+    # The peak of a large report is its largest chart drawn on top of whatever is still
+    # held: what reading the store left behind goes back to the system first.
+    gc.collect()
+    release_free_memory()
     # Written beside the target and renamed: a reader never sees half a report.
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
+            handle.writelines(html_parts(data))
+        size = os.path.getsize(tmp)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -49,7 +56,7 @@ def report(
     held = ", ".join(d.name for d in data.held) or "none"
     print(
         plain(
-            f"wrote {out} ({len(page.encode()) // 1024} KB): {len(data.departments)} departments, "
+            f"wrote {out} ({size // 1024} KB): {len(data.departments)} departments, "
             f"held: {held}; full rollout {data.budget.annual_total:,.0f} {data.currency}/year "
             f"vs approved {data.budget.approved:,.0f}"
         )

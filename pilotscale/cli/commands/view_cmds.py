@@ -60,7 +60,8 @@ def status(
       pilotscale status --json | jq '.departments[] | select(.holding != [])'
     """
     now = parse_as_of(as_of)
-    with program_view(program) as (session, view):
+    # Only gate owners are named: a plan of 200,000 people need not be read whole.
+    with program_view(program, owners_only=True) as (session, view):
         verdicts = read_verdicts(session=session, view=view, now=now)
     if as_json:
         print(json_text(_status_json(view, verdicts, now)))

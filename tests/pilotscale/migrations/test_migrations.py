@@ -14,6 +14,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, inspect
 from sqlmodel import Session, SQLModel, select
 
 from pilotscale.db import alembic_config, current_revision, get_engine, head_revision, upgrade
+from pilotscale.migrations import HEAD_REVISION
 from pilotscale.models import Program
 
 REPO = Path(__file__).resolve().parents[3]
@@ -23,6 +24,27 @@ def _schema_diffs(engine: Engine, metadata: MetaData) -> list[object]:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return list(compare_metadata(context, metadata))
+
+
+def test_the_head_revision_known_without_alembic_is_alembics_head() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+def test_a_command_on_a_store_at_the_head_does_not_import_alembic(
+    engine: Engine, tmp_path: Path
+) -> None:
+    probe = (
+        "import sys; from pilotscale.db import get_engine; get_engine(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe, engine.url.render_as_string(hide_password=False)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert found.stdout.strip() == "[]"
 
 
 def test_migrations_apply_to_an_empty_database(store_url: str) -> None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 import typer
 
 from pilotscale.cli.text import terminal
@@ -20,7 +22,40 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # `--install-completion` / `--show-completion`: commands, options and departments'
+    # names complete as operators expect from `prefect`, `gh` or `kubectl`.
+    add_completion=True,
 )
 
 err_console = terminal(stderr=True, soft_wrap=True)
+
+
+def installed_version(distribution: str) -> str:
+    """The installed version, read from the package metadata (no import of the package:
+    `--version` must not pay for Prefect's start-up)."""
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(
+            f"pilotscale {installed_version('pilotscale')} "
+            f"(prefect {installed_version('prefect')})"
+        )
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print pilotscale's and Prefect's versions and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Scale a successful pilot to the whole organisation, one department at a time."""

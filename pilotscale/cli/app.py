@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 import typer
+import typer.rich_utils
 
 from pilotscale.cli.text import terminal
 
@@ -29,6 +31,11 @@ app = typer.Typer(
 
 err_console = terminal(stderr=True, soft_wrap=True)
 
+if os.environ.get("NO_COLOR"):
+    # typer draws --help and usage errors with a console of its own; NO_COLOR means no
+    # bold or italic escapes there either.
+    typer.rich_utils.COLOR_SYSTEM = None
+
 
 def installed_version(distribution: str) -> str:
     """The installed version, read from the package metadata (no import of the package:
@@ -42,8 +49,7 @@ def installed_version(distribution: str) -> str:
 def _print_version(asked: bool) -> None:
     if asked:
         typer.echo(
-            f"pilotscale {installed_version('pilotscale')} "
-            f"(prefect {installed_version('prefect')})"
+            f"pilotscale {installed_version('pilotscale')} (prefect {installed_version('prefect')})"
         )
         raise typer.Exit()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from typing import Any
@@ -68,7 +69,17 @@ def terminal(
     instead of Rich's 80."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else piped_width
-    return Console(stderr=stderr, width=width, highlight=False, emoji=False, soft_wrap=soft_wrap)
+    # NO_COLOR (no-color.org) asks for plain text: Rich alone drops the colours but keeps
+    # bold, italic and underline escapes, so no colour system at all.
+    plain_only = bool(os.environ.get("NO_COLOR"))
+    return Console(
+        stderr=stderr,
+        width=width,
+        highlight=False,
+        emoji=False,
+        soft_wrap=soft_wrap,
+        **({"color_system": None} if plain_only else {}),
+    )
 
 
 class LogText(logging.Filter):

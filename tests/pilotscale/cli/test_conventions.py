@@ -4,10 +4,13 @@ shell completion, through the installed `pilotscale` command."""
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+
+import pytest
 
 PILOTSCALE = str(Path(sys.executable).with_name("pilotscale"))
 
@@ -54,3 +57,50 @@ def test_options_complete_too() -> None:
     )
 
     assert completed.stdout.split() == ["--json"]
+
+
+def _on_a_terminal(*args: str, **env: str) -> bytes:
+    """What `pilotscale ARGS` writes to a real terminal (a pseudo-terminal), both streams."""
+    main, child = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    process = subprocess.Popen(
+        [PILOTSCALE, *args], stdout=child, stderr=child, env={**environment, **env}
+    )
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed: the command is done
+            break
+        if not chunk:
+            break
+        out += chunk
+    process.wait(timeout=60)
+    os.close(main)
+    return out
+
+
+@pytest.mark.parametrize(
+    "args", [("--help",), ("status", "--no-such-option"), ("validate", "missing.yaml")]
+)
+def test_no_color_on_a_terminal_means_no_escape_at_all(args: tuple[str, ...]) -> None:
+    styled = _on_a_terminal(*args)
+    plain = _on_a_terminal(*args, NO_COLOR="1")
+
+    assert b"\x1b[" in styled or args[0] == "validate"  # the control: styles do reach a tty
+    assert b"\x1b" not in plain, plain[:300]
+    assert plain.replace(b"\r\n", b"\n").strip()  # still says something
+
+
+def test_no_color_status_on_a_terminal_has_no_escape(tmp_path: Path) -> None:
+    data = str(tmp_path)
+    example = Path(__file__).resolve().parents[3] / "examples" / "acme-ai-assistant.yaml"
+    assert _run("apply", str(example), PILOTSCALE_DATA_DIR=data).returncode == 0
+
+    styled = _on_a_terminal("status", PILOTSCALE_DATA_DIR=data)
+    plain = _on_a_terminal("status", PILOTSCALE_DATA_DIR=data, NO_COLOR="1")
+
+    assert b"\x1b[" in styled
+    assert b"\x1b" not in plain
+    assert b"Department" in plain

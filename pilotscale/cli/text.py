@@ -71,15 +71,16 @@ def terminal(
     width = None if stream.isatty() else piped_width
     # NO_COLOR (no-color.org) asks for plain text: Rich alone drops the colours but keeps
     # bold, italic and underline escapes, so no colour system at all.
-    plain_only = bool(os.environ.get("NO_COLOR"))
-    return Console(
-        stderr=stderr,
-        width=width,
-        highlight=False,
-        emoji=False,
-        soft_wrap=soft_wrap,
-        **({"color_system": None} if plain_only else {}),
-    )
+    if os.environ.get("NO_COLOR"):
+        return Console(
+            stderr=stderr,
+            width=width,
+            highlight=False,
+            emoji=False,
+            soft_wrap=soft_wrap,
+            color_system=None,
+        )
+    return Console(stderr=stderr, width=width, highlight=False, emoji=False, soft_wrap=soft_wrap)
 
 
 class LogText(logging.Filter):

@@ -28,6 +28,7 @@ from rich.text import Text
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from pilotscale.cli.main import ephemeral_api_patience
 from pilotscale.cli.text import guard_log_lines, terminal, text
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.db import get_engine
@@ -365,6 +366,7 @@ def main() -> None:
     # The one place that asks for the folder: production leaves it off, so an unset
     # channel fails loudly instead of being "sent" to a folder nobody reads.
     os.environ.setdefault("PILOTSCALE_LOCAL_DELIVERY", "true")
+    ephemeral_api_patience()
     get_settings.cache_clear()
     # Each local delivery logs a line at INFO; the story prints its own summary instead.
     logging.getLogger("apprise").setLevel(logging.WARNING)

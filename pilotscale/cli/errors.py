@@ -23,6 +23,10 @@ from pilotscale.db import StoreError, store_failure
 from pilotscale.refusal import Refusal
 from pilotscale.store.queries import NotFound
 
+# What Prefect raises when its in-process API server does not answer within
+# PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (prefect/server/api/server.py).
+_EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
+
 
 class CliError(Exception):
     """A user-facing failure. The message is printed as one line, then `hint` if any."""
@@ -77,6 +81,15 @@ def expected_failure(exc: BaseException) -> CliError | None:
         return CliError(str(failure), failure.hint)
     if isinstance(exc, ValidationError) and exc.title == "Settings":
         return CliError(_bad_settings(exc))
+    if isinstance(exc, RuntimeError) and str(exc).startswith(_EPHEMERAL_TIMEOUT):
+        return CliError(
+            "Prefect's local API did not start in time (no PREFECT_API_URL is set, so this "
+            "command starts one in its own process)",
+            "run the command again (a first run with a new PREFECT_HOME is the slowest), "
+            "allow more seconds with PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or "
+            "start a server once (`pilotscale serve` or `prefect server start`) and set "
+            "PREFECT_API_URL",
+        )
     prefect = sys.modules.get("prefect.exceptions")  # never imported just to check
     if prefect is not None and isinstance(exc, prefect.PrefectException):
         return CliError(f"Prefect: {exc}")

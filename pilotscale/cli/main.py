@@ -26,6 +26,7 @@ def main() -> None:
     # overridable from the environment.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    ephemeral_api_patience()
     # Library warnings (matplotlib's "Glyph 27 missing" repeats a chart label's control
     # codes raw) become log lines: text where a handler prints them (Prefect's console),
     # and dropped where none does; they are for developers, not for the command's answer.
@@ -45,6 +46,13 @@ def main() -> None:
             failure = Unexpected(exc)
         report(failure)
         sys.exit(failure.exit_code)
+
+
+def ephemeral_api_patience() -> None:
+    """Without a server, a command starts Prefect's local API in its own process: about 8 s,
+    20 s with a new PREFECT_HOME on a 2-core machine, which is Prefect's own 20 s limit, so
+    a first run on a busy machine failed. Two minutes, unless the environment says."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def report(failure: CliError) -> None:

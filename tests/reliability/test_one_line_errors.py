@@ -234,6 +234,54 @@ def test_a_store_folder_that_cannot_be_created_is_one_line(tmp_path: Path) -> No
     assert line.startswith(f"error: cannot create the folder {tmp_path}/file/x for the store")
 
 
+def test_prefects_local_api_too_slow_to_start_is_one_line_that_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """No PREFECT_API_URL: `check` starts Prefect's API in its own process. One that does not
+    answer in time (here a one-second limit against a new PREFECT_HOME's ~20 s) is an
+    expected failure with advice, not "unexpected RuntimeError" (CI, a busy machine)."""
+    data = tmp_path / "data"
+    applied(data)
+    env = environment(
+        data,
+        PREFECT_HOME=str(tmp_path / "prefect"),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1",
+    )
+    env.pop("PREFECT_API_URL", None)
+
+    result = run_cli("check", env=env, timeout=300)
+
+    line = one_line(result, hint=True)
+    assert line.startswith("error: Prefect's local API did not start in time"), line
+    assert "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in result.stderr
+
+
+def test_prefects_local_api_gets_two_minutes_unless_told_otherwise() -> None:
+    """Prefect's own 20 s is what a new PREFECT_HOME takes on a 2-core machine."""
+    probe = (
+        "import os; from pilotscale.cli.main import ephemeral_api_patience; "
+        "ephemeral_api_patience(); "
+        "print(os.environ['PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS'])"
+    )
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+    }
+    default = subprocess.run(
+        [sys.executable, "-c", probe], env=base, capture_output=True, text=True, check=True
+    )
+    told = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**base, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "7"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert (default.stdout, told.stdout) == ("120\n", "7\n")
+
+
 # --------------------------------------------------------------------------- a lost race
 
 

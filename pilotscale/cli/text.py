@@ -71,16 +71,14 @@ def terminal(
     width = None if stream.isatty() else piped_width
     # NO_COLOR (no-color.org) asks for plain text: Rich alone drops the colours but keeps
     # bold, italic and underline escapes, so no colour system at all.
-    if os.environ.get("NO_COLOR"):
-        return Console(
-            stderr=stderr,
-            width=width,
-            highlight=False,
-            emoji=False,
-            soft_wrap=soft_wrap,
-            color_system=None,
-        )
-    return Console(stderr=stderr, width=width, highlight=False, emoji=False, soft_wrap=soft_wrap)
+    return Console(
+        stderr=stderr,
+        width=width,
+        highlight=False,
+        emoji=False,
+        soft_wrap=soft_wrap,
+        color_system=None if os.environ.get("NO_COLOR") else "auto",
+    )
 
 
 class LogText(logging.Filter):

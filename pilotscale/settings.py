@@ -51,6 +51,32 @@ class Settings(BaseSettings):
         ),
     )
     sqlite_busy_timeout_ms: int = 30_000
+    # The web app and the links in messages (pilotscale.links, pilotscale.web).
+    base_url: str | None = Field(
+        default=None,
+        description=(
+            "Public address of `pilotscale web` (https://pilotscale.acme.example), put in "
+            "messages; without it messages carry no links."
+        ),
+    )
+    link_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the links in messages (at least 16 characters).",
+    )
+    link_secret_block: str | None = Field(
+        default=None,
+        description="Name of a Prefect Secret block holding the link key, instead of link_secret.",
+    )
+    link_max_age_days: int = Field(
+        default=14, ge=1, le=90, description="How long a link in a message stays valid."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses (IPs or CIDRs) of the single sign-on proxy whose X-Forwarded-Email "
+            "header the web app trusts; empty: no header is trusted."
+        ),
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url is not None:

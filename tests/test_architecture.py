@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "pilotscale.secrets": 0,
     "pilotscale.gcpause": 0,
     "pilotscale.memory": 0,
+    "pilotscale.links": 0,
     "pilotscale.plan": 1,
     "pilotscale.core": 2,
     "pilotscale.metrics": 3,
@@ -40,6 +41,7 @@ LAYERS: dict[str, int] = {
     "pilotscale.deployments": 9,
     "pilotscale.cli": 10,
     "pilotscale.demo": 10,
+    "pilotscale.web": 10,
 }
 
 # Lower, yet still out of bounds: the store holds rows and queries, it never renders or

@@ -37,6 +37,7 @@ _NOT_IMPORTED = ("pilotscale.migrations.env", "pilotscale.migrations.versions.")
 # ends with and the HTTP status a web layer answers; or not a refusal, and why not.
 REFUSALS: dict[str, tuple[int, int]] = {
     "pilotscale.core.permissions.NotAllowed": (2, 403),
+    "pilotscale.links.LinkRefused": (2, 403),
     "pilotscale.core.phases.TransitionError": (2, 409),
     "pilotscale.engine.start.StartRefused": (2, 409),
     "pilotscale.engine.operator.Refused": (2, 409),

@@ -142,3 +142,20 @@ def from_settings() -> Signer | None:
     if not key:
         return None
     return Signer(key, max_age=timedelta(days=settings.link_max_age_days))
+
+
+# The web app's addresses, one place for the messages that link to them and the app that
+# serves them (pilotscale.web's routes use the same shapes).
+def action_path(purpose: Purpose, token: str) -> str:
+    """`/a/PURPOSE/TOKEN`; the `mine` purpose opens `/me/TOKEN` instead."""
+    if purpose is Purpose.mine:
+        return f"/me/{token}"
+    return f"/a/{purpose.value}/{token}"
+
+
+def department_path(department: str) -> str:
+    return f"/d/{department}"
+
+
+def absolute(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + path

@@ -104,7 +104,7 @@ def test_a_user_template_overrides_one_file_only(tmp_path: Path) -> None:
     email = renderer.email("gate_held", SAMPLES["gate_held"])
 
     assert email.subject == "HELD Power users use it every week"
-    assert "pilotscale explain hr" in email.text  # the packaged body is still used
+    assert "https://pilotscale.acme.example/d/hr" in email.text  # the packaged body
 
 
 def test_a_subject_cannot_inject_a_header(tmp_path: Path) -> None:

@@ -53,7 +53,11 @@ def enqueue(
     rows: dict[str, dict[str, Any]] = {}
     # Read in the caller's transaction, so a department that has just entered a phase
     # is seen in it (the session flushes its changes before the query).
-    wanted = {department_ids[m.department] for m in messages if m.department in department_ids}
+    wanted = {
+        department_ids[m.department]
+        for m in messages
+        if m.department is not None and m.department in department_ids
+    }
     visits = phase_visits(session=session, department_ids=wanted) if wanted else {}
     for message in messages:
         department_id = department_ids.get(message.department) if message.department else None

@@ -68,10 +68,14 @@ def configured_link_maker() -> LinkMaker | None:
         return None
     try:
         signer = from_settings()
-    except SecretUnreadable as exc:
+    except (SecretUnreadable, ValueError) as exc:  # unreadable, or a key too short
         log.warning("messages are sent without links: %s", exc)
         return None
     if signer is None:
+        log.warning(
+            "PILOTSCALE_BASE_URL is set but no link key is (PILOTSCALE_LINK_SECRET or "
+            "PILOTSCALE_LINK_SECRET_BLOCK): messages are sent without links"
+        )
         return None
     if settings.link_secret is not None:
         # Any error text or log line that would echo the key is scrubbed.

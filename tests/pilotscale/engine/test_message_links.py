@@ -168,3 +168,13 @@ def test_links_need_both_a_base_url_and_a_key(settings_env: pytest.MonkeyPatch) 
     settings_env.delenv("PILOTSCALE_BASE_URL")
     get_settings.cache_clear()
     assert configured_link_maker() is None
+
+
+def test_a_key_too_short_means_no_links_not_a_failed_dispatch(
+    settings_env: pytest.MonkeyPatch,
+) -> None:
+    settings_env.setenv("PILOTSCALE_BASE_URL", "https://pilotscale.acme.example")
+    settings_env.setenv("PILOTSCALE_LINK_SECRET", "short")
+    get_settings.cache_clear()
+
+    assert configured_link_maker() is None

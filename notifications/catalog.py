@@ -20,6 +20,10 @@ EVENTS: Final = (
     "delivery_failure",
 )
 
+# Messages nobody has to act on: their emails carry List-Unsubscribe (mail clients then
+# offer "unsubscribe", which leads to the person's page rather than a spam report).
+NON_ESSENTIAL: Final = frozenset({"success_story", "weekly_digest"})
+
 SUBJECT: Final = "subject.txt"
 EMAIL_HTML: Final = "email.html"
 EMAIL_TEXT: Final = "email.txt"

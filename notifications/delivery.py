@@ -1,8 +1,13 @@
 """Send one notification: render it, address it, hand it to a fresh Apprise instance.
 
-Every send carries the notification id, so a receiver can drop a second delivery:
-as the `X-Notification-Id` header where the channel has headers (email, json://,
-xml://, form://), otherwise as the last line of a chat message. Apprise only says
+Every send carries the notification id where the channel has room for it outside the
+text people read, so a receiver can drop a second delivery: the `X-Notification-Id`
+header (email, json://, xml://, form://; and `notification_id` in a webhook's payload).
+A chat without headers (Mattermost, Slack, ...) gets no id: it is not shown in the
+post. The outbox's own guarantees do not depend on it (one row per dedupe key, a
+retry only after a failed or uncertain send). Emails also carry Reply-To,
+Auto-Submitted and, when nobody has to act on them, List-Unsubscribe
+(`notifications.headers`). Apprise only says
 whether a send worked; its warnings (captured per thread) say why not, and a failure
 that took the whole timeout is "uncertain": the receiver may have the message.
 """
@@ -25,6 +30,7 @@ from pilotscale.core.messages import Job
 from pilotscale.notifications import local
 from pilotscale.notifications.catalog import Medium
 from pilotscale.notifications.channels import ResolvedChannel
+from pilotscale.notifications.headers import email_headers, reply_to
 from pilotscale.notifications.render import EmailContent, Renderer, TemplateProblem
 from pilotscale.notifications.tls import shared_tls
 from pilotscale.redact import install_log_guards, scrub
@@ -120,7 +126,10 @@ def _to_channel(
     chat_target: str | None = None
     if isinstance(content, EmailContent):
         results["targets"] = [recipient.get("email")]
-        results["headers"] = headers
+        results["headers"] = {**headers, **email_headers(job.event, job.context)}
+        answer_to = reply_to(job.context)
+        if answer_to:
+            results["reply_to"] = answer_to
         body, body_format, title = content.html, apprise.NotifyFormat.HTML, content.subject
     else:
         body, body_format, title = content, apprise.NotifyFormat.MARKDOWN, job.subject
@@ -130,10 +139,9 @@ def _to_channel(
             results["headers"] = headers
             extras = {"notification_id": job.id, **({"to": chat_target} if chat_target else {})}
             results["payload"] = {**(results.get("payload") or {}), **extras}
-        else:
-            body = f"{body}\n\n`{HEADER}: {job.id}`"
-            if chat_target and schema not in MATTERMOST_SCHEMAS:
-                results["targets"] = [chat_target]
+        elif chat_target and schema not in MATTERMOST_SCHEMAS:
+            # Other chats have no headers: the id stays out of the text people read.
+            results["targets"] = [chat_target]
     plugin = apprise.Apprise.instantiate(results, suppress_exceptions=False)
     if plugin is None:
         return SendResult(SendStatus.failed, "the channel's URL is not usable")
@@ -212,6 +220,8 @@ def _to_folder(
             html=content.html,
             text=content.text,
             created_at=job.created_at,
+            headers=email_headers(job.event, job.context),
+            reply_to=reply_to(job.context),
         )
     else:
         body = local.chat_file(

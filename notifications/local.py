@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -67,11 +68,18 @@ def eml(
     html: str,
     text: str,
     created_at: datetime,
+    headers: Mapping[str, str] | None = None,
+    reply_to: str | None = None,
 ) -> str:
-    """A complete MIME email: multipart/alternative with the text and HTML parts."""
+    """A complete MIME email: multipart/alternative with the text and HTML parts, and
+    the headers a real send would carry."""
     message = EmailMessage()
     message["From"] = LOCAL_SENDER
     message["To"] = formataddr((to_name, to_address)) if to_name else to_address
+    if reply_to and reply_to != to_address:
+        message["Reply-To"] = reply_to
+    for name, value in (headers or {}).items():
+        message[name] = value
     message["Subject"] = subject
     message["Date"] = format_datetime(created_at.astimezone(UTC))
     message["Message-ID"] = f"<{notification_id}@pilotscale.local>"

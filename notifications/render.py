@@ -37,6 +37,14 @@ from pilotscale.notifications.sandbox import DEFAULT_LIMITS, LimitedSandbox, Lim
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_SUBJECT = 200
+# Keys the dispatcher adds to every message it sends (pilotscale.engine.message_links).
+# A render without them (the subject at enqueue, a preview) is a message without
+# links to a person who is not an operator: the templates' own fallback.
+SENT_DEFAULTS: Mapping[str, Any] = {
+    "links": {},
+    "operator": False,
+    "program_lead": {"name": "", "email": ""},
+}
 
 
 class TemplateProblem(TemplateError):
@@ -95,6 +103,7 @@ class Renderer:
         """Render template `name` (e.g. 'gate_held/email.html') with `context`."""
         env = self._chat if name.endswith(".md") else self._text
         template = self._load(env, name)
+        context = {**SENT_DEFAULTS, **context}
         chunks: list[str] = []
         size = 0
         try:

@@ -2,9 +2,13 @@
 
 `pilotscale templates check` renders every template with these, so a user template
 that uses a variable the real messages do not have fails the check, not a send.
-The shapes come from pilotscale.core.messages (plus `recipient`, added by the
-outbox, and the digest and alert builders here); a test renders the templates with
-real messages built from a plan, so these samples cannot drift unnoticed.
+The shapes come from pilotscale.core.messages (plus `recipient` and `visit`, added by
+the outbox, and the digest and alert builders here) and the keys every message gets
+when it is sent (`links`, `operator`, `program_lead`: pilotscale.engine.message_links);
+a test renders the templates with real messages built from a plan, so these samples
+cannot drift unnoticed. Each sample has its links; `without_links` gives the same
+message as it is sent when no web address or link key is configured, and
+`templates check` renders both.
 """
 
 from __future__ import annotations
@@ -264,5 +268,45 @@ SAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+_WEB = "https://pilotscale.acme.example"
+_VISIT = "2026-11-02T09:00:00.000000+00:00"
+# What each sample's recipient is asked to do: the action links of that message.
+_ACTIONS: dict[str, tuple[str, ...]] = {
+    "champion_welcome": ("acknowledge", "barrier"),
+    "training_assigned": ("barrier",),
+    "training_reminder": ("barrier",),
+    "approval_requested": ("decide",),
+    "approval_reminder": ("decide",),
+    "approval_escalation": ("decide",),
+    "department_blocked": ("operate",),
+}
+
+
+def _sent(event: str, context: dict[str, Any]) -> dict[str, Any]:
+    """`context` with the keys added at dispatch, links included (the tokens are fake)."""
+    links = {"board": f"{_WEB}/", "mine": f"{_WEB}/me/SAMPLE-TOKEN-mine"}
+    if "department" in context:
+        links["department"] = f"{_WEB}/d/{context['department']['name']}"
+    for purpose in _ACTIONS.get(event, ()):
+        links[purpose] = f"{_WEB}/a/{purpose}/SAMPLE-TOKEN-{purpose}"
+    visit = {"visit": _VISIT} if "department" in context else {}
+    return {
+        **context,
+        **visit,
+        "links": links,
+        "operator": context["recipient"]["id"] == MARIA["id"],
+        "program_lead": {"name": MARIA["name"], "email": MARIA["email"]},
+    }
+
+
+SAMPLES = {event: _sent(event, context) for event, context in SAMPLES.items()}
+
+
 def sample(event: str) -> dict[str, Any]:
     return SAMPLES[event]
+
+
+def without_links(event: str, *, operator: bool = False) -> dict[str, Any]:
+    """The sample as sent with no web address or link key configured: `links` is empty,
+    so templates fall back to CLI commands (`operator`) or to whom to ask."""
+    return {**SAMPLES[event], "links": {}, "operator": operator}

@@ -16,9 +16,10 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -27,6 +28,7 @@ from tenacity import RetryCallState, Retrying, wait_exponential
 
 from pilotscale.core.messages import Job
 from pilotscale.engine.enqueue import enqueue
+from pilotscale.engine.message_links import LinkMaker, configured_link_maker, dispatch_context
 from pilotscale.models import NotificationStatus, Program, utcnow
 from pilotscale.notifications import alerts
 from pilotscale.notifications.channels import ChannelUnavailable, ResolvedChannel, resolve
@@ -118,12 +120,14 @@ def dispatch(
     secret_loader: SecretLoader = load_prefect_secret,
     max_batches: int | None = None,
     local_delivery: bool | None = None,
+    link_maker: LinkMaker | Literal["configured"] | None = "configured",
 ) -> DispatchReport:
     """Send everything due at `now` (default: the current time); returns what happened.
 
     A channel whose URL is not set fails its messages (retried, then dead with an
     alert) unless `local_delivery` (default: PILOTSCALE_LOCAL_DELIVERY) writes them to
-    the local folder instead.
+    the local folder instead. Messages carry signed links to the web app made by
+    `link_maker` (default: from PILOTSCALE_BASE_URL and the link key; None: no links).
     """
     from pilotscale.settings import get_settings
 
@@ -143,6 +147,7 @@ def dispatch(
         outbox_dir=outbox_dir or settings.resolved_outbox_dir(),
         secret_loader=secret_loader,
         local_delivery=settings.local_delivery if local_delivery is None else local_delivery,
+        link_maker=configured_link_maker() if link_maker == "configured" else link_maker,
     )
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="notify") as pool:
         while max_batches is None or run.report.batches < max_batches:
@@ -177,6 +182,7 @@ class _Run:
         outbox_dir: Path,
         secret_loader: SecretLoader,
         local_delivery: bool,
+        link_maker: LinkMaker | None,
     ) -> None:
         self.engine = engine
         self.start = start
@@ -190,6 +196,7 @@ class _Run:
         self.outbox_dir = outbox_dir
         self.secret_loader = secret_loader
         self.local_delivery = local_delivery
+        self.link_maker = link_maker
         self.report = DispatchReport()
         self._plans: dict[int, Plan] = {}
         # Each channel's URL is read once per run, not once per message.
@@ -214,7 +221,7 @@ class _Run:
             futures[
                 pool.submit(
                     deliver,
-                    job,
+                    self._for_sending(job),
                     channel=channel,
                     renderer=self.renderer,
                     outbox_dir=self.outbox_dir,
@@ -279,6 +286,15 @@ class _Run:
                 self.clock() + self.backoff.delay(job.attempts),
             )
         )
+
+    def _for_sending(self, job: Job) -> Job:
+        """`job` with the context only this send sees: its links (never stored) and whom
+        to ask. The settled row is found by id and attempts, not by this copy."""
+        try:
+            plan = self._plan(job.program_id)
+        except ValidationError:
+            plan = None  # no plan to check people against: no signed links
+        return replace(job, context={**job.context, **dispatch_context(job, plan, self.link_maker)})
 
     # ------------------------------------------------------------------ alerts
 

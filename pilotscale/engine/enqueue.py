@@ -3,6 +3,12 @@
 Routing (who is reached on which channel) and rendering live in notifications/; the
 rows go in through `store.outbox.insert_rows`, in the caller's transaction, so a
 message exists if and only if the change that caused it was committed.
+
+A message about a department also stores `visit`: when the department entered the
+phase it is in as the message is queued (`pilotscale.links.visit_key`). The signed
+links made at dispatch are bound to that visit, so a message sent after the
+department moved on carries links the web app refuses as out of date. The links
+themselves are never stored (`pilotscale.engine.message_links`).
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from typing import Any
 from sqlmodel import Session
 
 from pilotscale.core.messages import Message
+from pilotscale.links import visit_key
 from pilotscale.models import NotificationStatus, new_notification_id
 from pilotscale.notifications.render import Renderer, TemplateProblem, configured_renderer
 from pilotscale.notifications.routing import dedupe_key, routes
 from pilotscale.plan.schema import Plan
 from pilotscale.store.outbox import insert_rows
+from pilotscale.store.queries import phase_visits
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +51,26 @@ def enqueue(
     """
     renderer = renderer or configured_renderer()
     rows: dict[str, dict[str, Any]] = {}
+    # Read in the caller's transaction, so a department that has just entered a phase
+    # is seen in it (the session flushes its changes before the query).
+    wanted = {
+        department_ids[m.department]
+        for m in messages
+        if m.department is not None and m.department in department_ids
+    }
+    visits = phase_visits(session=session, department_ids=wanted) if wanted else {}
     for message in messages:
+        department_id = department_ids.get(message.department) if message.department else None
+        visit = {"visit": visit_key(visits[department_id])} if department_id in visits else {}
         for route in routes(plan, message):
             key = dedupe_key(message, route.channel)
             if key in rows:
                 continue
-            context = {**message.context, "recipient": route.recipient}
+            context = {**message.context, **visit, "recipient": route.recipient}
             rows[key] = {
                 "id": new_notification_id(),
                 "program_id": program_id,
-                "department_id": department_ids.get(message.department)
-                if message.department
-                else None,
+                "department_id": department_id,
                 "dedupe_key": key,
                 "event": message.event,
                 "recipient_key": message.recipient,

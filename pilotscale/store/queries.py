@@ -94,6 +94,16 @@ def list_departments(
     return list(session.exec(query.order_by(col(Department.wave), col(Department.name))))
 
 
+def phase_visits(*, session: Session, department_ids: Iterable[int]) -> dict[int, datetime]:
+    """Department id -> when it entered its current phase, for `department_ids` in one
+    query (the visit a message's signed links are bound to)."""
+    ids = sorted(set(department_ids))
+    if not ids:
+        return {}
+    query = select(Department.id, Department.phase_entered_at).where(col(Department.id).in_(ids))
+    return {int(id_ or 0): entered for id_, entered in session.exec(query)}
+
+
 def get_department(
     *, session: Session, program_id: int, name: str, include_removed: bool = False
 ) -> Department:

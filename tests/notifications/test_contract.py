@@ -14,9 +14,11 @@ import pytest
 
 from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult, PhaseVerdict
-from pilotscale.core.messages import Message, entry_work, for_decision, training_reminders
+from pilotscale.core.messages import Job, Message, entry_work, for_decision, training_reminders
 from pilotscale.core.phases import DeptState
 from pilotscale.core.states import Outcome, Status
+from pilotscale.engine.message_links import LinkMaker, dispatch_context
+from pilotscale.links import Signer
 from pilotscale.notifications import alerts
 from pilotscale.notifications import digest_messages as digest
 from pilotscale.notifications.catalog import EVENTS
@@ -99,8 +101,13 @@ def test_the_example_plan_produces_every_event() -> None:
     assert {m.event for m in _every_message(_plan())} == set(EVENTS)
 
 
+MAKER = LinkMaker(Signer("contract-test-key-0123456789"), "https://pilotscale.test")
+
+
 @pytest.mark.parametrize("event", EVENTS)
 def test_every_real_message_renders_in_every_medium(event: str) -> None:
+    """As the dispatcher sends it: with the links `engine.message_links` makes, and with
+    none (no web address or key configured)."""
     plan = _plan()
     renderer = Renderer()
     messages = [m for m in _every_message(plan) if m.event == event]
@@ -109,10 +116,18 @@ def test_every_real_message_renders_in_every_medium(event: str) -> None:
         for route in routes(plan, message) or routes(
             plan, Message(message.event, plan.program.lead, "x", None, {})
         ):
-            context = {**message.context, "recipient": route.recipient}
-            email = renderer.email(event, context)
-            chat = renderer.chat(event, context)
-            assert email.subject
-            assert email.html
-            assert email.text.strip()
-            assert chat
+            stored = {**message.context, "visit": "2026-11-02T09:00:00+00:00"}
+            stored["recipient"] = route.recipient
+            job = Job("id", 1, event, message.recipient, route.channel, "s", stored, NOW, 1)
+            for maker in (MAKER, None):
+                context = {**stored, **dispatch_context(job, plan, maker)}
+                email = renderer.email(event, context)
+                chat = renderer.chat(event, context)
+                assert email.subject
+                assert email.html
+                assert email.text.strip()
+                assert chat
+                for link in context["links"].values():
+                    assert link in email.html
+                    assert link in email.text
+                    assert link in chat

@@ -56,8 +56,12 @@ def test_email_arrives_with_both_parts_and_its_id(
     html, text = mail.part("text/html"), mail.part("text/plain")
     assert "Hi &lt;script&gt;alert(1)&lt;/script&gt;," in html
     assert HOSTILE_NAME not in html
-    assert "pilotscale explain finance" in html
-    assert "pilotscale explain finance" in text
+    # No web address configured: no links, and no CLI for people who are not operators.
+    assert "http" not in text.replace("http://www.w3.org", "")
+    assert "pilotscale explain" not in html + text
+    assert mail.message["Auto-Submitted"] == "auto-generated"
+    assert mail.message["Reply-To"] == "it@example.com"  # the gate's owner
+    assert mail.message["List-Unsubscribe"] is None  # a gate held is not optional
     assert 'href="javascript' not in html
     assert {r.status for r in rows(sqlite_engine)} == {"sent"}
 
@@ -85,7 +89,7 @@ def test_json_webhook_gets_markdown_header_and_payload_id(
     assert "\\[here\\]\\(javascript:alert\\(1\\)\\)" in message
 
 
-def test_mattermost_gets_the_id_in_the_text_and_people_by_name(
+def test_mattermost_gets_people_by_name_and_no_id_in_the_text(
     sqlite_engine: Engine, http: HttpReceiver, outbox_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(CHAT_ENV, f"mmost://127.0.0.1:{http.port}/{TOKEN}")
@@ -100,7 +104,9 @@ def test_mattermost_gets_the_id_in_the_text_and_people_by_name(
     for channel, key in (("@lola", "lola.champion"), (None, "channel:finance-chat")):
         request = requests[channel]
         assert request.path == f"/hooks/{TOKEN}"
-        assert request.body["text"].endswith(f"`X-Notification-Id: {ids[key]}`")
+        # Mattermost webhooks take no headers: the id stays out of what people read.
+        assert ids[key] not in request.body["text"]
+        assert "X-Notification-Id" not in request.body["text"]
         assert request.body["text"].startswith("**Action needed")
         assert "@channel" not in request.body["text"]
 

@@ -18,7 +18,7 @@ from pilotscale.notifications.catalog import (
 )
 from pilotscale.notifications.filters import FILTERS
 from pilotscale.notifications.render import Renderer, TemplateProblem
-from pilotscale.notifications.samples import SAMPLES
+from pilotscale.notifications.samples import SAMPLES, without_links
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -42,6 +42,27 @@ def test_every_event_renders_every_part(event: str) -> None:
     assert SAMPLES[event]["recipient"]["name"] in email.text  # type: ignore[index]
     assert chat.startswith("**")
     assert "{{" not in email.html + email.text + chat
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_every_message_links_to_its_department_or_the_board_and_none_without_links(
+    event: str,
+) -> None:
+    renderer = Renderer()
+    links = SAMPLES[event]["links"]
+    page = links.get("department", links["board"])
+    email, chat = renderer.email(event, SAMPLES[event]), renderer.chat(event, SAMPLES[event])
+    for part in (email.html, email.text, chat):
+        assert page in part
+        assert links["mine"] in part
+        for purpose in ("decide", "acknowledge", "attest", "operate", "barrier"):
+            if purpose in links:
+                assert links[purpose] in part
+    for operator in (False, True):
+        bare = without_links(event, operator=operator)
+        email, chat = renderer.email(event, bare), renderer.chat(event, bare)
+        for part in (email.html, email.subject, email.text, chat):
+            assert "pilotscale.acme.example" not in part
 
 
 def test_every_event_has_all_four_packaged_templates() -> None:
@@ -104,7 +125,7 @@ def test_a_user_template_overrides_one_file_only(tmp_path: Path) -> None:
     email = renderer.email("gate_held", SAMPLES["gate_held"])
 
     assert email.subject == "HELD Power users use it every week"
-    assert "pilotscale explain hr" in email.text  # the packaged body is still used
+    assert "https://pilotscale.acme.example/d/hr" in email.text  # the packaged body
 
 
 def test_a_subject_cannot_inject_a_header(tmp_path: Path) -> None:

@@ -1,14 +1,17 @@
 """Secrets never leave their variable: a channel token (in a URL's password, path, query
-value and `+Header=` value) and a database password, set in the environment, appear in
-no output of any command (Prefect and Apprise logging at DEBUG), no file pilotscale or
-Prefect writes (logs, artifacts, the outbox folder, the report), no row of the store,
-and no message sent. The story runs through the real commands, Prefect flows included.
+value and `+Header=` value), a database password and the key that signs the links in
+messages, set in the environment, appear in no output of any command (Prefect and
+Apprise logging at DEBUG), no file pilotscale or Prefect writes (logs, artifacts, the
+outbox folder, the report), no row of the store, and no message sent. The signed links
+themselves appear only in the messages that carry them. The story runs through the
+real commands, Prefect flows included.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +30,10 @@ TOKEN = "SeCrEt-Zq9-token"
 PASSWORD = "SeCrEt-Pg-Zq9-pw"
 HEADER = "SeCrEt-Hd-Zq9-key"  # an API key in an Apprise `+Header=` value
 QUERY = "SeCrEt-Qy-Zq9-val"  # a token in a query value
-SECRETS = (TOKEN, PASSWORD, HEADER, QUERY)
+LINK_KEY = "SeCrEt-Lk-Zq9-signing-key"  # signs the links in messages
+SECRETS = (TOKEN, PASSWORD, HEADER, QUERY, LINK_KEY)
+WEB = "https://pilotscale.test"
+SIGNED_LINK = re.compile(r"https://pilotscale\.test/(?:a/[a-z]+|me)/([A-Za-z0-9_.\-]+)")
 LEAD = "maria.lopez@acme.example"
 
 
@@ -99,6 +105,8 @@ def test_a_token_and_a_password_appear_nowhere(
             f"mailto://pilot:{TOKEN}@127.0.0.1:{closed_smtp}?mode=insecure&from=p@acme.example"
             f"&+X-Api-Key={HEADER}&name={QUERY}"
         ),
+        PILOTSCALE_BASE_URL=WEB,
+        PILOTSCALE_LINK_SECRET=LINK_KEY,
         PILOTSCALE_CHAT_URL=(
             f"json://127.0.0.1:{chat.port}/hooks/{TOKEN}?+X-Api-Key={HEADER}&token={QUERY}"
         ),
@@ -144,6 +152,18 @@ def test_a_token_and_a_password_appear_nowhere(
         f"{len(chat.requests)} chat messages, the store): {len(leaks)} leaks"
     )
     assert leaks == []
+    # Each signed link sent is in its message and nowhere else.
+    sent = [json.dumps(r.body) for r in chat.requests]
+    tokens = {m.group(1) for text in sent for m in SIGNED_LINK.finditer(text)}
+    assert tokens, "no message carried a signed link"
+    token_leaks = [
+        (where, token[:12])
+        for where, text in places
+        if not where.startswith("chat message")
+        for token in tokens
+        if token in text
+    ]
+    assert token_leaks == []
     # The story really exercised the secrets: messages went out on the chat channel, the
     # masked URLs were printed, the report and the status exist.
     assert chat.requests, "nothing was sent to the chat channel"

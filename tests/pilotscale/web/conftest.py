@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,54 +15,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from pilotscale.core.phases import Event
 from pilotscale.db import dispose_engines, get_engine
-from pilotscale.demo import LEAD, monday
-from pilotscale.engine import operator
-from pilotscale.engine.start import rollout_program
 from pilotscale.links import Link, Purpose, Signer, visit_key
-from pilotscale.plan.loader import load_plan_text
 from pilotscale.settings import Settings
-from pilotscale.store.apply import apply_plan
 from pilotscale.store.snapshot import load_view
 from pilotscale.web.webapp import create_app
+from tests.pilotscale.web.example import KEY, NASTY_NAME, NASTY_TITLE, NOW, build_store
 
-REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "examples" / "acme-ai-assistant.yaml"
-KEY = "test-link-key-7f3a9c2e5b8d1046"
-NASTY_NAME = '<b>Zoë "@channel" O\'Brien</b>'
-NASTY_TITLE = "Human <script>alert(1)</script> Resources"
-NOW = monday(0) + timedelta(days=3)
+__all__ = ["KEY", "NASTY_NAME", "NASTY_TITLE", "NOW"]
+
 PROXY = "10.9.8.7"
-
-
-def plan_text() -> str:
-    text = EXAMPLE.read_text(encoding="utf-8")
-    text = text.replace("name: Ana Ruiz,", "name: '<b>Zoë \"@channel\" O''Brien</b>',")
-    text = text.replace("title: Human Resources", f'title: "{NASTY_TITLE}"')
-    assert NASTY_TITLE in text
-    assert "O''Brien" in text
-    return text
-
-
-def build_store(engine: Engine) -> None:
-    with Session(engine) as session, session.begin():
-        apply_plan(
-            session=session,
-            loaded=load_plan_text(plan_text(), str(EXAMPLE)),
-            now=monday(0),
-            actor="maria.lopez",
-        )
-    rollout_program(engine=engine, now=monday(0))
-    operator.operate(
-        engine=engine,
-        department="customer-service",
-        event=Event.rollback,
-        target="scaling",
-        by=LEAD,
-        reason="re-check the pilot before operating",
-        now=monday(0) + timedelta(days=1),
-    )
 
 
 @dataclass

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from pilotscale.models import Approval, Attestation, ChampionOnboarding, Person
+from pilotscale.store.tables import columns_of
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,12 @@ def champions_of(*, session: Session, department_ids: Sequence[int]) -> list[Cha
     """Every onboarded champion of the departments, by department then name."""
     if not department_ids:
         return []
-    c, p = ChampionOnboarding, Person
-    rows = session.exec(
-        select(c.department_id, p.key, p.name, c.welcomed_at, c.acknowledged_at)
-        .join(p, col(p.id) == col(c.person_id))
-        .where(col(c.department_id).in_(sorted(set(department_ids))))
-        .order_by(col(c.department_id), col(p.name))
+    c, p = columns_of(ChampionOnboarding), columns_of(Person)
+    rows = session.execute(
+        sa_select(c.department_id, p.key, p.name, c.welcomed_at, c.acknowledged_at)
+        .join(Person, p.id == c.person_id)
+        .where(c.department_id.in_(sorted(set(department_ids))))
+        .order_by(c.department_id, p.name)
     ).all()
     return [ChampionRow(*row) for row in rows]
 

@@ -80,6 +80,10 @@ def create_app(
     def viewer_of(request: Request) -> str | None:
         return proxy_identity(request, proxies)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # none: an empty answer, not a 404 in every browser console
+        return Response(status_code=204)
+
     @app.get("/healthz")
     def healthz() -> JSONResponse:
         with Session(store) as session:

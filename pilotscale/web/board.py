@@ -8,6 +8,7 @@ not be parsed for a board that names gate owners only); forecasts from the repor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from pilotscale.core.waves import plan_starts, resolve_wave_rules
-from pilotscale.engine.verdicts import GateVerdict, read_verdicts
+from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
 from pilotscale.metrics.forecast import DepartmentForecast
 from pilotscale.report.data import held_forecasts
 from pilotscale.store.snapshot import ProgramView, state_of
@@ -33,6 +34,7 @@ class BoardRow:
     started: bool
     overall: str  # 'pass', 'fail', 'pending', or '' when not evaluated
     holding: tuple[GateVerdict, ...]
+    held: bool  # started, before the last phase, some gate not passing
     forecast: DepartmentForecast | None
 
 
@@ -58,14 +60,26 @@ class Board:
 
     @property
     def held(self) -> list[BoardRow]:
-        return [r for r in self.rows if r.forecast is not None]
+        return [r for r in self.rows if r.held]
 
 
-def build_board(*, session: Session, view: ProgramView, now: datetime) -> Board:
+def build_board(
+    *,
+    session: Session,
+    view: ProgramView,
+    now: datetime,
+    verdicts: Mapping[str, DepartmentVerdict] | None = None,
+    forecasts: Mapping[str, DepartmentForecast] | None = None,
+) -> Board:
+    """The board as of `now`; `verdicts` and `forecasts` when the caller read them already
+    (`board_cache` keeps forecasts longer than verdicts: trends move by the day)."""
     plan, machine = view.plan, view.machine
     zone = ZoneInfo(plan.program.timezone)
-    verdicts = read_verdicts(session=session, view=view, now=now)
-    forecasts = held_forecasts(session=session, view=view, verdicts=verdicts, now=now)
+    if verdicts is None:
+        verdicts = read_verdicts(session=session, view=view, now=now)
+    if forecasts is None:
+        forecasts = held_forecasts(session=session, view=view, verdicts=verdicts, now=now)
+    held = held_names(view, verdicts)
     rows = []
     for d in view.departments:
         verdict = verdicts.get(d.name)
@@ -81,6 +95,7 @@ def build_board(*, session: Session, view: ProgramView, now: datetime) -> Board:
                 started=machine.is_started(state_of(d)),
                 overall=str(verdict.outcome) if verdict else "",
                 holding=verdict.holding if verdict else (),
+                held=d.name in held,
                 forecast=forecasts.get(d.name),
             )
         )
@@ -95,6 +110,13 @@ def build_board(*, session: Session, view: ProgramView, now: datetime) -> Board:
         max_active=plan.rollout.max_active,
         in_flight=sum(machine.is_in_flight(state_of(d)) for d in view.departments),
     )
+
+
+def held_names(view: ProgramView, verdicts: Mapping[str, DepartmentVerdict]) -> frozenset[str]:
+    """The departments the report calls held: started, before the last phase, some gate
+    not passing (`report.data.held_forecasts` forecasts exactly these)."""
+    final = view.machine.final
+    return frozenset(name for name, v in verdicts.items() if v.phase != final and not v.passes)
 
 
 def _waves(view: ProgramView, now: datetime) -> list[Wave]:

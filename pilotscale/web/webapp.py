@@ -26,7 +26,8 @@ from pilotscale.settings import Settings, get_settings
 from pilotscale.store.queries import NotFound
 from pilotscale.store.snapshot import load_view
 from pilotscale.web import actions
-from pilotscale.web.board import build_board
+from pilotscale.web.board import Board
+from pilotscale.web.board_cache import BoardCache
 from pilotscale.web.csrf import COOKIE, FIELD, Csrf
 from pilotscale.web.rendering import NO_STORE, render
 from pilotscale.web.sso import proxy_identity, refuse_spoofed
@@ -90,18 +91,16 @@ def create_app(
             session.execute(text("SELECT 1"))
         return JSONResponse({"ok": True}, headers=NO_STORE)
 
+    boards = BoardCache()
+
     @app.get("/", response_class=HTMLResponse)
-    def board(request: Request) -> Response:
-        with Session(store, expire_on_commit=False) as session:
-            view = load_view(session=session, owners_only=True)
-            data = build_board(session=session, view=view, now=now())
-        return render(
-            "board.html.j2",
-            zone=data.timezone,
-            viewer=viewer_of(request),
-            refresh=REFRESH_SECONDS,
-            b=data,
-        )
+    def board() -> Response:
+        # The same page for everyone (it names no viewer), so it is kept between requests.
+        def page(data: Board) -> bytes:
+            return render("board.html.j2", zone=data.timezone, refresh=REFRESH_SECONDS, b=data).body
+
+        body = boards.page(engine=store, now=now(), render=page)
+        return HTMLResponse(body, headers=NO_STORE)
 
     @app.get("/d/{department}", response_class=HTMLResponse)
     def department(request: Request, department: str) -> Response:

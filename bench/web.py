@@ -3,6 +3,9 @@ by side with `pilotscale status --json`'s query time on the same store, in one r
 
     python -m bench.web [--departments 1000] [--repeats 15] [--keep DIR]
 
+`--keep DIR` builds the store into DIR and leaves it there; run again with the same DIR,
+it measures that store instead of building one.
+
 Builds a SQLite store of N departments (`bench.generate`, then one readiness check so it
 also holds transitions and gate results), then times in this process, each the median of
 `--repeats` after one warm-up (a running server has the plan parsed already):
@@ -79,11 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f}s] {line}", file=sys.stderr, flush=True)
 
+    reuse = (workdir / "store.db").exists()
     engine = get_engine(url)
-    say(f"generating {args.departments} departments into {url}")
-    generate(engine=engine, departments=args.departments, seed=DEFAULT_SEED)
-    run_readiness_check(engine=engine, now=NOW)
-    say("store ready")
+    if reuse:  # a store a --keep run left: measured again as it is
+        say(f"measuring the store {url} kept by an earlier run")
+    else:
+        say(f"generating {args.departments} departments into {url}")
+        generate(engine=engine, departments=args.departments, seed=DEFAULT_SEED)
+        run_readiness_check(engine=engine, now=NOW)
+        say("store ready")
 
     def status_query() -> int:
         with Session(engine, expire_on_commit=False) as session:

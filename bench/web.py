@@ -120,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     def from_scratch() -> object:
         return BoardCache().page(engine=engine, now=NOW, render=render_board)
 
-    from pilotscale.web.rendering import render
+    from pilotscale.web.rendering import page_text
 
     def render_board(data: Any) -> bytes:
-        return render("board.html.j2", zone=data.timezone, refresh=30, b=data).body
+        return page_text("board.html.j2", zone=data.timezone, refresh=30, b=data).encode()
 
     changed = BoardCache(page_seconds=0.0)  # every call recomputes; forecasts are kept
 

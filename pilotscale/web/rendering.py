@@ -41,12 +41,25 @@ def render(
     refresh: int | None = None,
     **context: Any,
 ) -> HTMLResponse:
+    page = page_text(template, zone=zone, viewer=viewer, refresh=refresh, **context)
+    return HTMLResponse(page, status_code=status_code, headers=NO_STORE)
+
+
+def page_text(
+    template: str,
+    *,
+    zone: str = "UTC",
+    viewer: str | None = None,
+    refresh: int | None = None,
+    **context: Any,
+) -> str:
+    """The page `template` renders, with the helpers every template may use."""
     tz = ZoneInfo(zone)
 
     def local(moment: datetime | None) -> str:
         return "—" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
-    page = (
+    return (
         environment()
         .get_template(template)
         .render(
@@ -59,4 +72,3 @@ def render(
             **context,
         )
     )
-    return HTMLResponse(page, status_code=status_code, headers=NO_STORE)

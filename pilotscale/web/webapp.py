@@ -29,7 +29,7 @@ from pilotscale.web import actions
 from pilotscale.web.board import Board
 from pilotscale.web.board_cache import BoardCache
 from pilotscale.web.csrf import COOKIE, FIELD, Csrf
-from pilotscale.web.rendering import NO_STORE, render
+from pilotscale.web.rendering import NO_STORE, page_text, render
 from pilotscale.web.sso import proxy_identity, refuse_spoofed
 
 REFRESH_SECONDS = 30
@@ -97,7 +97,8 @@ def create_app(
     def board() -> Response:
         # The same page for everyone (it names no viewer), so it is kept between requests.
         def page(data: Board) -> bytes:
-            return render("board.html.j2", zone=data.timezone, refresh=REFRESH_SECONDS, b=data).body
+            text = page_text("board.html.j2", zone=data.timezone, refresh=REFRESH_SECONDS, b=data)
+            return text.encode()
 
         body = boards.page(engine=store, now=now(), render=page)
         return HTMLResponse(body, headers=NO_STORE)

@@ -11,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pilotscale.links import Link, Purpose
+from pilotscale.settings import Settings
+from pilotscale.web.webapp import create_app
 from tests.pilotscale.web.conftest import Web, make_app
 
 ANA = "ana.ruiz"  # an HR champion (named <b>Zoë "@channel" O'Brien</b> in these tests)
@@ -289,3 +291,29 @@ def test_acting_from_the_page_without_single_sign_on_is_refused(web: Web) -> Non
 @pytest.mark.parametrize("purpose", ["mine", "unknown"])
 def test_only_action_purposes_have_action_pages(web: Web, purpose: str) -> None:
     assert web.client.get(f"/a/{purpose}/x").status_code == 404
+
+
+def test_someone_who_is_not_an_approver_cannot_approve(web: Web) -> None:
+    path = web.link(Purpose.decide, "raul.vega", "customer-service", "executive-go-ahead")
+    before = web.dump()
+
+    status, text = confirm(web.client, path, choice="approve", comment="sure")
+
+    assert status == 403
+    assert "is not an approver" in text
+    assert web.dump() == before
+
+
+def test_the_csrf_cookie_is_secure_when_the_app_is_served_over_https(web: Web) -> None:
+    app = create_app(
+        engine=web.engine,
+        signer=web.signer,
+        settings=Settings(base_url="https://pilotscale.acme.example"),
+    )
+    with TestClient(app, base_url="https://testserver") as client:
+        page = client.get(web.link(Purpose.acknowledge, ANA, "hr"))
+
+    cookie = page.headers["set-cookie"].lower()
+    assert "secure" in cookie
+    assert "samesite=strict" in cookie
+    assert "httponly" in cookie

@@ -1,6 +1,7 @@
 """A real uvicorn server on a loopback port and headless Chromium (Debian's, driven by
 Playwright): a champion opens their acknowledge link, confirms, and the department page
-and the board show it after a reload. Screenshots of the board, a department page and an
+shows it after a reload; a sponsor pauses their department from a link, and the board
+(kept between requests) shows it after a reload. Screenshots of the board, a department page and an
 action page are saved to the directory the test prints."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlmodel import Session
 
 from pilotscale.db import dispose_engines, get_engine
 from pilotscale.links import Link, Purpose, Signer, visit_key
@@ -42,18 +44,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """(base URL, path of Ana's acknowledge link) on a real server in a thread."""
+def served(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """(base URL, Ana's acknowledge link, Sales' sponsor's pause link) on a real server
+    in a thread."""
     engine = get_engine(f"sqlite:///{tmp_path / 'store.db'}")
     build_store(engine)
     signer = Signer(KEY)
-    from sqlmodel import Session
-
     with Session(engine) as session:
-        hr = load_view(session=session).department("hr")
-    token = signer.sign(
-        Link(Purpose.acknowledge, "ana.ruiz", "hr", "", visit_key(hr.phase_entered_at))
-    )
+        view = load_view(session=session)
+    hr, sales = (visit_key(view.department(d).phase_entered_at) for d in ("hr", "sales"))
+    token = signer.sign(Link(Purpose.acknowledge, "ana.ruiz", "hr", "", hr))
+    pause = signer.sign(Link(Purpose.operate, "raul.vega", "sales", "", sales))
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(make_app(engine, signer), host="127.0.0.1", port=port, log_level="warning")
@@ -65,7 +66,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", f"/a/acknowledge/{token}"
+        yield f"http://127.0.0.1:{port}", f"/a/acknowledge/{token}", f"/a/operate/{pause}"
     finally:
         server.should_exit = True
         thread.join(10)
@@ -73,12 +74,12 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def test_a_champion_acknowledges_from_a_link_in_a_real_browser(
-    served: tuple[str, str], tmp_path: Path
+    served: tuple[str, str, str], tmp_path: Path
 ) -> None:
     from playwright.sync_api import sync_playwright
 
     executable = _chromium()
-    base, link = served
+    base, link, pause = served
     shots = tmp_path / "screenshots"
     shots.mkdir()
     errors: list[str] = []
@@ -108,8 +109,17 @@ def test_a_champion_acknowledges_from_a_link_in_a_real_browser(
         assert "Nothing more to do here" in page.locator("main").inner_text()
         assert page.locator("form.act").count() == 0
 
+        page.goto(base + "/")  # the board, computed and kept
+        sales = page.locator('#phase-board tr[data-department="sales"]')
+        assert "active" in sales.inner_text()
+        page.goto(base + pause)  # the sponsor pauses Sales from their link
+        page.get_by_label("Reason").fill("quarter close")
+        page.get_by_role("button", name="Pause the department").click()
+        assert page.locator("h1").inner_text() == "Recorded"
+
         page.goto(base + "/")
         page.reload()
+        assert "paused" in sales.inner_text()  # the kept board was recomputed
         board = page.locator("#phase-board").inner_text()
         assert "Human <script>alert(1)</script> Resources" in board
         page.screenshot(path=str(shots / "board.png"), full_page=True)

@@ -47,6 +47,7 @@ class PendingApproval:
 @dataclass(frozen=True)
 class DepartmentPage:
     program_title: str
+    timezone: str  # the program's: dates on the page are local to it
     department: Department
     phase_title: str
     started: bool
@@ -107,6 +108,7 @@ def department_page(
     phase_titles = {p.name: p.title or p.name for p in plan.phases}
     return DepartmentPage(
         program_title=plan.program.title,
+        timezone=plan.program.timezone,
         department=row,
         phase_title=phase_titles.get(row.phase, row.phase),
         started=machine.is_started(state_of(row)),

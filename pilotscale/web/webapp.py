@@ -114,6 +114,7 @@ def create_app(
             cookie = csrf.cookie_value(request.cookies.get(COOKIE))
         response = render(
             "department.html.j2",
+            zone=page.timezone,
             viewer=viewer,
             p=page,
             forms=forms,

@@ -14,15 +14,20 @@ act (the department moved on, the gate is not theirs) is the engine's question.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets as _random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from pilotscale.refusal import Forbidden
+
+if TYPE_CHECKING:
+    from pilotscale.settings import Settings
 
 # Short enough that a forwarded email stops working soon, long enough for a two-week
 # phase: the department page says how to get a fresh link (any later message has one).
@@ -91,6 +96,11 @@ class Signer:
     def __repr__(self) -> str:  # never the key, in a traceback or a log line
         return f"Signer(max_age={self.max_age})"
 
+    def derived_key(self, label: str) -> bytes:
+        """A key for another use (the web app's CSRF tokens), derived from the link key so
+        that one secret is configured, never equal to it and never revealing it."""
+        return hmac.new(self._key.encode(), f"pilotscale.{label}".encode(), hashlib.sha256).digest()
+
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(self._key, salt=f"pilotscale.link.{purpose.value}")
 
@@ -104,8 +114,11 @@ class Signer:
         """The link `token` stands for, or LinkRefused saying why in plain words."""
         serializer = self._serializer(purpose)
         try:
-            claims: Any = serializer.loads(token, max_age=int(self.max_age.total_seconds()))
-        except SignatureExpired:
+            # The age is checked against `now` (a caller's clock: simulations, tests), not
+            # the machine's; the signature is checked by itsdangerous either way.
+            claims: Any
+            claims, signed_at = serializer.loads(token, return_timestamp=True)
+        except SignatureExpired:  # pragma: no cover - no max_age is given to loads
             raise LinkRefused(
                 "this link has expired; the next message about it carries a fresh one"
             ) from None
@@ -113,6 +126,11 @@ class Signer:
             raise LinkRefused(
                 "this link is not valid (it was changed, cut short, or is for another action)"
             ) from None
+        moment = now or datetime.now(UTC)
+        if moment - signed_at > self.max_age:
+            raise LinkRefused(
+                "this link has expired; the next message about it carries a fresh one"
+            )
         if not isinstance(claims, dict) or not all(
             isinstance(claims.get(k), str) for k in ("u", "d", "g", "v", "n")
         ):
@@ -127,13 +145,13 @@ class Signer:
         )
 
 
-def from_settings() -> Signer | None:
+def from_settings(settings: Settings | None = None) -> Signer | None:
     """The configured signer, or None when no key is configured (messages then tell
     people to ask the program lead, and the web app refuses every action link)."""
     from pilotscale.secrets import load_prefect_secret
     from pilotscale.settings import get_settings
 
-    settings = get_settings()
+    settings = settings or get_settings()
     key: str | None = None
     if settings.link_secret is not None:
         key = settings.link_secret.get_secret_value()

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
 from pilotscale.core.states import Outcome
-from pilotscale.engine.verdicts import GateVerdict, read_verdicts
+from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
 from pilotscale.metrics import forecast
 from pilotscale.metrics.budget import BudgetProjection, project
 from pilotscale.metrics.funnel import STAGE_METRICS, FunnelRow, funnel
@@ -209,6 +209,33 @@ def read_report(
             metric_errors=metric_errors,
             with_curve=with_curve,
         )
+
+
+def held_forecasts(
+    *,
+    session: Session,
+    view: ProgramView,
+    verdicts: Mapping[str, DepartmentVerdict],
+    now: datetime,
+    metric_errors: Mapping[str, str] | None = None,
+) -> dict[str, forecast.DepartmentForecast]:
+    """The forecast of each held department (started, before the last phase, some gate not
+    passing), from verdicts already read: the web board shows them beside its phase board."""
+    final = view.machine.final
+    held = [
+        _Held(
+            d.id or 0,
+            d.name,
+            d.phase,
+            d.phase_entered_at,
+            [GateRow.of(g) for g in verdict.holding],
+        )
+        for d in view.departments
+        if (verdict := verdicts.get(d.name)) is not None and d.phase != final and not verdict.passes
+    ]
+    return _forecasts(
+        session=session, plan=view.plan, held=held, errors=dict(metric_errors or {}), now=now
+    )
 
 
 @dataclass(frozen=True)

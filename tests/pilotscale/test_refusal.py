@@ -50,6 +50,14 @@ REFUSALS: dict[str, tuple[int, int]] = {
     "pilotscale.plan.problems.PlanError": (2, 422),
     "pilotscale.plan.cron.CronProblem": (2, 422),
     "pilotscale.metrics.reader.ReadError": (2, 422),
+    # The web app's (pilotscale.web): each answered with a page and this status.
+    "pilotscale.web.actions.AlreadyUsed": (2, 409),
+    "pilotscale.web.actions.MovedOn": (2, 409),
+    "pilotscale.web.actions.NotYetAvailable": (2, 409),
+    "pilotscale.web.csrf.CsrfRefused": (2, 403),
+    "pilotscale.web.sso.UntrustedIdentity": (2, 403),
+    "pilotscale.web.webapp.NoLinks": (2, 403),
+    "pilotscale.web.serving.PortInUse": (2, 409),
     # The kinds themselves.
     "pilotscale.refusal.Refusal": (2, 400),
     "pilotscale.refusal.Forbidden": (2, 403),

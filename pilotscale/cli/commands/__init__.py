@@ -9,4 +9,5 @@ from pilotscale.cli.commands import (  # noqa: F401
     rollout_cmds,
     store_cmds,
     view_cmds,
+    web_cmds,
 )

@@ -44,12 +44,19 @@ def serve(
         min=0.5,
         help="Seconds between looks at the applied plan for changed schedules.",
     ),
+    no_web: bool = typer.Option(
+        False, "--no-web", help="Do not start the web app (board, actions from links)."
+    ),
+    web_host: str = typer.Option("127.0.0.1", "--web-host", help="Address of the web app."),
+    web_port: int = typer.Option(8400, "--web-port", help="Port of the web app."),
 ) -> None:
     """Serve every deployment from this process until Ctrl-C.
 
     Scheduled readiness checks and weekly digests (cron and time zone from the plan),
     the notification dispatcher (every minute), and the on-demand flows (start-department,
     rollout-program). Flow runs execute as subprocesses of this one.
+
+    Also serves the web app (`pilotscale web`) on --web-host/--web-port unless --no-web.
 
     Uses the Prefect server in PREFECT_API_URL; without one, starts a local Prefect server
     (schedules need its scheduler) and stops it on exit. Re-applying a plan with another
@@ -76,6 +83,13 @@ def serve(
     programs = _program_schedules()
     url = api_url()
     server: LocalServer | None = None
+    web = None
+    if not no_web:
+        # Imported only when used: FastAPI and uvicorn stay out of every other command.
+        from pilotscale.web.serving import start_in_thread
+
+        web = start_in_thread(engine=store_engine(), host=web_host, port=web_port)
+        say(f"web app: http://{web_host}:{web_port}/")
     if url is None:
         log = get_settings().data_dir / "prefect-server.log"
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +112,8 @@ def serve(
     except ServeConflict as exc:
         raise CliError(str(exc)) from None
     finally:
+        if web is not None:
+            web.stop()
         if server is not None:
             server.stop()
             say("local Prefect server stopped")

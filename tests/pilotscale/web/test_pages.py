@@ -1,0 +1,107 @@
+"""Every reading page renders from a real store: the board, a department, my actions, the
+report, health; unknown names get a 404 page that lists the known ones."""
+
+from __future__ import annotations
+
+from markupsafe import escape
+
+from pilotscale.links import Purpose
+from tests.pilotscale.web.conftest import PROXY, Web
+
+
+def test_the_board_shows_phases_waves_and_held_departments(web: Web) -> None:
+    page = web.client.get("/")
+
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert '<meta http-equiv="refresh" content="30">' in page.text
+    assert page.text.count('<tr data-department="') == 5
+    assert 'id="waves-table"' in page.text
+    assert "Champions identified, onboarded and connected" in page.text  # a holding gate
+    assert "Jorge Navarro" in page.text  # its owner
+    assert 'id="held-table"' in page.text
+    assert "wave 2 starts when every wave-1 department has reached" in page.text
+
+
+def test_the_board_and_status_read_the_same_verdicts(web: Web) -> None:
+    from sqlmodel import Session
+
+    from pilotscale.engine.verdicts import read_verdicts
+    from pilotscale.store.snapshot import load_view
+    from tests.pilotscale.web.conftest import NOW
+
+    with Session(web.engine) as session:
+        view = load_view(session=session, owners_only=True)
+        verdicts = read_verdicts(session=session, view=view, now=NOW)
+    page = web.client.get("/").text
+    for verdict in verdicts.values():
+        for gate in verdict.holding:
+            assert str(escape(gate.title)) in page
+
+
+def test_a_department_page_shows_gates_champions_training_approvals_history(web: Web) -> None:
+    page = web.client.get("/d/customer-service")
+
+    assert page.status_code == 200
+    for section in ("gates", "champions", "training", "approvals", "attestations", "history"):
+        assert f'id="{section}"' in page.text
+    assert "Program sponsor and lead approve the department as operating" in page.text
+    assert "pending" in page.text  # both approvals still wanted
+    assert "re-check the pilot before operating" in page.text  # the rollback in history
+    assert "<form" not in page.text  # read only without single sign-on
+
+
+def test_an_unknown_department_is_a_404_listing_the_known_ones(web: Web) -> None:
+    page = web.client.get("/d/finance")
+
+    assert page.status_code == 404
+    assert "unknown department &#39;finance&#39;" in page.text
+    assert 'href="/d/sales"' in page.text
+
+
+def test_my_actions_from_a_signed_link(web: Web) -> None:
+    page = web.client.get(web.link(Purpose.mine, "maria.lopez"))
+
+    assert page.status_code == 200
+    assert "What María López must do now" in page.text
+    assert "Approve or reject" in page.text  # customer service's go-ahead
+    assert "Budget model works at full scale" in page.text
+    assert 'href="/a/decide/' in page.text
+    assert 'href="/a/attest/' in page.text
+
+
+def test_my_actions_from_the_single_sign_on_identity(web: Web) -> None:
+    page = web.proxied.get("/me", headers={"X-Forwarded-Email": "raul.vega@acme.example"})
+
+    assert "What Raúl Vega must do now" in page.text
+    assert "Use cases developed for this team" in page.text
+    assert 'href="/d/sales#your-actions"' in page.text
+
+
+def test_a_spoofed_identity_is_ignored_for_reading(web: Web) -> None:
+    page = web.client.get("/me", headers={"X-Forwarded-Email": "raul.vega@acme.example"})
+
+    assert "Raúl Vega" not in page.text
+    assert "single sign-on" in page.text
+
+
+def test_the_department_page_offers_forms_to_a_signed_in_person(web: Web) -> None:
+    page = web.proxied.get("/d/sales", headers={"X-Forwarded-Email": "raul.vega@acme.example"})
+
+    assert 'action="/d/sales/act/attest"' in page.text
+    assert 'action="/d/sales/act/operate"' in page.text  # the sponsor may pause
+    assert 'name="csrf"' in page.text
+    assert "samesite=strict" in page.headers["set-cookie"].lower()
+    assert "httponly" in page.headers["set-cookie"].lower()
+    assert PROXY  # the request came from the trusted proxy address
+
+
+def test_the_report_is_served_live(web: Web) -> None:
+    page = web.client.get("/report")
+
+    assert page.status_code == 200
+    assert '<table id="phase-board">' in page.text
+
+
+def test_health(web: Web) -> None:
+    assert web.client.get("/healthz").json() == {"ok": True}

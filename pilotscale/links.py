@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from pilotscale.redact import register
 from pilotscale.refusal import Forbidden
 
 if TYPE_CHECKING:
@@ -159,6 +160,8 @@ def from_settings(settings: Settings | None = None) -> Signer | None:
         key = load_prefect_secret(settings.link_secret_block)
     if not key:
         return None
+    # Masked in any error or log line, wherever the key came from (a Prefect Secret too).
+    register(key)
     return Signer(key, max_age=timedelta(days=settings.link_max_age_days))
 
 

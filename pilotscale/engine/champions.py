@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from pilotscale.core.actors import Actor
 from pilotscale.core.duties import Acting, require_text
-from pilotscale.core.permissions import allow_acknowledge
+from pilotscale.core.permissions import allow_acknowledge, identify
 from pilotscale.engine.acting import (
     Done,
     Refused,
@@ -30,12 +30,20 @@ def acknowledge(
     department: str,
     actor: Actor,
     now: datetime,
+    champion: str | None = None,
     program: str | None = None,
 ) -> Done:
     """The champion (`actor.subject`) confirms they received the welcome kit and take the
-    role. Acknowledging after declining takes the role after all."""
+    role. Acknowledging after declining takes the role after all. `champion` (an email or
+    id, as typed at the CLI) must then name that same person."""
     return _answer(
-        engine=engine, department=department, actor=actor, now=now, program=program, reason=None
+        engine=engine,
+        department=department,
+        actor=actor,
+        now=now,
+        program=program,
+        reason=None,
+        champion=champion,
     )
 
 
@@ -46,12 +54,19 @@ def decline(
     actor: Actor,
     reason: str,
     now: datetime,
+    champion: str | None = None,
     program: str | None = None,
 ) -> Done:
-    """The champion declines the role, saying why (shown to the department's leads)."""
+    """The champion declines the role, saying why (shown to the program lead)."""
     why = require_text(reason, what="say why you decline: --reason TEXT is shown to the lead")
     return _answer(
-        engine=engine, department=department, actor=actor, now=now, program=program, reason=why
+        engine=engine,
+        department=department,
+        actor=actor,
+        now=now,
+        program=program,
+        reason=why,
+        champion=champion,
     )
 
 
@@ -63,14 +78,17 @@ def _answer(
     now: datetime,
     program: str | None,
     reason: str | None,
+    champion: str | None,
 ) -> Done:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         view, row = view_and_row(session, program, department)
         act = begin(view, row, actor)
         champ = act.subject
-        if champ.id not in view.plan.department(department).champions:
-            raise Refused(f"'{champ.email}' is not a champion of {department}")
-        allow_acknowledge(view.plan, champ, champ.id, department)
+        named = identify(view.plan, champion) if champion is not None else champ
+        if named.id not in view.plan.department(department).champions:
+            raise Refused(f"'{named.email}' is not a champion of {department}")
+        # A person answers for themself: naming another champion needs --on-behalf-of.
+        allow_acknowledge(view.plan, champ, named.id, department)
         onboarding = session.exec(
             select(ChampionOnboarding)
             .join(Person, col(Person.id) == col(ChampionOnboarding.person_id))

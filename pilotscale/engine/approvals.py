@@ -105,19 +105,19 @@ def _decide(
         approver = act.subject
         spec = allow_decide(view.plan, approver, gate)
         require_current_gate(view, row, gate)
-        visit = {
-            "department_id": row.id or 0,
-            "phase": row.phase,
-            "phase_entered_at": row.phase_entered_at,
-        }
         if decision == "approve":
+            dept_id, phase, entered = row.id or 0, row.phase, row.phase_entered_at
             forbid_self_approval(
                 view.plan,
                 approver,
                 gate=spec,
                 department=department,
-                requested_by=visit_requesters(session=session, **visit),
-                attested_by=visit_attesters(session=session, **visit),
+                requested_by=visit_requesters(
+                    session=session, department_id=dept_id, phase=phase, phase_entered_at=entered
+                ),
+                attested_by=visit_attesters(
+                    session=session, department_id=dept_id, phase=phase, phase_entered_at=entered
+                ),
             )
         latest = session.exec(
             select(Approval.decision)

@@ -14,6 +14,7 @@ triggers; `transition`, which has, only gains columns, which SQLite adds in plac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -55,14 +56,15 @@ def upgrade() -> None:
     ):
         op.add_column("attestation", column)
 
-    for column in (
+    onboarding: tuple[sa.Column[Any], ...] = (
         sa.Column("declined_at", UTC_DATETIME, nullable=True),
         _long_text("decline_reason"),
         _text("identity_source"),
         _text("acted_by"),
         _long_text("on_behalf_reason"),
         _text("os_user"),
-    ):
+    )
+    for column in onboarding:
         op.add_column("champion_onboarding", column)
 
     # Append-only: adding a column fires no UPDATE trigger, on SQLite or PostgreSQL.

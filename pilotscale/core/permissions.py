@@ -101,8 +101,8 @@ def allow_acknowledge(plan: Plan, person: Person, champion: str, department: str
         return
     email = plan.person(champion).email
     raise NotAllowed(
-        f"{person.email} may not answer for {champion}: only the champion may (a lead may "
-        f"enter their answer: --on-behalf-of {email} --reason TEXT)"
+        f"{person.email} may not acknowledge or decline for {champion}: only the champion "
+        f"may (a lead may enter their answer: --on-behalf-of {email} --reason TEXT)"
     )
 
 

@@ -80,7 +80,8 @@ class ApprovalBase(SQLModel):
     os_user: str = ""
     via: str = Field(
         default="cli",
-        description="'cli'; 'ui' only on approvals from the Prefect UI flow, since removed.",
+        description="The actor's source ('cli', 'link', 'proxy'); 'ui' only on approvals from "
+        "the Prefect UI flow, since removed.",
     )
     # 'approve' or 'reject': an approver may reject, then approve in the same visit; the
     # latest decision of each approver in the visit is the one that counts.

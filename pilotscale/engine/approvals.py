@@ -38,7 +38,7 @@ def approve(
     actor: Actor,
     comment: str,
     now: datetime,
-    via: str = "cli",
+    via: str | None = None,
     program: str | None = None,
 ) -> Done:
     """Record an approval for the department's current visit to the gate's phase.
@@ -67,7 +67,7 @@ def reject(
     actor: Actor,
     comment: str,
     now: datetime,
-    via: str = "cli",
+    via: str | None = None,
     program: str | None = None,
 ) -> Done:
     """Record a rejection (its comment says why): the gate fails with it until the same
@@ -95,7 +95,7 @@ def _decide(
     actor: Actor,
     comment: str,
     now: datetime,
-    via: str,
+    via: str | None,
     program: str | None,
     decision: str,
 ) -> Done:
@@ -152,7 +152,7 @@ def _decide(
                 approved_at=now,
                 phase_entered_at=row.phase_entered_at,
                 os_user=recorded_os_user(actor),
-                via=via,
+                via=via or actor.source.value,
                 decision=decision,
                 identity_source=act.identity_source,
                 acted_by=act.acted_by,

@@ -22,6 +22,7 @@ from pilotscale.models.notification import (
     NotificationStatus,
     new_notification_id,
 )
+from pilotscale.models.people_input import Barrier, BarrierBase, LinkUse, LinkUseBase
 from pilotscale.models.person import Person, PersonBase, PersonRole, PersonRoleBase
 from pilotscale.models.program import Program, ProgramBase
 from pilotscale.models.training import (
@@ -37,12 +38,16 @@ __all__ = [
     "ApprovalBase",
     "Attestation",
     "AttestationBase",
+    "Barrier",
+    "BarrierBase",
     "ChampionOnboarding",
     "ChampionOnboardingBase",
     "Department",
     "DepartmentBase",
     "GateResultRecord",
     "GateResultRecordBase",
+    "LinkUse",
+    "LinkUseBase",
     "MetricObservation",
     "MetricObservationBase",
     "Notification",

@@ -50,6 +50,12 @@ class AttestationBase(SQLModel):
     evidence: str = Field(default="", sa_type=Text)
     attested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # How we know who attested (a core.actors.Source value), and, when an operator entered
+    # it for the owner, the operator's person id and why (shown wherever it is).
+    identity_source: str = "cli"
+    acted_by: str = ""
+    on_behalf_reason: str = Field(default="", sa_type=Text)
+    os_user: str = ""
 
 
 class Attestation(AttestationBase, table=True):
@@ -74,16 +80,23 @@ class ApprovalBase(SQLModel):
     os_user: str = ""
     via: str = Field(
         default="cli",
-        description="'cli'; 'ui' only on approvals from the Prefect UI flow, since removed.",
+        description="The actor's source ('cli', 'link', 'proxy'); 'ui' only on approvals from "
+        "the Prefect UI flow, since removed.",
     )
+    # 'approve' or 'reject': an approver may reject, then approve in the same visit; the
+    # latest decision of each approver in the visit is the one that counts.
+    decision: str = "approve"
+    identity_source: str = "cli"  # a core.actors.Source value
+    acted_by: str = ""  # the operator's person id when entered on behalf of the approver
+    on_behalf_reason: str = Field(default="", sa_type=Text)
 
 
 class Approval(ApprovalBase, table=True):
     __tablename__ = "approval"
+    # Not unique any more (several decisions per approver and visit): an index for the
+    # lookups of a visit's decisions.
     __table_args__ = (
-        UniqueConstraint(
-            "department_id", "gate", "approver_key", "phase_entered_at", name="uq_approval_visit"
-        ),
+        Index("ix_approval_department_gate_visit", "department_id", "gate", "phase_entered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -22,6 +22,11 @@ class TransitionBase(SQLModel):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     run_id: str | None = Field(default=None, description="Prefect flow run id, if any.")
     os_user: str = ""
+    # How the actor's identity is known (a core.actors.Source value; '' for the scheduler
+    # and for rows older than identities), and whose action it was when an operator acted
+    # on someone's behalf (`actor` is then the operator).
+    identity_source: str = ""
+    on_behalf_of: str = ""
 
 
 class Transition(TransitionBase, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from pilotscale.models.base import UTCDateTime, utcnow
@@ -37,6 +37,14 @@ class ChampionOnboardingBase(SQLModel):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     welcomed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A champion may decline the role, with a reason; acknowledging and declining are
+    # each the champion's own answer (identity as for every recorded action).
+    declined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decline_reason: str = Field(default="", sa_type=Text)
+    identity_source: str = ""
+    acted_by: str = ""
+    on_behalf_reason: str = Field(default="", sa_type=Text)
+    os_user: str = ""
 
 
 class ChampionOnboarding(ChampionOnboardingBase, table=True):

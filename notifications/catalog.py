@@ -18,6 +18,8 @@ EVENTS: Final = (
     "success_story",
     "weekly_digest",
     "delivery_failure",
+    "approval_rejected",
+    "barrier_reported",
 )
 
 # Messages nobody has to act on: their emails carry List-Unsubscribe (mail clients then

@@ -265,6 +265,24 @@ SAMPLES: dict[str, dict[str, Any]] = {
         ],
         "recipient": _recipient(MARIA),
     },
+    "approval_rejected": {
+        **_BASE,
+        "phase": "scaling",
+        "gate": {"gate": "executive-go-ahead", "title": _APPROVAL_RESULT["title"]},
+        "rejected_by": ELENA,
+        "comment": "the works council has not been consulted yet",
+        "entered_by": {"person": MARIA, "reason": "Elena said so by phone"},
+        "recipient": _recipient(MARIA),
+    },
+    "barrier_reported": {
+        **_BASE,
+        "phase": "piloting",
+        "area": "content",
+        "text": "the assistant does not know our leave policy",
+        "reported_by": JON,
+        "entered_by": None,
+        "recipient": _recipient(PAU),
+    },
 }
 
 

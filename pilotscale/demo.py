@@ -180,7 +180,10 @@ async def story(plan_path: Path) -> None:
     ):
         for c in champions:
             operator.acknowledge(
-                engine=engine, department=dept, champion=c, by=c, now=monday(0) + timedelta(days=2)
+                engine=engine,
+                department=dept,
+                actor=operator.cli_actor(c),
+                now=monday(0) + timedelta(days=2),
             )
     say("champions acknowledged their welcome kits (Irene in Sales has not yet)")
     for dept, sponsor in (("hr", "jorge.navarro"), ("sales", "raul.vega")):
@@ -188,7 +191,7 @@ async def story(plan_path: Path) -> None:
             engine=engine,
             department=dept,
             gate="use-cases-developed",
-            by=sponsor,
+            actor=operator.cli_actor(sponsor),
             evidence="use-case workshop notes",
             now=monday(0) + timedelta(days=3),
         )
@@ -196,7 +199,7 @@ async def story(plan_path: Path) -> None:
             engine=engine,
             department=dept,
             gate="sponsor-commitment",
-            by=sponsor,
+            actor=operator.cli_actor(sponsor),
             evidence="",
             now=monday(0) + timedelta(days=3),
         )
@@ -204,7 +207,7 @@ async def story(plan_path: Path) -> None:
             engine=engine,
             department=dept,
             gate="budget-at-scale",
-            by=LEAD,
+            actor=operator.cli_actor(LEAD),
             evidence="budget-projection-v3.xlsx",
             now=monday(0) + timedelta(days=3),
         )
@@ -212,7 +215,7 @@ async def story(plan_path: Path) -> None:
         engine=engine,
         department="hr",
         gate="governed-data",
-        by="knowledge.team",
+        actor=operator.cli_actor("knowledge.team"),
         evidence="HR policy library owned and reviewed",
         now=monday(0) + timedelta(days=4),
     )
@@ -238,7 +241,7 @@ async def story(plan_path: Path) -> None:
         engine=engine,
         department="hr",
         gate="guardrails",
-        by="compliance",
+        actor=operator.cli_actor("compliance"),
         evidence="HR acceptable-use policy v2",
         now=monday(1) + timedelta(days=5),
     )
@@ -261,15 +264,14 @@ async def story(plan_path: Path) -> None:
     operator.acknowledge(
         engine=engine,
         department="sales",
-        champion="irene.castro",
-        by="irene.castro",
+        actor=operator.cli_actor("irene.castro"),
         now=monday(2) + timedelta(days=2),
     )
     operator.attest(
         engine=engine,
         department="sales",
         gate="governed-data",
-        by="knowledge.team",
+        actor=operator.cli_actor("knowledge.team"),
         evidence="catalogue sources reviewed",
         now=monday(2) + timedelta(days=2),
     )
@@ -303,7 +305,7 @@ async def story(plan_path: Path) -> None:
         engine=engine,
         department="hr",
         gate="production-monitoring",
-        by="it.helpdesk",
+        actor=operator.cli_actor("it.helpdesk"),
         evidence="Grafana board 'assistant-hr'",
         now=monday(4),
     )
@@ -318,7 +320,7 @@ async def story(plan_path: Path) -> None:
             engine=engine,
             department="hr",
             gate="executive-go-ahead",
-            by="ana.ruiz@acme.example",
+            actor=operator.cli_actor("ana.ruiz@acme.example"),
             comment="looks good",
             now=monday(6),
         )
@@ -332,7 +334,7 @@ async def story(plan_path: Path) -> None:
             engine=engine,
             department="hr",
             gate="executive-go-ahead",
-            by=approver,
+            actor=operator.cli_actor(approver),
             comment=comment,
             now=monday(6) + timedelta(days=1),
         )

@@ -73,9 +73,27 @@ class AttestationFact:
 
 @dataclass(frozen=True)
 class ApprovalFact:
+    """One decision of an approver in the current visit: an approval or a rejection."""
+
     by: str  # person id
     at: datetime
     comment: str = ""
+    decision: str = "approve"  # or 'reject'
+    name: str = ""  # the approver's display name ('' when the plan read has no name)
+
+    @property
+    def rejects(self) -> bool:
+        return self.decision == "reject"
+
+
+def latest_decisions(given: Iterable[ApprovalFact]) -> dict[str, ApprovalFact]:
+    """Approver id -> their latest decision, from decisions in the order they were given:
+    a later approval supersedes a rejection, and the other way round."""
+    latest: dict[str, ApprovalFact] = {}
+    for fact in given:
+        latest.pop(fact.by, None)  # re-inserted: the dict keeps the order decisions were made
+        latest[fact.by] = fact
+    return latest
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,7 @@ class DepartmentFacts:
     # metric name -> why its source could not be read; its gates are pending meanwhile
     metric_errors: Mapping[str, str] = field(default_factory=dict)
     attestations: Mapping[str, AttestationFact] = field(default_factory=dict)  # by gate name
+    # by gate name: every decision of the visit, oldest first (latest_decisions reads them)
     approvals: Mapping[str, tuple[ApprovalFact, ...]] = field(default_factory=dict)
     training: Mapping[str, TrainingFact] = field(default_factory=dict)  # 'power', 'casual'
     champions: ChampionFact = field(default_factory=ChampionFact)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
 
-from pilotscale.core.facts import DepartmentFacts, metric_key
+from pilotscale.core.facts import DepartmentFacts, latest_decisions, metric_key
 from pilotscale.core.states import Outcome
 from pilotscale.plan.schema import (
     ApprovalGate,
@@ -255,14 +255,18 @@ def _attestation(
 
 
 def _approval(gate: ApprovalGate, facts: DepartmentFacts, now: datetime, who: str) -> GateResult:
-    given = facts.approvals.get(gate.name, ())
-    # Only the approvers named in the plan count, each once: approval is identity and policy.
-    valid = sorted({a.by for a in given if a.by in gate.approvers})
-    ignored = sorted({a.by for a in given if a.by not in gate.approvers})
+    # Each approver's latest decision in the visit counts, and only the approvers named in
+    # the plan count: approval is identity and policy.
+    latest = latest_decisions(facts.approvals.get(gate.name, ()))
+    valid = sorted(a for a, f in latest.items() if a in gate.approvers and not f.rejects)
+    rejected = [f for a, f in latest.items() if a in gate.approvers and f.rejects]
+    ignored = sorted(a for a in latest if a not in gate.approvers)
     threshold_text = f"{_plural(gate.required, 'approval')} from: {', '.join(gate.approvers)}"
     observed_text = _plural(len(valid), "approval")
     if valid:
         observed_text += f" ({', '.join(valid)})"
+    if rejected:
+        observed_text += f"; rejected by {', '.join(f.by for f in rejected)}"
     note = ""
     if ignored:
         observed_text += f"; ignored: {', '.join(ignored)}"
@@ -273,6 +277,11 @@ def _approval(gate: ApprovalGate, facts: DepartmentFacts, now: datetime, who: st
             gate.name, gate.kind, outcome, float(len(valid)), observed_text, threshold_text, reason
         )
 
+    if rejected:
+        # A rejection holds the gate whatever the others said, until that approver
+        # approves after all (their later approval supersedes it).
+        said = "; ".join(f"rejected by {f.name or f.by}: {f.comment}" for f in rejected)
+        return result(Outcome.failed, f"{said}{note}")
     if len(valid) >= gate.required:
         return result(Outcome.passed, f"approved by {', '.join(valid)}{note}")
     waiting = [p for p in gate.approvers if p not in valid]

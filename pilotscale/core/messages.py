@@ -39,6 +39,8 @@ ACTION_REQUIRED = frozenset(
         "training_reminder",
         "champion_welcome",
         "delivery_failure",
+        "approval_rejected",
+        "barrier_reported",
     }
 )
 
@@ -92,17 +94,21 @@ class EntryWork:
 # --------------------------------------------------------------------------- contexts
 
 
-def _person(plan: Plan, person_id: str) -> dict[str, Any]:
+def person_context(plan: Plan, person_id: str) -> dict[str, Any]:
     p = plan.person(person_id)
     return {"id": p.id, "name": p.name, "email": p.email, "chat": p.chat}
 
 
-def _department(dept: Department) -> dict[str, Any]:
+def department_context(dept: Department) -> dict[str, Any]:
     return {"name": dept.name, "title": dept.title, "headcount": dept.headcount, "wave": dept.wave}
 
 
-def _program(plan: Plan) -> dict[str, Any]:
+def program_context(plan: Plan) -> dict[str, Any]:
     return {"name": plan.program.name, "title": plan.program.title}
+
+
+# Short names inside this module (its builders predate the public ones above).
+_person, _department, _program = person_context, department_context, program_context
 
 
 def _result(result: GateResult, plan: Plan, dept: Department) -> dict[str, Any]:

@@ -35,12 +35,23 @@ def _leads(plan: Plan) -> list[Person]:
     return [p for p in plan.people if p.id == plan.program.lead or Role.lead in p.roles]
 
 
+def is_lead(plan: Plan, person: Person) -> bool:
+    """The program lead or anyone with the `lead` role."""
+    return person.id == plan.program.lead or Role.lead in person.roles
+
+
 def may_operate(plan: Plan, who: str, action: str, department: str) -> Person:
     person = identify(plan, who)
-    if person in _leads(plan):
-        return person
+    allow_operate(plan, person, action, department)
+    return person
+
+
+def allow_operate(plan: Plan, person: Person, action: str, department: str) -> None:
+    """Leads may use every operator control; a department's sponsor may pause and resume it."""
+    if is_lead(plan, person):
+        return
     if action in SPONSOR_MAY and plan.department(department).sponsor == person.id:
-        return person
+        return
     allowed = ", ".join(p.email for p in _leads(plan))
     extra = (
         f" or the department's sponsor ({plan.department(department).sponsor})"
@@ -54,37 +65,59 @@ def may_roll_out(plan: Plan, who: str) -> Person:
     """Rolling the program out (starting every department whose wave may start) is a
     lead's: the program lead or anyone with the `lead` role."""
     person = identify(plan, who)
-    if person in _leads(plan):
+    if is_lead(plan, person):
         return person
     raise NotAllowed(f"{person.email} may not roll out the program: only a lead may")
 
 
-def may_approve(plan: Plan, who: str, gate_name: str) -> Person:
-    person = identify(plan, who)
+def allow_decide(plan: Plan, person: Person, gate_name: str) -> ApprovalGate:
+    """Approving and rejecting an approval gate: its listed approvers only, each for
+    themself (an operator enters it for them with --on-behalf-of, see core.duties)."""
     gate = next((g for g in plan.gates if g.name == gate_name), None)
     if not isinstance(gate, ApprovalGate):
         raise NotAllowed(f"'{gate_name}' is not an approval gate of the plan")
     if person.id not in gate.approvers:
         names = ", ".join(plan.person(a).email for a in gate.approvers)
         raise NotAllowed(f"{person.email} is not an approver of '{gate_name}' (approvers: {names})")
-    return person
+    return gate
 
 
-def may_attest(plan: Plan, who: str, gate_name: str, department: str) -> Person:
-    person = identify(plan, who)
+def allow_attest(plan: Plan, person: Person, gate_name: str, department: str) -> None:
+    """Attesting: the gate's owner in the department only (a vacant role's gate is the
+    program lead's). A lead enters it for the owner only on their behalf, with a reason."""
     owner = gate_owner(plan, plan.department(department), gate_name)
-    if person.id == owner or person in _leads(plan):
-        return person
+    if person.id == owner:
+        return
+    email = plan.person(owner).email
     raise NotAllowed(
         f"{person.email} may not attest '{gate_name}' for '{department}': its owner is "
-        f"{plan.person(owner).email} (the program lead may attest too)"
+        f"{email} (a lead may enter it for them: --on-behalf-of {email} --reason TEXT)"
     )
 
 
-def may_acknowledge(plan: Plan, who: str, champion: str, department: str) -> Person:
-    person = identify(plan, who)
-    if person.id == champion or person in _leads(plan):
-        return person
+def allow_acknowledge(plan: Plan, person: Person, champion: str, department: str) -> None:
+    """Acknowledging or declining the champion role: the champion only."""
+    if person.id == champion:
+        return
+    email = plan.person(champion).email
     raise NotAllowed(
-        f"{person.email} may not acknowledge for {champion}: only the champion or a lead"
+        f"{person.email} may not acknowledge or decline for {champion}: only the champion "
+        f"may (a lead may enter their answer: --on-behalf-of {email} --reason TEXT)"
+    )
+
+
+def allow_report_barrier(plan: Plan, person: Person, department: str) -> None:
+    """Anyone in the department reports a barrier: its members, sponsor, champions and
+    support owners, and the leads."""
+    spec = plan.department(department)
+    insiders = {
+        spec.sponsor,
+        *spec.champions,
+        *(o for o in spec.support.model_dump().values() if o),
+    }
+    if person.department == department or person.id in insiders or is_lead(plan, person):
+        return
+    raise NotAllowed(
+        f"{person.email} is not in '{department}': barriers are reported by its people, "
+        "its sponsor, champions and support owners, or a lead"
     )

@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.core.decisions import Action, Decision, counts, decide
-from pilotscale.core.facts import DepartmentFacts
+from pilotscale.core.facts import DepartmentFacts, latest_decisions
 from pilotscale.core.messages import Message, for_decision, training_reminders
 from pilotscale.core.phases import Event
 from pilotscale.engine.enqueue import enqueue
@@ -338,7 +338,10 @@ class _Applier:
             save_department(session=session, department=row, now=now, values=bookkeeping)
         read = prepared.verdicts.get(decision.department)
         approvals = read.facts.approvals if read else {}
-        approved = {gate: [a.by for a in given] for gate, given in approvals.items()}
+        approved = {
+            gate: [by for by, fact in latest_decisions(given).items() if not fact.rejects]
+            for gate, given in approvals.items()
+        }
         requested = self.requested.get(row.name, {})
         self.messages += for_decision(
             plan,

@@ -1,9 +1,8 @@
-"""What one person must do now, across departments: the "my actions" page and the
-links in a person's messages start from it.
+"""What one person must do now, across departments: the "my actions" reader.
 
-A minimal reader: a champion who has not acknowledged; an attestation gate the person
-owns that does not pass in a department's current phase; an approval gate of a current
-phase that the person approves and has not approved in this visit.
+Read-only, in one batch of queries whatever the number of departments: the program, the
+person's champion roles, and the verdicts (engine.verdicts, the one reader) of the
+departments where they own an attestation gate or approve one.
 """
 
 from __future__ import annotations
@@ -12,16 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from pilotscale.core.decisions import gates_for
+from pilotscale.core.facts import latest_decisions
 from pilotscale.core.permissions import identify
 from pilotscale.core.recipients import gate_owner
+from pilotscale.core.states import Status
 from pilotscale.engine.verdicts import read_verdicts
 from pilotscale.links import Purpose, visit_key
-from pilotscale.models import Department
-from pilotscale.plan.schema import ApprovalGate, AttestationGate
-from pilotscale.store.department_rows import approvals_of, unacknowledged_by
+from pilotscale.models import ChampionOnboarding, Department, Person
+from pilotscale.plan.schema import ApprovalGate, AttestationGate, Plan
 from pilotscale.store.snapshot import load_view, state_of
 
 
@@ -30,82 +30,86 @@ class PendingAction:
     purpose: Purpose
     department: str
     department_title: str
-    gate: str  # '' for a champion's acknowledgement
+    gate: str  # '' when the action is about no gate
     gate_title: str
-    what: str  # one sentence: what to do
+    what: str  # one plain sentence
     visit: str  # links.visit_key of the department's current phase visit
 
 
 def pending_actions(
     *, engine: Engine, person: str, now: datetime, program: str | None = None
 ) -> list[PendingAction]:
-    """`person` (plan id or email)'s actions, by department then gate.
-    Forbidden (NotAllowed) when the plan has no such person."""
+    """`person` (email or id)'s actions, by department in plan order: answer the champion
+    role, attest the gates they own, decide the gates they approve, resume what they paused."""
     with Session(engine, expire_on_commit=False) as session:
         view = load_view(session=session, program=program)
         plan, machine = view.plan, view.machine
-        who = identify(plan, person)
-        by_id = {d.id or 0: d for d in view.departments}
-        out: list[PendingAction] = []
-        for ident in unacknowledged_by(
-            session=session, program_id=view.program.id or 0, person=who.id
-        ):
-            d = by_id.get(ident)
-            if d is not None:
-                out.append(
-                    PendingAction(
-                        Purpose.acknowledge,
-                        d.name,
-                        d.title,
-                        "",
-                        "",
-                        f"Accept the champion role for {d.title}",
-                        visit_key(d.phase_entered_at),
-                    )
-                )
-        attest: dict[str, list[AttestationGate]] = {}
-        decide: dict[str, list[ApprovalGate]] = {}
+        me = identify(plan, person)
         live = [
             d
             for d in view.departments
-            if machine.is_started(state_of(d)) and machine.index(d.phase) is not None
+            if machine.is_started(state_of(d))
+            and d.status != Status.aborted.value
+            and machine.index(d.phase) is not None
         ]
-        for d in live:
-            spec = plan.department(d.name)
-            for g in gates_for(plan, d.phase):
-                if isinstance(g, AttestationGate) and gate_owner(plan, spec, g.name) == who.id:
-                    attest.setdefault(d.name, []).append(g)
-                elif isinstance(g, ApprovalGate) and who.id in g.approvers:
-                    decide.setdefault(d.name, []).append(g)
-        verdicts = read_verdicts(session=session, view=view, now=now, names=list(attest))
-        given = approvals_of(
-            session=session, department_ids=[view.department(n).id or 0 for n in decide]
+        unanswered = _unanswered_champion_roles(session, view.program.id or 0, me.id, now)
+        gated = [d for d in live if _concerns(plan, d, me.id)]
+        verdicts = read_verdicts(session=session, view=view, now=now, departments=gated)
+    out: list[PendingAction] = []
+    for d in live:
+        spec = plan.department(d.name)
+        found: list[tuple[Purpose, str, str, str]] = []  # purpose, what, gate, gate title
+        if d.id in unanswered:
+            found.append(
+                (Purpose.acknowledge, f"Accept or decline the champion role for {d.title}.", "", "")
+            )
+        verdict = verdicts.get(d.name)
+        for g in verdict.gates if verdict else ():
+            gate = plan.gates_by_name.get(g.gate)
+            if (
+                isinstance(gate, AttestationGate)
+                and gate_owner(plan, spec, gate.name) == me.id
+                and not g.passes
+            ):
+                what = f"Attest for {d.title}: {gate.checklist}"
+                found.append((Purpose.attest, what, gate.name, gate.title))
+            decided = latest_decisions(verdict.facts.approvals.get(g.gate, ())) if verdict else {}
+            if isinstance(gate, ApprovalGate) and me.id in gate.approvers and me.id not in decided:
+                what = f"Approve or reject '{gate.title}' for {d.title}."
+                found.append((Purpose.decide, what, gate.name, gate.title))
+        if spec.sponsor == me.id and d.status == Status.paused.value:
+            found.append((Purpose.operate, f"{d.title} is paused: resume it when ready.", "", ""))
+        visit = visit_key(d.phase_entered_at)
+        out += [
+            PendingAction(purpose, d.name, d.title, gate, title, what, visit)
+            for purpose, what, gate, title in found
+        ]
+    return out
+
+
+def _concerns(plan: Plan, department: Department, person: str) -> bool:
+    """Does `person` own an attestation gate or approve a gate of the department's phase?"""
+    spec = plan.department(department.name)
+    for gate in gates_for(plan, department.phase):
+        if isinstance(gate, ApprovalGate) and person in gate.approvers:
+            return True
+        if isinstance(gate, AttestationGate) and gate_owner(plan, spec, gate.name) == person:
+            return True
+    return False
+
+
+def _unanswered_champion_roles(
+    session: Session, program_id: int, person: str, now: datetime
+) -> set[int]:
+    """Department ids where `person` was onboarded as champion and has not answered."""
+    rows = session.exec(
+        select(ChampionOnboarding.department_id, ChampionOnboarding.acknowledged_at)
+        .join(Person, col(Person.id) == col(ChampionOnboarding.person_id))
+        .where(
+            col(Person.program_id) == program_id,
+            col(Person.key) == person,
+            col(ChampionOnboarding.declined_at).is_(None),
+            col(ChampionOnboarding.created_at) <= now,
         )
-        for d in live:
-            verdict = verdicts.get(d.name)
-            passing = {g.gate for g in verdict.gates if g.passes} if verdict else set()
-            for g in attest.get(d.name, []):
-                if g.name not in passing:
-                    out.append(_action(Purpose.attest, d, g.name, g.title, "Attest with evidence"))
-            mine = {
-                a.gate
-                for a in given.get(d.id or 0, [])
-                if a.approver_key == who.id and a.phase_entered_at == d.phase_entered_at
-            }
-            for g in decide.get(d.name, []):
-                if g.name not in mine:
-                    out.append(_action(Purpose.decide, d, g.name, g.title, "Approve or reject"))
-    order = list(Purpose)
-    return sorted(out, key=lambda a: (a.department, order.index(a.purpose), a.gate))
-
-
-def _action(purpose: Purpose, d: Department, gate: str, title: str, verb: str) -> PendingAction:
-    return PendingAction(
-        purpose,
-        d.name,
-        d.title,
-        gate,
-        title,
-        f"{verb}: '{title}' for {d.title}",
-        visit_key(d.phase_entered_at),
-    )
+    ).all()
+    return {dept for dept, acked in rows if acked is None or acked > now}

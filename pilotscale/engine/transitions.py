@@ -28,11 +28,17 @@ def transition(
     run_id: str | None = None,
     target: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    identity_source: str = "",
+    on_behalf_of: str = "",
+    os_user_name: str | None = None,
 ) -> DeptState:
     """Move `department` by `event` if it is still at the version it was read at.
 
     Raises TransitionError (the event is not allowed from its state) or
     ConcurrentUpdate (someone changed it since it was read; nothing is written).
+    `identity_source` and `on_behalf_of` say how a person's identity is known and whose
+    action it was when `actor` acted for them; `os_user_name` replaces this process's OS
+    user when the action came from elsewhere (a web request).
     The caller's transaction commits the change and its transition row together.
     """
     before = state_of(department)
@@ -58,7 +64,9 @@ def transition(
             reason=reason,
             at=now,
             run_id=run_id,
-            os_user=os_user(),
+            os_user=os_user() if os_user_name is None else os_user_name,
+            identity_source=identity_source,
+            on_behalf_of=on_behalf_of,
         )
     )
     return after

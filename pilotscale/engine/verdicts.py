@@ -9,7 +9,7 @@ metric sources (their gates pend, with the reason), the same owners.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
@@ -21,6 +21,7 @@ from pilotscale.core.recipients import gate_owner, owner_names
 from pilotscale.core.states import Outcome
 from pilotscale.models import Department
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
+from pilotscale.store.people_queries import PeopleSide, load_people_side
 from pilotscale.store.snapshot import ProgramView, state_of
 
 
@@ -51,6 +52,9 @@ class DepartmentVerdict:
     verdict: PhaseVerdict  # the core's, which decisions and messages take
     gates: tuple[GateVerdict, ...]
     facts: DepartmentFacts
+    # Who did what in the visit and how (approvers' latest decisions, attestations,
+    # champions' answers, open barriers): read with `with_people=True` only.
+    people: PeopleSide = field(default_factory=PeopleSide)
 
     @property
     def outcome(self) -> Outcome:
@@ -80,6 +84,7 @@ def read_verdicts(
     metric_errors: Mapping[str, str] | None = None,
     departments: Iterable[Department] | None = None,
     names: Iterable[str] | None = None,
+    with_people: bool = False,
 ) -> dict[str, DepartmentVerdict]:
     """The verdict of each department (by name) on its current phase's gates, as of `now`.
 
@@ -87,7 +92,9 @@ def read_verdicts(
     plan still has, paused and blocked ones too, so a lead can see what a resume would
     meet; `departments` names exactly which (the check: the active ones), `names` narrows
     either. `metric_errors` (metric name -> why its source failed) makes that metric's
-    gates pending with the reason, whatever the stored observations say.
+    gates pending with the reason, whatever the stored observations say. `with_people`
+    adds each department's people's side (`store.people_queries`), for the views that
+    show who decided, attested or answered, and how (explain, the report, the web app).
     """
     machine, plan = view.machine, view.plan
     if departments is None:
@@ -102,6 +109,7 @@ def read_verdicts(
     facts = load_facts(
         session=session, plan=plan, departments=refs, now=now, metric_errors=metric_errors
     )
+    people = load_people_side(session=session, departments=refs, now=now) if with_people else {}
     gates: dict[str, list[AnyGate]] = {}
     out: dict[str, DepartmentVerdict] = {}
     for d in targets:
@@ -116,6 +124,7 @@ def read_verdicts(
             verdict=verdict,
             gates=_gates(view, d.name, phase_gates, verdict),
             facts=facts[d.name],
+            people=people.get(d.name, PeopleSide()),
         )
     return out
 

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
 from pilotscale.core.states import Outcome
+from pilotscale.engine.people_lines import lines
 from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
 from pilotscale.metrics import forecast
 from pilotscale.metrics.budget import BudgetProjection, project
@@ -81,6 +82,10 @@ class DepartmentRow:
     gates: tuple[GateRow, ...] = ()
     held: bool = False  # started, not operating yet, and some gate does not pass
     forecast: forecast.DepartmentForecast | None = None
+    # Plain sentences (engine.people_lines): the open barriers, and who decided, attested
+    # and answered in this visit when it was entered on someone's behalf or is a rejection.
+    barriers: tuple[str, ...] = ()
+    decisions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,9 @@ def build_report(
     zone = ZoneInfo(plan.program.timezone)
     names = {d.id or 0: d.name for d in view.departments}
     started = [d for d in view.departments if machine.is_started(state_of(d))]
-    verdicts = read_verdicts(session=session, view=view, now=now, metric_errors=errors)
+    verdicts = read_verdicts(
+        session=session, view=view, now=now, metric_errors=errors, with_people=True
+    )
     rows = []
     held: list[_Held] = []
     for d in view.departments:
@@ -141,6 +148,7 @@ def build_report(
         final = d.phase == machine.final
         is_held = verdict is not None and not final and not verdict.passes
         gate_rows = tuple(GateRow.of(g) for g in verdict.gates) if verdict else ()
+        said = lines(plan, verdict.people) if verdict else None
         if is_held:
             holding = [r for r in gate_rows if r.outcome != str(Outcome.passed)]
             held.append(_Held(d.id or 0, d.name, d.phase, d.phase_entered_at, holding))
@@ -157,6 +165,8 @@ def build_report(
                 overall=str(verdict.outcome) if verdict else None,
                 gates=gate_rows,
                 held=is_held,
+                barriers=said.barriers if said else (),
+                decisions=said.decisions if said else (),
             )
         )
     forecasts = _forecasts(session=session, plan=plan, held=held, errors=errors, now=now)

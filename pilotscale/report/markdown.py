@@ -70,6 +70,8 @@ def render_markdown(data: ReportData) -> str:
                     f"  - {_MARKS.get(g.outcome, '')} {escape(g.title)}: {escape(g.reason)} "
                     f"(owner: {escape(g.owner)})"
                 )
+        for barrier in d.barriers:
+            lines.append(f"  - barrier: {escape(barrier)}")
 
     lines += [
         "",

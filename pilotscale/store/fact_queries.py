@@ -74,7 +74,7 @@ def load_facts(
     ranges = domains(plan, {g.metric for g in metric_gates})
     metrics = _metrics(session, ids, metric_gates, ranges, now)
     attestations = _attestations(session, ids, now)
-    approvals = _approvals(session, ids, now)
+    approvals = _approvals(session, ids, now, names={p.id: p.name for p in plan.people})
     training = _training(session, ids, now)
     champions = _champions(session, ids, now)
 
@@ -271,11 +271,13 @@ def _attestations(
 
 
 def _approvals(
-    session: Session, ids: list[int], now: datetime
+    session: Session, ids: list[int], now: datetime, *, names: Mapping[str, str]
 ) -> dict[int, dict[str, tuple[ApprovalFact, ...]]]:
+    """Every decision (approval or rejection) of the current visit, oldest first: the
+    gate reads each approver's latest."""
     a, d = columns_of(Approval), columns_of(Department)
     rows = session.execute(
-        select(a.department_id, a.gate, a.approver_key, a.approved_at, a.comment)
+        select(a.department_id, a.gate, a.approver_key, a.approved_at, a.comment, a.decision)
         .join(table_of(Department), d.id == a.department_id)
         .where(
             a.department_id.in_(ids),
@@ -286,8 +288,12 @@ def _approvals(
         .order_by(a.approved_at, a.id)
     ).all()
     grouped: dict[int, dict[str, list[ApprovalFact]]] = defaultdict(lambda: defaultdict(list))
-    for dept_id, gate, by, at, comment in rows:
-        grouped[dept_id][gate].append(ApprovalFact(by=by, at=_utc(at), comment=comment))
+    for dept_id, gate, by, at, comment, decision in rows:
+        grouped[dept_id][gate].append(
+            ApprovalFact(
+                by=by, at=_utc(at), comment=comment, decision=decision, name=names.get(by, "")
+            )
+        )
     return {k: {g: tuple(v) for g, v in gates.items()} for k, gates in grouped.items()}
 
 

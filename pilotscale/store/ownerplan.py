@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from pilotscale.core.recipients import owner_or_lead
 from pilotscale.models import Program
-from pilotscale.plan.schema import Person, Plan
+from pilotscale.plan.schema import ApprovalGate, Person, Plan
 from pilotscale.store.queries import parse_plan_json
 
 _PEOPLE: TypeAdapter[list[Person]] = TypeAdapter(list[Person])
@@ -71,10 +71,14 @@ def load_owners_plan(*, session: Session, program: Program) -> Plan:
 
 
 def owner_ids(plan: Plan) -> set[str]:
-    """Everybody who owns a gate in some department (vacant roles fall back to the lead)."""
+    """Everybody who owns a gate in some department (vacant roles fall back to the lead),
+    and every approver (a rejection names who rejected)."""
     found = {plan.program.lead}
     for department in plan.departments:
         found.update(owner_or_lead(plan, department, gate.owner) for gate in plan.gates)
+    for gate in plan.gates:
+        if isinstance(gate, ApprovalGate):
+            found.update(gate.approvers)
     return found
 
 

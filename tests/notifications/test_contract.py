@@ -16,6 +16,7 @@ from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult, PhaseVerdict
 from pilotscale.core.messages import Job, Message, entry_work, for_decision, training_reminders
 from pilotscale.core.phases import DeptState
+from pilotscale.core.replies import approval_rejected, barrier_reported
 from pilotscale.core.states import Outcome, Status
 from pilotscale.engine.message_links import LinkMaker, dispatch_context
 from pilotscale.links import Signer
@@ -94,6 +95,28 @@ def _every_message(plan: Plan) -> list[Message]:
     )
     dead = alerts.DeadMessage("id-1", "gate_held", "x", "email", 6, "boom", NOW)
     messages.append(alerts.delivery_failure(plan, dead=[dead], now=NOW))
+    approval = next(plan.gate(g) for g in gates if plan.gate(g).kind == "approval")
+    messages += approval_rejected(
+        plan,
+        dept,
+        phase=held_phase.name,
+        gate=approval.name,
+        approver=approval.approvers[0],
+        comment="the works council was not consulted",
+        now=NOW,
+        entered_by=plan.program.lead,
+        on_behalf_reason="said so by phone",
+    )
+    for area in ("content", ""):
+        messages += barrier_reported(
+            plan,
+            dept,
+            phase=held_phase.name,
+            reported_by=members[0].id,
+            area=area,
+            text="it does not know our policies",
+            now=NOW,
+        )
     return messages
 
 

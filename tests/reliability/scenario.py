@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from pilotscale.core.phases import DeptState, Event, PhaseMachine
 from pilotscale.core.states import Status
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import run_readiness_check
 from pilotscale.engine.start import start_department
 from pilotscale.models import Department, MetricObservation, Notification, Transition
@@ -101,11 +102,14 @@ def build(engine: Engine, departments: int = 12) -> None:
 def _prepare_passes(engine: Engine, department: str, *, now: datetime) -> None:
     for champion in ("champ1", "champ2"):
         person = f"{department}-{champion}"
-        operator.acknowledge(
-            engine=engine, department=department, champion=person, by=person, now=now
-        )
+        operator.acknowledge(engine=engine, department=department, actor=cli_actor(person), now=now)
     operator.attest(
-        engine=engine, department=department, gate="use-cases", by=LEAD, evidence="wiki", now=now
+        engine=engine,
+        department=department,
+        gate="use-cases",
+        actor=cli_actor(f"{department}-sponsor"),
+        evidence="wiki",
+        now=now,
     )
 
 
@@ -115,10 +119,20 @@ def _pilot_passes(engine: Engine, department: str, *, now: datetime) -> None:
         if segment == "power":
             operator.complete_training(engine=engine, person=person, module="full-course", now=now)
     operator.attest(
-        engine=engine, department=department, gate="guardrails", by=LEAD, evidence="wiki", now=now
+        engine=engine,
+        department=department,
+        gate="guardrails",
+        actor=cli_actor("compliance"),
+        evidence="wiki",
+        now=now,
     )
     operator.approve(
-        engine=engine, department=department, gate="go-ahead", by=LEAD, comment="go", now=now
+        engine=engine,
+        department=department,
+        gate="go-ahead",
+        actor=cli_actor(LEAD),
+        comment="go",
+        now=now,
     )
 
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from pilotscale.core.phases import Event
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import run_readiness_check
 from pilotscale.engine.start import start_department
 from pilotscale.models import (
@@ -63,7 +64,12 @@ def _build(engine: Engine) -> list[str]:
                     engine=engine, person=person, module="full-course", now=NOW
                 )
         operator.attest(
-            engine=engine, department=name, gate="guardrails", by=LEAD, evidence="wiki", now=NOW
+            engine=engine,
+            department=name,
+            gate="guardrails",
+            actor=cli_actor("compliance"),
+            evidence="wiki",
+            now=NOW,
         )
     return names
 
@@ -75,7 +81,12 @@ def _act(engine: Engine, department: str, action: str) -> bool:
         return department not in report.conflicts
     if action == "approve":
         operator.approve(
-            engine=engine, department=department, gate="go-ahead", by=EXEC, comment="go", now=NOW
+            engine=engine,
+            department=department,
+            gate="go-ahead",
+            actor=cli_actor(EXEC),
+            comment="go",
+            now=NOW,
         )
         return True
     try:
@@ -83,7 +94,7 @@ def _act(engine: Engine, department: str, action: str) -> bool:
             engine=engine,
             department=department,
             event=Event.pause,
-            by=LEAD,
+            actor=cli_actor(LEAD),
             reason="support on leave",
             now=NOW,
         )

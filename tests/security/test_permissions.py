@@ -4,7 +4,8 @@ command by an allowed person goes through, so the refusal is about the person.
 
 The plan (tests/plans.py): `lead` and `deputy` lead; `exec` sponsors the program and may
 approve go-ahead; `d001-sponsor` sponsors d001 (may pause and resume it, nothing else);
-champions acknowledge for themselves; `outsider` has no role at all.
+champions acknowledge for themselves (a lead only on their behalf, with a reason);
+`outsider` has no role at all.
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ REFUSED: list[tuple[list[str], str, str]] = [
     (["attest", "d001", "use-cases", "--evidence", "wiki"], "outsider", "may not attest"),
     (["ack", "d001", "d001-champ1"], "d001-champ2", "may not acknowledge"),
     (["ack", "d001", "d001-champ1"], "outsider", "may not acknowledge"),
+    # A person acts only for themself: a lead enters others' actions only on their behalf.
+    (["ack", "d001", "d001-champ1"], "lead", "may not acknowledge"),
+    (["attest", "d001", "use-cases", "--evidence", "wiki"], "lead", "may not attest"),
+    (["decline", "d001", "d001-champ1", "--reason", "busy"], "d001-champ2", "may not acknowledge"),
+    (["reject", "d001", "go-ahead", "--comment", "no"], "d001-sponsor", "is not an approver"),
+    (["barrier", "d001", "--text", "slow"], "outsider", "is not in 'd001'"),
+    (
+        ["ack", "d001", "d001-champ1", "--on-behalf-of", "d001-champ1", "--reason", "x"],
+        "d001-sponsor",
+        "only a lead may",
+    ),
 ]
 # Commands that take a person through PILOTSCALE_USER instead of --by.
 ALLOWED: list[tuple[list[str], str]] = [
@@ -55,6 +67,11 @@ ALLOWED: list[tuple[list[str], str]] = [
     (["resume", "d001", "--reason", "back"], "D001-SPONSOR@EXAMPLE.COM"),  # emails: any case
     (["ack", "d001", "d001-champ1"], "d001-champ1"),
     (["attest", "d001", "use-cases", "--evidence", "wiki"], "d001-sponsor"),
+    (["barrier", "d001", "--text", "slow", "--area", "technical"], "d001-casual1"),
+    (
+        ["ack", "d001", "d001-champ2", "--on-behalf-of", "d001-champ2", "--reason", "by phone"],
+        "lead",
+    ),
 ]
 
 

@@ -82,6 +82,7 @@ hostile = (
 
 LEAD = "maria.lopez@acme.example"
 TECHNICAL = "helpdesk@acme.example"  # it.helpdesk, owner of production-monitoring
+APPROVER = "elena.garcia@acme.example"  # approves executive-go-ahead (the lead rolled back)
 
 
 def raw_controls(output: str) -> list[str]:
@@ -144,8 +145,11 @@ def commands(plan: Path, csv: Path, out: Path, s: list[str]) -> list[tuple[list[
         (["attest", cs, "production-monitoring", "--by", TECHNICAL, f"--evidence={evidence}"], 0),
         (["rollback", cs, "--to", "scaling", *by, f"--reason={reason}"], 0),
         (["resume", cs, *by, f"--reason={reason}"], 0),
-        (["approve", cs, "executive-go-ahead", *by, f"--comment={comment}"], 0),
-        (["approve", cs, "executive-go-ahead", *by, f"--comment={comment}"], 0),  # again
+        (["reject", cs, "executive-go-ahead", "--by", APPROVER, f"--comment={reason}"], 0),
+        (["approve", cs, "executive-go-ahead", "--by", APPROVER, f"--comment={comment}"], 0),
+        (["approve", cs, "executive-go-ahead", "--by", APPROVER, f"--comment={comment}"], 0),
+        (["approve", cs, "executive-go-ahead", *by, f"--comment={comment}"], 2),  # requested it
+        (["barrier", cs, "--by", TECHNICAL, "--area", "technical", f"--text={reason}"], 0),
         (["explain", cs], 0),
         (["history", cs], 0),
         (["history", cs, "--json"], 0),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import (
     CheckReport,
     apply_check,
@@ -38,7 +39,7 @@ def _before_three_outcomes(engine: Engine) -> None:
     start(engine, ["d002", "d003"], now=day(3))
     for champion in ("d002-champ1", "d002-champ2"):
         operator.acknowledge(
-            engine=engine, department=champion[:4], champion=champion, by=champion, now=day(3)
+            engine=engine, department=champion[:4], actor=cli_actor(champion), now=day(3)
         )
     prepare_passes(engine, "d003", now=day(3))
     observe(engine, "d001", [0.1, 0.1, 0.1], start=day(4))

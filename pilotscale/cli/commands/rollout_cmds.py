@@ -15,8 +15,8 @@ from pilotscale.cli.launch import launch
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import terminal, text
+from pilotscale.core.actors import Actor
 from pilotscale.core.phases import Event
-from pilotscale.engine import operator
 from pilotscale.engine.start import preflight_start, rollout_actor
 
 console = terminal()
@@ -28,6 +28,15 @@ BY_HELP = (
 )
 By = typer.Option(None, "--by", help=BY_HELP, show_default=False)
 Reason = typer.Option("", "--reason", help="Why; recorded in the department's history.")
+OnBehalfOf = typer.Option(
+    None,
+    "--on-behalf-of",
+    help="A lead entering someone else's action (their email or id); needs --reason.",
+    show_default=False,
+)
+BehalfReason = typer.Option(
+    "", "--reason", help="With --on-behalf-of: why you enter it for them; recorded and shown."
+)
 
 
 def _who(by: str | None) -> str:
@@ -35,6 +44,13 @@ def _who(by: str | None) -> str:
     if not who:
         raise CliError("say who you are: --by EMAIL (or set PILOTSCALE_USER)")
     return who
+
+
+def _actor(by: str | None, on_behalf_of: str | None, reason: str) -> Actor:
+    """`--by` as asserted by the OS user running the command (source 'cli')."""
+    from pilotscale.engine.acting import cli_actor
+
+    return cli_actor(_who(by), on_behalf_of=on_behalf_of, reason=reason)
 
 
 def _guard(action: Callable[[], T]) -> T:
@@ -187,15 +203,18 @@ def _control(event: Event) -> Callable[..., None]:
         department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
         by: str | None = By,
         reason: str = Reason,
+        on_behalf_of: str | None = OnBehalfOf,
         program: str | None = ProgramOpt,
         as_of: str | None = AsOf,
     ) -> None:
+        from pilotscale.engine import operator
+
         after = _guard(
             lambda: operator.operate(
                 engine=store_engine(),
                 department=department,
                 event=event,
-                by=_who(by),
+                actor=_actor(by, on_behalf_of, reason),
                 reason=reason,
                 now=parse_as_of(as_of),
                 program=program,
@@ -211,11 +230,17 @@ _CONTROL_HELP = {
     Event.resume: "Resume a paused, blocked or rolled-back department.",
     Event.abort: "Stop a department's mini-pilot for good (restart it with rollback).",
 }
+_ON_BEHALF_EXAMPLE = {
+    Event.pause: "\n\n  pilotscale pause hr --by maria.lopez@acme.example --on-behalf-of "
+    "jorge.navarro@acme.example --reason 'sponsor asked by phone: works council meeting'",
+    Event.resume: "\n\n  pilotscale resume hr --by maria.lopez@acme.example --on-behalf-of "
+    "jorge.navarro@acme.example --reason 'sponsor asked by phone: meeting done'",
+}
 for _event, _help in _CONTROL_HELP.items():
     app.command(
         name=_event.value,
         help=f"{_help}\n\nExample:\n\n  pilotscale {_event.value} hr --by maria.lopez@acme.example "
-        "--reason 'support team on leave'",
+        f"--reason 'support team on leave'{_ON_BEHALF_EXAMPLE.get(_event, '')}",
     )(_control(_event))
 
 
@@ -237,12 +262,14 @@ def rollback(
 
       pilotscale rollback hr --to piloting --by maria.lopez@acme.example --reason "quality drop"
     """
+    from pilotscale.engine import operator
+
     after = _guard(
         lambda: operator.operate(
             engine=store_engine(),
             department=department,
             event=Event.rollback,
-            by=_who(by),
+            actor=_actor(by, None, reason),
             reason=reason,
             now=parse_as_of(as_of),
             target=to,
@@ -260,21 +287,72 @@ def approve(
     ),
     by: str | None = By,
     comment: str = typer.Option("", "--comment", help="Recorded with the approval."),
+    on_behalf_of: str | None = OnBehalfOf,
+    reason: str = BehalfReason,
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
 ) -> None:
-    """Approve an approval gate of a department's current phase (approvers listed in the plan only).
+    r"""Approve an approval gate of a department's current phase (its listed approvers only).
+
+    An approver may not approve a phase they moved the department into or attested a gate
+    of. The latest decision of each approver counts: approving after rejecting lifts the
+    rejection.
 
     Example:
 
       pilotscale approve hr executive-go-ahead --by elena.garcia@acme.example --comment "go"
+
+      pilotscale approve hr executive-go-ahead --by maria.lopez --on-behalf-of elena.garcia \
+        --reason "approved by phone" --comment "go"
     """
+    from pilotscale.engine import operator
+
     done = _guard(
         lambda: operator.approve(
             engine=store_engine(),
             department=department,
             gate=gate,
-            by=_who(by),
+            actor=_actor(by, on_behalf_of, reason),
+            comment=comment,
+            now=parse_as_of(as_of),
+            program=program,
+        )
+    )
+    console.print(text(done.message))
+
+
+@app.command()
+def reject(
+    department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+    gate: str = typer.Argument(
+        ..., help="Approval gate, e.g. executive-go-ahead.", show_default=False
+    ),
+    by: str | None = By,
+    comment: str = typer.Option(
+        "", "--comment", help="Why (required): shown with the rejection everywhere."
+    ),
+    on_behalf_of: str | None = OnBehalfOf,
+    reason: str = BehalfReason,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    r"""Reject an approval gate: it holds the department, with your comment, until you approve.
+
+    The program lead is told. Approving later (same approver, same phase) lifts it.
+
+    Example:
+
+      pilotscale reject hr executive-go-ahead --by elena.garcia@acme.example \
+        --comment "the works council has not been consulted yet"
+    """
+    from pilotscale.engine import operator
+
+    done = _guard(
+        lambda: operator.reject(
+            engine=store_engine(),
+            department=department,
+            gate=gate,
+            actor=_actor(by, on_behalf_of, reason),
             comment=comment,
             now=parse_as_of(as_of),
             program=program,
@@ -291,21 +369,30 @@ def attest(
     evidence: str = typer.Option(
         "", "--evidence", help="A link or a sentence; required by most gates."
     ),
+    on_behalf_of: str | None = OnBehalfOf,
+    reason: str = BehalfReason,
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
 ) -> None:
-    """Confirm a checklist item (an attestation gate) for a department's current phase.
+    r"""Confirm a checklist item (an attestation gate) for a department's current phase.
+
+    Only the gate's owner attests; a lead may enter it for them with --on-behalf-of.
 
     Example:
 
       pilotscale attest hr guardrails --by compliance@acme.example --evidence "https://wiki/hr-ai-policy"
+
+      pilotscale attest hr guardrails --by maria.lopez --on-behalf-of compliance \
+        --reason "confirmed by phone" --evidence "https://wiki/hr-ai-policy"
     """
+    from pilotscale.engine import operator
+
     done = _guard(
         lambda: operator.attest(
             engine=store_engine(),
             department=department,
             gate=gate,
-            by=_who(by),
+            actor=_actor(by, on_behalf_of, reason),
             evidence=evidence,
             now=parse_as_of(as_of),
             program=program,
@@ -319,21 +406,109 @@ def ack(
     department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
     champion: str = typer.Argument(..., help="Champion's email or id.", show_default=False),
     by: str | None = By,
+    on_behalf_of: str | None = OnBehalfOf,
+    reason: str = BehalfReason,
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
 ) -> None:
-    """Record that a champion acknowledged the welcome kit and takes the role.
+    r"""Record that a champion acknowledged the welcome kit and takes the role.
+
+    Only the champion acknowledges; a lead may enter it for them with --on-behalf-of.
 
     Example:
 
       pilotscale ack hr ana.ruiz@acme.example --by ana.ruiz@acme.example
+
+      pilotscale ack hr ana.ruiz --by maria.lopez --on-behalf-of ana.ruiz \
+        --reason "said yes in the kickoff meeting"
     """
+    from pilotscale.engine import operator
+
     done = _guard(
         lambda: operator.acknowledge(
             engine=store_engine(),
             department=department,
             champion=champion,
-            by=_who(by),
+            actor=_actor(by, on_behalf_of, reason),
+            now=parse_as_of(as_of),
+            program=program,
+        )
+    )
+    console.print(text(done.message))
+
+
+@app.command()
+def decline(
+    department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+    champion: str = typer.Argument(..., help="Champion's email or id.", show_default=False),
+    by: str | None = By,
+    reason: str = typer.Option(
+        "", "--reason", help="Why the role is declined (required); shown to the lead."
+    ),
+    on_behalf_of: str | None = OnBehalfOf,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    r"""Record that a champion declines the role, with the reason.
+
+    Only the champion declines; a lead may enter it for them with --on-behalf-of (the
+    reason is then also why the lead entered it).
+
+    Example:
+
+      pilotscale decline hr ana.ruiz@acme.example --by ana.ruiz@acme.example \
+        --reason "on leave until March"
+    """
+    from pilotscale.engine import operator
+
+    done = _guard(
+        lambda: operator.decline(
+            engine=store_engine(),
+            department=department,
+            champion=champion,
+            actor=_actor(by, on_behalf_of, reason),
+            reason=reason,
+            now=parse_as_of(as_of),
+            program=program,
+        )
+    )
+    console.print(text(done.message))
+
+
+@app.command()
+def barrier(
+    department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+    by: str | None = By,
+    text_: str = typer.Option(
+        "", "--text", help="What is in the way (required).", show_default=False
+    ),
+    area: str = typer.Option(
+        "",
+        "--area",
+        help="Support area whose owner is told: technical, adoption, content or governance "
+        "(default: the program lead).",
+    ),
+    on_behalf_of: str | None = OnBehalfOf,
+    reason: str = BehalfReason,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    r"""Report a barrier met in a department; it shows in explain and the report until resolved.
+
+    Example:
+
+      pilotscale barrier hr --by jon.ruiz@acme.example --area content \
+        --text "it does not know our leave policy"
+    """
+    from pilotscale.engine import operator
+
+    done = _guard(
+        lambda: operator.report_barrier(
+            engine=store_engine(),
+            department=department,
+            actor=_actor(by, on_behalf_of, reason),
+            text=text_,
+            area=area,
             now=parse_as_of(as_of),
             program=program,
         )

@@ -12,9 +12,11 @@ from rich.text import Text
 from pilotscale.cli.app import app
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, terminal, text
+from pilotscale.core.actors import Source
 from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.states import Outcome, Status
 from pilotscale.core.waves import can_start, resolve_wave_rules
+from pilotscale.engine.people_lines import lines
 from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
 from pilotscale.models import Department
 from pilotscale.store.queries import department_history
@@ -110,7 +112,9 @@ def explain(
     now = parse_as_of(as_of)
     with program_view(program) as (session, view):
         department_of(view, department)
-        verdicts = read_verdicts(session=session, view=view, now=now, names=[department])
+        verdicts = read_verdicts(
+            session=session, view=view, now=now, names=[department], with_people=True
+        )
     d = view.department(department)
     machine = view.machine
     state = state_of(d)
@@ -144,6 +148,7 @@ def explain(
             text(r.reason),
         )
     console.print(table)
+    _print_people(view, verdict)
     console.print(text(_next_step(machine, d, verdict)))
 
 
@@ -167,11 +172,11 @@ def history(
         print(json_text([r.model_dump(mode="json") for r in rows]))
         return
     table = Table(title=text(f"{d.title} — history"))
-    for column in ("When (UTC)", "From", "To", "Event", "Actor", "Reason", "Run"):
+    for column in ("When (UTC)", "From", "To", "Event", "Actor", "How", "Reason", "Run"):
         table.add_column(column, overflow="fold")
     for r in rows:
         before = f"{r.from_phase} ({r.from_status})" if r.from_phase else "—"
-        actor = text(r.actor)
+        actor = text(f"{r.actor} for {r.on_behalf_of}" if r.on_behalf_of else r.actor)
         if r.os_user and r.os_user != r.actor:
             actor.append_text(text(f" ({r.os_user})", "dim"))
         table.add_row(
@@ -180,6 +185,7 @@ def history(
             text(f"{r.to_phase} ({r.to_status})"),
             text(r.event),
             actor,
+            text(_how(r.identity_source, r.on_behalf_of)),
             text(r.reason),
             text((r.run_id or "")[:8]),
         )
@@ -187,6 +193,29 @@ def history(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _how(source: str, on_behalf_of: str) -> str:
+    """How a transition's actor is known: 'on behalf of X', 'signed link', 'CLI', or ''
+    (the scheduler, and rows recorded before identities were)."""
+    if on_behalf_of:
+        return f"on behalf of {on_behalf_of}"
+    return Source(source).label if source in set(Source) else source
+
+
+def _print_people(view: ProgramView, verdict: DepartmentVerdict) -> None:
+    """Who decided, attested and answered in this visit, and how; the open barriers."""
+    said = lines(view.plan, verdict.people)
+    for title, items in (
+        ("Approvals", said.decisions),
+        ("Attestations", said.attestations),
+        ("Champions", said.champions),
+        ("Open barriers", said.barriers),
+    ):
+        if items:
+            console.print(text(f"{title}:", "bold"))
+            for item in items:
+                console.print(Text.assemble("  - ", text(item)))
 
 
 def _marked(outcome: Outcome, label: object, separator: str = " ") -> Text:

@@ -366,6 +366,67 @@ def test_approval_gate(
     assert reason in result.reason
 
 
+def decided(*said: tuple[str, str, str]) -> DepartmentFacts:
+    """(approver, 'approve' or 'reject', comment), in the order they were given."""
+    return facts(
+        approvals={
+            "go-ahead": tuple(
+                ApprovalFact(by, NOW + timedelta(minutes=n), comment, decision, by.title())
+                for n, (by, decision, comment) in enumerate(said)
+            )
+        }
+    )
+
+
+REJECTION_CASES = [
+    # A rejection holds the gate, whatever the others said.
+    (decided(("maria", "reject", "not yet")), FAIL, 0, "rejected by Maria: not yet"),
+    (
+        decided(("maria", "approve", "ok"), ("elena", "approve", "ok"), ("jorge", "reject", "no")),
+        FAIL,
+        2,
+        "rejected by Jorge: no",
+    ),
+    # The same approver's later approval supersedes their rejection...
+    (
+        decided(("maria", "reject", "no"), ("maria", "approve", "ok"), ("elena", "approve", "")),
+        PASS,
+        2,
+        "approved by elena, maria",
+    ),
+    # ... and a later rejection an approval.
+    (
+        decided(("maria", "approve", "ok"), ("maria", "reject", "on reflection")),
+        FAIL,
+        0,
+        "on reflection",
+    ),
+    # Two rejections are both named.
+    (
+        decided(("maria", "reject", "a"), ("elena", "reject", "b")),
+        FAIL,
+        0,
+        "rejected by Maria: a; rejected by Elena: b",
+    ),
+    # Someone not listed as approver neither approves nor rejects.
+    (
+        decided(("intruder", "reject", "x"), ("maria", "approve", "")),
+        PENDING,
+        1,
+        "ignored intruder",
+    ),
+]
+
+
+@pytest.mark.parametrize(("snapshot", "outcome", "count", "reason"), REJECTION_CASES)
+def test_the_latest_decision_of_each_approver_counts_and_a_rejection_holds(
+    snapshot: DepartmentFacts, outcome: Outcome, count: int, reason: str
+) -> None:
+    result = evaluate_gate(approval_gate(), snapshot, now=NOW)
+    assert (result.outcome, result.observed) == (outcome, count)
+    assert reason in result.reason
+
+
 def test_approvals_of_another_gate_do_not_count() -> None:
     snapshot = facts(approvals={"other": (ApprovalFact("maria", NOW), ApprovalFact("elena", NOW))})
     assert evaluate_gate(approval_gate(), snapshot, now=NOW).outcome is PENDING

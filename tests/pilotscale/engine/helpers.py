@@ -17,6 +17,7 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select, update
 
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import run_readiness_check
 from pilotscale.engine.start import start_department
 from pilotscale.models import (
@@ -60,21 +61,34 @@ def prepare_passes(engine: Engine, department: str, *, now: datetime) -> None:
     """Both champions acknowledge and the sponsor attests: every preparing gate passes."""
     for champion in ("champ1", "champ2"):
         person = f"{department}-{champion}"
-        operator.acknowledge(
-            engine=engine, department=department, champion=person, by=person, now=now
-        )
+        operator.acknowledge(engine=engine, department=department, actor=cli_actor(person), now=now)
     attest(engine, department, "use-cases", now=now)
+
+
+def owner(department: str, gate: str) -> str:
+    """Who attests `gate` in a generated department: its owner (a person acts for themself)."""
+    return {"use-cases": f"{department}-sponsor", "guardrails": "compliance"}.get(gate, LEAD)
 
 
 def attest(engine: Engine, department: str, gate: str, *, now: datetime) -> None:
     operator.attest(
-        engine=engine, department=department, gate=gate, by=LEAD, evidence="wiki/page", now=now
+        engine=engine,
+        department=department,
+        gate=gate,
+        actor=cli_actor(owner(department, gate)),
+        evidence="wiki/page",
+        now=now,
     )
 
 
 def approve(engine: Engine, department: str, *, now: datetime, by: str = EXEC) -> None:
     operator.approve(
-        engine=engine, department=department, gate="go-ahead", by=by, comment="go", now=now
+        engine=engine,
+        department=department,
+        gate="go-ahead",
+        actor=cli_actor(by),
+        comment="go",
+        now=now,
     )
 
 

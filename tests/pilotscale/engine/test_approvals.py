@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import Event
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import run_readiness_check
 from pilotscale.models import Approval
 from tests.pilotscale.engine import helpers as h
@@ -31,7 +32,7 @@ def piloting(engine: Engine) -> Engine:
 
 def approve(engine: Engine, by: str, *, at: datetime = h.day(3), dept: str = DEPT) -> operator.Done:
     return operator.approve(
-        engine=engine, department=dept, gate=GATE, by=by, comment="looks good", now=at
+        engine=engine, department=dept, gate=GATE, actor=cli_actor(by), comment="looks good", now=at
     )
 
 
@@ -107,7 +108,12 @@ def test_a_gate_of_another_phase_is_refused(engine: Engine) -> None:
 def test_a_gate_that_is_not_an_approval_is_refused(piloting: Engine) -> None:
     with pytest.raises(NotAllowed, match="not an approval gate"):
         operator.approve(
-            engine=piloting, department=DEPT, gate="guardrails", by=LEAD, comment="", now=h.day(3)
+            engine=piloting,
+            department=DEPT,
+            gate="guardrails",
+            actor=cli_actor(LEAD),
+            comment="",
+            now=h.day(3),
         )
 
 
@@ -122,7 +128,7 @@ def test_approvals_of_an_earlier_visit_do_not_count_after_a_rollback(piloting: E
             engine=piloting,
             department=DEPT,
             event=event,
-            by=LEAD,
+            actor=cli_actor(LEAD),
             reason="answer quality dropped",
             now=h.day(5),
             target=target,

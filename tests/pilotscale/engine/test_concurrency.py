@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from pilotscale.core.phases import Event
 from pilotscale.db import _create_engine, get_engine, normalize_url
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import CheckReport, apply_check, prepare_check
 from pilotscale.engine.operator import operate
 from tests.pilotscale.engine import helpers as h
@@ -38,7 +39,7 @@ def setup(engine: Engine) -> None:
         else:
             who = f"{name}-champ1"
             h.operator.acknowledge(
-                engine=engine, department=name, champion=who, by=who, now=h.day(1)
+                engine=engine, department=name, actor=cli_actor(who), now=h.day(1)
             )
 
 
@@ -134,7 +135,14 @@ def test_a_department_changed_mid_check_costs_only_itself(
     changed = names[2]  # an odd one: it would advance
     prepared = prepare_check(engine=engine, now=CHECK)
     before = h.outbox(engine)
-    operate(engine=engine, department=changed, event=Event.pause, by=LEAD, now=CHECK, reason="x")
+    operate(
+        engine=engine,
+        department=changed,
+        event=Event.pause,
+        actor=cli_actor(LEAD),
+        now=CHECK,
+        reason="x",
+    )
 
     report = apply_check(engine=engine, prepared=prepared, batch=batch)
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from pilotscale.core.decisions import Action
 from pilotscale.core.phases import Event
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import CheckReport, run_readiness_check
 from pilotscale.engine.operator import operate
 from tests.pilotscale.engine import helpers as h
@@ -121,7 +122,7 @@ def test_resuming_a_blocked_department_counts_from_zero(operating: Engine) -> No
         engine=operating,
         department=DEPT,
         event=Event.resume,
-        by=LEAD,
+        actor=cli_actor(LEAD),
         reason="usage campaign planned",
         now=h.day(3) + timedelta(hours=4),
     )

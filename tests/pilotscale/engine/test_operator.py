@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import Engine
 
 from pilotscale.core.decisions import Action
+from pilotscale.core.duties import ReasonRequired
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.core.phases import DeptState, Event, TransitionError
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import apply_check, prepare_check, run_readiness_check
 from tests.pilotscale.engine import helpers as h
 from tests.plans import DEPUTY, EXEC, LEAD, OUTSIDER, plan_dict
@@ -41,7 +43,7 @@ def operate(
         engine=engine,
         department=dept,
         event=event,
-        by=by,
+        actor=cli_actor(by),
         reason=reason,
         now=at,
         target=target,
@@ -88,7 +90,7 @@ def test_only_leads_and_for_pause_and_resume_the_sponsor_may_operate(
 
 
 def test_a_reason_is_required(piloting: Engine) -> None:
-    with pytest.raises(operator.Refused, match="reason"):
+    with pytest.raises(ReasonRequired, match="reason"):
         operate(piloting, Event.pause, LEAD, reason="  ")
     assert h.states(piloting)[DEPT] == ("piloting", "active")
 

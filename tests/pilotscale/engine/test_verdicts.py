@@ -11,6 +11,7 @@ from sqlmodel import Session
 from pilotscale.core.phases import Event
 from pilotscale.core.states import Outcome
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import prepare_check
 from pilotscale.engine.digest_queue import department_lines
 from pilotscale.engine.verdicts import read_verdicts
@@ -31,7 +32,7 @@ def _store(engine: Engine) -> None:
         engine=engine,
         department="d002",
         event=Event.pause,
-        by=LEAD,
+        actor=cli_actor(LEAD),
         reason="support on leave",
         now=CHECK - timedelta(hours=1),
         program=None,

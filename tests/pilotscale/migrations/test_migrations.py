@@ -5,17 +5,28 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, inspect
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from pilotscale.db import alembic_config, current_revision, get_engine, head_revision, upgrade
 from pilotscale.migrations import HEAD_REVISION
-from pilotscale.models import Program
+from pilotscale.models import (
+    Approval,
+    Attestation,
+    Barrier,
+    ChampionOnboarding,
+    LinkUse,
+    Program,
+    Transition,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -137,3 +148,109 @@ def test_processes_starting_together_migrate_once(store_url: str, tmp_path: Path
 
     assert [p.returncode for p in processes] == [0] * workers, [err for _, err in results]
     assert [out.strip() for out, _ in results] == [head_revision()] * workers
+
+
+# --------------------------------------------------------------------------- 0003
+
+T = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def _store_at_0002_with_rows(store_url: str) -> Engine:
+    """A store migrated to 0002 holding a department with evidence and history, written
+    as 0002's tables are (the current models have more columns)."""
+    engine = get_engine(store_url, migrate=False)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    tables = MetaData()
+    tables.reflect(bind=engine)
+
+    def add(connection: Connection, table: str, **values: object) -> None:
+        connection.execute(tables.tables[table].insert().values(**values))
+
+    at = {"created_at": T, "updated_at": T}
+    # Explicit ids only where rows refer to them: PostgreSQL's sequences do not see them.
+    with engine.begin() as c:
+        add(c, "program", id=1, name="p", title="P", timezone="UTC", plan_json="{}",
+            plan_sha256="x", paused=False, applied_at=T, created_at=T)  # fmt: skip
+        add(c, "department", id=1, program_id=1, name="hr", title="HR", wave=1, headcount=5,
+            phase="piloting", status="active", version=3, phase_entered_at=T,
+            consecutive_failures=0, definition_sha256="x", **at)  # fmt: skip
+        add(c, "person", id=1, program_id=1, key="ana", name="Ana", email="ana@x.example",
+            segment="power", notify="email")  # fmt: skip
+        add(c, "approval", department_id=1, phase="piloting", gate="go", approver_key="exec",
+            comment="ok", approved_at=T, phase_entered_at=T, os_user="op", via="cli")  # fmt: skip
+        add(c, "attestation", department_id=1, phase="piloting", gate="guardrails",
+            attested_by="compliance", evidence="doc", attested_at=T)  # fmt: skip
+        add(c, "champion_onboarding", department_id=1, person_id=1, created_at=T,
+            acknowledged_at=T)  # fmt: skip
+        add(c, "transition", department_id=1, to_phase="piloting", to_status="active",
+            event="advance", actor="scheduler", reason="", at=T, os_user="op")  # fmt: skip
+    return engine
+
+
+def test_0003_upgrades_a_0002_store_and_keeps_its_rows_as_cli_evidence(store_url: str) -> None:
+    engine = _store_at_0002_with_rows(store_url)
+
+    upgrade(engine=engine)
+
+    assert current_revision(engine=engine) == "0003"
+    assert _schema_diffs(engine, SQLModel.metadata) == []
+    with Session(engine) as session:
+        (approval,) = session.exec(select(Approval)).all()
+        assert (approval.approver_key, approval.comment, approval.decision) == (
+            "exec",
+            "ok",
+            "approve",
+        )
+        assert (approval.identity_source, approval.acted_by, approval.on_behalf_reason) == (
+            "cli",
+            "",
+            "",
+        )
+        (attestation,) = session.exec(select(Attestation)).all()
+        assert (attestation.attested_by, attestation.identity_source, attestation.os_user) == (
+            "compliance", "cli", "")  # fmt: skip
+        (onboarding,) = session.exec(select(ChampionOnboarding)).all()
+        assert onboarding.acknowledged_at == T
+        assert (onboarding.declined_at, onboarding.decline_reason) == (None, "")
+        (moved,) = session.exec(select(Transition)).all()
+        assert (moved.actor, moved.identity_source, moved.on_behalf_of) == ("scheduler", "", "")
+        # The approver may now reject, then approve, in the same visit: no unique key.
+        session.add(Approval(department_id=1, phase="piloting", gate="go", approver_key="exec",
+                             decision="reject", comment="not yet", approved_at=T,
+                             phase_entered_at=T))  # fmt: skip
+        session.add(Barrier(department_id=1, phase="piloting", reported_by="ana", text="slow"))
+        session.add(LinkUse(nonce="n1", purpose="decide", person_key="exec", department_id=1))
+        session.commit()
+        assert len(session.exec(select(Approval)).all()) == 2
+    with Session(engine) as session:
+        session.add(LinkUse(nonce="n1", purpose="decide", person_key="exec"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+    with pytest.raises(DBAPIError), engine.begin() as connection:  # still append-only
+        connection.execute(text("UPDATE transition SET identity_source = 'cli'"))
+
+
+def test_0003_downgrades_to_0002_keeping_each_approvers_latest_approval(store_url: str) -> None:
+    engine = _store_at_0002_with_rows(store_url)
+    upgrade(engine=engine)
+    with Session(engine) as session:
+        for n, decision in enumerate(("reject", "approve")):
+            session.add(Approval(department_id=1, phase="piloting", gate="go2", approver_key="exec",
+                                 decision=decision, approved_at=T + timedelta(hours=n),
+                                 phase_entered_at=T))  # fmt: skip
+        session.add(Approval(department_id=1, phase="piloting", gate="go", approver_key="exec",
+                             decision="reject", approved_at=T + timedelta(hours=1),
+                             phase_entered_at=T))  # fmt: skip
+        session.commit()
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT gate, approver_key FROM approval")).all()
+    # 'go': the latest decision was a rejection, so no approval is left (the gate pends).
+    assert sorted(tuple(r) for r in rows) == [("go2", "exec")]

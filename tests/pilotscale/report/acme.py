@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from pilotscale.demo import LEAD, complete_all_training, feed_metrics, monday
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import apply_check, prepare_check
 from pilotscale.engine.pull import pull_due_sources
 from pilotscale.engine.start import rollout_program
@@ -36,7 +37,9 @@ def check(engine: Engine, week: int) -> None:
 
 
 def attest(engine: Engine, department: str, gate: str, by: str, at: datetime) -> None:
-    operator.attest(engine=engine, department=department, gate=gate, by=by, evidence="doc", now=at)
+    operator.attest(
+        engine=engine, department=department, gate=gate, actor=cli_actor(by), evidence="doc", now=at
+    )
 
 
 def build(engine: Engine, plan_text: str | None = None) -> datetime:
@@ -51,7 +54,10 @@ def build(engine: Engine, plan_text: str | None = None) -> datetime:
     ):
         for c in champions:
             operator.acknowledge(
-                engine=engine, department=dept, champion=c, by=c, now=monday(0) + timedelta(days=2)
+                engine=engine,
+                department=dept,
+                actor=cli_actor(c),
+                now=monday(0) + timedelta(days=2),
             )
     for dept, sponsor in (("hr", "jorge.navarro"), ("sales", "raul.vega")):
         at = monday(0) + timedelta(days=3)
@@ -87,9 +93,7 @@ def build(engine: Engine, plan_text: str | None = None) -> datetime:
             actor="maria.lopez",
         )
     at = monday(2) + timedelta(days=2)
-    operator.acknowledge(
-        engine=engine, department="sales", champion="irene.castro", by="irene.castro", now=at
-    )
+    operator.acknowledge(engine=engine, department="sales", actor=cli_actor("irene.castro"), now=at)
     attest(engine, "sales", "governed-data", "knowledge.team", at)
     check(engine, 3)
     feed_metrics(
@@ -121,7 +125,7 @@ def build(engine: Engine, plan_text: str | None = None) -> datetime:
             engine=engine,
             department="hr",
             gate="executive-go-ahead",
-            by=approver,
+            actor=cli_actor(approver),
             comment="go",
             now=monday(6) + timedelta(days=1),
         )

@@ -29,11 +29,12 @@ def test_the_views_plan_is_the_stored_plan_less_the_people_who_own_no_gate(
         lean = load_owners_plan(session=session, program=program)
         full = load_program_plan(session=session, program=program)
 
-    # The lead owns go-ahead, and legal's vacant adoption role; IT Desk owns the others.
-    assert [p.id for p in lean.people] == ["leo.lead", "it.desk"]
-    assert owner_ids(full) == {"leo.lead", "it.desk"}
+    # The lead owns go-ahead, and legal's vacant adoption role; IT Desk owns the others;
+    # Ines approves go-ahead (a rejection names who rejected).
+    assert [p.id for p in lean.people] == ["ines.sponsor", "leo.lead", "it.desk"]
+    assert owner_ids(full) == {"ines.sponsor", "leo.lead", "it.desk"}
     assert lean.person("it.desk").name == NAME
     assert lean.model_copy(update={"people": []}) == full.model_copy(update={"people": []})
     assert list(lean.people) == [p for p in full.people if p.id in owner_ids(full)]
     with pytest.raises(KeyError):  # left out, not made up
-        lean.person("ines.sponsor")
+        lean.person("sam.champion")

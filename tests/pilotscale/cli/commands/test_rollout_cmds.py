@@ -127,3 +127,87 @@ def test_a_uid_without_a_passwd_entry_is_recorded_as_its_number() -> None:
     os.waitpid(pid, 0)
 
     assert recorded == str(uid)
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def test_a_rejection_needs_a_comment_then_holds_the_gate_in_explain(data_dir: Path) -> None:
+    at = ("--as-of", "2026-11-05T10:00:00+00:00")
+    bare = run("reject", "d001", "go-ahead", "--by", "exec@example.com", *at, data_dir=data_dir)
+    assert bare.returncode == 2
+    assert bare.stderr.splitlines() == [
+        "error: say why you reject: --comment TEXT is shown with the rejection"
+    ]
+
+    said = "the <b>works council</b> has not been consulted"
+    result = run(
+        "reject", "d001", "go-ahead", "--by", "exec@example.com", "--comment", said, *at,
+        data_dir=data_dir,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "rejection of 'go-ahead' for Department 1 recorded: Exec; the program lead is told"
+    )
+    (row,) = approvals(data_dir)
+    assert (row.decision, row.comment, row.identity_source) == ("reject", said, "cli")
+    explained = run("explain", "d001", *at, data_dir=data_dir).stdout
+    # Plan and store text is text in the terminal: the markup shows as typed.
+    assert f"go-ahead: rejected by Exec on 2026-11-05: {said}" in " ".join(explained.split())
+
+
+def test_an_operator_attests_for_the_owner_only_on_their_behalf_with_a_reason(
+    data_dir: Path,
+) -> None:
+    at = ("--as-of", "2026-11-05T10:00:00+00:00")
+    base = ("attest", "d001", "guardrails", "--evidence", "wiki/policy", *at)
+
+    refused = run(*base, "--by", "lead@example.com", data_dir=data_dir)
+    no_reason = run(*base, "--by", "lead", "--on-behalf-of", "compliance", data_dir=data_dir)
+    done = run(
+        *base, "--by", "lead", "--on-behalf-of", "compliance", "--reason", "confirmed by phone",
+        data_dir=data_dir,
+    )  # fmt: skip
+
+    assert refused.returncode == 2
+    assert "its owner is compliance@example.com" in refused.stderr
+    assert no_reason.returncode == 2
+    assert "--reason TEXT" in no_reason.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "'guardrails' attested for Department 1 by Compliance — entered by Lead on behalf: "
+        "'confirmed by phone'"
+    )
+    explained = " ".join(run("explain", "d001", *at, data_dir=data_dir).stdout.split())
+    assert (
+        "guardrails: attested by Compliance on 2026-11-05 (evidence: wiki/policy) — entered by "
+        "Lead on behalf: 'confirmed by phone'"
+    ) in explained
+
+
+def test_a_champion_declines_and_a_barrier_is_reported_from_the_cli(data_dir: Path) -> None:
+    at = ("--as-of", "2026-11-05T10:00:00+00:00")
+    declined = run(
+        "decline", "d002", "d002-champ1", "--by", "d002-champ1@example.com", "--reason",
+        "on leave", *at, data_dir=data_dir,
+    )  # fmt: skip
+    barrier = run(
+        "barrier", "d001", "--by", "d001-casual1", "--area", "content", "--text",
+        "it does not know our leave policy", *at, data_dir=data_dir,
+    )  # fmt: skip
+    pause = run(
+        "pause", "d001", "--by", "lead", "--on-behalf-of", "d001-sponsor", "--reason",
+        "sponsor asked by phone", *at, data_dir=data_dir,
+    )  # fmt: skip
+
+    # d002 was never started: its champions are not onboarded yet.
+    assert declined.returncode == 2
+    assert "has not been onboarded yet" in declined.stderr
+    assert barrier.returncode == 0, barrier.stderr
+    assert barrier.stdout.strip() == "barrier recorded for Department 1; Knowledge is told"
+    assert pause.returncode == 0, pause.stderr
+    explained = " ".join(run("explain", "d001", *at, data_dir=data_dir).stdout.split())
+    assert "Open barriers: - 2026-11-05 D001 Casual1 (content): it does not know" in explained
+    history = " ".join(run("history", "d001", data_dir=data_dir).stdout.split())
+    assert "on behalf of d001-sponsor" in history

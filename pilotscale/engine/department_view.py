@@ -84,7 +84,9 @@ def department_page(
     plan, machine = view.plan, view.machine
     spec = plan.department(department)
     ident = row.id or 0
-    verdict = read_verdicts(session=session, view=view, now=now, names=[department]).get(department)
+    verdict = read_verdicts(
+        session=session, view=view, now=now, names=[department], with_people=True
+    ).get(department)
     completions = impact.completions_by_department(
         session=session, department_ids=[ident], now=now
     ).get(ident, impact.Completions())

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from pilotscale.models import (
     Approval,
     Attestation,
+    Barrier,
     ChampionOnboarding,
     Department,
     GateResultRecord,
@@ -25,7 +26,8 @@ from pilotscale.store.tables import columns_of
 def change_marker(*, session: Session) -> tuple[Any, ...]:
     """A tuple equal to the last one read exactly when no plan was applied and no program,
     department, transition, approval, attestation, observation, gate result,
-    acknowledgement or training completion was written since. Every department write
+    acknowledgement, decline, barrier or training completion was written since. Every
+    department write
     bumps its version; the other tables only grow (their highest id) or fill a moment."""
     p, d = columns_of(Program), columns_of(Department)
     c, t = columns_of(ChampionOnboarding), columns_of(TrainingAssignment)
@@ -35,8 +37,9 @@ def change_marker(*, session: Session) -> tuple[Any, ...]:
         select(func.max(p.applied_at)).scalar_subquery(),
         select(func.sum(cast(p.paused, Integer))).scalar_subquery(),
         select(func.max(c.acknowledged_at)).scalar_subquery(),
+        select(func.max(c.declined_at)).scalar_subquery(),
         select(func.max(t.completed_at)).scalar_subquery(),
     ]
-    for model in (Transition, Approval, Attestation, MetricObservation, GateResultRecord):
+    for model in (Transition, Approval, Attestation, Barrier, MetricObservation, GateResultRecord):
         aggregates.append(select(func.max(columns_of(model).id)).scalar_subquery())
     return tuple(session.execute(select(*aggregates)).one())

@@ -22,6 +22,8 @@ class ChampionRow:
     name: str
     welcomed_at: datetime | None
     acknowledged_at: datetime | None
+    declined_at: datetime | None = None
+    decline_reason: str = ""
 
 
 def champions_of(*, session: Session, department_ids: Sequence[int]) -> list[ChampionRow]:
@@ -30,7 +32,15 @@ def champions_of(*, session: Session, department_ids: Sequence[int]) -> list[Cha
         return []
     c, p = columns_of(ChampionOnboarding), columns_of(Person)
     rows = session.execute(
-        sa_select(c.department_id, p.key, p.name, c.welcomed_at, c.acknowledged_at)
+        sa_select(
+            c.department_id,
+            p.key,
+            p.name,
+            c.welcomed_at,
+            c.acknowledged_at,
+            c.declined_at,
+            c.decline_reason,
+        )
         .join(Person, p.id == c.person_id)
         .where(c.department_id.in_(sorted(set(department_ids))))
         .order_by(c.department_id, p.name)

@@ -36,3 +36,8 @@ def claim_link(
         return None
     used = session.exec(select(LinkUse.used_at).where(col(LinkUse.nonce) == nonce)).first()
     return used or now
+
+
+def used_at(*, session: Session, nonce: str) -> datetime | None:
+    """When the link with `nonce` was acted on, or None if it never was."""
+    return session.exec(select(LinkUse.used_at).where(col(LinkUse.nonce) == nonce)).first()

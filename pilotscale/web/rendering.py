@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse
 
+from pilotscale.core.actors import Source
 from pilotscale.core.states import Outcome
 from pilotscale.links import department_path
 
@@ -30,6 +31,14 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _source_label(source: str) -> str:
+    """How the actor was known, in words ('signed link'); '' rows predate identities."""
+    try:
+        return Source(source).label
+    except ValueError:
+        return source or "CLI"
 
 
 def render(
@@ -69,6 +78,7 @@ def page_text(
             mark=lambda outcome: _MARKS.get(str(outcome), ""),
             pct=lambda v: "—" if v is None else f"{v:.0%}",
             dept_url=department_path,
+            source_label=_source_label,
             **context,
         )
     )

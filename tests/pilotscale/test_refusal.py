@@ -56,8 +56,6 @@ REFUSALS: dict[str, tuple[int, int]] = {
     "pilotscale.metrics.reader.ReadError": (2, 422),
     # The web app's (pilotscale.web): each answered with a page and this status.
     "pilotscale.web.actions.AlreadyUsed": (2, 409),
-    "pilotscale.web.actions.MovedOn": (2, 409),
-    "pilotscale.web.actions.NotYetAvailable": (2, 409),
     "pilotscale.web.csrf.CsrfRefused": (2, 403),
     "pilotscale.web.sso.UntrustedIdentity": (2, 403),
     "pilotscale.web.webapp.NoLinks": (2, 403),

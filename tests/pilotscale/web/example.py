@@ -14,6 +14,7 @@ from sqlmodel import Session
 from pilotscale.core.phases import Event
 from pilotscale.demo import LEAD, monday
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.start import rollout_program
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.store.apply import apply_plan
@@ -49,7 +50,7 @@ def build_store(engine: Engine) -> None:
         department="customer-service",
         event=Event.rollback,
         target="scaling",
-        by=LEAD,
+        actor=cli_actor(LEAD),
         reason="re-check the pilot before operating",
         now=monday(0) + timedelta(days=1),
     )

@@ -50,7 +50,7 @@ def test_a_champion_acknowledges_once(web: Web) -> None:
     assert "Nothing more to do here" in web.client.get(path).text
     replay = web.client.post(path, data={"csrf": any_csrf(web), "choice": "accept"})
     assert replay.status_code == 409
-    assert "already acknowledged" in replay.text
+    assert "already" in replay.text
     assert web.dump() == before
 
 
@@ -79,22 +79,43 @@ def test_attesting_needs_evidence(web: Web) -> None:
     assert web.dump() == before
 
 
-def test_an_approver_approves_once_and_reject_is_refused_for_now(web: Web) -> None:
-    path = web.link(Purpose.decide, "elena.garcia", "customer-service", "executive-go-ahead")
-    before = web.dump()
+def test_an_approver_rejects_then_approves_each_link_once(web: Web) -> None:
+    first = web.link(Purpose.decide, "elena.garcia", "customer-service", "executive-go-ahead")
 
-    rejected, text = confirm(web.client, path, choice="reject", comment="not yet")
-    assert rejected == 409
-    assert "not available yet" in text
-    assert web.dump() == before
+    rejected, text = confirm(web.client, first, choice="reject", comment="support plan missing")
+    assert rejected == 200, text
+    department = web.client.get("/d/customer-service").text
+    assert "support plan missing" in department  # the rejection is shown with its reason
+    after_reject = web.dump()
+    replay = web.client.post(first, data={"csrf": any_csrf(web), "choice": "approve"})
+    assert replay.status_code == 409
+    assert "already" in replay.text
+    assert web.dump() == after_reject
 
-    approved, text = confirm(web.client, path, choice="approve", comment="go")
+    # A later message carries a fresh link: the latest decision counts.
+    second = web.link(Purpose.decide, "elena.garcia", "customer-service", "executive-go-ahead")
+    approved, text = confirm(web.client, second, choice="approve", comment="plan received")
     assert approved == 200, text
     assert "approval of &#39;executive-go-ahead&#39;" in text
-    after = web.dump()
-    again = web.client.post(path, data={"csrf": any_csrf(web), "choice": "approve"})
-    assert again.status_code == 409
-    assert web.dump() == after
+
+
+def test_a_rejection_needs_a_comment(web: Web) -> None:
+    before = web.dump()
+    path = web.link(Purpose.decide, "elena.garcia", "customer-service", "executive-go-ahead")
+
+    status, _ = confirm(web.client, path, choice="reject", comment=" ")
+
+    assert status == 422
+    assert web.dump() == before
+
+
+def test_a_champion_declines_with_a_reason(web: Web) -> None:
+    path = web.link(Purpose.acknowledge, ANA, "hr")
+
+    status, text = confirm(web.client, path, choice="decline", reason="moving teams in May")
+
+    assert status == 200, text
+    assert "moving teams in May" in web.client.get("/d/hr").text
 
 
 def test_a_sponsor_pauses_with_a_reason(web: Web) -> None:
@@ -106,18 +127,24 @@ def test_a_sponsor_pauses_with_a_reason(web: Web) -> None:
     assert "paused" in text
     assert "quarter close" in web.client.get("/d/sales").text
     before = web.dump()
-    assert confirm(web.client, path, choice="pause", reason="again")[0] == 409
+    assert "this link was used on" in web.client.get(path).text
+    again = {"csrf": any_csrf(web), "choice": "resume", "reason": "again"}
+    assert web.client.post(path, data=again).status_code == 409
     assert web.dump() == before
 
 
-def test_a_barrier_is_refused_until_the_engine_records_them(web: Web) -> None:
-    before = web.dump()
+def test_a_barrier_is_reported_and_shown(web: Web) -> None:
     path = web.link(Purpose.barrier, "pedro.alonso", "hr")
 
-    status, text = confirm(web.client, path, choice="report", text="no time", area="adoption")
+    status, text = confirm(
+        web.client, path, choice="report", text="no time set aside", area="adoption"
+    )
 
-    assert status == 409
-    assert "not available yet" in text
+    assert status == 200, text
+    assert "no time set aside" in web.client.get("/d/hr").text
+    before = web.dump()
+    again = {"csrf": any_csrf(web), "choice": "report", "text": "again"}
+    assert web.client.post(path, data=again).status_code == 409
     assert web.dump() == before
 
 
@@ -192,7 +219,8 @@ def test_a_link_for_a_phase_the_department_has_left_is_refused(web: Web) -> None
     posted = web.client.post(path, data={"csrf": csrf_of(fresh.text)})
 
     assert page.status_code == posted.status_code == 409
-    assert "has moved on" in posted.text
+    assert "earlier stage" in page.text
+    assert "earlier stage" in posted.text
     assert web.dump() == before
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from pilotscale.core.phases import Event
 from pilotscale.demo import LEAD
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.store.change_marker import change_marker
 from pilotscale.web.board import Board
 from pilotscale.web.board_cache import BoardCache
@@ -28,7 +29,11 @@ def test_the_board_is_kept_until_the_store_changes(web: Web) -> None:
     first = cache.page(engine=web.engine, now=NOW, render=render)
     again = cache.page(engine=web.engine, now=NOW, render=render)
     operator.acknowledge(
-        engine=web.engine, department="hr", champion="carmen.diaz", by="carmen.diaz", now=NOW
+        engine=web.engine,
+        department="hr",
+        champion="carmen.diaz",
+        actor=cli_actor("carmen.diaz"),
+        now=NOW,
     )
     after = cache.page(engine=web.engine, now=NOW, render=render)
 
@@ -56,14 +61,18 @@ def test_the_marker_moves_with_every_kind_of_write(web: Web) -> None:
 
     seen = [marker()]
     operator.acknowledge(
-        engine=web.engine, department="hr", champion="carmen.diaz", by="carmen.diaz", now=NOW
+        engine=web.engine,
+        department="hr",
+        champion="carmen.diaz",
+        actor=cli_actor("carmen.diaz"),
+        now=NOW,
     )
     seen.append(marker())
     operator.attest(
         engine=web.engine,
         department="sales",
         gate="use-cases-developed",
-        by="raul.vega",
+        actor=cli_actor("raul.vega"),
         evidence="wiki",
         now=NOW,
     )
@@ -72,7 +81,7 @@ def test_the_marker_moves_with_every_kind_of_write(web: Web) -> None:
         engine=web.engine,
         department="customer-service",
         gate="executive-go-ahead",
-        by="elena.garcia",
+        actor=cli_actor("elena.garcia"),
         comment="go",
         now=NOW,
     )
@@ -81,7 +90,7 @@ def test_the_marker_moves_with_every_kind_of_write(web: Web) -> None:
         engine=web.engine,
         department="sales",
         event=Event.pause,
-        by=LEAD,
+        actor=cli_actor(LEAD),
         reason="r",
         now=NOW + timedelta(minutes=1),
     )

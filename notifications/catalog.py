@@ -13,6 +13,7 @@ EVENTS: Final = (
     "approval_requested",
     "approval_reminder",
     "approval_escalation",
+    "gate_stuck",
     "department_advanced",
     "department_blocked",
     "success_story",

@@ -161,6 +161,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         **_APPROVAL_EXTRA,
         "recipient": _recipient(ELENA),
     },
+    "gate_stuck": {
+        **_BASE,
+        "phase": "scaling",
+        "gate": {**_METRIC_RESULT, "outcome": "pending"},
+        "checks": 3,
+        "owner": _APPROVAL_RESULT["owner"],
+        "lead": _recipient(ELENA),
+        "recipient": _recipient(ELENA),
+    },
     "department_advanced": {
         **_BASE,
         "from_phase": "piloting",

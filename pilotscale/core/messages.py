@@ -34,6 +34,7 @@ ACTION_REQUIRED = frozenset(
         "approval_requested",
         "approval_reminder",
         "approval_escalation",
+        "gate_stuck",
         "department_blocked",
         "training_assigned",
         "training_reminder",
@@ -148,11 +149,13 @@ def for_decision(
     now: datetime,
     approved_by: Mapping[str, Iterable[str]] | None = None,
     requested_at: Mapping[str, datetime] | None = None,
+    stuck: Mapping[str, int] | None = None,
 ) -> list[Message]:
     """Messages a readiness-check decision causes (entry actions are separate).
 
     `approved_by`: approval gate -> who approved in this visit; `requested_at`: approval
-    gate -> when its approvers were first asked in this visit (None: not yet).
+    gate -> when its approvers were first asked in this visit (None: not yet); `stuck`:
+    gate -> checks it has been pending, for the gates past their pending limit.
     """
     dept = plan.department(decision.department)
     base = {"program": _program(plan), "department": _department(dept), "as_of": now.isoformat()}
@@ -171,7 +174,7 @@ def for_decision(
             now=now,
             approved_by=approved_by or {},
             requested_at=requested_at or {},
-        )
+        ) + _stuck(plan, dept, decision, base, phase_entered_at=phase_entered_at, stuck=stuck or {})
     return []
 
 
@@ -283,6 +286,39 @@ def _held(
                 "gate_held", owner, f"{dept.name}:{phase}:{result.gate}:{check_key}", dept.name, ctx
             )
         )
+    return messages
+
+
+def _stuck(
+    plan: Plan,
+    dept: Department,
+    decision: Decision,
+    base: dict[str, Any],
+    *,
+    phase_entered_at: datetime,
+    stuck: Mapping[str, int],
+) -> list[Message]:
+    """The sponsor and the lead hear once per visit that a gate is stuck: the owner's
+    reminders have not moved it, so someone with authority must."""
+    assert decision.verdict is not None
+    visit = phase_entered_at.isoformat()
+    messages = []
+    for result in decision.verdict.holding:
+        if result.gate not in stuck:
+            continue
+        gate = next((g for g in plan.gates if g.name == result.gate), None)
+        owner = owner_or_lead(plan, dept, gate.owner if gate else "lead")
+        context = {
+            **base,
+            "phase": decision.before.phase,
+            "gate": _result(result, plan, dept),
+            "checks": stuck[result.gate],
+            "owner": _person(plan, owner),
+            "lead": _person(plan, plan.program.lead),
+        }
+        about = f"{dept.name}:{result.gate}:{visit}:stuck"
+        for person in _unique([dept.sponsor, plan.program.lead]):
+            messages.append(Message("gate_stuck", person, about, dept.name, context))
     return messages
 
 

@@ -28,12 +28,14 @@ from pilotscale.core.decisions import Action, Decision, counts, decide
 from pilotscale.core.facts import DepartmentFacts, latest_decisions
 from pilotscale.core.messages import Message, for_decision, training_reminders
 from pilotscale.core.phases import Event
+from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
 from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
 from pilotscale.gcpause import without_gc
 from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
+from pilotscale.plan.schema import Plan
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.snapshot import (
@@ -101,7 +103,12 @@ def evaluate(
     machine = view.machine
     evaluated = [d for d in view.departments if machine.is_evaluated(state_of(d))]
     verdicts = read_verdicts(
-        session=session, view=view, now=now, metric_errors=metric_errors, departments=evaluated
+        session=session,
+        view=view,
+        now=now,
+        metric_errors=metric_errors,
+        departments=evaluated,
+        check_key=key,
     )
     advanced = advanced_into_current_phase(
         session=session, department_ids=[d.id or 0 for d in evaluated]
@@ -351,6 +358,7 @@ class _Applier:
             now=now,
             approved_by=approved,
             requested_at=requested,
+            stuck=_stuck_after_this_check(plan, read),
         )
         spec = plan.department(row.name)
         overdue = prepared.overdue.get(decision.department, [])
@@ -435,6 +443,14 @@ def _approval_requests(
         if first is None or at < first:
             out[name][gate] = at
     return out
+
+
+def _stuck_after_this_check(plan: Plan, read: DepartmentVerdict | None) -> dict[str, int]:
+    """The gates this check finds stuck: the recorded pending checks, and this one."""
+    if read is None:
+        return {}
+    recorded = {g.gate: g.pending_checks for g in read.gates}
+    return stuck_gates(plan, pending_checks(read.verdict, recorded, counting_this_check=True))
 
 
 def _gate_rows(

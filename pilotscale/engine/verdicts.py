@@ -19,8 +19,10 @@ from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase
 from pilotscale.core.recipients import gate_owner, owner_names
 from pilotscale.core.states import Outcome
+from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.models import Department
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
+from pilotscale.store.pending_streaks import pending_streaks
 from pilotscale.store.people_queries import PeopleSide, load_people_side
 from pilotscale.store.snapshot import ProgramView, state_of
 
@@ -39,6 +41,11 @@ class GateVerdict:
     reason: str  # the sentence: what is missing and who should act
     owner: str  # person id: the lead for implicit gates and vacant roles
     owner_name: str
+    # Consecutive recorded readiness checks it was pending in this visit (0 unless pending
+    # now), and whether that reached its pending limit (core.stuck). The check in progress
+    # adds itself (engine.check); status and the report show what the checks recorded.
+    pending_checks: int = 0
+    stuck: bool = False
 
     @property
     def passes(self) -> bool:
@@ -71,9 +78,17 @@ class DepartmentVerdict:
         return tuple(g for g in self.gates if not g.passes)
 
     @property
+    def stuck(self) -> tuple[GateVerdict, ...]:
+        """The gates pending at too many checks in a row (core.stuck)."""
+        return tuple(g for g in self.gates if g.stuck)
+
+    @property
     def why(self) -> str:
-        """'failing: a, b; pending: c', or empty when every gate passes."""
-        return holding_summary(self.verdict)
+        """'failing: a, b; pending: c; stuck: c', or empty when every gate passes."""
+        summary = holding_summary(self.verdict)
+        if self.stuck:
+            summary += "; stuck: " + ", ".join(g.gate for g in self.stuck)
+        return summary
 
 
 def read_verdicts(
@@ -85,6 +100,7 @@ def read_verdicts(
     departments: Iterable[Department] | None = None,
     names: Iterable[str] | None = None,
     with_people: bool = False,
+    check_key: str | None = None,
 ) -> dict[str, DepartmentVerdict]:
     """The verdict of each department (by name) on its current phase's gates, as of `now`.
 
@@ -95,6 +111,8 @@ def read_verdicts(
     gates pending with the reason, whatever the stored observations say. `with_people`
     adds each department's people's side (`store.people_queries`), for the views that
     show who decided, attested or answered, and how (explain, the report, the web app).
+    `check_key` names the readiness check in progress: its own recorded results (a
+    re-run's) are left out of the checks a gate has been pending, so a re-run counts once.
     """
     machine, plan = view.machine, view.plan
     if departments is None:
@@ -110,6 +128,7 @@ def read_verdicts(
         session=session, plan=plan, departments=refs, now=now, metric_errors=metric_errors
     )
     people = load_people_side(session=session, departments=refs, now=now) if with_people else {}
+    streaks = pending_streaks(session=session, departments=refs, exclude_check=check_key)
     gates: dict[str, list[AnyGate]] = {}
     out: dict[str, DepartmentVerdict] = {}
     for d in targets:
@@ -118,11 +137,12 @@ def read_verdicts(
             phase_gates = gates[d.phase] = gates_for(plan, d.phase)
         names_of = owner_names(plan, d.name)
         verdict = evaluate_phase(phase_gates, facts[d.name], now=now, owner_names=names_of)
+        checks = pending_checks(verdict, streaks.get(d.name, {}), counting_this_check=False)
         out[d.name] = DepartmentVerdict(
             department=d.name,
             phase=d.phase,
             verdict=verdict,
-            gates=_gates(view, d.name, phase_gates, verdict),
+            gates=_gates(view, d.name, phase_gates, verdict, checks),
             facts=facts[d.name],
             people=people.get(d.name, PeopleSide()),
         )
@@ -130,9 +150,14 @@ def read_verdicts(
 
 
 def _gates(
-    view: ProgramView, department: str, phase_gates: list[AnyGate], verdict: PhaseVerdict
+    view: ProgramView,
+    department: str,
+    phase_gates: list[AnyGate],
+    verdict: PhaseVerdict,
+    checks: Mapping[str, int],
 ) -> tuple[GateVerdict, ...]:
     plan = view.plan
+    stuck = stuck_gates(plan, checks)
     spec = plan.department(department)
     titles = {g.name: g.title for g in phase_gates}
     out = []
@@ -141,6 +166,13 @@ def _gates(
         name = plan.person(owner).name
         # The core's result, field for field, and what the plan says about the gate.
         out.append(
-            GateVerdict(**vars(r), title=titles.get(r.gate, r.gate), owner=owner, owner_name=name)
+            GateVerdict(
+                **vars(r),
+                title=titles.get(r.gate, r.gate),
+                owner=owner,
+                owner_name=name,
+                pending_checks=checks.get(r.gate, 0),
+                stuck=r.gate in stuck,
+            )
         )
     return tuple(out)

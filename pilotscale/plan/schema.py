@@ -189,6 +189,14 @@ class Program(_Model):
         ge=1,
         description="Consecutive failing readiness checks before a department is blocked.",
     )
+    pending_limit: int = Field(
+        default=3,
+        ge=1,
+        description=(
+            "Consecutive readiness checks a gate may stay pending before it is 'stuck': the "
+            "department's sponsor and the program lead are told, once per visit to the phase."
+        ),
+    )
     talking_points: list[str] = Field(
         default_factory=list, description="What champions say about the program (welcome kit)."
     )
@@ -281,6 +289,14 @@ class _GateBase(_Model):
         ),
     )
     how_to_fix: str = Field(default="", description="What the owner should do; shown when held.")
+    pending_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "This gate's own limit of pending checks before it is stuck (default: the "
+            "program's pending_limit)."
+        ),
+    )
 
 
 class MetricGate(_GateBase):

@@ -53,6 +53,9 @@ class GateRow:
     threshold: str
     reason: str
     owner: str  # the owner's name
+    # Consecutive checks it has been pending when that reached its limit (core.stuck); 0
+    # when it is not stuck.
+    stuck_checks: int = 0
 
     @classmethod
     def of(cls, g: GateVerdict) -> GateRow:
@@ -65,6 +68,7 @@ class GateRow:
             threshold=g.threshold_text,
             reason=g.reason,
             owner=g.owner_name,
+            stuck_checks=g.pending_checks if g.stuck else 0,
         )
 
 

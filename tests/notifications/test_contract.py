@@ -49,6 +49,7 @@ def _every_message(plan: Plan) -> list[Message]:
     )
     gates = held_phase.exit_gates
     holding = PhaseVerdict(Outcome.failed, tuple(_result(plan, g, Outcome.failed) for g in gates))
+    pending = PhaseVerdict(Outcome.pending, (_result(plan, gates[0], Outcome.pending),))
     here = DeptState(held_phase.name, Status.active)
     nxt = DeptState(phases[phases.index(held_phase.name) + 1], Status.active)
     decisions = [
@@ -65,6 +66,7 @@ def _every_message(plan: Plan) -> list[Message]:
         Decision(
             dept.name, Action.advance, here, nxt, PhaseVerdict(Outcome.passed, ()), 0, "all passed"
         ),
+        Decision(dept.name, Action.hold, here, here, pending, 0, "pending"),
     ]
     messages: list[Message] = []
     for decision in decisions:
@@ -75,6 +77,7 @@ def _every_message(plan: Plan) -> list[Message]:
             phase_entered_at=NOW - timedelta(days=30),
             now=NOW,
             requested_at={g: NOW - timedelta(days=10) for g in gates},
+            stuck={gates[0]: 3},
         )
     members = [p for p in plan.people if p.department == dept.name]
     for phase in phases:

@@ -90,7 +90,9 @@ def status(
             if started
             else Text("not started", "dim"),
             _gates_cell(verdict),
-            Text("\n").join(_marked(r.outcome, r.gate) for r in verdict.holding) if verdict else "",
+            Text("\n").join(_marked(r.outcome, _stuck_label(r, r.gate)) for r in verdict.holding)
+            if verdict
+            else "",
         )
     console.print(table)
 
@@ -141,7 +143,7 @@ def explain(
     for r in verdict.gates:
         table.add_row(
             text(r.gate),
-            _marked(r.outcome, r.outcome),
+            _marked(r.outcome, _stuck_label(r, r.outcome)),
             text(r.observed_text),
             text(r.threshold_text),
             text(r.owner_name),
@@ -216,6 +218,13 @@ def _print_people(view: ProgramView, verdict: DepartmentVerdict) -> None:
             console.print(text(f"{title}:", "bold"))
             for item in items:
                 console.print(Text.assemble("  - ", text(item)))
+
+
+def _stuck_label(r: GateVerdict, label: object) -> str:
+    """'go-ahead (stuck: pending at 4 checks)' for a stuck gate, else the label."""
+    if not r.stuck:
+        return str(label)
+    return f"{label} (stuck: pending at {r.pending_checks} checks)"
 
 
 def _marked(outcome: Outcome, label: object, separator: str = " ") -> Text:
@@ -299,6 +308,8 @@ def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now:
             "observed_text": r.observed_text,
             "threshold": r.threshold_text,
             "reason": r.reason,
+            "pending_checks": r.pending_checks,
+            "stuck": r.stuck,
         }
 
     return {
@@ -318,6 +329,7 @@ def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now:
                 "overall": str(verdicts[d.name].outcome) if d.name in verdicts else None,
                 "gates": [gate(r) for r in verdicts[d.name].gates] if d.name in verdicts else [],
                 "holding": [r.gate for r in verdicts[d.name].holding] if d.name in verdicts else [],
+                "stuck": [r.gate for r in verdicts[d.name].stuck] if d.name in verdicts else [],
             }
             for d in view.departments
         ],

@@ -74,9 +74,19 @@ def pending_actions(
                 what = f"Attest for {d.title}: {gate.checklist}"
                 found.append((Purpose.attest, what, gate.name, gate.title))
             decided = latest_decisions(verdict.facts.approvals.get(g.gate, ())) if verdict else {}
-            if isinstance(gate, ApprovalGate) and me.id in gate.approvers and me.id not in decided:
-                what = f"Approve or reject '{gate.title}' for {d.title}."
-                found.append((Purpose.decide, what, gate.name, gate.title))
+            mine = decided.get(me.id)
+            if isinstance(gate, ApprovalGate) and me.id in gate.approvers:
+                # A rejection holds the gate until its approver decides again: it stays
+                # theirs to act on, once what they asked for is done.
+                if mine is None:
+                    what = f"Approve or reject '{gate.title}' for {d.title}."
+                    found.append((Purpose.decide, what, gate.name, gate.title))
+                elif mine.rejects:
+                    what = (
+                        f"You rejected '{gate.title}' for {d.title}: approve once what you "
+                        "asked for is done."
+                    )
+                    found.append((Purpose.decide, what, gate.name, gate.title))
         if spec.sponsor == me.id and d.status == Status.paused.value:
             found.append((Purpose.operate, f"{d.title} is paused: resume it when ready.", "", ""))
         visit = visit_key(d.phase_entered_at)

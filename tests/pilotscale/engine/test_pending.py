@@ -70,8 +70,18 @@ def test_owners_attest_and_approvers_decide_until_they_have(two_piloting: Engine
     )
 
     assert mine(engine, "compliance") == [("attest", "d002", "guardrails")]
-    assert mine(engine, EXEC) == [("decide", "d001", "go-ahead")]  # a rejection is a decision
+    # A rejection holds the gate until the approver decides again: still theirs to act on.
+    assert mine(engine, EXEC) == [("decide", "d001", "go-ahead"), ("decide", "d002", "go-ahead")]
     assert mine(engine, LEAD) == [("decide", "d001", "go-ahead"), ("decide", "d002", "go-ahead")]
+    operator.approve(
+        engine=engine,
+        department="d002",
+        gate="go-ahead",
+        actor=cli_actor(EXEC),
+        comment="now yes",
+        now=h.day(3),
+    )
+    assert mine(engine, EXEC) == [("decide", "d001", "go-ahead")]
     assert mine(engine, OUTSIDER) == []
 
 

@@ -15,9 +15,9 @@ import re
 import shutil
 import threading
 import time
-from datetime import timedelta
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -212,4 +212,3 @@ def attest_department(page, served: Served) -> str:  # type: ignore[no-untyped-d
     href = link.get_attribute("href") if link.count() else "/d/hr"
     page.goto(served.base + (href or "/d/hr"))
     return str(page.locator("#attestations-table").inner_text())
-

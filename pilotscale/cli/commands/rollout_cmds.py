@@ -11,13 +11,10 @@ import typer
 
 from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError, one_line_failures
-from pilotscale.cli.launch import launch
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import terminal, text
 from pilotscale.core.phases import Event
-from pilotscale.engine import operator
-from pilotscale.engine.start import preflight_start, rollout_actor
 
 console = terminal()
 T = TypeVar("T")
@@ -72,6 +69,8 @@ def start(
 
       pilotscale start sales --by maria.lopez@acme.example --force --reason "CEO request"
     """
+    from pilotscale.cli.launch import launch
+    from pilotscale.engine.start import preflight_start
     from pilotscale.flows.start_department import start_department_flow
 
     # A refusal needs no Prefect run: answer it in one line before starting one.
@@ -126,6 +125,7 @@ def check(
 
       pilotscale check --as-of 2026-12-07     # simulate the check of that day
     """
+    from pilotscale.cli.launch import launch
     from pilotscale.flows.readiness_check import readiness_check
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of)}
@@ -163,6 +163,8 @@ def rollout(
 
       pilotscale rollout --by maria.lopez@acme.example
     """
+    from pilotscale.cli.launch import launch
+    from pilotscale.engine.start import rollout_actor
     from pilotscale.flows.rollout_program import rollout_program_flow
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of), "by": _who(by)}
@@ -183,6 +185,8 @@ def rollout(
 
 
 def _control(event: Event) -> Callable[..., None]:
+    from pilotscale.engine import operator
+
     def command(
         department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
         by: str | None = By,
@@ -237,6 +241,8 @@ def rollback(
 
       pilotscale rollback hr --to piloting --by maria.lopez@acme.example --reason "quality drop"
     """
+    from pilotscale.engine import operator
+
     after = _guard(
         lambda: operator.operate(
             engine=store_engine(),
@@ -269,6 +275,8 @@ def approve(
 
       pilotscale approve hr executive-go-ahead --by elena.garcia@acme.example --comment "go"
     """
+    from pilotscale.engine import operator
+
     done = _guard(
         lambda: operator.approve(
             engine=store_engine(),
@@ -300,6 +308,8 @@ def attest(
 
       pilotscale attest hr guardrails --by compliance@acme.example --evidence "https://wiki/hr-ai-policy"
     """
+    from pilotscale.engine import operator
+
     done = _guard(
         lambda: operator.attest(
             engine=store_engine(),
@@ -328,6 +338,8 @@ def ack(
 
       pilotscale ack hr ana.ruiz@acme.example --by ana.ruiz@acme.example
     """
+    from pilotscale.engine import operator
+
     done = _guard(
         lambda: operator.acknowledge(
             engine=store_engine(),

@@ -172,16 +172,23 @@ def _read(
     m = columns_of(MetricObservation)
     windows = sorted(spec.by_window)
     bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
-    counted = literal(True) if valid is None else valid
-    figures = [
-        func.count().filter(counted),
-        func.sum(m.value).filter(and_(counted, bounded)),
-        func.min(m.value).filter(counted),
-        func.max(m.value).filter(counted),
-        func.count().filter(not_(valid)) if valid is not None else literal(0),
-    ]
-    if valid is None:  # the plain aggregates: no FILTER to evaluate on every row
-        figures[0], figures[2], figures[3] = func.count(), func.min(m.value), func.max(m.value)
+    figures: list[Any]
+    if valid is None:  # the plain aggregates: no FILTER to evaluate on every row but the sum's
+        figures = [
+            func.count(),
+            func.sum(m.value).filter(bounded),
+            func.min(m.value),
+            func.max(m.value),
+            literal(0),
+        ]
+    else:
+        figures = [
+            func.count().filter(valid),
+            func.sum(m.value).filter(and_(valid, bounded)),
+            func.min(m.value).filter(valid),
+            func.max(m.value).filter(valid),
+            func.count().filter(not_(valid)),
+        ]
     slices = []
     newer = spec.now
     for n, window in enumerate(windows):

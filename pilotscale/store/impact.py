@@ -257,7 +257,11 @@ def samples_by_department(
     # `fromisoformat`, PostgreSQL's aware datetimes as psycopg makes them.
     m = columns_of(MetricObservation)
     postgres = session.get_bind().dialect.name == "postgresql"
-    at = type_coerce(m.observed_at, DateTime(timezone=True) if postgres else String)
+    at: Any = (
+        type_coerce(m.observed_at, DateTime(timezone=True))
+        if postgres
+        else type_coerce(m.observed_at, String)
+    )
     result = session.execute(
         select(m.department_id, at, m.value)
         .where(

@@ -25,6 +25,7 @@ def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, A
     dialect = session.get_bind().dialect.name
     # The dialect's own INSERT, imported here: a SQLite store never loads PostgreSQL's
     # dialects (and their drivers' modules), which cost the read commands' start-up.
+    insert: Any
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

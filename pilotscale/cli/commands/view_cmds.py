@@ -290,13 +290,15 @@ def _print_summary(
     pieces: list[tuple[str, str]] = []
     for d, name in zip(needing, names, strict=True):
         verdict = verdicts.get(d.name)
+        status = Status(d.status)
         shown = standing[d.name].replace("_", " ")
         phase = _phase_text(machine, d.phase)
         pieces += [
             ("  " + name + " " * (widths[0] - cell_len(name) + 2), ""),
             (str(d.wave).ljust(widths[1] + 2), ""),
             (phase + " " * (widths[2] - cell_len(phase) + 2), ""),
-            (shown.ljust(widths[3] + 2), _STATUS_STYLE.get(Status(d.status), "")),
+            # held: active, but waiting on its gates (yellow, not an active department's green)
+            (shown.ljust(widths[3] + 2), "yellow" if shown == "held" else _STATUS_STYLE[status]),
         ]
         if verdict is None:
             pieces.append(("phase not in the plan", "red"))
@@ -360,10 +362,7 @@ def _marked(outcome: Outcome, label: object, separator: str = " ") -> Text:
 
 
 def _phase_cell(machine: PhaseMachine, d: Department) -> Text:
-    index = machine.index(d.phase)
-    if index is None:
-        return Text.assemble(text(d.phase), " ", Text("(not in plan)", "red"))
-    return Text.assemble(text(d.phase), " ", Text(f"{index + 1}/{len(machine.phases)}", "dim"))
+    return _phase_label(machine, d.phase)
 
 
 def _gates_cell(verdict: DepartmentVerdict | None) -> Text:

@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import os
-from importlib.metadata import PackageNotFoundError, version
 
 import typer
-import typer.rich_utils
 
 from pilotscale.cli.text import terminal
 
@@ -33,13 +31,18 @@ err_console = terminal(stderr=True, soft_wrap=True)
 
 if os.environ.get("NO_COLOR"):
     # typer draws --help and usage errors with a console of its own; NO_COLOR means no
-    # bold or italic escapes there either.
+    # bold or italic escapes there either. (Imported only here: it loads Rich's Markdown
+    # and syntax highlighting, which a command's own output never needs.)
+    import typer.rich_utils
+
     typer.rich_utils.COLOR_SYSTEM = None
 
 
 def installed_version(distribution: str) -> str:
     """The installed version, read from the package metadata (no import of the package:
     `--version` must not pay for Prefect's start-up)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(distribution)
     except PackageNotFoundError:

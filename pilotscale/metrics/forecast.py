@@ -24,9 +24,11 @@ Pure: samples, dates and gate definitions in; dates and sentences out.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from pilotscale.core.facts import MetricAggregate
 from pilotscale.plan.schema import MetricGate
@@ -100,12 +102,18 @@ def rolling(
     now: datetime,
     lookback: timedelta = LOOKBACK,
 ) -> list[tuple[float, float]]:
-    """(x days from now ≤ 0, the gate's aggregate as it stood then), one per day."""
+    """(x days from now ≤ 0, the gate's aggregate as it stood then), one per day.
+
+    Each day's window is cut from the samples in time order (two bisections), not found
+    by a scan of them all: the same samples, in the same order among equal times, as the
+    aggregate sorts them (stably) anyway."""
     points = []
     days = int(lookback / DAY)
+    ordered = sorted(samples, key=itemgetter(0))
+    times = [t for t, _ in ordered]
     for k in range(days, -1, -1):
         end = now - k * DAY
-        inside = [(t, v) for t, v in samples if end - gate.window < t <= end]
+        inside = ordered[bisect_right(times, end - gate.window) : bisect_right(times, end)]
         value = MetricAggregate.of(inside).value(gate.aggregate) if inside else None
         if value is not None:
             points.append((float(-k), value))

@@ -12,8 +12,11 @@ maths parsing is off, and the SVG writer escapes them.
 from __future__ import annotations
 
 import io
+import math
 import re
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -44,6 +47,53 @@ STYLE = {
 }
 
 
+# Up to this many departments the adoption chart draws a line each; above, the average of
+# all of them, the band their middle 80 % spans, and the LOWEST_SHOWN lowest by their last
+# value. 2,000 lines and their legend took 10-15 s and 95 MB to draw, and were unreadable.
+MAX_LINES = 12
+LOWEST_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Many departments' daily values as the chart draws them."""
+
+    departments: int
+    average: list[tuple[date, float]]  # each day: the mean of the departments with a value
+    band: list[tuple[date, float, float]]  # each day: its 10th and 90th percentiles
+    lowest: dict[str, list[tuple[date, float]]]  # the lowest by their last value
+
+
+def summarise(series: dict[str, list[tuple[date, float]]], lowest: int = LOWEST_SHOWN) -> Summary:
+    """The average, the middle 80 % and the `lowest` departments (by their last value, then
+    name) of many departments' daily values."""
+    by_day: dict[date, list[float]] = defaultdict(list)
+    for points in series.values():
+        for day, value in points:
+            by_day[day].append(value)
+    average, band = [], []
+    for day in sorted(by_day):
+        values = sorted(by_day[day])
+        average.append((day, math.fsum(values) / len(values)))
+        band.append((day, _percentile(values, 0.1), _percentile(values, 0.9)))
+    drawn = [(points[-1][1], name) for name, points in series.items() if points]
+    chosen = [name for _, name in sorted(drawn)[:lowest]]
+    return Summary(
+        departments=sum(1 for points in series.values() if points),
+        average=average,
+        band=band,
+        lowest={name: series[name] for name in chosen},
+    )
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default), of sorted values."""
+    at = share * (len(ordered) - 1)
+    low = math.floor(at)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
+
+
 def adoption_chart(
     series: dict[str, list[tuple[date, float]]],
     thresholds: Sequence[tuple[str, float]],
@@ -51,10 +101,41 @@ def adoption_chart(
     title: str,
     percent: bool,
 ) -> str:
+    """A line per department, up to MAX_LINES of them; above, `summarise`d, and the title
+    says what is drawn."""
+    summary = summarise(series) if len(series) > MAX_LINES else None
     with matplotlib.rc_context(_style()):
         fig = Figure(figsize=(7.5, 4.2))
         ax = fig.add_subplot()
-        for i, (name, points) in enumerate(sorted(series.items())):
+        if summary is None:
+            lines = series
+        else:
+            lines = summary.lowest
+            title = (
+                f"{title}: average of {summary.departments:,} departments, the band their "
+                f"middle 80 % spans, and the {len(summary.lowest)} lowest now"
+            )
+            if summary.band:
+                days, low, high = zip(*summary.band, strict=True)
+                ax.fill_between(
+                    days,
+                    low,
+                    high,
+                    color=PALETTE[5],
+                    alpha=0.25,
+                    linewidth=0,
+                    label="middle 80 % of departments",
+                )
+            if summary.average:
+                days, values = zip(*summary.average, strict=True)
+                ax.plot(
+                    days,
+                    values,
+                    label=f"average of {summary.departments:,} departments",
+                    color="#000000",
+                    linewidth=2.2,
+                )
+        for i, (name, points) in enumerate(sorted(lines.items())):
             if not points:
                 continue
             days, values = zip(*points, strict=True)
@@ -83,7 +164,7 @@ def adoption_chart(
         locator = AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_title(title, loc="left", fontsize=10, wrap=True)
         if series:
             ax.legend(
                 loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, fontsize=7.5, frameon=False

@@ -78,6 +78,14 @@ def html_parts(data: ReportData) -> Iterator[str]:
         if curve is not None and curve.series
         else ""
     )
+    # What the chart draws: a line per department, or above charts.MAX_LINES a summary.
+    drawn = sum(1 for points in curve.series.values() if points) if curve is not None else 0
+    adoption_shows = (
+        f"the average of {drawn:,} departments, the band their middle 80 % spans and the "
+        f"{charts.LOWEST_SHOWN} lowest now"
+        if curve is not None and len(curve.series) > charts.MAX_LINES
+        else "per department"
+    )
     funnel_rows = [r for r in data.funnel if not r.empty]
     titles = {d.name: d.title for d in data.departments}
     kpi_svg = (
@@ -96,6 +104,7 @@ def html_parts(data: ReportData) -> Iterator[str]:
         warnings=warnings,
         jump_note=data.budget.jump_note(),
         adoption_svg=adoption_svg,
+        adoption_shows=adoption_shows,
         kpi_svg=kpi_svg,
         funnel_svg=funnel_svg,
         budget_svg=budget_svg,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal, not_, select
+from sqlalchemy import and_, func, literal, not_, select, union_all
 from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
@@ -161,40 +161,61 @@ def _read(
 ) -> dict[tuple[int, str], dict[timedelta, MetricAggregate]]:
     """Per (department, metric) and window: its aggregate. With `valid`, only the rows it
     accepts count, and the others are counted apart; without, every row counts, but a
-    sum never adds a value beyond the limit, so it cannot overflow whatever is stored."""
+    sum never adds a value beyond the limit, so it cannot overflow whatever is stored.
+
+    The windows all end now, so on SQLite each is read as the one before it plus a slice:
+    one plain grouped SELECT per slice, in one UNION ALL, each in the order of the dedupe
+    index, and each window adds up its slices here. As one grouped scan with a FILTER
+    column per window and figure (twenty columns for four windows) the same rows took
+    three times as long there: 2.7 s against 0.8 s at 2,000 departments (1.1 million
+    observations). PostgreSQL is the other way round (its one scan took 1.1-1.5 s, the
+    slices 1.4-2.4 s), so it keeps the one scan."""
     m = columns_of(MetricObservation)
     windows = sorted(spec.by_window)
     bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
-    columns = []
-    for window in windows:
-        inside = m.observed_at > spec.now - window
-        counted = inside if valid is None else and_(inside, valid)
-        columns += [
-            func.count().filter(counted),
-            func.sum(m.value).filter(and_(counted, bounded)),
-            func.min(m.value).filter(counted),
-            func.max(m.value).filter(counted),
-            func.count().filter(and_(inside, not_(valid))) if valid is not None else literal(0),
+
+    def figures(*where: Any) -> list[Any]:
+        """count, total, min, max, outside: of the rows `where` (and `valid`) accepts."""
+        counted = [*where] if valid is None else [*where, valid]
+        if not counted:  # the plain aggregates: no FILTER on every row but the sum's
+            plain = [func.count(), func.sum(m.value).filter(bounded)]
+            return [*plain, func.min(m.value), func.max(m.value), literal(0)]
+        return [
+            func.count().filter(and_(*counted)),
+            func.sum(m.value).filter(and_(*counted, bounded)),
+            func.min(m.value).filter(and_(*counted)),
+            func.max(m.value).filter(and_(*counted)),
+            func.count().filter(and_(*where, not_(valid))) if valid is not None else literal(0),
         ]
-    rows = session.execute(
-        select(m.department_id, m.metric, *columns)
-        .where(
-            m.department_id.in_(ids),
-            m.metric.in_(names),
-            m.observed_at > spec.now - windows[-1],
-            m.observed_at <= spec.now,
-        )
-        .group_by(m.department_id, m.metric)
-    ).all()
+
+    scope = (m.department_id.in_(ids), m.metric.in_(names))
+    # (department, metric) -> each window's (count, total, min, max, outside)
+    per_window: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        columns = [c for w in windows for c in figures(m.observed_at > spec.now - w)]
+        rows = session.execute(
+            select(m.department_id, m.metric, *columns)
+            .where(
+                *scope,
+                m.observed_at > spec.now - windows[-1],
+                m.observed_at <= spec.now,
+            )
+            .group_by(m.department_id, m.metric)
+        ).all()
+        for dept_id, metric, *values in rows:
+            per_window[(dept_id, metric)] = [
+                tuple(values[5 * n : 5 * n + 5]) for n in range(len(windows))
+            ]
+    else:
+        per_window = _by_slices(session, m, scope, windows, spec.now, figures())
     last = {
         window: _last_values(session, ids, spec.by_window[window], valid, window, spec.now)
         for window in windows
         if any((n, window) in spec.wants_last for n in spec.by_window[window])
     }
     out: dict[tuple[int, str], dict[timedelta, MetricAggregate]] = defaultdict(dict)
-    for dept_id, metric, *values in rows:
-        for n, window in enumerate(windows):
-            count, total, low, high, outside = values[5 * n : 5 * n + 5]
+    for (dept_id, metric), figures_of in per_window.items():
+        for window, (count, total, low, high, outside) in zip(windows, figures_of, strict=True):
             if not (count or outside) or metric not in spec.by_window[window]:
                 continue
             out[(dept_id, metric)][window] = MetricAggregate(
@@ -203,8 +224,49 @@ def _read(
                 minimum=low,
                 maximum=high,
                 last_value=last.get(window, {}).get((dept_id, metric)),
-                outside=int(outside),
+                outside=int(outside or 0),
             )
+    return out
+
+
+def _by_slices(
+    session: Session,
+    m: Any,
+    scope: tuple[Any, ...],
+    windows: list[timedelta],
+    now: datetime,
+    figures: list[Any],
+) -> dict[tuple[int, str], list[tuple[Any, ...]]]:
+    """Each window's figures as the sum of its slices: (now - window, now - the window
+    before]. Rows: (count, total, min, max, outside) per window, smallest first."""
+    slices = []
+    newer = now
+    for n, window in enumerate(windows):
+        older = now - window
+        slices.append(
+            select(m.department_id, m.metric, literal(n).label("slice"), *figures)
+            .where(*scope, m.observed_at > older, m.observed_at <= newer)
+            .group_by(m.department_id, m.metric)
+        )
+        newer = older
+    rows = session.execute(union_all(*slices) if len(slices) > 1 else slices[0]).all()
+    found: dict[tuple[int, str], dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    for dept_id, metric, n, *values in rows:
+        found[(dept_id, metric)][int(n)] = tuple(values)
+    out: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+    for key, of_slice in found.items():
+        count = outside = 0
+        total = 0.0
+        low = high = None
+        cumulative = []
+        for n in range(len(windows)):  # each window: the one before, plus a slice
+            if n in of_slice:
+                c, t, lo, hi, o = of_slice[n]
+                count, outside, total = count + int(c), outside + int(o or 0), total + float(t or 0)
+                low = lo if low is None or (lo is not None and lo < low) else low
+                high = hi if high is None or (hi is not None and hi > high) else high
+            cumulative.append((count, total, low, high, outside))
+        out[key] = cumulative
     return out
 
 

@@ -7,17 +7,29 @@ from before ranges were checked can neither overflow a sum nor show in a figure.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlmodel import Session, col
 
 from pilotscale.metrics.kpis import RECENT, MetricStats, program_impact, totals_by_name
@@ -131,60 +143,77 @@ def daily_averages(
 ) -> dict[str, list[tuple[date, float]]]:
     """Per department: the average of `metric` on each local day that has observations.
 
-    Read as it streams, one department at a time: three months of samples of 2,000
-    departments held at once took 190 MB. Each day's values are added in the order they
-    were observed, as they always were, so the averages do not move in the last digit."""
-    day_of = _local_days(timezone, since, now)
+    The database groups the samples by department and local day (the instant's UTC
+    seconds plus the zone's offset at that instant, in whole days): three months of
+    samples of 2,000 departments are half a million rows, and reading each into Python to
+    find its day took 3.5 s of the report; the 70,000 days take a tenth of that."""
+    if not department_names:
+        return {}
+    m = columns_of(MetricObservation)
+    seconds = _epoch_seconds(m.observed_at, session.get_bind().dialect.name)
+    offsets = _offsets(timezone, since, now)
+    offset: Any = literal(offsets[0][1])
+    if len(offsets) > 1:
+        offset = case(
+            *((seconds >= start, literal(shift)) for start, shift in reversed(offsets[1:])),
+            else_=literal(offsets[0][1]),
+        )
+    # Whole days since 1970-01-01 on the local clock (`//`: integer division on both
+    # databases, which for seconds after 1970 is the floor).
+    day = ((seconds + offset) // literal(86400)).label("day")
+    rows = session.execute(
+        select(m.department_id, day, func.sum(m.value), func.count())
+        .where(
+            m.department_id.in_(sorted(department_names)),
+            m.metric == metric,
+            within({metric: domain}),
+            m.observed_at > since,
+            m.observed_at <= now,
+        )
+        .group_by(m.department_id, day)
+        .order_by(m.department_id, day)
+    ).all()
     out: dict[str, list[tuple[date, float]]] = {}
-    for dept, points in samples_by_department(
-        session=session,
-        department_ids=list(department_names),
-        metric=metric,
-        domain=domain,
-        since=since,
-        now=now,
-    ):
-        days: dict[date, list[float]] = defaultdict(list)
-        for at, value in points:
-            days[day_of(at)].append(value)
-        out[department_names[dept]] = sorted((day, sum(v) / len(v)) for day, v in days.items())
+    for dept, points in groupby(rows, key=itemgetter(0)):
+        out[department_names[dept]] = [
+            (_EPOCH_DAY + timedelta(days=int(n)), float(total) / int(count))
+            for _, n, total, count in points
+        ]
     return out
 
 
-def _local_days(zone: ZoneInfo, since: datetime, now: datetime) -> Callable[[datetime], date]:
-    """The local date of an instant in (since, now]: looked up among the instants at which
-    each local day of the span begins (one comparison), not converted sample by sample.
-    Instants on a day whose clock was turned back are converted: the clock may cross
-    midnight backwards, so the day's beginning does not tell where it ends."""
-    first = since.astimezone(zone).date()
-    days = [first + k * DAY for k in range((now.astimezone(zone).date() - first).days + 2)]
-    starts = [datetime.combine(day, time(), tzinfo=zone).astimezone(UTC) for day in days]
-    tick = timedelta(microseconds=1)
+_EPOCH_DAY = date(1970, 1, 1)
 
-    def convert(at: datetime) -> date:
-        return at.astimezone(zone).date()
 
-    def offset(at: datetime) -> timedelta | None:
-        return at.astimezone(zone).utcoffset()
+def _epoch_seconds(column: Any, dialect: str) -> Any:
+    """Whole seconds since 1970-01-01 UTC of a stored instant, as the database computes it
+    (SQLite stores naive UTC text; PostgreSQL a timestamptz)."""
+    if dialect == "postgresql":
+        return cast(func.floor(extract("epoch", column)), BigInteger)
+    return cast(func.strftime("%s", column), Integer)
 
-    if not all(
-        convert(start) == day and convert(start - tick) == day - DAY
-        for day, start in zip(days, starts, strict=True)
-    ):
-        return convert
-    turned_back = {
-        i
-        for i in range(len(days) - 1)
-        if (offset(starts[i + 1] - tick) or DAY) < (offset(starts[i]) or DAY)
-    }
 
-    def look_up(at: datetime) -> date:
-        i = bisect_right(starts, at) - 1
-        if 0 <= i < len(days) - 1 and i not in turned_back:
-            return days[i]
-        return convert(at)
+def _offsets(zone: ZoneInfo, since: datetime, now: datetime) -> list[tuple[int, int]]:
+    """The zone's UTC offsets over (since, now], in seconds: [(from this UTC second, offset)],
+    the first from the start. A change is found hour by hour, then to the second."""
 
-    return look_up
+    def shift(second: int) -> int:
+        offset = datetime.fromtimestamp(second, UTC).astimezone(zone).utcoffset()
+        return int(offset.total_seconds()) if offset is not None else 0
+
+    first, last = int(since.timestamp()) - 1, int(now.timestamp()) + 1
+    found = [(first, shift(first))]
+    hour = first
+    while hour < last:
+        following = min(hour + 3600, last)
+        if shift(following) != found[-1][1]:
+            low, high = hour, following  # shift(low) is the current offset, shift(high) not
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if shift(middle) == found[-1][1] else (low, middle)
+            found.append((high, shift(high)))
+        hour = following
+    return found
 
 
 def samples(
@@ -222,10 +251,19 @@ def samples_by_department(
     as it streams: a month of samples of 2,000 departments is not held at once."""
     if not department_ids:
         return
-    # Core columns: the ORM's per-row bookkeeping cost more than the query.
+    # Core columns: the ORM's per-row bookkeeping cost more than the query. The instants
+    # are read without the column's type (three Python calls a sample, most of the cost
+    # of 750,000 samples of held departments' forecasts): SQLite's naive UTC text through
+    # `fromisoformat`, PostgreSQL's aware datetimes as psycopg makes them.
     m = columns_of(MetricObservation)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    at: Any = (
+        type_coerce(m.observed_at, DateTime(timezone=True))
+        if postgres
+        else type_coerce(m.observed_at, String)
+    )
     result = session.execute(
-        select(m.department_id, m.observed_at, m.value)
+        select(m.department_id, at, m.value)
         .where(
             m.department_id.in_(sorted(set(department_ids))),
             m.metric == metric,
@@ -237,7 +275,13 @@ def samples_by_department(
         .execution_options(yield_per=STREAM_ROWS)
     )
     for dept, rows in groupby(chain.from_iterable(result.partitions()), key=itemgetter(0)):
-        yield dept, [(_utc(at), float(v)) for _, at, v in rows]
+        if postgres:
+            yield dept, [(at.astimezone(UTC), float(v)) for _, at, v in rows]
+        else:
+            yield dept, [(_from_text(at).replace(tzinfo=UTC), float(v)) for _, at, v in rows]
+
+
+_from_text = datetime.fromisoformat
 
 
 def completions(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from pilotscale.store.tables import table_of
@@ -24,7 +23,13 @@ def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, A
         return 0
     table = table_of(model)
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The dialect's own INSERT, imported here: a SQLite store never loads PostgreSQL's
+    # dialects (and their drivers' modules), which cost the read commands' start-up.
+    insert: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     # Conflicts on any unique constraint are ignored: each table has exactly one natural key.
     # RETURNING counts what was inserted: psycopg reports no row count for batched inserts.
     key = next(iter(table.primary_key.columns))

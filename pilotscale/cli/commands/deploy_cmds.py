@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import typer
@@ -68,6 +67,8 @@ def serve(
 
       PREFECT_API_URL=http://127.0.0.1:4200/api pilotscale serve
     """
+    import asyncio
+
     import httpx
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -135,6 +136,8 @@ def deploy(
 
       PREFECT_API_URL=http://prefect.internal:4200/api pilotscale deploy --work-pool pilotscale
     """
+    import asyncio
+
     import httpx
 
     from pilotscale.deployments.definitions import all_specs

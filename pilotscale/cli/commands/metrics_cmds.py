@@ -6,9 +6,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session
 
 from pilotscale.cli.app import app
@@ -16,10 +16,14 @@ from pilotscale.cli.errors import CliError
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain, terminal, text
-from pilotscale.metrics.ingest import KINDS, Catalog, RowProblem, check_header, validate
-from pilotscale.metrics.reader import Progress as ProgressFn
-from pilotscale.metrics.reader import ReadError, RecordFile, detect_format
-from pilotscale.store.imports import ImportCounts, ImportWriter
+
+# Imported where used: `pilotscale status` and the other read commands start without the
+# reading, validation and writing of imports (and the PostgreSQL dialect they load).
+if TYPE_CHECKING:
+    from pilotscale.metrics.ingest import Catalog, RowProblem
+    from pilotscale.metrics.reader import Progress as ProgressFn
+    from pilotscale.metrics.reader import RecordFile
+    from pilotscale.store.imports import ImportCounts
 
 metrics_app = typer.Typer(
     name="metrics",
@@ -66,6 +70,10 @@ def import_file(
 
       pilotscale metrics import lms-export.json --kind training
     """
+    from pilotscale.metrics.ingest import KINDS, Catalog, validate
+    from pilotscale.metrics.reader import RecordFile, detect_format
+    from pilotscale.store.imports import ImportWriter
+
     if kind not in KINDS:
         raise CliError(f"--kind '{kind}' is not one of: {', '.join(KINDS)}")
     if not file.is_file():
@@ -119,6 +127,9 @@ def import_file(
 
 def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[RowProblem], int]:
     """First pass: valid rows, the first problems, and how many problems in all."""
+    from pilotscale.metrics.ingest import RowProblem, check_header, validate
+    from pilotscale.metrics.reader import ReadError
+
     shown: list[RowProblem] = []
     total = rows = 0
     header_done = False
@@ -158,6 +169,8 @@ def _progress(label: str, size: int) -> Iterator[ProgressFn]:
     if not sys.stderr.isatty():
         yield lambda _done: None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(
         TextColumn("{task.description}", markup=False),  # the file's name, as it is
         BarColumn(),

@@ -24,20 +24,18 @@ from pilotscale.notifications.defaults import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
 )
-from pilotscale.plan.loader import load_plan
 from pilotscale.plan.problems import PlanError
 from pilotscale.plan.schema import Plan
 from pilotscale.refusal import Refusal
 from pilotscale.settings import get_settings
-from pilotscale.store.outbox import find, list_rows, retry, status_counts
 
 if TYPE_CHECKING:
     from pilotscale.core.messages import Job
     from pilotscale.notifications.channels import ResolvedChannel
     from pilotscale.notifications.render import EmailContent
 
-# Apprise, Jinja and the dispatcher are imported by the commands that use them, so that
-# every other command starts fast.
+# Apprise, Jinja, the dispatcher, the outbox and the plan loader are imported by the
+# commands that use them, so that every other command starts fast.
 from pilotscale.store.queries import get_program, load_program_plan
 
 STATUSES = [s.value for s in NotificationStatus]
@@ -80,6 +78,8 @@ def outbox(
     for value in status or []:
         if value not in STATUSES:
             raise unknown_name("status", value, STATUSES)
+    from pilotscale.store.outbox import list_rows, status_counts
+
     with Session(store_engine()) as session:
         counts = status_counts(connection=session)
         rows = list_rows(session=session, statuses=status or None, limit=limit)
@@ -128,6 +128,8 @@ def outbox_retry(
     """
     if (notification_id is None) == (not dead):
         raise CliError("give a notification id or --dead (not both); see `pilotscale outbox`")
+    from pilotscale.store.outbox import retry
+
     now = parse_as_of(as_of)
     with Session(store_engine()) as session, session.begin():
         if dead:
@@ -150,6 +152,8 @@ def outbox_retry(
 
 
 def _one(session: Session, prefix: str) -> Notification:
+    from pilotscale.store.outbox import find
+
     if len(prefix) < 4:
         raise CliError("give at least the first 4 characters of the notification id")
     found = find(session=session, prefix=prefix)
@@ -283,6 +287,8 @@ def notify_test(
 
 
 def _plan(plan_path: Path | None, program: str | None) -> Plan:
+    from pilotscale.plan.loader import load_plan
+
     if plan_path is not None:
         try:
             return load_plan(plan_path).plan

@@ -12,7 +12,6 @@ import typer
 from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.text import plain
-from pilotscale.plan.loader import load_plan
 from pilotscale.plan.problems import PlanError
 from pilotscale.plan.schema import Plan
 
@@ -33,6 +32,8 @@ def validate(
 
     A problem reads  FILE:LINE: path.to.field: what is wrong and what to do
     """
+    from pilotscale.plan.loader import load_plan
+
     try:
         loaded = load_plan(plan)
     except PlanError as exc:

@@ -11,13 +11,11 @@ import typer
 
 from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError, one_line_failures
-from pilotscale.cli.launch import launch
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import terminal, text
 from pilotscale.core.actors import Actor
 from pilotscale.core.phases import Event
-from pilotscale.engine.start import preflight_start, rollout_actor
 
 console = terminal()
 T = TypeVar("T")
@@ -88,6 +86,8 @@ def start(
 
       pilotscale start sales --by maria.lopez@acme.example --force --reason "CEO request"
     """
+    from pilotscale.cli.launch import launch
+    from pilotscale.engine.start import preflight_start
     from pilotscale.flows.start_department import start_department_flow
 
     # A refusal needs no Prefect run: answer it in one line before starting one.
@@ -142,6 +142,7 @@ def check(
 
       pilotscale check --as-of 2026-12-07     # simulate the check of that day
     """
+    from pilotscale.cli.launch import launch
     from pilotscale.flows.readiness_check import readiness_check
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of)}
@@ -179,6 +180,8 @@ def rollout(
 
       pilotscale rollout --by maria.lopez@acme.example
     """
+    from pilotscale.cli.launch import launch
+    from pilotscale.engine.start import rollout_actor
     from pilotscale.flows.rollout_program import rollout_program_flow
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of), "by": _who(by)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from sqlmodel import Session
@@ -13,11 +14,14 @@ from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain, text
 from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
 from pilotscale.models import utcnow
-from pilotscale.plan.loader import LoadedPlan, load_plan
 from pilotscale.plan.problems import PlanError
-from pilotscale.store.apply import ApplyRefused, apply_plan
 from pilotscale.store.identity import os_user
 from pilotscale.store.versioned import ConcurrentUpdate
+
+# The plan loader (YAML) and the store's apply are imported by the commands that use
+# them, so that the read commands start without them.
+if TYPE_CHECKING:
+    from pilotscale.plan.loader import LoadedPlan
 
 db_app = typer.Typer(
     name="db",
@@ -56,6 +60,8 @@ def apply_command(
 
       pilotscale apply plan.yaml --dry-run     # what would change, nothing written
     """
+    from pilotscale.store.apply import ApplyRefused, apply_plan
+
     loaded = _load(plan)
     engine = store_engine()
     with Session(engine, expire_on_commit=False) as session:
@@ -90,6 +96,8 @@ def apply_command(
 
 
 def _load(plan: Path) -> LoadedPlan:
+    from pilotscale.plan.loader import load_plan
+
     try:
         return load_plan(plan)
     except PlanError as exc:

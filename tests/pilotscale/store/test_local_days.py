@@ -1,14 +1,24 @@
-"""The adoption curve's local days (`store.impact._local_days`) are exactly what converting
-each instant to the program's time zone gives, across clock changes and odd offsets."""
+"""The adoption curve's local days: the database groups samples by the day the program's
+time zone gives each instant (`store.impact.daily_averages`, its offsets from
+`store.impact._offsets`), exactly as converting each instant in Python does, across clock
+changes and odd offsets, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import math
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
-from pilotscale.store.impact import _local_days
+from pilotscale.models import Department, MetricObservation
+from pilotscale.plan.domains import Domain
+from pilotscale.store import impact
+from pilotscale.store.impact import _offsets
+from tests.pilotscale.engine import helpers as h
 
 ZONES = [
     "UTC",
@@ -28,22 +38,80 @@ NOWS = [
 ]
 
 
+def _instants(zone: ZoneInfo, since: datetime, now: datetime, walk: int) -> list[datetime]:
+    """Every local midnight of the span, the seconds either side, and a walk in steps that
+    fall on every minute of the hour over the weeks."""
+    tick = timedelta(seconds=1)
+    found = []
+    day = since.astimezone(zone).date()
+    while day <= now.astimezone(zone).date():
+        start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+        found += [start - tick, start, start + tick]
+        day += timedelta(days=1)
+    found += [since + timedelta(minutes=37 * k, seconds=k % 60) for k in range(walk)]
+    return [at for at in [*found, now] if since < at <= now]
+
+
+def _day(offsets: list[tuple[int, int]], at: datetime) -> date:
+    """What the database computes: whole local days of the UTC seconds plus the offset."""
+    second = math.floor(at.timestamp())
+    shift = next(offset for start, offset in reversed(offsets) if second >= start)
+    return date(1970, 1, 1) + timedelta(days=(second + shift) // 86400)
+
+
 @pytest.mark.parametrize("zone_name", ZONES)
 def test_each_instant_gets_the_date_its_zone_gives_it(zone_name: str) -> None:
     zone = ZoneInfo(zone_name)
-    tick = timedelta(microseconds=1)
     for now in NOWS:
         since = now - timedelta(weeks=12)
-        day_of = _local_days(zone, since, now)
-        # Every local midnight of the span, the instants either side, and a walk in steps
-        # that fall on every minute of the hour over the weeks.
-        edges = []
-        day = since.astimezone(zone).date()
-        while day <= now.astimezone(zone).date():
-            start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
-            edges += [start - tick, start, start + tick]
-            day += timedelta(days=1)
-        walk = [since + timedelta(minutes=37 * k, seconds=k % 60) for k in range(3300)]
-        for at in [*edges, *walk, now]:
-            if since < at <= now:
-                assert day_of(at) == at.astimezone(zone).date(), (zone_name, at)
+        offsets = _offsets(zone, since, now)
+        for at in _instants(zone, since, now, walk=3300):
+            assert _day(offsets, at) == at.astimezone(zone).date(), (zone_name, at)
+
+
+@pytest.mark.parametrize("zone_name", ["Europe/Madrid", "America/Santiago", "Pacific/Chatham"])
+def test_the_database_averages_each_local_day_as_python_does(
+    engine: Engine, zone_name: str
+) -> None:
+    h.apply(engine)
+    zone = ZoneInfo(zone_name)
+    now = NOWS[0]
+    since = now - timedelta(weeks=12)
+    with Session(engine) as session:
+        departments = list(session.exec(select(Department)))
+    rows, expected = [], {}
+    for k, d in enumerate(departments[:2]):
+        days: dict[date, list[float]] = defaultdict(list)
+        for i, at in enumerate(_instants(zone, since, now, walk=400)):
+            value = ((i * 7 + k) % 100) / 100
+            days[at.astimezone(zone).date()].append(value)
+            rows.append(
+                MetricObservation(
+                    program_id=d.program_id,
+                    department_id=d.id or 0,
+                    metric="weekly_active_rate",
+                    value=value,
+                    observed_at=at,
+                    person_key=f"p{i}",
+                )
+            )
+        expected[d.name] = sorted((day, sum(v) / len(v)) for day, v in days.items())
+    with Session(engine) as session, session.begin():
+        session.add_all(rows)
+
+    with Session(engine) as session:
+        found = impact.daily_averages(
+            session=session,
+            department_names={d.id or 0: d.name for d in departments},
+            metric="weekly_active_rate",
+            domain=Domain(0.0, 1.0),
+            since=since,
+            now=now,
+            timezone=zone,
+        )
+
+    assert set(found) == set(expected)
+    for name, points in expected.items():
+        assert [day for day, _ in found[name]] == [day for day, _ in points]
+        for (_, got), (_, want) in zip(found[name], points, strict=True):
+            assert got == pytest.approx(want, rel=1e-12)

@@ -1,0 +1,86 @@
+"""`pilotscale status` at scale: above FULL_TABLE_UP_TO departments a count per phase and
+standing, then every department that needs someone (held, paused, blocked...) in full,
+one line each; `--all` a row per department; `--json` always every department."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session
+
+from pilotscale.cli.commands.view_cmds import FULL_TABLE_UP_TO
+from pilotscale.models import Department
+from tests.cli import run_cli_here
+from tests.pilotscale.engine import helpers as h
+from tests.plans import plan_dict
+
+COUNT = FULL_TABLE_UP_TO + 10
+AS_OF = h.day(2).isoformat()
+
+
+def _store(engine: Engine) -> None:
+    names = h.names(COUNT)
+    h.apply(engine, plan_dict(COUNT))
+    h.start(engine, names[:-5])  # the last five are not started
+    for name in names[:4]:
+        h.prepare_passes(engine, name, now=h.day(1))
+    with Session(engine) as session, session.begin():
+        for name, status in (("d010", "blocked"), ("d011", "paused"), ("d002", "paused")):
+            session.execute(
+                update(Department).where(Department.name == name).values(status=status)  # type: ignore[arg-type]
+            )
+
+
+def _needing(document: dict) -> set[str]:
+    """Who needs someone, by `status --json`: started, and not active or not passing."""
+    return {
+        d["name"]
+        for d in document["departments"]
+        if d["phase"] != "planned" and (d["status"] != "active" or d["overall"] != "pass")
+    }
+
+
+def test_at_scale_status_counts_and_lists_every_department_that_needs_someone(
+    configured_store: Engine,
+) -> None:
+    _store(configured_store)
+
+    document = json.loads(run_cli_here("status", "--json", "--as-of", AS_OF).stdout)
+    shown = run_cli_here("status", "--as-of", AS_OF)
+    every = run_cli_here("status", "--all", "--as-of", AS_OF)
+
+    assert shown.returncode == 0, shown.stderr
+    assert len(document["departments"]) == COUNT  # --json stays complete
+    needing = _needing(document)
+    assert {"d010", "d011", "d002"} <= needing
+    assert len(needing) < COUNT - 5
+    listed = {
+        line.split()[0]
+        for line in shown.stdout.splitlines()
+        if line.startswith("  d") and len(line.split()) > 3
+    }
+    assert listed == needing
+    assert f"{len(needing)} departments need someone" in shown.stdout
+    assert f"{COUNT} departments" in shown.stdout
+    assert "status --all" in shown.stdout
+    blocked = next(line for line in shown.stdout.splitlines() if line.startswith("  d010 "))
+    assert "blocked" in blocked
+    # The summary's last row counts every department.
+    total = next(line for line in shown.stdout.splitlines() if "│ all" in line)
+    assert total.split("│")[2].strip() == str(COUNT)
+    # --all: the table, a row for every department.
+    assert every.returncode == 0, every.stderr
+    assert all(f"│ {d['name']} " in every.stdout for d in document["departments"])
+    assert "need someone" not in every.stdout
+
+
+def test_a_small_program_keeps_its_table(configured_store: Engine) -> None:
+    h.apply(configured_store, plan_dict(3))
+    h.start(configured_store, ["d001"])
+
+    shown = run_cli_here("status", "--as-of", AS_OF)
+
+    assert shown.returncode == 0, shown.stderr
+    assert all(f"│ d00{i} " in shown.stdout for i in (1, 2, 3))
+    assert "need someone" not in shown.stdout

@@ -20,9 +20,11 @@ $(STAMP): requirements/build.lock requirements/runtime.lock requirements/dev.loc
 
 venv: $(STAMP)
 
+# `make demo DEMO_ARGS=--web` keeps the web app running at the end and prints its address.
+DEMO_ARGS ?=
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
-	$(QUIET_PREFECT) PILOTSCALE_DATA_DIR=$(DEMO_DIR) $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml
+	$(QUIET_PREFECT) PILOTSCALE_DATA_DIR=$(DEMO_DIR) $(BIN)/python -m pilotscale.demo examples/acme-ai-assistant.yaml $(DEMO_ARGS)
 
 # The example report: the demo's eight weeks in a throwaway store, the example usage export
 # imported on top, then the page as of the last simulated Monday.

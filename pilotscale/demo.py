@@ -14,15 +14,20 @@ as an .eml or .md file instead of failing as an unset channel does in production
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
 import random
+import secrets
+import socket
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from rich.rule import Rule
 from rich.text import Text
 from sqlalchemy import func
@@ -32,6 +37,7 @@ from pilotscale.cli.main import ephemeral_api_patience
 from pilotscale.cli.text import guard_log_lines, terminal, text
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.db import get_engine
+from pilotscale.demo_links import confirm, email_text, first_action, link_in
 from pilotscale.engine import operator
 from pilotscale.models import (
     Department,
@@ -44,6 +50,7 @@ from pilotscale.plan.loader import load_plan, load_plan_text
 from pilotscale.settings import get_settings
 from pilotscale.store.apply import apply_plan
 from pilotscale.store.insert import insert_ignore
+from pilotscale.web.serving import start_in_thread
 
 console = terminal(piped_width=110)
 LEAD = "maria.lopez@acme.example"
@@ -152,8 +159,45 @@ def explain(department: str, week: int) -> None:
     sys.stdout.write(out.output)
 
 
-async def story(plan_path: Path) -> None:
+@dataclass
+class Clock:
+    """The story's simulated now, which the web app it serves takes for its own."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def decide_from_the_email(clock: Clock) -> None:
+    """Elena, the sponsor, has no CLI: she opens the link in her approval-request email,
+    rejects with a reason, and after the lead fixes it approves from her own page."""
+    settings = get_settings()
+    base = settings.base_url or ""
+    text_part = email_text(
+        settings.resolved_outbox_dir(),
+        to="elena.garcia@acme.example",
+        subject_starts="Your approval is needed",
+        mentions=f"{base}/d/hr",
+    )
+    decide, mine = link_in(text_part, base, "a/decide"), link_in(text_part, base, "me")
+    say(f"Elena opens the link in her email: {decide.split('/a/')[0]}/a/decide/…")
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        clock.now = monday(6) + timedelta(hours=3)
+        said = confirm(
+            browser, decide, choice="reject", comment="No evening-shift support rota yet."
+        )
+        say(said, lead="[yellow]rejected from the link[/]: ")
+        say("the gate now holds with her reason; María, the lead, is told and adds the rota")
+        clock.now = monday(6) + timedelta(days=1)
+        again = first_action(browser, mine)  # her "my actions" page: a fresh link
+        said = confirm(browser, again, choice="approve", comment="Rota in place; go.")
+        say(said, lead="[green]approved from her page[/]: ")
+
+
+async def story(plan_path: Path, *, port: int, web: bool) -> None:
     engine = get_engine()
+    clock = Clock()
     console.print(Rule("ACME scales its AI assistant — a mini-pilot per department"))
     loaded = load_plan(plan_path)
     say(
@@ -314,7 +358,9 @@ async def story(plan_path: Path) -> None:
     await check(6)
     explain("hr", 6)
 
-    console.print(Rule("The go-live approval"))
+    console.print(Rule("The go-live approval, from the email"))
+    # People without the CLI act in the web app, from the links in their messages.
+    server = start_in_thread(engine=engine, port=port, clock=clock)
     try:
         operator.approve(
             engine=engine,
@@ -326,19 +372,16 @@ async def story(plan_path: Path) -> None:
         )
     except NotAllowed as exc:
         say(str(exc), lead="[red]refused[/]: ")
-    for approver, comment in (
-        ("elena.garcia@acme.example", "Impact is clear; go."),
-        (LEAD, "Support model holds at full scale."),
-    ):
-        done = operator.approve(
-            engine=engine,
-            department="hr",
-            gate="executive-go-ahead",
-            actor=operator.cli_actor(approver),
-            comment=comment,
-            now=monday(6) + timedelta(days=1),
-        )
-        say(done.message)
+    decide_from_the_email(clock)
+    done = operator.approve(
+        engine=engine,
+        department="hr",
+        gate="executive-go-ahead",
+        actor=operator.cli_actor(LEAD),
+        comment="Support model holds at full scale.",
+        now=monday(6) + timedelta(days=2),
+    )
+    say(done.message)
     await check(7)
 
     console.print(Rule("Where the program stands"))
@@ -362,6 +405,47 @@ async def story(plan_path: Path) -> None:
     for name, reasons in result["waiting"].items():
         say(f"{name} waits: {'; '.join(reasons)}")
     sys.stdout.write(runner.invoke(app, ["status", "--as-of", monday(7).isoformat()]).output)
+    if not web:
+        server.stop()
+        return
+    clock.now = monday(7)
+    say(
+        f"the program board: {get_settings().base_url}/ (and each department at /d/NAME); "
+        "Ctrl-C stops it",
+        lead="[bold]web[/] ",
+    )
+    try:
+        while server.thread.is_alive():
+            await asyncio.sleep(1)
+    finally:
+        server.stop()
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m pilotscale.demo",
+        description="ACME's rollout story, end to end, in a throwaway store.",
+    )
+    parser.add_argument(
+        "plan", nargs="?", type=Path, default=Path("examples/acme-ai-assistant.yaml")
+    )
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="keep serving the web app at the end, and print the program board's address",
+    )
+    parser.add_argument("--port", type=int, default=0, help="web app port (default: a free one)")
+    args = parser.parse_args()
+    if not args.port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = int(probe.getsockname()[1])
+    # Links in messages point at the web app this demo serves, signed with a key that
+    # lives only in this process (production sets its own, in the environment).
+    os.environ.setdefault("PILOTSCALE_BASE_URL", f"http://127.0.0.1:{args.port}")
+    os.environ.setdefault("PILOTSCALE_LINK_SECRET", secrets.token_urlsafe(32))
+    get_settings.cache_clear()
+    return args
 
 
 def main() -> None:
@@ -372,9 +456,12 @@ def main() -> None:
     get_settings.cache_clear()
     # Each local delivery logs a line at INFO; the story prints its own summary instead.
     logging.getLogger("apprise").setLevel(logging.WARNING)
-    plan = Path(sys.argv[1] if len(sys.argv) > 1 else "examples/acme-ai-assistant.yaml")
+    args = _arguments()
     started = time.monotonic()
-    asyncio.run(story(plan))
+    try:
+        asyncio.run(story(args.plan, port=args.port, web=args.web))
+    except KeyboardInterrupt:
+        say("stopped")
     say(f"demo finished in {time.monotonic() - started:.0f} s")
 
 

@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "pilotscale.deployments": 9,
     "pilotscale.cli": 10,
     "pilotscale.demo": 10,
+    "pilotscale.demo_links": 10,
     "pilotscale.web": 10,
 }
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import uvicorn
 from sqlalchemy import Engine
@@ -41,10 +43,12 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def _config(engine: Engine, host: str, port: int) -> uvicorn.Config:
+def _config(
+    engine: Engine, host: str, port: int, clock: Callable[[], datetime] | None = None
+) -> uvicorn.Config:
     # No access log: the paths of action links carry their tokens, which are not for logs.
     return uvicorn.Config(
-        create_app(engine=engine),
+        create_app(engine=engine, clock=clock),
         host=host,
         port=port,
         access_log=False,
@@ -71,12 +75,18 @@ class Background:
 
 
 def start_in_thread(
-    *, engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, wait: float = 10.0
+    *,
+    engine: Engine,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    wait: float = 10.0,
+    clock: Callable[[], datetime] | None = None,
 ) -> Background:
-    """Start serving in a daemon thread; returns once it accepts connections."""
+    """Start serving in a daemon thread; returns once it accepts connections. `clock`:
+    what the app takes for now (the demo's simulated weeks); default the real time."""
     check_store(engine)
     check_port(host, port)
-    server = uvicorn.Server(_config(engine, host, port))
+    server = uvicorn.Server(_config(engine, host, port, clock))
     # uvicorn installs signal handlers only on the main thread: Ctrl-C stays the caller's.
     thread = threading.Thread(target=server.run, name="pilotscale-web", daemon=True)
     thread.start()

@@ -71,6 +71,7 @@ NOT_REFUSALS: dict[str, str] = {
     "pilotscale.cli.errors.CliError": "what the CLI prints for any expected failure",
     "pilotscale.cli.errors.Unexpected": "a bug, printed in one line with exit code 1",
     "pilotscale.db.StoreError": "the store cannot be used: a library failure",
+    "pilotscale.demo_links.DemoLinkError": "the demo's own email or page is not as expected: a bug",
     "pilotscale.db.StoreUnavailable": "the database cannot be reached",
     "pilotscale.db.StoreFailure": "a database error mid-command (full, locked...)",
     "pilotscale.metrics.fetch.SourceError": "a metric source failed: its gates pend",

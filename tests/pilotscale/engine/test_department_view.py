@@ -8,6 +8,7 @@ import pytest
 
 from pilotscale.db import dispose_engines, get_engine
 from pilotscale.engine import operator
+from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.department_view import read_department
 from pilotscale.store.queries import NotFound
 from tests.pilotscale.web.example import NOW, build_store
@@ -17,7 +18,11 @@ def test_a_department_page(tmp_path: Path) -> None:
     engine = get_engine(f"sqlite:///{tmp_path / 'store.db'}")
     build_store(engine)
     operator.acknowledge(
-        engine=engine, department="hr", champion="carmen.diaz", by="carmen.diaz", now=NOW
+        engine=engine,
+        department="hr",
+        champion="carmen.diaz",
+        actor=cli_actor("carmen.diaz"),
+        now=NOW,
     )
 
     page = read_department(engine=engine, department="hr", now=NOW)

@@ -37,7 +37,8 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "acks": (("department", "champion", "acknowledged_at"), ()),
 }
 MAX_KEY = 200
-SEGMENTS = tuple(s.value for s in Segment)
+# Observations are per trainee segment; `none` (not a trainee) has no usage of its own.
+SEGMENTS = tuple(s.value for s in Segment if s is not Segment.none)
 
 
 @dataclass(frozen=True)

@@ -329,3 +329,8 @@ class _Fields:
 def _suggest(value: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# For the other importers (the HR roster): the same typed access and hints.
+Fields = _Fields
+suggest = _suggest

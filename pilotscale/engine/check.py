@@ -26,16 +26,26 @@ from sqlmodel import Session, col, select
 
 from pilotscale.core.decisions import Action, Decision, counts, decide
 from pilotscale.core.facts import DepartmentFacts
-from pilotscale.core.messages import Message, for_decision, training_reminders
+from pilotscale.core.messages import (
+    Message,
+    delivered_segments,
+    for_decision,
+    newcomer_training,
+    training_reminders,
+)
 from pilotscale.core.phases import Event
+from pilotscale.core.roster import unknown_references
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
 from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
 from pilotscale.gcpause import without_gc
 from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
+from pilotscale.plan.problems import format_path
+from pilotscale.refusal import Invalid
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.insert import insert_ignore
+from pilotscale.store.roster import Newcomer, unassigned_trainees
 from pilotscale.store.snapshot import (
     ProgramView,
     advanced_into_current_phase,
@@ -134,6 +144,8 @@ class PreparedCheck:
     decisions: list[Decision]
     verdicts: dict[str, DepartmentVerdict]  # of the active departments
     overdue: dict[str, list[tuple[str, str, datetime]]]
+    # Per department: active trainees with nothing assigned (joined the roster later).
+    newcomers: dict[str, list[Newcomer]] = field(default_factory=dict)
 
     @property
     def facts(self) -> dict[str, DepartmentFacts]:
@@ -154,8 +166,12 @@ def prepare_check(
         key, decisions, verdicts = evaluate(
             session=session, view=view, now=now, metric_errors=metric_errors
         )
+        missing = unknown_references(view.plan, ())
+        if missing:
+            raise UnknownPeople([f"{format_path(path)}: {why}" for path, why in missing])
         overdue = _overdue_training(session=session, view=view, now=now)
-    return PreparedCheck(view, key, now, decisions, verdicts, overdue)
+        newcomers = _newcomers(session=session, view=view, departments=verdicts)
+    return PreparedCheck(view, key, now, decisions, verdicts, overdue, newcomers)
 
 
 # Departments applied per transaction. A commit per department was most of a large
@@ -352,6 +368,7 @@ class _Applier:
         spec = plan.department(row.name)
         overdue = prepared.overdue.get(decision.department, [])
         self.messages += training_reminders(plan, spec, overdue, check_key=check_key, now=now)
+        self._newcomers(session=session, row=row, phase=decision.before.phase)
         self.department_ids[row.name] = row.id or 0
         if decision.action is not Action.advance:
             return 0
@@ -369,6 +386,35 @@ class _Applier:
             people=self.people,
         )
         return enqueued + len(work.messages)
+
+    def _newcomers(self, *, session: Session, row: Department, phase: str) -> None:
+        """Assign the training already delivered to people who joined the roster since:
+        one bulk insert per department; repeats are dropped by the unique key."""
+        newcomers = self.prepared.newcomers.get(row.name)
+        if not newcomers:
+            return
+        plan = self.prepared.view.plan
+        ids = {n.key: n.person_id for n in newcomers}
+        members = [p for p in (plan.find_person(n.key) for n in newcomers) if p is not None]
+        assignments, messages = newcomer_training(
+            plan, plan.department(row.name), phase, members=members, now=self.prepared.as_of
+        )
+        insert_ignore(
+            session=session,
+            model=TrainingAssignment,
+            rows=[
+                {
+                    "department_id": row.id or 0,
+                    "person_id": ids[a.person],
+                    "segment": a.segment,
+                    "module_id": a.module,
+                    "assigned_at": self.prepared.as_of,
+                    "due_at": a.due_at,
+                }
+                for a in assignments
+            ],
+        )
+        self.messages += messages
 
     def _flush(self, *, session: Session) -> int:
         insert_ignore(session=session, model=GateResultRecord, rows=self.gate_rows)
@@ -480,9 +526,35 @@ def _overdue_training(
             d.program_id == (view.program.id or 0),
             t.completed_at.is_(None),
             t.due_at <= now,
+            p.removed_at.is_(None),  # nobody reminds people who left
         )
     ).all()
     out: dict[str, list[tuple[str, str, datetime]]] = {}
     for dept, person, module, due in rows:
         out.setdefault(dept, []).append((person, module, due))
     return out
+
+
+class UnknownPeople(Invalid):
+    """The plan names people who are neither in it nor on the active roster (any more)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "the plan names people who are neither under people nor on the active roster: "
+            + "; ".join(problems)
+        )
+
+
+def _newcomers(
+    *, session: Session, view: ProgramView, departments: Mapping[str, Any]
+) -> dict[str, list[Newcomer]]:
+    """Active trainees of the checked departments that nothing was assigned to, among
+    the segments their department's phases have delivered so far."""
+    rows = {d.id or 0: d for d in view.departments if d.name in departments}
+    found: dict[str, list[Newcomer]] = {}
+    for newcomer in unassigned_trainees(session=session, department_ids=sorted(rows)):
+        row = rows[newcomer.department_id]
+        if newcomer.segment in delivered_segments(view.plan, row.phase):
+            found.setdefault(row.name, []).append(newcomer)
+    return found

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
-from pilotscale.core.roster import effective_segment, role_names
+from pilotscale.core.roster import TRAINEE_SEGMENTS, effective_segment, role_names
 from pilotscale.metrics.roster_ingest import RosterRow
-from pilotscale.models import Department, Person, Program
+from pilotscale.models import Department, Person, Program, TrainingAssignment
 from pilotscale.plan.schema import Plan
 from pilotscale.store.tables import columns_of, table_of
 
@@ -257,3 +257,35 @@ def listed_people(
         .order_by(p.key)
     ).mappings()
     return [dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    department_id: int
+    person_id: int
+    key: str
+    segment: str
+
+
+def unassigned_trainees(*, session: Session, department_ids: list[int]) -> list[Newcomer]:
+    """Active trainees of these departments with nothing of their segment assigned: people
+    imported after their department's training was delivered. One query."""
+    if not department_ids:
+        return []
+    p, t = columns_of(Person), columns_of(TrainingAssignment)
+    assigned = (
+        select(t.id)
+        .where(t.person_id == p.id, t.department_id == p.department_id, t.segment == p.segment)
+        .exists()
+    )
+    rows = session.execute(
+        select(p.department_id, p.id, p.key, p.segment)
+        .where(
+            p.department_id.in_(department_ids),
+            p.removed_at.is_(None),
+            p.segment.in_(TRAINEE_SEGMENTS),
+            ~assigned,
+        )
+        .order_by(p.department_id, p.key)
+    ).all()
+    return [Newcomer(d, i, k, s) for d, i, k, s in rows]

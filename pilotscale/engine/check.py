@@ -45,7 +45,7 @@ from pilotscale.plan.problems import format_path
 from pilotscale.refusal import Invalid
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.insert import insert_ignore
-from pilotscale.store.roster import Newcomer, unassigned_trainees
+from pilotscale.store.roster_rows import Newcomer, unassigned_trainees
 from pilotscale.store.snapshot import (
     ProgramView,
     advanced_into_current_phase,

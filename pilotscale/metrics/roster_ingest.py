@@ -1,5 +1,5 @@
 """Validating an HR roster export against the plan, row by row. No database here: the
-store (`pilotscale.store.roster`) writes what this module accepted.
+store (`pilotscale.store.roster_rows`) writes what this module accepted.
 
 A roster row is one employee: id, name, email, department, segment, and optionally
 roles, manager, chat and locale. Every problem names the row and column

@@ -34,7 +34,7 @@ from pilotscale.plan.schema import Person as PlanPerson
 from pilotscale.refusal import Conflict
 from pilotscale.store.identity import os_user
 from pilotscale.store.plandiff import describe_plan_changes, diff
-from pilotscale.store.roster import active_counts, roster_keys
+from pilotscale.store.roster_rows import active_counts, roster_keys
 from pilotscale.store.versioned import ConcurrentUpdate, update_department
 
 APPLY_EVENT = "apply"

@@ -22,7 +22,7 @@ from pilotscale.metrics.roster_ingest import RosterCatalog, check_header, valida
 from pilotscale.plan.schema import Plan
 from pilotscale.refusal import Refusal
 from pilotscale.store.queries import get_program, list_departments, load_program_plan
-from pilotscale.store.roster import (
+from pilotscale.store.roster_rows import (
     RosterCounts,
     RosterWriter,
     active_counts,

@@ -28,6 +28,7 @@ from pilotscale.core.roster import (
 from pilotscale.core.states import Status
 from pilotscale.models import Department, Person, PersonRole, Program, Transition
 from pilotscale.plan.loader import LoadedPlan, located
+from pilotscale.plan.problems import format_path
 from pilotscale.plan.schema import ApprovalGate, Plan
 from pilotscale.plan.schema import Department as PlanDepartment
 from pilotscale.plan.schema import Person as PlanPerson
@@ -107,7 +108,7 @@ def apply_plan(
     # should a referenced person leave the roster later: engine.check).
     missing = unknown_references(plan, roster)
     if missing:
-        raise ApplyRefused(located(loaded, missing))
+        raise ApplyRefused(located(loaded, [(p, f"{format_path(p)}: {m}") for p, m in missing]))
     applier = _PlanApplier(session=session, plan=plan, program=program, now=now, actor=actor)
     applier.check(force=force)
     changes = applier.write(plan_sha256=loaded.sha256)

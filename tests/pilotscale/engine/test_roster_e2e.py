@@ -154,7 +154,8 @@ def test_a_5000_person_roster_holds_hr_at_3_of_150(
     imported = cli("people", "import", str(roster), tmp_path=tmp_path, url=store_url)
     again = cli("people", "import", str(roster), tmp_path=tmp_path, url=store_url)
 
-    assert "5,000 people" in imported.stdout and "4,997 added" in imported.stdout
+    assert "5,000 people" in imported.stdout
+    assert "4,997 added" in imported.stdout
     assert "headcount" not in imported.stderr  # 180, 2,000 and 2,820 match the roster
     assert again.stdout.startswith("no changes:"), again.stdout
     listed = cli("people", "list", "hr", tmp_path=tmp_path, url=store_url)
@@ -204,7 +205,8 @@ def test_a_5000_person_roster_holds_hr_at_3_of_150(
             select(TrainingAssignment).where(col(TrainingAssignment.person_id) == gone.id)
         ).one()
         cris = session.exec(select(Person).where(col(Person.email) == "cris@acme.example")).one()
-    assert gone.removed_at is not None and not gone.in_roster  # deactivated, not deleted
+    assert gone.removed_at is not None  # deactivated, not deleted
+    assert not gone.in_roster
     assert kept.completed_at is not None  # the completion stays in the history
     # The plan's casual user, matched by email: one person, the plan's id, the roster's
     # department and segment.

@@ -105,6 +105,9 @@ class RosterChecker:
         roles = self._roles(f)
         key = self._identity(f, ident, email)
         self._repeats(f, ident, email.lower())
+        manager = f.text("manager", required=False).lower() or None
+        chat = f.text("chat", required=False) or None
+        locale = self._locale(f)
         if problems:
             return problems
         return RosterRow(
@@ -114,9 +117,9 @@ class RosterChecker:
             department=department,
             segment=segment,
             roles=roles,
-            manager=f.text("manager", required=False).lower() or None,
-            chat=f.text("chat", required=False) or None,
-            locale=self._locale(f),
+            manager=manager,
+            chat=chat,
+            locale=locale,
             in_plan=key in self.catalog.plan_ids,
         )
 

@@ -34,7 +34,7 @@ from pilotscale.core.messages import (
     training_reminders,
 )
 from pilotscale.core.phases import Event
-from pilotscale.core.roster import unknown_references
+from pilotscale.core.roster import headcount_warnings, unknown_references
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
@@ -45,6 +45,7 @@ from pilotscale.plan.problems import format_path
 from pilotscale.refusal import Invalid
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.insert import insert_ignore
+from pilotscale.store.queries import load_program_plan
 from pilotscale.store.roster_rows import Newcomer, unassigned_trainees
 from pilotscale.store.snapshot import (
     ProgramView,
@@ -146,6 +147,8 @@ class PreparedCheck:
     overdue: dict[str, list[tuple[str, str, datetime]]]
     # Per department: active trainees with nothing assigned (joined the roster later).
     newcomers: dict[str, list[Newcomer]] = field(default_factory=dict)
+    # E.g. "plan: departments[hr].headcount 180 but the roster has 150 active people".
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def facts(self) -> dict[str, DepartmentFacts]:
@@ -171,7 +174,8 @@ def prepare_check(
             raise UnknownPeople([f"{format_path(path)}: {why}" for path, why in missing])
         overdue = _overdue_training(session=session, view=view, now=now)
         newcomers = _newcomers(session=session, view=view, departments=verdicts)
-    return PreparedCheck(view, key, now, decisions, verdicts, overdue, newcomers)
+        warnings = _headcount_warnings(session=session, view=view)
+    return PreparedCheck(view, key, now, decisions, verdicts, overdue, newcomers, warnings)
 
 
 # Departments applied per transaction. A commit per department was most of a large
@@ -558,3 +562,13 @@ def _newcomers(
         if newcomer.segment in delivered_segments(view.plan, row.phase):
             found.setdefault(row.name, []).append(newcomer)
     return found
+
+
+def _headcount_warnings(*, session: Session, view: ProgramView) -> list[str]:
+    """Where the plan's headcount is more than 10 % off the roster's active people (the
+    engine's plan holds those counts as headcounts; the applied plan, the planned ones)."""
+    if view.program.roster_sha256 is None:
+        return []
+    applied = load_program_plan(session=session, program=view.program, people=False)
+    active = {d.name: d.headcount for d in view.plan.departments}
+    return [f"plan: {why}" for _, why in headcount_warnings(applied, active)]

@@ -20,6 +20,7 @@ from pilotscale.engine import operator
 from pilotscale.engine.start import preflight_start, rollout_actor
 
 console = terminal()
+err_console = terminal(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 BY_HELP = (
@@ -149,6 +150,8 @@ def check(
     for name, action in result["decisions"].items():
         if action != "skip":
             console.print(text(f"  {name}: {action}"))
+    for warning in result.get("warnings", []):
+        err_console.print(text(f"warning: {warning}"))
 
 
 @app.command()

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from pilotscale.engine.check import run_readiness_check
 from pilotscale.engine.start import start_department
-from pilotscale.models import GateResultRecord, Person, TrainingAssignment
+from pilotscale.models import GateResultRecord, Notification, Person, TrainingAssignment
 from tests.cli import run_cli
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -191,14 +191,46 @@ def test_a_5000_person_roster_holds_hr_at_3_of_150(
     assert (gate.outcome, gate.observed_text) == ("fail", "3 of 150 (2%)")
     assert "only 3 of 150 casual users trained (2%), needs 70%" in gate.reason
 
-    # h00030, who finished the guide, leaves the company: the next export does not list them.
-    second = write_csv(tmp_path / "roster2.csv", roster_rows(leave_out="h00030"))
+    # h00030, who finished the guide, leaves the company: the next export does not list
+    # them, and lists a newcomer to HR.
+    later = [*roster_rows(leave_out="h00030"), _row("h09999", None, "hr", "casual")]
+    second = write_csv(tmp_path / "roster2.csv", later)
     changed = cli("people", "import", str(second), tmp_path=tmp_path, url=store_url)
+    assert "1 added" in changed.stdout, changed.stdout
     assert "1 deactivated" in changed.stdout, changed.stdout
 
-    run_readiness_check(engine=engine, now=T0 + timedelta(days=4))
+    report = run_readiness_check(engine=engine, now=T0 + timedelta(days=4))
     gate = casual_gate(engine)
-    assert gate.observed_text == "2 of 149 (1%)"
+    assert gate.observed_text == "2 of 150 (1%)"  # one left, one joined (not trained yet)
+    with Session(engine) as session:
+        newcomer = session.exec(
+            select(TrainingAssignment.module_id).join(Person).where(col(Person.key) == "h09999")
+        ).all()
+        welcomed = session.exec(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                col(Notification.recipient_key) == "h09999",
+                col(Notification.event) == "training_assigned",
+            )
+        ).one()
+    assert newcomer == ["quick-start"]  # assigned at the first check after the import
+    assert welcomed == 1
+    assert report.enqueued >= 1
+
+    # A week on, the casual users who did not finish are reminded; h00030 is not.
+    run_readiness_check(engine=engine, now=T0 + timedelta(days=8))
+    with Session(engine) as session:
+        reminded = set(
+            session.exec(
+                select(Notification.recipient_key).where(
+                    col(Notification.event) == "training_reminder"
+                )
+            ).all()
+        )
+    assert len(reminded) == 147  # 150 casual, 3 finished (one of whom left), the newcomer
+    assert "h00030" not in reminded
+    assert "hr.casual" not in reminded  # Cris finished
     with Session(engine) as session:
         gone = session.exec(select(Person).where(col(Person.key) == "h00030")).one()
         kept = session.exec(

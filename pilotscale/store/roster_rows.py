@@ -132,7 +132,7 @@ class RosterWriter:
             else:
                 self.counts.unchanged += 1
         if new:
-            self.session.execute(insert(table_of(Person)), new)
+            _insert_many(self.session, new)
             self.counts.added += len(new)
         for fields, updates in changed.items():
             self._update(fields, updates)
@@ -193,6 +193,23 @@ class RosterWriter:
                 update(table).where(*mine, p.source != "roster").values(in_roster=False)
             )
             self.counts.deactivated += int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """New people, in the caller's transaction. On PostgreSQL through COPY: psycopg parses
+    the text of every multi-row INSERT (a third of a 100,000-row import went there), and a
+    plain executemany is a round trip per row. SQLite's executemany is already fast."""
+    table = table_of(Person)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    raw: Any = connection.connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY person ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def active_counts(*, session: Session, program_id: int) -> dict[str, int]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from pilotscale.core.roster import TRAINEE_SEGMENTS, effective_segment, role_names
@@ -29,6 +29,7 @@ from pilotscale.plan.schema import Plan
 from pilotscale.store.tables import columns_of, table_of
 
 BATCH = 2000
+ANALYZE_AFTER = 10_000  # new people
 # Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
 IN_CHUNK = 1000
 _ROSTER_FIELDS = ("manager", "locale", "roster_roles", "in_roster", "removed_at")
@@ -71,12 +72,16 @@ class RosterWriter:
         self.plan_people = {p.id: p for p in plan.people}
         self.roles = role_names(plan)
         p = columns_of(Person)
-        # Who the last roster listed: whoever this one does not is leaving.
-        self.leaving: set[str] = set(
-            self.session.execute(
-                select(p.key).where(p.program_id == program_id, p.in_roster.is_(True))
-            ).scalars()
-        )
+        # Everyone stored, and who the last roster listed (whoever this one does not is
+        # leaving): ids only, a few MB at 100,000 people.
+        self.stored: set[str] = set()
+        self.leaving: set[str] = set()
+        for key, listed in self.session.execute(
+            select(p.key, p.in_roster).where(p.program_id == program_id)
+        ):
+            self.stored.add(key)
+            if listed:
+                self.leaving.add(key)
         self._pending: list[RosterRow] = []
 
     def add(self, row: RosterRow) -> None:
@@ -90,6 +95,12 @@ class RosterWriter:
         SHA-256) is recorded when anything changed."""
         self.flush()
         self._deactivate(sorted(self.leaving))
+        if self.counts.added >= ANALYZE_AFTER and self.session.connection().dialect.name == (
+            "postgresql"
+        ):
+            # Fresh statistics for the next import's and the check's lookups (PostgreSQL
+            # analyzes by itself only some time after the commit).
+            self.session.execute(text("ANALYZE person"))
         if self.counts.changed:
             self.session.execute(
                 update(table_of(Program))
@@ -104,14 +115,20 @@ class RosterWriter:
             return
         p = columns_of(Person)
         columns = [p.id, p.key, *(p[c] for c in (*_OWN_FIELDS, *_ROSTER_FIELDS))]
-        found = {
-            r.key: r
-            for r in self.session.execute(
-                select(*columns).where(
-                    p.program_id == self.program_id, p.key.in_([r.key for r in rows])
-                )
-            ).mappings()
-        }
+        # Only people already stored are looked up: in a first import's transaction the
+        # table grows faster than PostgreSQL's statistics, and its planner then scanned
+        # the whole table for each chunk's lookup (1.8 s a chunk at 100,000 rows).
+        known = [r.key for r in rows if r.key in self.stored]
+        found = (
+            {
+                r.key: r
+                for r in self.session.execute(
+                    select(*columns).where(p.program_id == self.program_id, p.key.in_(known))
+                ).mappings()
+            }
+            if known
+            else {}
+        )
         new: list[dict[str, Any]] = []
         changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
@@ -134,6 +151,7 @@ class RosterWriter:
         if new:
             _insert_many(self.session, new)
             self.counts.added += len(new)
+            self.stored.update(r["key"] for r in new)
         for fields, updates in changed.items():
             self._update(fields, updates)
 

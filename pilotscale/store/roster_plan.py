@@ -15,13 +15,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from pilotscale.core.roster import effective_segment, role_names
 from pilotscale.models import Department, Person, Program
 from pilotscale.plan.schema import Person as PlanPerson
 from pilotscale.plan.schema import Plan, Segment
+from pilotscale.store.roster_rows import active_counts
 from pilotscale.store.tables import columns_of, table_of
 
 
@@ -56,7 +57,7 @@ def with_roster(*, session: Session, program: Program, plan: Plan) -> Plan:
     ]
     update: dict[str, Any] = {"people": people}
     if program.roster_sha256 is not None:
-        counts = _active_counts(session, program.id or 0)
+        counts = active_counts(session=session, program_id=program.id or 0)
         update["departments"] = [
             d.model_copy(update={"headcount": counts.get(d.name, 0)}) for d in plan.departments
         ]
@@ -82,15 +83,3 @@ def _roster_rows(session: Session, program: Program) -> dict[str, Any]:
         .order_by(p.key)
     ).mappings()
     return {row["key"]: row for row in rows}
-
-
-def _active_counts(session: Session, program_id: int) -> dict[str, int]:
-    p, d = columns_of(Person), columns_of(Department)
-    rows = session.execute(
-        select(d.name, func.count(p.id))
-        .select_from(table_of(Department))
-        .join(table_of(Person), p.department_id == d.id)
-        .where(d.program_id == program_id, p.removed_at.is_(None))
-        .group_by(d.name)
-    ).all()
-    return {name: int(n) for name, n in rows}

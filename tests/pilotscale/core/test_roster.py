@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pilotscale.core.facts import DepartmentFacts, TrainingFact
-from pilotscale.core.messages import delivered_segments
+from pilotscale.core.messages import delivered_segments, entry_work
 from pilotscale.core.roster import (
     effective_segment,
     headcount,
@@ -157,3 +157,39 @@ def test_training_for_all_segments(training: dict[str, Any], expected: TrainingF
         department="hr", phase_entered_at=datetime(2026, 1, 1, tzinfo=UTC), training=training
     )
     assert facts.training_for("all") == expected
+
+
+def test_entering_a_phase_trains_the_segment_and_not_its_sponsor() -> None:
+    text = edit(
+        PLAN,
+        "  - name: piloting\n",
+        "  - name: piloting\n    entry_actions: [deliver_training]\n",
+    )
+    text = edit(
+        text,
+        "    champions: [fran.champion]\n",
+        "    champions: [fran.champion]\n"
+        "    training: {power: [{id: course, title: Course}],\n"
+        "               casual: [{id: guide, title: Guide}]}\n",
+    )
+    text += (
+        "  - {id: e1, name: One, email: one@example.com, department: finance}\n"
+        "  - {id: e2, name: Two, email: two@example.com, department: finance, segment: none}\n"
+    )
+    plan = load(text).plan
+    # The sponsor (no segment) with the department's people.
+    members = [plan.person("ines.sponsor"), *plan.members("finance")]
+
+    work = entry_work(
+        plan,
+        plan.department("finance"),
+        "piloting",
+        now=datetime(2026, 1, 5, tzinfo=UTC),
+        members=members,
+        previous_phase="planned",
+    )
+
+    assert [(a.person, a.segment, a.module) for a in work.assignments] == [
+        ("fran.champion", "power", "course"),
+        ("e1", "casual", "guide"),
+    ]

@@ -68,7 +68,8 @@ def import_roster(
 
     Columns (a CSV header, or the keys of JSON objects): id, name, email, department,
     segment (power, casual, or none: not a trainee), and optionally roles (e.g.
-    "champion;approver"), manager (an id), chat (e.g. @ana) and locale (e.g. es-ES).
+    "champion;approver"), manager (an id), chat (e.g. @ana) and locale (e.g. es-ES). Ids are
+    read in lower case (E1042 is e1042).
 
       id,name,email,department,segment,roles,manager,chat,locale
       e1042,Ana Ruiz,ana.ruiz@acme.example,hr,power,champion,e0007,@ana,es-ES

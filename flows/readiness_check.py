@@ -43,6 +43,8 @@ async def readiness_check(
     publish_summary(as_of=now, program=program, metric_errors=pulled.errors)
     summary = f"readiness-check {report.check_key}: {report.summary()}"
     logger.info(summary)
+    for warning in prepared.warnings:  # a plan headcount the roster disagrees with
+        logger.warning(warning)
     await finish(summary=summary, now=now, dispatch=dispatch)
     return {
         "check_key": report.check_key,
@@ -52,4 +54,5 @@ async def readiness_check(
         "events": emitted,
         "decisions": {d.department: str(d.action) for d in report.decisions},
         "metric_errors": pulled.errors,
+        "warnings": list(prepared.warnings),
     }

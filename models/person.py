@@ -15,8 +15,19 @@ class PersonBase(SQLModel):
     name: str
     email: str
     chat: str | None = None
+    # power, casual or none (not a trainee): the effective one, see pilotscale.core.roster.
     segment: str = "casual"
     notify: str = "email"
+    # 'plan' while the plan lists the person (its fields win), 'roster' for a person only
+    # the HR roster knows.
+    source: str = "plan"
+    # On the last imported roster. A roster person who leaves it is deactivated
+    # (removed_at set), never deleted; one who comes back is active again.
+    in_roster: bool = False
+    manager: str | None = None
+    locale: str | None = None
+    # Roles the HR export gives (comma-separated, informative: the plan's roles decide).
+    roster_roles: str = ""
 
 
 class Person(PersonBase, table=True):
@@ -24,12 +35,16 @@ class Person(PersonBase, table=True):
     __table_args__ = (
         UniqueConstraint("program_id", "key", name="uq_person_program_key"),
         Index("ix_person_department_id", "department_id"),
+        # The denominators: a department's active people by segment.
+        Index("ix_person_department_active_segment", "department_id", "removed_at", "segment"),
+        Index("ix_person_program_email", "program_id", "email"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id")
     department_id: int | None = Field(default=None, foreign_key="department.id")
     # Soft delete: approvals, attestations and notifications keep pointing at the person.
+    # NULL is "active": only active people count in a department's figures.
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

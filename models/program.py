@@ -26,5 +26,8 @@ class Program(ProgramBase, table=True):
     plan_json: str = Field(sa_type=Text)
     plan_sha256: str
     paused: bool = False
+    # Fingerprint of the last imported roster (None: no roster, the plan's headcounts count).
+    roster_sha256: str | None = None
+    roster_imported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

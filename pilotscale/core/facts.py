@@ -98,8 +98,19 @@ def latest_decisions(given: Iterable[ApprovalFact]) -> dict[str, ApprovalFact]:
 
 @dataclass(frozen=True)
 class TrainingFact:
-    assigned: int
-    completed: int
+    """A segment's training in a department, counted in people.
+
+    `people` is the denominator: the department's active people of the segment, whether
+    or not they were assigned anything yet (a newcomer counts as not trained). None
+    where only assignments are known (then `assigned` is the denominator)."""
+
+    assigned: int  # people with the segment's modules assigned
+    completed: int  # people who completed every module assigned to them
+    people: int | None = None
+
+    @property
+    def denominator(self) -> int:
+        return self.assigned if self.people is None else self.people
 
 
 @dataclass(frozen=True)
@@ -142,8 +153,10 @@ class DepartmentFacts:
             return self.training[segment]
         if segment == "all":
             parts = [fact for name, fact in self.training.items() if name != "all"]
+            counted = [f.people for f in parts if f.people is not None]
             return TrainingFact(
                 assigned=sum(f.assigned for f in parts),
                 completed=sum(f.completed for f in parts),
+                people=sum(counted) if len(counted) == len(parts) and parts else None,
             )
         return TrainingFact(assigned=0, completed=0)

@@ -341,12 +341,15 @@ def _training(gate: TrainingGate, facts: DepartmentFacts, now: datetime, who: st
             f"training for {people} is not assigned yet: ask {who} to assign it "
             "(add modules under the department's `training:` in the plan if there are none)",
         )
-    ratio = fact.completed / fact.assigned
+    # The denominator is everyone of the segment (`TrainingFact.people`), not only those
+    # assigned: the department's roster, so three trained of 150 is 2 %, not 100 %.
+    total = fact.denominator
+    ratio = fact.completed / total if total else 0.0
     shown, wanted = _pct_pair(ratio, gate.min_completion)
-    counts = f"{fact.completed} of {fact.assigned} {people} completed training ({shown})"
+    counts = f"{fact.completed} of {total} {people} trained ({shown})"
 
     def result(outcome: Outcome, reason: str) -> GateResult:
-        observed_text = f"{fact.completed} of {fact.assigned} ({shown})"
+        observed_text = f"{fact.completed} of {total} ({shown})"
         return GateResult(
             gate.name, gate.kind, outcome, ratio, observed_text, threshold_text, reason
         )

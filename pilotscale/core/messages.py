@@ -17,6 +17,7 @@ from typing import Any
 from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult
 from pilotscale.core.recipients import gate_owner, owner_or_lead
+from pilotscale.core.roster import effective_segment, is_trainee, role_names
 from pilotscale.core.states import Outcome
 from pilotscale.plan.schema import (
     ApprovalGate,
@@ -413,20 +414,30 @@ def _training(
     members: Sequence[Person],
     now: datetime,
     phase: str,
+    segments_due: Iterable[str] | None = None,
 ) -> tuple[list[Assignment], list[Message]]:
     """Power users get the full course, casual users the quick-start guide, everyone the
     self-service library. Each phase that delivers training assigns what is not yet
-    assigned (the store ignores repeats), so the scaling phase reaches casual users."""
+    assigned (the store ignores repeats), so the scaling phase reaches casual users.
+    People of no trainee segment (`none`) get nothing."""
+    if segments_due is None:
+        segments_due = plan.phase(phase).training_segments
     assignments: list[Assignment] = []
     messages: list[Message] = []
     library = [_module(m, None) for m in dept.training.self_service]
-    segments = set(plan.phase(phase).training_segments)
+    segments = {str(s) for s in segments_due}
+    roles = role_names(plan) if any(p.segment is None for p in members) else {}
     for person in members:
-        if person.segment not in segments:
+        segment = effective_segment(
+            declared=person.segment.value if person.segment else None,
+            roster=None,
+            roles=roles.get(person.id, ()),
+        )
+        if segment not in segments or not is_trainee(segment):
             continue
-        modules = dept.training.power if person.segment == "power" else dept.training.casual
+        modules = dept.training.power if segment == "power" else dept.training.casual
         due = [(m, now + m.due_after) for m in modules]
-        assignments += [Assignment(person.id, str(person.segment), m.id, d) for m, d in due]
+        assignments += [Assignment(person.id, segment, m.id, d) for m, d in due]
         if not due and not library:
             continue
         messages.append(
@@ -438,13 +449,43 @@ def _training(
                 {
                     **base,
                     "person": _person(plan, person.id),
-                    "segment": str(person.segment),
+                    "segment": segment,
                     "modules": [_module(m, d) for m, d in due],
                     "library": library,
                 },
             )
         )
     return assignments, messages
+
+
+def delivered_segments(plan: Plan, phase: str) -> set[str]:
+    """The segments whose training a department in `phase` has been given: those of every
+    phase up to this one whose entry actions deliver training."""
+    found: set[str] = set()
+    for spec in plan.phases:
+        if EntryAction.deliver_training in spec.entry_actions:
+            found.update(str(s) for s in spec.training_segments)
+        if spec.name == phase:
+            return found
+    return set()
+
+
+def newcomer_training(
+    plan: Plan, dept: Department, phase: str, *, members: Sequence[Person], now: datetime
+) -> tuple[list[Assignment], list[Message]]:
+    """Training for people who joined the department's roster after it was delivered
+    (`members`: those with nothing assigned yet): what the phases so far gave everyone."""
+    base = {
+        "program": _program(plan),
+        "department": _department(dept),
+        "as_of": now.isoformat(),
+        "phase": phase,
+        "phase_title": plan.phase(phase).title or phase,
+    }
+    segments = delivered_segments(plan, phase)
+    if not segments:
+        return [], []
+    return _training(plan, dept, base, members=members, now=now, phase=phase, segments_due=segments)
 
 
 def _success_stories(
@@ -503,7 +544,9 @@ __all__ = [
     "Assignment",
     "EntryWork",
     "Message",
+    "delivered_segments",
     "entry_work",
     "for_decision",
+    "newcomer_training",
     "training_reminders",
 ]

@@ -26,8 +26,15 @@ from sqlmodel import Session, col, select
 
 from pilotscale.core.decisions import Action, Decision, counts, decide
 from pilotscale.core.facts import DepartmentFacts, latest_decisions
-from pilotscale.core.messages import Message, for_decision, training_reminders
+from pilotscale.core.messages import (
+    Message,
+    delivered_segments,
+    for_decision,
+    newcomer_training,
+    training_reminders,
+)
 from pilotscale.core.phases import Event
+from pilotscale.core.roster import headcount_warnings, unknown_references
 from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import enter_phase, person_ids
@@ -35,9 +42,13 @@ from pilotscale.engine.transitions import save_department, transition
 from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
 from pilotscale.gcpause import without_gc
 from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
+from pilotscale.plan.problems import format_path
 from pilotscale.plan.schema import Plan
+from pilotscale.refusal import Invalid
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
 from pilotscale.store.insert import insert_ignore
+from pilotscale.store.queries import load_program_plan
+from pilotscale.store.roster_rows import Newcomer, unassigned_trainees
 from pilotscale.store.snapshot import (
     ProgramView,
     advanced_into_current_phase,
@@ -141,6 +152,10 @@ class PreparedCheck:
     decisions: list[Decision]
     verdicts: dict[str, DepartmentVerdict]  # of the active departments
     overdue: dict[str, list[tuple[str, str, datetime]]]
+    # Per department: active trainees with nothing assigned (joined the roster later).
+    newcomers: dict[str, list[Newcomer]] = field(default_factory=dict)
+    # E.g. "plan: departments[hr].headcount 180 but the roster has 150 active people".
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def facts(self) -> dict[str, DepartmentFacts]:
@@ -161,8 +176,13 @@ def prepare_check(
         key, decisions, verdicts = evaluate(
             session=session, view=view, now=now, metric_errors=metric_errors
         )
+        missing = unknown_references(view.plan, ())
+        if missing:
+            raise UnknownPeople([f"{format_path(path)}: {why}" for path, why in missing])
         overdue = _overdue_training(session=session, view=view, now=now)
-    return PreparedCheck(view, key, now, decisions, verdicts, overdue)
+        newcomers = _newcomers(session=session, view=view, departments=verdicts)
+        warnings = _headcount_warnings(session=session, view=view)
+    return PreparedCheck(view, key, now, decisions, verdicts, overdue, newcomers, warnings)
 
 
 # Departments applied per transaction. A commit per department was most of a large
@@ -363,6 +383,7 @@ class _Applier:
         spec = plan.department(row.name)
         overdue = prepared.overdue.get(decision.department, [])
         self.messages += training_reminders(plan, spec, overdue, check_key=check_key, now=now)
+        self._newcomers(session=session, row=row, phase=decision.before.phase)
         self.department_ids[row.name] = row.id or 0
         if decision.action is not Action.advance:
             return 0
@@ -380,6 +401,35 @@ class _Applier:
             people=self.people,
         )
         return enqueued + len(work.messages)
+
+    def _newcomers(self, *, session: Session, row: Department, phase: str) -> None:
+        """Assign the training already delivered to people who joined the roster since:
+        one bulk insert per department; repeats are dropped by the unique key."""
+        newcomers = self.prepared.newcomers.get(row.name)
+        if not newcomers:
+            return
+        plan = self.prepared.view.plan
+        ids = {n.key: n.person_id for n in newcomers}
+        members = [p for p in (plan.find_person(n.key) for n in newcomers) if p is not None]
+        assignments, messages = newcomer_training(
+            plan, plan.department(row.name), phase, members=members, now=self.prepared.as_of
+        )
+        insert_ignore(
+            session=session,
+            model=TrainingAssignment,
+            rows=[
+                {
+                    "department_id": row.id or 0,
+                    "person_id": ids[a.person],
+                    "segment": a.segment,
+                    "module_id": a.module,
+                    "assigned_at": self.prepared.as_of,
+                    "due_at": a.due_at,
+                }
+                for a in assignments
+            ],
+        )
+        self.messages += messages
 
     def _flush(self, *, session: Session) -> int:
         insert_ignore(session=session, model=GateResultRecord, rows=self.gate_rows)
@@ -499,9 +549,45 @@ def _overdue_training(
             d.program_id == (view.program.id or 0),
             t.completed_at.is_(None),
             t.due_at <= now,
+            p.removed_at.is_(None),  # nobody reminds people who left
         )
     ).all()
     out: dict[str, list[tuple[str, str, datetime]]] = {}
     for dept, person, module, due in rows:
         out.setdefault(dept, []).append((person, module, due))
     return out
+
+
+class UnknownPeople(Invalid):
+    """The plan names people who are neither in it nor on the active roster (any more)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "the plan names people who are neither under people nor on the active roster: "
+            + "; ".join(problems)
+        )
+
+
+def _newcomers(
+    *, session: Session, view: ProgramView, departments: Mapping[str, Any]
+) -> dict[str, list[Newcomer]]:
+    """Active trainees of the checked departments that nothing was assigned to, among
+    the segments their department's phases have delivered so far."""
+    rows = {d.id or 0: d for d in view.departments if d.name in departments}
+    found: dict[str, list[Newcomer]] = {}
+    for newcomer in unassigned_trainees(session=session, department_ids=sorted(rows)):
+        row = rows[newcomer.department_id]
+        if newcomer.segment in delivered_segments(view.plan, row.phase):
+            found.setdefault(row.name, []).append(newcomer)
+    return found
+
+
+def _headcount_warnings(*, session: Session, view: ProgramView) -> list[str]:
+    """Where the plan's headcount is more than 10 % off the roster's active people (the
+    engine's plan holds those counts as headcounts; the applied plan, the planned ones)."""
+    if view.program.roster_sha256 is None:
+        return []
+    applied = load_program_plan(session=session, program=view.program, people=False)
+    active = {d.name: d.headcount for d in view.plan.departments}
+    return [f"plan: {why}" for _, why in headcount_warnings(applied, active)]

@@ -46,7 +46,7 @@ from pilotscale.secrets import SecretLoader
 from pilotscale.store.insert import insert_ignore
 from pilotscale.store.snapshot import load_view, state_of
 
-SEGMENTS = {"", *(s.value for s in Segment)}
+SEGMENTS = {"", *(s.value for s in Segment if s is not Segment.none)}
 
 
 @dataclass

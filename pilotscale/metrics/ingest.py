@@ -37,7 +37,8 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "acks": (("department", "champion", "acknowledged_at"), ()),
 }
 MAX_KEY = 200
-SEGMENTS = tuple(s.value for s in Segment)
+# Observations are per trainee segment; `none` (not a trainee) has no usage of its own.
+SEGMENTS = tuple(s.value for s in Segment if s is not Segment.none)
 
 
 @dataclass(frozen=True)
@@ -328,3 +329,8 @@ class _Fields:
 def _suggest(value: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# For the other importers (the HR roster): the same typed access and hints.
+Fields = _Fields
+suggest = _suggest

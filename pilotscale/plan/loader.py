@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from pilotscale.plan.crosscheck import crosscheck
 from pilotscale.plan.locate import error_paths, validation_problems
-from pilotscale.plan.problems import ROOT_PATH, PlanError, Problem, format_path
+from pilotscale.plan.problems import ROOT_PATH, PathKey, PlanError, Problem, format_path
 from pilotscale.plan.salvage import echoes, salvage
 from pilotscale.plan.schema import Plan
 from pilotscale.plan.yamlsource import MAX_BYTES, YamlDocument, parse_yaml
@@ -87,3 +87,12 @@ def _crosschecks_of_the_rest(
         path = parts.original(where)
         problems.append(Problem(filename, document.line_of(path), format_path(path), message))
     return problems
+
+
+def located(loaded: LoadedPlan, findings: list[tuple[PathKey, str]]) -> list[str]:
+    """`FILE:LINE: message` for findings about a plan already loaded (a warning, a check
+    against the store): the text is parsed again only when there is something to say."""
+    if not findings:
+        return []
+    document = parse_yaml(loaded.text, str(loaded.path))
+    return [f"{loaded.path}:{document.line_of(path)}: {message}" for path, message in findings]

@@ -213,6 +213,9 @@ class Program(_Model):
 class Segment(StrEnum):
     power = "power"
     casual = "casual"
+    # Not a trainee: sponsors, leads and owners who use the assistant no more than anyone
+    # must not count in a training denominator (`pilotscale.core.roster`).
+    none = "none"
 
 
 class Role(StrEnum):
@@ -234,7 +237,9 @@ class Person:
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     chat: str | None = Field(default=None, description="Chat address, e.g. '@maria'.")
     department: str | None = None
-    segment: Segment = Segment.casual
+    # Absent: the roster's segment, else `none` for a sponsor, lead, owner or executive and
+    # `casual` for anyone else (`pilotscale.core.roster.effective_segment`).
+    segment: Segment | None = None
     roles: tuple[Role, ...] = ()
     notify: Literal["email", "chat", "both", "digest"] = "email"
 

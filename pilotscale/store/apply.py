@@ -10,21 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
+from pilotscale.core.roster import (
+    effective_segment,
+    headcount_warnings,
+    role_names,
+    roster_references,
+    unknown_references,
+)
 from pilotscale.core.states import Status
 from pilotscale.models import Department, Person, PersonRole, Program, Transition
-from pilotscale.plan.loader import LoadedPlan
+from pilotscale.plan.loader import LoadedPlan, located
+from pilotscale.plan.problems import format_path
 from pilotscale.plan.schema import ApprovalGate, Plan
 from pilotscale.plan.schema import Department as PlanDepartment
 from pilotscale.plan.schema import Person as PlanPerson
 from pilotscale.refusal import Conflict
 from pilotscale.store.identity import os_user
 from pilotscale.store.plandiff import describe_plan_changes, diff
+from pilotscale.store.roster_rows import active_counts, roster_keys
 from pilotscale.store.versioned import ConcurrentUpdate, update_department
 
 APPLY_EVENT = "apply"
@@ -32,6 +43,8 @@ REMOVE_EVENT = "remove"
 RESTORE_EVENT = "restore"
 # Bound parameters per DELETE ... IN (...): well under PostgreSQL's 65,535.
 STALE_BATCH = 10_000
+# Plan people looked up on the roster per query (ids and emails: two IN lists).
+ROSTER_LOOKUP = 1000
 
 # (person key, role, department name or None, detail)
 RoleKey = tuple[str, str, str | None, str]
@@ -51,6 +64,8 @@ class ApplyReport:
     created: bool
     changes: list[str] = field(default_factory=list)
     unchanged: bool = False
+    # Located (FILE:LINE: ...): e.g. a headcount the active roster disagrees with.
+    warnings: list[str] = field(default_factory=list)
 
 
 def canonical_json(data: Any) -> str:
@@ -86,10 +101,24 @@ def apply_plan(
     if program is not None and program.plan_sha256 == loaded.sha256:
         return ApplyReport(program=plan.program.name, created=False, unchanged=True)
 
+    roster = (
+        roster_keys(session=session, program_id=program.id) if program and program.id else set()
+    )
+    # Here and not in `validate`: only the store knows the roster (the check refuses too,
+    # should a referenced person leave the roster later: engine.check).
+    missing = unknown_references(plan, roster)
+    if missing:
+        raise ApplyRefused(located(loaded, [(p, f"{format_path(p)}: {m}") for p, m in missing]))
     applier = _PlanApplier(session=session, plan=plan, program=program, now=now, actor=actor)
     applier.check(force=force)
     changes = applier.write(plan_sha256=loaded.sha256)
-    return ApplyReport(program=plan.program.name, created=program is None, changes=changes)
+    warnings: list[str] = []
+    if program is not None and program.roster_sha256 is not None:
+        counts = active_counts(session=session, program_id=program.id or 0)
+        warnings = located(loaded, headcount_warnings(plan, counts))
+    return ApplyReport(
+        program=plan.program.name, created=program is None, changes=changes, warnings=warnings
+    )
 
 
 class _PlanApplier:
@@ -294,16 +323,23 @@ class _PlanApplier:
 
     def _sync_people(self, program: Program) -> list[str]:
         assert program.id is not None
+        # The plan's people, not the roster's: a 100,000-person roster is not read here.
         rows = {
             p.key: p
-            for p in self.session.exec(select(Person).where(col(Person.program_id) == program.id))
+            for p in self.session.exec(
+                select(Person).where(col(Person.program_id) == program.id, Person.source == "plan")
+            )
         }
+        if program.roster_sha256 is not None:  # plan-only stores: nothing to look up
+            unlisted = [p for p in self.plan.people if p.id not in rows]
+            rows.update(self._roster_rows(program.id, unlisted))
         old_people = {p["id"]: p for p in (self.old_data or {}).get("people", [])}
+        roles = role_names(self.plan)
         lines: list[str] = []
         added = 0
         for wanted in self.plan.people:
-            values = self._person_fields(wanted)
             row = rows.get(wanted.id)
+            values = self._person_fields(wanted, row, roles.get(wanted.id, set()))
             if row is None:
                 self.session.add(Person(program_id=program.id, key=wanted.id, **values))
                 added += 1
@@ -311,6 +347,8 @@ class _PlanApplier:
                     lines.append(f"person {wanted.id} added")
                 continue
             changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+            if row.key != wanted.id:  # the roster knew them by another id, same email
+                changed["key"] = wanted.id
             if row.removed_at is not None:
                 changed["removed_at"] = None
                 lines.append(f"person {wanted.id} restored")
@@ -327,47 +365,93 @@ class _PlanApplier:
             lines.append(f"{added} {'person' if added == 1 else 'people'} added")
         wanted_keys = {p.id for p in self.plan.people}
         for key, row in sorted(rows.items()):
-            if row.removed_at is None and key not in wanted_keys:
-                row.removed_at = self.now
+            if row.removed_at is None and row.source == "plan" and key not in wanted_keys:
+                if row.in_roster:
+                    # Still an employee: off the plan, on the roster, still counted.
+                    row.source = "roster"
+                    lines.append(f"person {key} removed from the plan (kept: on the roster)")
+                else:
+                    row.removed_at = self.now
+                    lines.append(f"person {key} removed")
                 self.session.add(row)
-                lines.append(f"person {key} removed")
         self.session.flush()
         return lines
+
+    def _roster_rows(self, program_id: int, people: list[PlanPerson]) -> dict[str, Person]:
+        """Roster rows that are these plan people, by id or else by email."""
+        found: dict[str, Person] = {}
+        for first in range(0, len(people), ROSTER_LOOKUP):
+            chunk = people[first : first + ROSTER_LOOKUP]
+            emails = {p.email.lower(): p.id for p in chunk}
+            ids = {p.id for p in chunk}
+            for row in self.session.exec(
+                select(Person).where(
+                    col(Person.program_id) == program_id,
+                    Person.source == "roster",
+                    col(Person.key).in_(ids) | func.lower(Person.email).in_(list(emails)),
+                )
+            ):
+                key = row.key if row.key in ids else emails.get(row.email.lower())
+                if key is not None and key not in found:
+                    found[key] = row
+        return found
 
     @property
     def _created(self) -> bool:
         return self.program is None
 
-    def _person_fields(self, wanted: PlanPerson) -> dict[str, Any]:
+    def _person_fields(
+        self, wanted: PlanPerson, row: Person | None, roles: set[str]
+    ) -> dict[str, Any]:
+        """The plan's fields; where the plan names no department or segment, the roster's
+        (a person on the roster), else by role (core.roster.effective_segment)."""
+        on_roster = row is not None and row.in_roster
         department = self.departments.get(wanted.department) if wanted.department else None
+        department_id = department.id if department is not None else None
+        if wanted.department is None and on_roster and row is not None:
+            department_id = row.department_id
+        segment = effective_segment(
+            declared=wanted.segment.value if wanted.segment else None,
+            roster=row.segment if on_roster and row is not None else None,
+            roles=roles,
+        )
         return {
             "name": wanted.name,
             "email": wanted.email,
             "chat": wanted.chat,
-            "department_id": department.id if department is not None else None,
-            "segment": wanted.segment.value,
+            "department_id": department_id,
+            "segment": segment,
             "notify": wanted.notify,
+            "source": "plan",
         }
 
     def _sync_roles(self, program: Program) -> None:
+        # The plan's people and the roster people it names in a role, not the whole roster.
+        named = sorted(
+            {r.person for r in roster_references(self.plan)} - self.plan.people_by_id.keys()
+        )
         people = {
             p.key: p
-            for p in self.session.exec(select(Person).where(col(Person.program_id) == program.id))
+            for p in self.session.exec(
+                select(Person).where(
+                    col(Person.program_id) == program.id,
+                    (col(Person.source) == "plan") | col(Person.key).in_(named),
+                )
+            )
         }
         department_names = {row.id: name for name, row in self.departments.items()}
         existing: dict[RoleKey, PersonRole] = {}
-        person_keys = {p.id: key for key, p in people.items()}
         # A join, not `person_id IN (...)`: PostgreSQL takes at most 65,535 bound
         # parameters per statement, and a 100,000-person plan is a real plan.
         rows = self.session.exec(
-            select(PersonRole)
+            select(PersonRole, Person.key)
             .join(Person, col(Person.id) == col(PersonRole.person_id))
             .where(col(Person.program_id) == program.id)
         )
-        for role in rows:
+        for role, person_key in rows:
             name = department_names.get(role.department_id) if role.department_id else None
-            existing[(person_keys[role.person_id], role.role, name, role.detail)] = role
-        wanted = plan_roles(self.plan)
+            existing[(person_key, role.role, name, role.detail)] = role
+        wanted = plan_roles(self.plan, also=people.keys())
         stale = [role.id for key, role in existing.items() if key not in wanted]
         for start in range(0, len(stale), STALE_BATCH):
             chunk = stale[start : start + STALE_BATCH]
@@ -389,7 +473,7 @@ class _PlanApplier:
         self.session.flush()
 
 
-def plan_roles(plan: Plan) -> set[RoleKey]:
+def plan_roles(plan: Plan, *, also: Iterable[str] = ()) -> set[RoleKey]:
     """Every role the plan gives someone, as (person, role, department, detail).
 
     Declared roles (a person's `roles:`) are program-wide; a department's sponsor,
@@ -397,7 +481,7 @@ def plan_roles(plan: Plan) -> set[RoleKey]:
     `detail`); the program's sponsor and lead have detail 'program'; approvers of an
     approval gate have the gate's name as detail.
     """
-    known = {p.id for p in plan.people}
+    known = {p.id for p in plan.people} | set(also)
     roles: set[RoleKey] = {(p.id, role.value, None, "") for p in plan.people for role in p.roles}
     roles.add((plan.program.sponsor, "sponsor", None, "program"))
     roles.add((plan.program.lead, "lead", None, "program"))
@@ -410,7 +494,8 @@ def plan_roles(plan: Plan) -> set[RoleKey]:
     for gate in plan.gates:
         if isinstance(gate, ApprovalGate):
             roles.update((a, "approver", None, gate.name) for a in gate.approvers)
-    # A validated plan only names known people; never fail an apply over a stray reference.
+    # `also`: roster people the plan names. Apply refused unknown references already;
+    # never fail an apply over a stray one.
     return {role for role in roles if role[0] in known}
 
 

@@ -29,12 +29,15 @@ from pilotscale.core.facts import (
     TrainingFact,
 )
 from pilotscale.core.gates import MetricGate
+from pilotscale.core.roster import TRAINEE_SEGMENTS, headcount
 from pilotscale.models import (
     Approval,
     Attestation,
     ChampionOnboarding,
     Department,
     MetricObservation,
+    Person,
+    Program,
     TrainingAssignment,
 )
 from pilotscale.plan.domains import Domain, domains
@@ -77,6 +80,7 @@ def load_facts(
     approvals = _approvals(session, ids, now, names={p.id: p.name for p in plan.people})
     training = _training(session, ids, now)
     champions = _champions(session, ids, now)
+    headcounts = _headcounts(session, ids)
 
     facts = {}
     for d in departments:
@@ -93,7 +97,10 @@ def load_facts(
             champions=ChampionFact(
                 identified=len(spec.champions), onboarded=onboarded, acknowledged=acknowledged
             ),
-            headcount=spec.headcount,
+            headcount=headcount(
+                planned=spec.headcount,
+                active=None if headcounts is None else headcounts.get(d.id, 0),
+            ),
             support=spec.support.model_dump(),
         )
     return facts
@@ -362,17 +369,68 @@ def _approvals(
 def _training(
     session: Session, ids: list[int], now: datetime
 ) -> dict[int, dict[str, TrainingFact]]:
-    t = columns_of(TrainingAssignment)
+    """Per department and trainee segment, in people: the active people of the segment,
+    those with the segment's modules assigned, and those who completed all of theirs.
+    A deactivated person leaves every figure; their assignments stay, as history."""
+    t, p = columns_of(TrainingAssignment), columns_of(Person)
     done = func.count(t.completed_at).filter(t.completed_at <= now)
-    rows = session.execute(
-        select(t.department_id, t.segment, func.count(), done)
+    per_person = (
+        select(t.person_id, t.department_id, t.segment, func.count().label("n"), done.label("done"))
         .where(t.department_id.in_(ids), t.assigned_at <= now)
-        .group_by(t.department_id, t.segment)
+        .group_by(t.person_id, t.department_id, t.segment)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            p.department_id,
+            p.segment,
+            func.count(p.id),
+            func.count(per_person.c.person_id),
+            func.count(per_person.c.person_id).filter(per_person.c.n == per_person.c.done),
+        )
+        .select_from(table_of(Person))
+        .outerjoin(
+            per_person,
+            and_(
+                per_person.c.person_id == p.id,
+                per_person.c.department_id == p.department_id,
+                per_person.c.segment == p.segment,
+            ),
+        )
+        .where(
+            p.department_id.in_(ids),
+            p.removed_at.is_(None),
+            p.segment.in_(TRAINEE_SEGMENTS),
+        )
+        .group_by(p.department_id, p.segment)
     ).all()
     out: dict[int, dict[str, TrainingFact]] = defaultdict(dict)
-    for dept_id, segment, assigned, completed in rows:
-        out[dept_id][segment] = TrainingFact(assigned=int(assigned), completed=int(completed))
+    for dept_id, segment, people, assigned, completed in rows:
+        out[dept_id][segment] = TrainingFact(
+            assigned=int(assigned), completed=int(completed), people=int(people)
+        )
     return out
+
+
+def _headcounts(session: Session, ids: list[int]) -> dict[int, int] | None:
+    """Active people per department once a roster is imported; None before (the plan's
+    headcounts stand, as they did before there were rosters)."""
+    g, d = columns_of(Program), columns_of(Department)
+    imported = session.execute(
+        select(func.count())
+        .select_from(table_of(Program))
+        .join(table_of(Department), d.program_id == g.id)
+        .where(d.id.in_(ids), g.roster_sha256.is_not(None))
+    ).scalar()
+    if not imported:
+        return None
+    p = columns_of(Person)
+    rows = session.execute(
+        select(p.department_id, func.count())
+        .where(p.department_id.in_(ids), p.removed_at.is_(None))
+        .group_by(p.department_id)
+    ).all()
+    return {dept_id: int(n) for dept_id, n in rows}
 
 
 def _champions(session: Session, ids: list[int], now: datetime) -> dict[int, tuple[int, int]]:

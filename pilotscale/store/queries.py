@@ -14,6 +14,7 @@ from pilotscale.memory import release_free_memory
 from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan
 from pilotscale.refusal import Missing
+from pilotscale.store.roster_plan import with_roster
 
 
 class NotFound(Missing, LookupError):
@@ -49,26 +50,39 @@ def get_program(*, session: Session, name: str | None) -> Program:
     return programs[0]
 
 
-def load_program_plan(*, session: Session, program: Program) -> Plan:
-    """The plan as last applied (the store's copy, not a file that may have changed since).
+def load_program_plan(*, session: Session, program: Program, people: bool = True) -> Plan:
+    """The plan as last applied (the store's copy, not a file that may have changed since),
+    with the roster's people and headcounts (`store.roster_plan`); `people=False`: the
+    plan exactly as applied (what the roster is compared with).
 
-    Parsed once per process per version of the plan (keyed by its fingerprint): a check
-    reads the plan in several tasks, and a 100,000-person plan takes most of a second to
-    validate. Sharing one instance is safe: plans are frozen. The JSON is read only on a
-    miss, and not kept: at 200,000 people it is 32 MB per copy.
+    Parsed once per process per version of the plan and the roster (keyed by their
+    fingerprints): a check reads the plan in several tasks, and a 100,000-person plan
+    takes most of a second to validate. Sharing one instance is safe: plans are frozen.
+    The JSON is read only on a miss, and not kept: at 200,000 people it is 32 MB per copy.
     """
-    plan = _PLANS.get(program.plan_sha256)
+    key = program.plan_sha256
+    plan = _PLANS.get(key)
     if plan is None:
         text = session.exec(select(Program.plan_json).where(col(Program.id) == program.id)).one()
-        plan = parse_plan_json(text)
-        while len(_PLANS) >= PLANS_KEPT:
-            _PLANS.pop(next(iter(_PLANS)))
-        _PLANS[program.plan_sha256] = plan
+        plan = _keep(key, parse_plan_json(text))
+    if not people:
+        return plan
+    roster_key = f"{key}|{program.roster_sha256}|{program.roster_imported_at}"
+    found = _PLANS.get(roster_key)
+    if found is None:
+        found = _keep(roster_key, with_roster(session=session, program=program, plan=plan))
+    return found
+
+
+def _keep(key: str, plan: Plan) -> Plan:
+    while len(_PLANS) >= PLANS_KEPT:
+        _PLANS.pop(next(iter(_PLANS)))
+    _PLANS[key] = plan
     return plan
 
 
 PLANS_KEPT = 4
-_PLANS: dict[str, Plan] = {}  # plan fingerprint -> parsed plan, oldest first
+_PLANS: dict[str, Plan] = {}  # plan (and roster) fingerprint -> parsed plan, oldest first
 
 
 def forget_parsed_plans() -> None:

@@ -20,6 +20,7 @@ from pilotscale.core.phases import TransitionError
 from pilotscale.db import StoreFailure
 from pilotscale.deployments.serve import ServeConflict
 from pilotscale.deployments.trigger import AmbiguousProgram
+from pilotscale.engine.check import UnknownPeople
 from pilotscale.engine.operator import Refused
 from pilotscale.engine.start import StartRefused
 from pilotscale.metrics.reader import ReadError
@@ -60,6 +61,7 @@ REFUSALS: dict[str, tuple[int, int]] = {
     "pilotscale.web.sso.UntrustedIdentity": (2, 403),
     "pilotscale.web.webapp.NoLinks": (2, 403),
     "pilotscale.web.serving.PortInUse": (2, 409),
+    "pilotscale.engine.check.UnknownPeople": (2, 422),
     # The kinds themselves.
     "pilotscale.refusal.Refusal": (2, 400),
     "pilotscale.refusal.Forbidden": (2, 403),
@@ -143,6 +145,7 @@ SAMPLES: list[Refusal] = [
     PlanError([Problem("plan.yaml", 3, "gates", "first"), Problem("plan.yaml", 9, "x", "second")]),
     CronProblem("hour 25 is out of range 0–23"),
     ReadError(4, "the file is UTF-16 text; save it as UTF-8"),
+    UnknownPeople(["departments[0].champions[1]: champion 'e1042' is neither ..."]),
 ]
 
 

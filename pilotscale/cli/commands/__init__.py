@@ -4,6 +4,7 @@ from pilotscale.cli.commands import (  # noqa: F401
     deploy_cmds,
     metrics_cmds,
     notify_cmds,
+    people_cmds,
     plan_cmds,
     report_cmds,
     rollout_cmds,

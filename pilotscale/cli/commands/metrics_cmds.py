@@ -105,7 +105,7 @@ def import_file(
     with (
         Session(engine) as session,
         session.begin(),
-        _progress(f"writing {file.name}", source.size) as advance,
+        progress(f"writing {file.name}", source.size) as advance,
     ):
         writer = ImportWriter(
             session=session,
@@ -139,7 +139,7 @@ def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[R
         total += len(problems)
         shown.extend(problems[: max(0, MAX_SHOWN - len(shown))])
 
-    with _progress(f"checking {source.path.name}", source.size) as advance:
+    with progress(f"checking {source.path.name}", source.size) as advance:
         try:
             for item in validate(
                 kind, source.records(advance), catalog, header_checked=source.format == "csv"
@@ -164,7 +164,7 @@ def _check(source: RecordFile, kind: str, catalog: Catalog) -> tuple[int, list[R
 
 
 @contextmanager
-def _progress(label: str, size: int) -> Iterator[ProgressFn]:
+def progress(label: str, size: int) -> Iterator[ProgressFn]:
     """A progress bar on a terminal (stderr), nothing otherwise (CI logs, pipes)."""
     if not sys.stderr.isatty():
         yield lambda _done: None

@@ -18,6 +18,7 @@ from pilotscale.core.actors import Actor
 from pilotscale.core.phases import Event
 
 console = terminal()
+err_console = terminal(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 BY_HELP = (
@@ -166,6 +167,8 @@ def check(
     for name, action in result["decisions"].items():
         if action != "skip":
             console.print(text(f"  {name}: {action}"))
+    for warning in result.get("warnings", []):
+        err_console.print(text(f"warning: {warning}"))
 
 
 @app.command()

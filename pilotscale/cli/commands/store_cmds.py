@@ -91,6 +91,8 @@ def apply_command(
         return
     for line in report.changes:
         print(plain(line))
+    for warning in report.warnings:  # e.g. a headcount the roster disagrees with
+        err_console.print(text(f"warning: {warning}"))
     if dry_run:
         err_console.print("dry run: nothing was written", markup=False)
 

@@ -487,12 +487,12 @@ TRAINING_CASES = [
     ({}, {"power": TrainingFact(0, 0)}, PENDING, "not assigned yet"),
     # Nothing assigned is pending even when no completion is required.
     ({"min_completion": 0}, {"power": TrainingFact(0, 0)}, PENDING, "not assigned yet"),
-    ({}, {"power": TrainingFact(10, 9)}, PASS, "9 of 10 power users completed training (90%)"),
+    ({}, {"power": TrainingFact(10, 9)}, PASS, "9 of 10 power users trained (90%)"),
     (
         {},
         {"power": TrainingFact(10, 8)},
         FAIL,
-        "only 8 of 10 power users completed training (80%), needs 90%: "
+        "only 8 of 10 power users trained (80%), needs 90%: "
         "ask coe to remind those who have not finished",
     ),
     # Rounding never shows a failing 89.5% as "90%".
@@ -513,7 +513,35 @@ TRAINING_CASES = [
         {"segment": "all", "min_completion": 0.5},
         {"power": TrainingFact(10, 10), "casual": TrainingFact(30, 9)},
         FAIL,
-        "only 19 of 40 people completed training (48%), needs 50%",
+        "only 19 of 40 people trained (48%), needs 50%",
+    ),
+    # With a roster the denominator is everyone of the segment, assigned or not.
+    (
+        {"segment": "casual", "min_completion": 0.7},
+        {"casual": TrainingFact(assigned=3, completed=3, people=150)},
+        FAIL,
+        "only 3 of 150 casual users trained (2%), needs 70%",
+    ),
+    (
+        {"segment": "casual", "min_completion": 0.7},
+        {"casual": TrainingFact(assigned=150, completed=3, people=150)},
+        FAIL,
+        "only 3 of 150 casual users trained (2%)",
+    ),
+    (
+        {"segment": "casual", "min_completion": 0.7},
+        {"casual": TrainingFact(assigned=0, completed=0, people=150)},
+        PENDING,
+        "training for casual users is not assigned yet",
+    ),
+    (
+        {"segment": "all", "min_completion": 0.5},
+        {
+            "power": TrainingFact(assigned=10, completed=10, people=10),
+            "casual": TrainingFact(assigned=30, completed=10, people=50),
+        },
+        FAIL,
+        "only 20 of 60 people trained (33%), needs 50%",
     ),
 ]
 

@@ -195,7 +195,7 @@ def test_0003_upgrades_a_0002_store_and_keeps_its_rows_as_cli_evidence(store_url
 
     upgrade(engine=engine)
 
-    assert current_revision(engine=engine) == "0003"
+    assert current_revision(engine=engine) == HEAD_REVISION
     assert _schema_diffs(engine, SQLModel.metadata) == []
     with Session(engine) as session:
         (approval,) = session.exec(select(Approval)).all()

@@ -33,12 +33,8 @@ def test_unknown_people_are_reported_where_they_are_named(plan_text: str) -> Non
         "plan.yaml:6: program.lead: program lead 'boss' is not a person under people: add the "
         "person or fix the id (known: fran.champion, ines.sponsor, it.desk, leo.lead, "
         "lola.champion)",
-        "plan.yaml:44: gates[2].approvers[1]: approver 'leo' is not a person under people: add "
-        "the person or fix the id (did you mean 'leo.lead'?)",
-        "plan.yaml:55: departments[0].champions[1]: champion 'fran.chmpion' is not a person under "
-        "people: add the person or fix the id (did you mean 'fran.champion'?)",
-        "plan.yaml:66: departments[0].support.adoption: adoption support owner 'it.dsk' is not a "
-        "person under people: add the person or fix the id (did you mean 'it.desk'?)",
+        # Champions, support owners and approvers may be roster people: `apply` checks
+        # them against the roster (tests/pilotscale/store/test_roster.py), not `validate`.
         "plan.yaml:71: departments[1].sponsor: sponsor 'ines.sponsr' is not a person under "
         "people: add the person or fix the id (did you mean 'ines.sponsor'?)",
     ]

@@ -213,18 +213,22 @@ def test_schema_and_cross_check_problems_come_in_one_run(plan_text: str) -> None
 def test_five_faults_are_five_problems_in_one_run(plan_text: str) -> None:
     text = edit(plan_text, "headcount: 40", "headcount: forty")  # schema
     text = edit(text, "timezone: Europe/Madrid", "timezone: Mars/Olympus")  # schema
-    text = edit(text, "champions: [lola.champion]", "champions: [lola.champoin]")  # cross
+    text = edit(  # cross
+        text,
+        "    sponsor: ines.sponsor\n    champions: [lola",
+        "    sponsor: ines.sponsr\n    champions: [lola",
+    )
     text = edit(text, "owner: support.adoption", "owner: support.nobody")  # schema
-    text = edit(text, "approvers: [ines.sponsor, leo.lead]", "approvers: [ines.sponsor, zed]")
+    text = edit(text, "  lead: leo.lead", "  lead: zed")  # cross
 
     found = problems(text)
 
     assert [line.split(": ")[1] for line in found] == [
+        "program.lead",
         "program.timezone",
         "gates[1].owner",
-        "gates[2].approvers[1]",
         "departments[0].headcount",
-        "departments[1].champions[0]",
+        "departments[1].sponsor",
     ], found
 
 
@@ -232,11 +236,15 @@ def test_a_cross_check_after_a_refused_list_item_points_at_its_own_item(plan_tex
     # finance (departments[0]) is refused by the schema and cut away for the cross-checks;
     # legal's problem must still be reported as departments[1], at legal's line.
     text = edit(plan_text, "headcount: 40", "headcount: -5")
-    text = edit(text, "champions: [lola.champion]", "champions: [nobody.here]")
+    text = edit(
+        text,
+        "    sponsor: ines.sponsor\n    champions: [lola",
+        "    sponsor: nobody.here\n    champions: [lola",
+    )
 
     assert problems(text) == [
         "plan.yaml:52: departments[0].headcount: Input should be greater than or equal to 1",
-        "plan.yaml:72: departments[1].champions[0]: champion 'nobody.here' is not a person "
+        "plan.yaml:71: departments[1].sponsor: sponsor 'nobody.here' is not a person "
         "under people: add the person or fix the id (known: fran.champion, ines.sponsor, "
         "it.desk, leo.lead, lola.champion)",
     ]

@@ -35,6 +35,7 @@ def change_marker(*, session: Session) -> tuple[Any, ...]:
         select(func.count()).select_from(d.id.table).scalar_subquery(),
         select(func.sum(d.version)).scalar_subquery(),
         select(func.max(p.applied_at)).scalar_subquery(),
+        select(func.max(p.roster_imported_at)).scalar_subquery(),
         select(func.sum(cast(p.paused, Integer))).scalar_subquery(),
         select(func.max(c.acknowledged_at)).scalar_subquery(),
         select(func.max(c.declined_at)).scalar_subquery(),

@@ -153,7 +153,7 @@ def upgrade(*, engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config())
-    with _connect(engine) as connection, _migration_lock(connection):
+    with _migrating(engine) as connection:
         current = MigrationContext.configure(connection).get_current_revision()
         if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
             raise StoreError(
@@ -164,9 +164,53 @@ def upgrade(*, engine: Engine) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-        connection.commit()
     with _lock:
         _migrated.add(engine)
+
+
+def downgrade(*, engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` (an operator's way back from a bad release)."""
+    from alembic import command
+
+    with _migrating(engine) as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    with _lock:
+        _migrated.discard(engine)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection holding the migration lock, committed when the block ends.
+
+    SQLite alters a table by rebuilding it (Alembic's batch mode): with foreign keys
+    enforced, dropping the old `person` fails as soon as a champion row refers to it. So
+    enforcement is off while migrating (the pragma is ignored inside a transaction, hence
+    before the lock), the whole store is checked before the commit, and it is on again
+    before the connection goes back to the pool."""
+    with _connect(engine) as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            with _migration_lock(connection):
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        connection.rollback()
+                        raise StoreError(
+                            f"the migration of the store at {display_url(engine)} would leave "
+                            f"{len(broken)} rows referring to rows that do not exist (first "
+                            f"in table {broken[0][0]}); nothing was changed"
+                        )
+                connection.commit()
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def ensure_migrated(*, engine: Engine) -> None:

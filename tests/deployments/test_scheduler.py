@@ -231,7 +231,9 @@ def test_scheduled_readiness_check_runs_and_decides(tmp_path: Path, smtp: SmtpSe
         applied = pilotscale("apply", str(plan), env=env)
         assert applied.returncode == 0, applied.stderr
         log = tmp_path / "serve.log"
+        web_port = free_port()
         command = [sys.executable, "-m", "pilotscale.cli", "serve", "--port", str(port)]
+        command += ["--web-port", str(web_port)]
         with background(command, env=env, log=log):
             wait_for(
                 lambda: "serving 5 deployments" in log.read_text(),
@@ -242,6 +244,10 @@ def test_scheduled_readiness_check_runs_and_decides(tmp_path: Path, smtp: SmtpSe
             # The UI of a server on another port than 4200 calls that port's API.
             ui = httpx.get(f"http://127.0.0.1:{port}/ui-settings", timeout=10).json()
             assert ui["api_url"] == api
+            # serve also serves the web app: the board reads the same store.
+            board = httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10)
+            assert board.status_code == 200, board.text[:2000]
+            assert "HR" in board.text, board.text[:2000]
 
             started = pilotscale("start", "hr", "--by", LEAD, env={**env, "PREFECT_API_URL": api})
             assert started.returncode == 0, started.stdout + started.stderr + log.read_text()
@@ -270,7 +276,7 @@ def test_scheduled_readiness_check_runs_and_decides(tmp_path: Path, smtp: SmtpSe
 
             assert_operator_verbs_work(api, env, ran[0])
 
-        assert alarms(log, data / "prefect-server.log") == []
+        assert alarms(log, data / "prefect-server.log") == [], log.read_text()[-6000:]
 
 
 # --------------------------------------------------------------------------- team server

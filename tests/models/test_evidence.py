@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from pilotscale.models import Approval, MetricObservation
+from pilotscale.store.fact_queries import DepartmentRef
+from pilotscale.store.people_queries import load_people_side
 from tests.models.helpers import NOW, make_department
 
 
@@ -65,29 +67,42 @@ def test_observations_that_differ_in_the_key_are_all_kept(
         assert len(session.exec(select(MetricObservation)).all()) == 2
 
 
-def test_an_approver_counts_once_per_visit_to_a_phase(engine: Engine) -> None:
+def test_an_approver_may_decide_again_in_a_visit_and_only_the_latest_counts(
+    engine: Engine,
+) -> None:
+    # Since 0003 an approver may reject, then approve (or change their mind) in one visit:
+    # the store keeps every decision as history, the reader counts each approver once.
     department = make_department(engine)
     assert department.id is not None
 
-    def approval(visit: timedelta) -> Approval:
+    def decision(kind: str, *, visit: timedelta, hours: int) -> Approval:
         assert department.id is not None
         return Approval(
             department_id=department.id,
-            phase="scaling",
+            phase="planned",
             gate="executive-go-ahead",
             approver_key="elena.garcia",
-            approved_at=NOW + visit + timedelta(hours=1),
+            decision=kind,
+            approved_at=NOW + visit + timedelta(hours=hours),
             phase_entered_at=NOW + visit,
         )
 
     with Session(engine) as session:
-        session.add(approval(timedelta(0)))
+        session.add(decision("approve", visit=timedelta(days=-30), hours=1))  # an earlier visit
+        session.add(decision("reject", visit=timedelta(0), hours=1))
+        session.add(decision("approve", visit=timedelta(0), hours=2))
+        session.add(decision("reject", visit=timedelta(0), hours=3))
         session.commit()
-        session.add(approval(timedelta(0)))
-        with pytest.raises(IntegrityError):
-            session.commit()
-        session.rollback()
-        # After a rollback and a second visit to the phase, the approver must approve again.
-        session.add(approval(timedelta(days=30)))
-        session.commit()
-        assert len(session.exec(select(Approval)).all()) == 2
+        assert len(session.exec(select(Approval)).all()) == 4
+        ref = DepartmentRef(department.id, "hr", "planned", NOW)
+        side = load_people_side(session=session, departments=[ref], now=NOW + timedelta(days=1))
+        assert [(d.approver, d.decision) for d in side["hr"].decisions] == [
+            ("elena.garcia", "reject")
+        ]
+        # As of an earlier moment, the approval then current is the one that counts.
+        side = load_people_side(
+            session=session, departments=[ref], now=NOW + timedelta(hours=2, minutes=30)
+        )
+        assert [(d.approver, d.decision) for d in side["hr"].decisions] == [
+            ("elena.garcia", "approve")
+        ]

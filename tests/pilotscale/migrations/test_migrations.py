@@ -16,7 +16,14 @@ from sqlalchemy import Column, Connection, Engine, Integer, MetaData, inspect, t
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from pilotscale.db import alembic_config, current_revision, get_engine, head_revision, upgrade
+from pilotscale.db import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    get_engine,
+    head_revision,
+    upgrade,
+)
 from pilotscale.migrations import HEAD_REVISION
 from pilotscale.models import (
     Approval,
@@ -245,10 +252,7 @@ def test_0003_downgrades_to_0002_keeping_each_approvers_latest_approval(store_ur
                              decision="reject", approved_at=T + timedelta(hours=1),
                              phase_entered_at=T))  # fmt: skip
         session.commit()
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0002")
+    downgrade(engine=engine, revision="0002")
 
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT gate, approver_key FROM approval")).all()

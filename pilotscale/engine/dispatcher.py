@@ -10,10 +10,8 @@ the sends in flight, and those are re-sent under the same notification id.
 from __future__ import annotations
 
 import math
-import os
-import socket
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -28,6 +26,7 @@ from tenacity import RetryCallState, Retrying, wait_exponential
 
 from pilotscale.core.messages import Job
 from pilotscale.engine.enqueue import enqueue
+from pilotscale.engine.lease_holders import is_gone, this_process
 from pilotscale.engine.message_links import LinkMaker, configured_link_maker, dispatch_context
 from pilotscale.models import NotificationStatus, Program, utcnow
 from pilotscale.notifications import alerts
@@ -45,10 +44,8 @@ from pilotscale.notifications.routing import LOCAL
 from pilotscale.plan.schema import Channel, Plan
 from pilotscale.redact import scrub
 from pilotscale.secrets import SecretLoader, load_prefect_secret
-from pilotscale.store.outbox import Settlement, claim, settle
+from pilotscale.store.outbox import Settlement, claim, lease_holders, settle
 from pilotscale.store.queries import load_program_plan
-
-SETTLE_EVERY = 50  # results written per transaction while a batch is in flight
 
 
 @dataclass(frozen=True)
@@ -77,6 +74,9 @@ class DispatchReport:
     dead: int = 0
     alerts: int = 0
     local_files: int = 0  # of `sent`: written to the local folder
+    reclaimed: int = 0  # left `sending` by a dispatcher that is gone, taken back at once
+    held_elsewhere: int = 0  # being sent by another dispatcher that still runs
+    held_until: datetime | None = None  # the latest of those leases
     batches: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)  # a few, already scrubbed
@@ -97,11 +97,19 @@ class DispatchReport:
         ):
             if count:
                 parts.append(f"{count} {label}")
+        if self.reclaimed:
+            parts.append(f"{self.reclaimed} taken back from a dispatcher that stopped mid-send")
+        if self.held_elsewhere and self.held_until is not None:
+            parts.append(
+                f"{self.held_elsewhere} being sent by another dispatcher (lease until "
+                f"{self.held_until:%Y-%m-%d %H:%M} UTC)"
+            )
         return f"{', '.join(parts)} in {self.seconds:.2f}s"
 
 
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process as a lease holder: host, pid and start time (see lease_holders)."""
+    return str(this_process())
 
 
 def dispatch(
@@ -138,6 +146,7 @@ def dispatch(
     run = _Run(
         engine=engine,
         start=now or utcnow(),
+        concurrency=concurrency,
         worker_id=worker_id or default_worker_id(),
         lease_seconds=max(lease_seconds, slowest_batch),
         max_attempts=max(1, max_attempts),
@@ -149,6 +158,7 @@ def dispatch(
         local_delivery=settings.local_delivery if local_delivery is None else local_delivery,
         link_maker=configured_link_maker() if link_maker == "configured" else link_maker,
     )
+    gone = run.look_at_other_holders()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="notify") as pool:
         while max_batches is None or run.report.batches < max_batches:
             jobs = claim(
@@ -157,6 +167,7 @@ def dispatch(
                 limit=batch_size,
                 lease_seconds=run.lease_seconds,
                 worker_id=run.worker_id,
+                reclaim_from=gone,
             )
             if not jobs:
                 break
@@ -173,6 +184,7 @@ class _Run:
         *,
         engine: Engine,
         start: datetime,
+        concurrency: int,
         worker_id: str,
         lease_seconds: float,
         max_attempts: int,
@@ -187,6 +199,7 @@ class _Run:
         self.engine = engine
         self.start = start
         self.started = time.monotonic()
+        self.concurrency = concurrency
         self.worker_id = worker_id
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
@@ -209,17 +222,38 @@ class _Run:
 
     # ------------------------------------------------------------------ batches
 
+    def look_at_other_holders(self) -> list[str]:
+        """Holders of live leases that are gone (their rows are taken back now); the
+        others are counted in the report, so their rows are not silently left waiting."""
+        gone: list[str] = []
+        for holder, (count, until) in lease_holders(engine=self.engine, now=self.clock()).items():
+            if holder == self.worker_id:
+                continue
+            if is_gone(holder):
+                gone.append(holder)
+                self.report.reclaimed += count
+            else:
+                self.report.held_elsewhere += count
+                latest = self.report.held_until
+                self.report.held_until = until if latest is None else max(latest, until)
+        return gone
+
     def send_batch(self, pool: ThreadPoolExecutor, claimed: Sequence[Job]) -> None:
-        futures: dict[Future[SendResult], Job] = {}
+        """Send `claimed` with at most `concurrency` messages delivered but not yet
+        recorded as sent: a new send starts only once earlier results are committed, so
+        a kill repeats at most the messages that were in flight."""
+        queued = deque(claimed)
+        flying: dict[Future[SendResult], Job] = {}
         pending: list[Settlement] = []
         dead: list[tuple[Job, str | None]] = []
-        for job in claimed:
-            channel = self._channel(job)
-            if isinstance(channel, ChannelUnavailable):
-                self._record(job, SendResult(SendStatus.failed, str(channel)), pending, dead)
-                continue
-            futures[
-                pool.submit(
+        while queued or flying:
+            while queued and len(flying) < self.concurrency:
+                job = queued.popleft()
+                channel = self._channel(job)
+                if isinstance(channel, ChannelUnavailable):
+                    self._record(job, SendResult(SendStatus.failed, str(channel)), pending, dead)
+                    continue
+                future = pool.submit(
                     deliver,
                     self._for_sending(job),
                     channel=channel,
@@ -227,16 +261,13 @@ class _Run:
                     outbox_dir=self.outbox_dir,
                     timeout=self.timeout,
                 )
-            ] = job
-        waiting = set(futures)
-        while waiting:
-            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-            for future in done:
-                self._record(futures[future], _result(future), pending, dead)
-            if len(pending) >= SETTLE_EVERY or not waiting:
-                settle(engine=self.engine, worker_id=self.worker_id, settlements=pending)
-                pending = []
-        settle(engine=self.engine, worker_id=self.worker_id, settlements=pending)
+                flying[future] = job
+            if flying:
+                done, _ = wait(flying, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._record(flying.pop(future), _result(future), pending, dead)
+            settle(engine=self.engine, worker_id=self.worker_id, settlements=pending)
+            pending = []
         self._alert(dead)
 
     def _record(

@@ -7,8 +7,9 @@ exists if and only if the change that caused it was committed, and a re-run queu
 nothing twice. Claiming
 marks due rows `sending` under a lease in a single statement (FOR UPDATE SKIP
 LOCKED on PostgreSQL; SQLite's single writer makes one UPDATE atomic), so two
-dispatchers never take the same row; a dispatcher that dies leaves rows whose lease
-expires and which the next run takes again, with the same notification id.
+dispatchers never take the same row; a dispatcher that dies leaves rows that the next
+run takes again, with the same notification id: at once when it can tell the holder is
+gone (`reclaim_from`), otherwise once the lease expires.
 """
 
 from __future__ import annotations
@@ -58,18 +59,45 @@ def insert_rows(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
 # --------------------------------------------------------------------------- claim
 
 
+def lease_holders(*, engine: Engine, now: datetime) -> dict[str, tuple[int, datetime]]:
+    """Holders of unexpired leases: (rows being sent, latest lease end) by holder."""
+    c = TABLE.c
+    statement = (
+        select(c.leased_by, func.count(), func.max(c.lease_until))
+        .where(c.status == NotificationStatus.sending.value, c.lease_until > now)
+        .group_by(c.leased_by)
+    )
+    with engine.connect() as connection:
+        return {
+            str(holder): (int(count), until)
+            for holder, count, until in connection.execute(statement)
+            if holder is not None
+        }
+
+
 def claim(
-    *, engine: Engine, now: datetime, limit: int, lease_seconds: float, worker_id: str
+    *,
+    engine: Engine,
+    now: datetime,
+    limit: int,
+    lease_seconds: float,
+    worker_id: str,
+    reclaim_from: Sequence[str] = (),
 ) -> list[Job]:
     """Lease up to `limit` due rows to `worker_id` and commit; returns what was claimed.
 
     Due: pending or uncertain with next_attempt_at <= now, or sending with an expired
-    lease (its sender died). Each claim counts as an attempt.
+    lease, or sending under a holder in `reclaim_from` (a process known to be gone).
+    Each claim counts as an attempt.
     """
     c = TABLE.c
+    sending = c.status == NotificationStatus.sending.value
+    abandoned = c.lease_until <= now
+    if reclaim_from:
+        abandoned = or_(abandoned, c.leased_by.in_(list(reclaim_from)))
     due = or_(
         and_(c.status.in_(RETRYABLE), c.next_attempt_at <= now),
-        and_(c.status == NotificationStatus.sending.value, c.lease_until <= now),
+        and_(sending, abandoned),
     )
     with engine.begin() as connection:
         candidates = select(c.id).where(due).order_by(c.next_attempt_at, c.id).limit(limit)

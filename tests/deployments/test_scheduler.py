@@ -247,7 +247,7 @@ def test_scheduled_readiness_check_runs_and_decides(tmp_path: Path, smtp: SmtpSe
             # serve also serves the web app: the board reads the same store.
             board = httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10)
             assert board.status_code == 200, board.text[:2000]
-            assert "HR" in board.text, board.text[:2000]
+            assert "Human Resources" in board.text, board.text[:2000]
 
             started = pilotscale("start", "hr", "--by", LEAD, env={**env, "PREFECT_API_URL": api})
             assert started.returncode == 0, started.stdout + started.stderr + log.read_text()

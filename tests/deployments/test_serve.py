@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -158,3 +159,72 @@ def test_serve_registers_runs_follows_the_plan_and_stops_on_sigint(
     assert "stopped\n" in text
     assert "Traceback" not in text
     assert port_free("127.0.0.1", port)
+
+
+def _descendants(pid: int) -> list[str]:
+    """Command lines of every process below `pid`."""
+    found, parents = [], {pid}
+    for _ in range(4):  # serve → flow run, and what a flow run starts
+        children = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(")") + 2 :].split()[1]) in parents:
+                children.append(int(entry.name))
+                found.append(cmdline)
+        parents = set(children)
+    return found
+
+
+async def _trigger(api: str, name: str) -> Any:
+    from prefect.deployments import run_deployment
+
+    with temporary_settings({PREFECT_API_URL: api}):
+        return await run_deployment(name, timeout=0)
+
+
+def test_ctrl_c_while_a_run_starts_cancels_it_without_a_traceback(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A terminal's Ctrl-C signals every process of its foreground group. The flow runs
+    serve starts must not get it (they died mid-import with a KeyboardInterrupt
+    traceback): serve alone gets it and cancels them in order."""
+    port = free_port()
+    plan = _plan_file(tmp_path / "plan.yaml", "15 7 * * 1-5")
+    assert pilotscale("apply", str(plan), env=env).returncode == 0
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "pilotscale.cli", "serve", "--port", str(port), "--no-web"]
+    with log.open("ab") as output:
+        serve = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,  # the terminal's foreground group, here: serve's own
+        )  # fmt: skip
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_for(
+            lambda: "serving 5 deployments" in log.read_text() or serve.poll() is not None,
+            timeout=150,
+            what="serve to register its deployments",
+        )
+        asyncio.run(_trigger(api, f"readiness-check/{PROGRAM}"))
+        wait_for(
+            lambda: any("prefect.engine" in c for c in _descendants(serve.pid)),
+            timeout=60,
+            every=0.05,
+            what="serve to start the flow run's process",
+        )
+        os.killpg(serve.pid, signal.SIGINT)  # what Ctrl-C does
+        code = serve.wait(timeout=90)
+    finally:
+        stop_group(serve)
+
+    text = log.read_text()
+    assert code == 0, text
+    assert "Traceback" not in text, text
+    assert "KeyboardInterrupt" not in text, text
+    assert text.rstrip().endswith("local Prefect server stopped"), text[-2000:]

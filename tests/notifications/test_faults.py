@@ -27,6 +27,7 @@ from tests.notifications.helpers import (
     rows,
 )
 from tests.notifications.receivers import HttpReceiver, SmtpServer, silent_tcp_server
+from tests.pilotscale.engine.holder_process import holder_process
 
 FAST = Backoff(base_seconds=60, cap_seconds=3600)
 
@@ -210,6 +211,32 @@ def test_a_dispatcher_that_died_mid_batch_is_taken_over_with_the_same_ids(
     assert sorted(m.message["X-Notification-Id"] for m in smtp.mails) == sorted(
         c.id for c in claimed
     )
+
+
+def test_a_dispatcher_killed_mid_send_is_taken_over_at_once_a_running_one_is_left_alone(
+    engine: Engine, smtp: SmtpServer, outbox_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SMTP_ENV, smtp.url())
+    queue(engine, _emails(["ines.sponsor", "leo.lead", "dana.digest"]))
+    with holder_process() as (child, holder):
+        claimed = claim(engine=engine, now=NOW, limit=10, lease_seconds=300, worker_id=holder)
+
+        # Its holder still runs: its rows wait for their lease, and the run says so.
+        running = _run(engine, outbox_dir, NOW + timedelta(seconds=5))
+        assert (running.claimed, running.reclaimed, running.held_elsewhere) == (0, 0, 3)
+        assert "3 being sent by another dispatcher (lease until" in running.summary()
+
+        child.kill()
+        child.wait()
+        # Gone: the next run takes its rows back at once, long before the lease ends.
+        taken = _run(engine, outbox_dir, NOW + timedelta(seconds=10))
+
+    assert (taken.claimed, taken.sent, taken.reclaimed, taken.held_elsewhere) == (3, 3, 3, 0)
+    assert "3 taken back from a dispatcher that stopped mid-send" in taken.summary()
+    assert sorted(m.message["X-Notification-Id"] for m in smtp.mails) == sorted(
+        c.id for c in claimed
+    )
+    assert {r.status for r in rows(engine)} == {"sent"}
 
 
 def test_two_dispatchers_at_once_send_each_message_once(

@@ -91,7 +91,6 @@ def work(spec: dict[str, Any]) -> None:
         concurrency=8,
         timeout=15.0,  # generous: on a loaded machine a slow loopback send is not a fault
         backoff=Backoff(base_seconds=60),
-        worker_id=f"crash-worker-{os.getpid()}",
     )
     if killer.armed:
         _die()  # killed "after" the last commit: nothing ran after it

@@ -10,14 +10,17 @@ seconds after it said READY, which lands mid-send more often than not). The poin
 spread over one calibration run: its commit count and its duration, from a seed.
 
 After a kill the store is repaired the way production repairs it: by running the check
-and the dispatcher again (later, once the dead run's leases have expired). Then:
+and the dispatcher again, at once (the dispatcher sees that the lease holder is gone and
+takes its rows back without waiting out the lease). Then:
 
 - every department's history is a valid path through the state machine;
 - the store is where an uninterrupted run leaves it (same phases, transitions, gate
   results, training, onboarding and messages), so no department advanced twice;
 - every message was delivered at least once, nothing was delivered that the store does
   not hold, and a message was delivered twice only if it was being sent at the kill
-  (its row was still `sending`), under its one notification id.
+  (its row was still `sending`), under its one notification id, and at most as many
+  per kill as the dispatcher sends at once (its concurrency);
+- nothing is left `sending` after the first repair.
 """
 
 from __future__ import annotations
@@ -286,9 +289,12 @@ def kill_points(*, seed: int, commits: int, seconds: float, count: int) -> list[
 # --------------------------------------------------------------------------- repair, checks
 
 
+CONCURRENCY = 8  # the dispatcher's, in crash_child: the bound on repeats per kill
+
+
 def repair(engine: Engine, *, outbox: Path, hours: int) -> tuple[CheckReport, DispatchReport]:
     """The next scheduled runs: the same day's check again, then the dispatcher `hours`
-    later (a dead dispatcher's leases have expired by then)."""
+    later (0: at once, with the dead dispatcher's leases still running)."""
     check = run_readiness_check(engine=engine, now=scenario.CHECK_AT, run_id="repair")
     sent = dispatch(
         engine=engine,
@@ -321,6 +327,7 @@ class Figures:
     messages: int = 0
     deliveries: int = 0
     resent_in_flight: int = 0
+    most_repeats_per_kill: int = 0
     lost: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -416,7 +423,12 @@ def campaign(
                     run = worker.run(url, outbox=outbox, point=point, mutant=mutant)
                     engine = get_engine(url)
                     flying = in_flight(engine)
-                    repair(engine, outbox=outbox, hours=1)
+                    repair(engine, outbox=outbox, hours=0)
+                    left = in_flight(engine)
+                    if left:
+                        figures.problems.append(
+                            f"{label}: {len(left)} messages still sending after the repair"
+                        )
                     check, settled = repair(engine, outbox=outbox, hours=2)
                     if settled.claimed or check.enqueued:
                         figures.problems.append(f"{label}: the first repair left work undone")
@@ -435,6 +447,12 @@ def campaign(
                     figures.problems += problems
                     figures.lost += lost
                     figures.resent_in_flight += resent
+                    figures.most_repeats_per_kill = max(figures.most_repeats_per_kill, resent)
+                    if resent > CONCURRENCY:
+                        figures.problems.append(
+                            f"{label}: {resent} messages delivered twice, more than the "
+                            f"{CONCURRENCY} the dispatcher sends at once"
+                        )
                     figures.messages += len(rows(engine, besides=setup))
                     figures.deliveries += len(rx.delivered_ids(before))
                     cloner.retire(url)

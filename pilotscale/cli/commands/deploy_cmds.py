@@ -48,12 +48,14 @@ def serve(
     ),
     web_host: str = typer.Option("127.0.0.1", "--web-host", help="Address of the web app."),
     web_port: int = typer.Option(8400, "--web-port", help="Port of the web app."),
+    in_own_session: bool = typer.Option(False, "--in-own-session", hidden=True),
 ) -> None:
     """Serve every deployment from this process until Ctrl-C.
 
     Scheduled readiness checks and weekly digests (cron and time zone from the plan),
     the notification dispatcher (every minute), and the on-demand flows (start-department,
-    rollout-program). Flow runs execute as subprocesses of this one.
+    rollout-program). Flow runs execute as subprocesses of this one; Ctrl-C reaches
+    serve alone, which cancels the runs in flight in order before it exits.
 
     Also serves the web app (`pilotscale web`) on --web-host/--web-port unless --no-web.
 
@@ -67,6 +69,15 @@ def serve(
 
       PREFECT_API_URL=http://127.0.0.1:4200/api pilotscale serve
     """
+    if not in_own_session:
+        # Ctrl-C must reach serve only, which then cancels its runs in order; see own_session.
+        from pilotscale.cli.own_session import run_in_own_session
+
+        argv = ["serve", "--port", str(port), "--reload-every", str(reload_every)]
+        argv += ["--web-host", web_host, "--web-port", str(web_port)]
+        argv += ["--no-web"] if no_web else []
+        raise typer.Exit(run_in_own_session([*argv, "--in-own-session"]))
+
     import asyncio
 
     import httpx

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -16,6 +17,9 @@ from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import terminal, text
 from pilotscale.core.actors import Actor
 from pilotscale.core.phases import Event
+
+if TYPE_CHECKING:
+    from pilotscale.engine.dry_run import WouldSend
 
 console = terminal()
 err_console = terminal(stderr=True, soft_wrap=True)
@@ -127,22 +131,74 @@ def start(
         console.print(text(f"  forced past: {item}"))
 
 
+DryRunOpt = typer.Option(
+    False,
+    "--dry-run",
+    help="Show the decisions and the messages it would queue; change nothing, send nothing.",
+)
+SHOWN_MESSAGES = 25  # a dry run lists this many messages, then counts the rest by event
+
+
+def _show_would_send(messages: list[WouldSend]) -> None:
+    if not messages:
+        console.print(text("no message would be queued"))
+        return
+    by_event = Counter(m.event for m in messages)
+    counts = ", ".join(f"{n} {event}" for event, n in sorted(by_event.items()))
+    console.print(text(f"would queue {len(messages)} messages ({counts}):"))
+    for m in messages[:SHOWN_MESSAGES]:
+        console.print(text(f"  {m.event} to {m.recipient} by {m.channel}: {m.subject}"))
+    if len(messages) > SHOWN_MESSAGES:
+        console.print(text(f"  ... and {len(messages) - SHOWN_MESSAGES} more"))
+
+
+def _dry_check(program: str | None, as_of: str | None) -> None:
+    from pilotscale.engine.check import run_readiness_check
+    from pilotscale.engine.dry_run import dry_run
+
+    now = parse_as_of(as_of)
+    shown = _guard(
+        lambda: dry_run(
+            engine=store_engine(),
+            now=now,
+            act=lambda bound: run_readiness_check(engine=bound, now=now, program=program),
+        )
+    )
+    report = shown.result
+    head = f"dry run, nothing changed: readiness check {report.check_key} would leave"
+    console.print(text(f"{head} {report.summary()}"))
+    for decision in report.decisions:
+        if decision.action.value != "skip":
+            console.print(text(f"  {decision.department}: {decision.action.value}"))
+    _show_would_send(shown.messages)
+
+
 @app.command()
 def check(
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
+    dry_run: bool = DryRunOpt,
 ) -> None:
     """Run a readiness check now (the scheduler does this on its cron schedule).
 
     Advances departments whose gates all pass, holds the others and tells each gate's
     owner what is missing, blocks after failure_limit consecutive failing checks.
 
+    --dry-run runs the same check in a transaction that is rolled back: it prints the
+    decisions and every message it would queue, and leaves the store as it was (no
+    Prefect run, no message sent).
+
     Example:
 
       pilotscale check
 
+      pilotscale check --dry-run              # what would a check do now?
+
       pilotscale check --as-of 2026-12-07     # simulate the check of that day
     """
+    if dry_run:
+        _dry_check(program, as_of)
+        return
     from pilotscale.cli.launch import launch
     from pilotscale.flows.readiness_check import readiness_check
 
@@ -171,18 +227,48 @@ def check(
         err_console.print(text(f"warning: {warning}"))
 
 
+def _dry_rollout(by: str, program: str | None, as_of: str | None) -> None:
+    from pilotscale.engine.dry_run import dry_run
+    from pilotscale.engine.start import rollout_actor, rollout_program
+
+    now = parse_as_of(as_of)
+    engine = store_engine()
+    actor = _guard(lambda: rollout_actor(engine=engine, by=by, program=program))
+    shown = _guard(
+        lambda: dry_run(
+            engine=engine,
+            now=now,
+            act=lambda bound: rollout_program(engine=bound, now=now, actor=actor, program=program),
+        )
+    )
+    started = [s.department for s in shown.result.started]
+    console.print(text(f"dry run, nothing changed: would start {', '.join(started) or 'none'}"))
+    for name, reasons in shown.result.waiting.items():
+        console.print(text(f"  {name} waits: {'; '.join(reasons)}"))
+    _show_would_send(shown.messages)
+
+
 @app.command()
 def rollout(
     by: str | None = By,
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
+    dry_run: bool = DryRunOpt,
 ) -> None:
     """Start every department whose wave may start now (within max_active); never forces.
+
+    --dry-run prints who would start, who waits and why, and the messages it would
+    queue; it changes nothing.
 
     Example:
 
       pilotscale rollout --by maria.lopez@acme.example
+
+      pilotscale rollout --by maria.lopez@acme.example --dry-run
     """
+    if dry_run:
+        _dry_rollout(_who(by), program, as_of)
+        return
     from pilotscale.cli.launch import launch
     from pilotscale.engine.start import rollout_actor
     from pilotscale.flows.rollout_program import rollout_program_flow

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import pwd
+import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -211,3 +213,33 @@ def test_a_champion_declines_and_a_barrier_is_reported_from_the_cli(data_dir: Pa
     assert "Open barriers: - 2026-11-05 D001 Casual1 (content): it does not know" in explained
     history = " ".join(run("history", "d001", data_dir=data_dir).stdout.split())
     assert "on behalf of d001-sponsor" in history
+
+
+def _checkpointed(store: Path) -> bytes:
+    """The database file's bytes once everything committed is in it (WAL checkpointed)."""
+    with closing(sqlite3.connect(store)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return store.read_bytes()
+
+
+def test_dry_runs_of_check_and_rollout_leave_the_store_byte_identical(data_dir: Path) -> None:
+    store = data_dir / "pilotscale.db"
+    before = _checkpointed(store)
+
+    checked = run("check", "--dry-run", "--as-of", "2026-11-12", data_dir=data_dir)
+    rolled = run("rollout", "--dry-run", "--by", f"{h.LEAD}", "--as-of", "2026-11-12",
+                 data_dir=data_dir)  # fmt: skip
+
+    assert checked.returncode == 0, checked.stderr
+    assert "dry run, nothing changed: readiness check" in checked.stdout
+    assert "d001: hold" in checked.stdout
+    assert "would queue" in checked.stdout
+    assert "gate_held to " in checked.stdout
+    assert rolled.returncode == 0, rolled.stderr
+    assert "dry run, nothing changed: would start d002" in rolled.stdout
+    assert _checkpointed(store) == before
+    # The real check then does what the dry run showed.
+    real = run("check", "--as-of", "2026-11-12", data_dir=data_dir)
+    assert real.returncode == 0, real.stderr
+    assert "d001: hold" in real.stdout
+    assert _checkpointed(store) != before

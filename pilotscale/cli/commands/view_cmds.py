@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -11,6 +14,7 @@ from rich.table import Table
 from rich.text import Span, Text
 
 from pilotscale.cli.app import app
+from pilotscale.cli.errors import CliError
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, plain, terminal, text
 from pilotscale.core.actors import Source
@@ -67,6 +71,14 @@ def status(
             "department that is held, paused, blocked, rolled back or aborted, in full)."
         ),
     ),
+    watch: bool = typer.Option(
+        False,
+        "--watch",
+        help="Keep it on screen: redraw when the store changes and each minute; Ctrl-C stops.",
+    ),
+    every: float = typer.Option(
+        2.0, "--every", min=0.5, help="With --watch: seconds between looks at the store."
+    ),
 ) -> None:
     """Every department: wave, phase, status and its gates, evaluated now (read-only).
 
@@ -77,9 +89,48 @@ def status(
 
       pilotscale status
 
+      pilotscale status --watch               # a live view in a terminal
+
       pilotscale status --json | jq '.departments[] | select(.holding != [])'
     """
-    now = parse_as_of(as_of)
+    if watch:
+        if as_of is not None:
+            raise CliError("--watch shows the present: leave out --as-of")
+        _watch(lambda now: _show_status(program, now, as_json, show_all), every)
+        return
+    _show_status(program, parse_as_of(as_of), as_json, show_all)
+
+
+def _watch(show: Callable[[datetime], None], every: float) -> None:
+    """Redraw when the store's change marker moves (one cheap query per look) or the
+    minute turns (soak times and metric windows move with the clock)."""
+    from sqlmodel import Session
+
+    from pilotscale.cli.store import store_engine
+    from pilotscale.store.change_marker import change_marker
+
+    engine = store_engine()
+    shown: tuple[Any, ...] | None = None
+    try:
+        while True:
+            with Session(engine) as session:
+                marker = change_marker(session=session)
+            now = datetime.now(UTC)
+            look = (marker, now.replace(second=0, microsecond=0))
+            if look != shown:
+                if console.is_terminal:
+                    console.clear()
+                else:
+                    print(f"--- {now:%Y-%m-%d %H:%M:%S} UTC", flush=True)
+                show(now)
+                sys.stdout.flush()
+                shown = look
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return  # Ctrl-C is how a watch ends: exit 0, no traceback
+
+
+def _show_status(program: str | None, now: datetime, as_json: bool, show_all: bool) -> None:
     # Only gate owners are named: a plan of 200,000 people need not be read whole.
     with program_view(program, owners_only=True) as (session, view):
         verdicts = read_verdicts(session=session, view=view, now=now)

@@ -5,6 +5,13 @@ one line each; `--all` a row per department; `--json` always every department.""
 from __future__ import annotations
 
 import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session
@@ -84,3 +91,49 @@ def test_a_small_program_keeps_its_table(configured_store: Engine) -> None:
     assert shown.returncode == 0, shown.stderr
     assert all(f"│ d00{i} " in shown.stdout for i in (1, 2, 3))
     assert "need someone" not in shown.stdout
+
+
+def test_status_watch_redraws_when_the_store_changes_and_stops_on_ctrl_c(
+    configured_store: Engine,
+) -> None:
+    h.apply(configured_store, plan_dict(3))
+    h.start(configured_store, ["d001"])
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "COLUMNS": "200"}
+    watching = subprocess.Popen(
+        [sys.executable, "-m", "pilotscale.cli", "status", "--watch", "--every", "0.5"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    assert watching.stdout is not None
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in watching.stdout], daemon=True)  # type: ignore[union-attr]
+    reader.start()
+
+    def read_until(wanted: str, timeout: float = 60) -> list[str]:
+        seen, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=0.5))
+            except queue.Empty:
+                continue
+            if wanted in seen[-1]:
+                return seen
+        raise AssertionError(f"no {wanted!r} within {timeout}s; saw {seen[-20:]}")
+
+    try:
+        first = read_until("d003")
+        assert sum(line.startswith("--- ") for line in first) == 1
+        assert not any("paused" in line for line in first)
+        with Session(configured_store) as session, session.begin():
+            session.execute(
+                update(Department)
+                .where(Department.name == "d001")  # type: ignore[arg-type]
+                .values(status="paused", version=Department.version + 1)
+            )
+        again = read_until("paused")
+        assert any(line.startswith("--- ") for line in again)  # a new drawing
+        watching.send_signal(signal.SIGINT)
+        code = watching.wait(timeout=30)
+    finally:
+        watching.kill()
+    assert code == 0
+    assert "Traceback" not in (watching.stderr.read() if watching.stderr else "")

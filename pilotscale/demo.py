@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import random
@@ -147,7 +148,28 @@ async def check(week: int) -> dict:
     result = await readiness_check(as_of=monday(week))
     moves = ", ".join(f"{d}: {a}" for d, a in result["decisions"].items() if a != "skip")
     say(moves, lead=f"[bold]readiness check {result['check_key']}[/] → ")
+    escalations(monday(week))
     return result
+
+
+def escalations(at: datetime) -> None:
+    """Say which gates this check escalated as stuck (pending for too many checks)."""
+    told: dict[tuple[str, str, int], list[str]] = {}
+    with Session(get_engine()) as session:
+        for recipient, context in session.exec(
+            select(Notification.recipient_key, Notification.context_json).where(
+                Notification.event == "gate_stuck", Notification.created_at == at
+            )
+        ):
+            facts = json.loads(context)
+            key = (facts["department"]["name"], facts["gate"]["title"], facts.get("checks", 0))
+            told.setdefault(key, []).append(recipient)
+    for (department, gate, checks), people in sorted(told.items()):
+        pending = f" pending at {checks} checks" if checks else " stuck in pending"
+        say(
+            f"{department}: '{gate}'{pending}, escalated to {', '.join(sorted(set(people)))}",
+            lead="[bold]stuck[/] ",
+        )
 
 
 def explain(department: str, week: int) -> None:
@@ -210,6 +232,21 @@ async def story(plan_path: Path, *, port: int, web: bool) -> None:
         f"applied: {len(report.changes)} changes "
         "(customer service enters 'operating': the pilot is done)"
     )
+
+    roster = plan_path.parent / "acme-roster.csv"
+    if roster.is_file():
+        # The plan lists the key people; everyone else comes from the HR system's export.
+        from typer.testing import CliRunner
+
+        from pilotscale.cli.main import app
+
+        imported = CliRunner().invoke(
+            app, ["people", "import", str(roster), "--as-of", monday(0).isoformat()]
+        )
+        if imported.exit_code != 0:
+            raise SystemExit(f"the roster import failed: {imported.output.strip()}")
+        say(imported.output.strip().splitlines()[-1])
+        say("training, champion and adoption gates now count each department's roster")
 
     from pilotscale.flows.rollout_program import rollout_program_flow
 

@@ -284,10 +284,25 @@ def _held(
         owner = owner_or_lead(plan, dept, gate.owner if gate else "lead")
         messages.append(
             Message(
-                "gate_held", owner, f"{dept.name}:{phase}:{result.gate}:{check_key}", dept.name, ctx
+                "gate_held",
+                owner,
+                _reminder_slot(plan, dept.name, phase, result, phase_entered_at, now),
+                dept.name,
+                ctx,
             )
         )
     return messages
+
+
+def _reminder_slot(
+    plan: Plan, department: str, phase: str, result: GateResult, entered: datetime, now: datetime
+) -> str:
+    """The dedupe key of a held gate's reminder: one per `remind_every` window of the
+    visit and result, so a daily check does not nag daily, a re-run sends nothing twice,
+    and a change of result (failing to pending, or back) is told at once."""
+    window = max(int((now - entered) / plan.program.remind_every), 0)
+    visit = entered.isoformat()
+    return f"{department}:{phase}:{result.gate}:{visit}:{result.outcome}:{window}"
 
 
 def _stuck(

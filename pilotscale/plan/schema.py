@@ -197,6 +197,14 @@ class Program(_Model):
             "department's sponsor and the program lead are told, once per visit to the phase."
         ),
     )
+    remind_every: Duration = Field(
+        default=timedelta(days=7),
+        description=(
+            "A gate that stays held reminds its owner when its result changes and then once "
+            "every remind_every of the department's time in the phase, not at every check "
+            "(daily checks do not send daily reminders). E.g. 1w, 3d."
+        ),
+    )
     talking_points: list[str] = Field(
         default_factory=list, description="What champions say about the program (welcome kit)."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import typer
@@ -223,7 +223,7 @@ def explain(
         )
     console.print(table)
     _print_people(view, verdict)
-    console.print(text(_next_step(machine, d, verdict)))
+    console.print(text(_next_step(machine, d, verdict, view.plan.program.remind_every)))
 
 
 @app.command()
@@ -462,7 +462,9 @@ def _gates_cell(verdict: DepartmentVerdict | None) -> Text:
     return Text(" ").join(marks) if marks else Text("no gates", "dim")
 
 
-def _next_step(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict) -> str:
+def _next_step(
+    machine: PhaseMachine, d: Department, verdict: DepartmentVerdict, remind_every: timedelta
+) -> str:
     status = Status(d.status)
     if status is Status.paused:
         return f"Paused: checks skip it. Resume: pilotscale resume {d.name} --reason '...'"
@@ -486,9 +488,18 @@ def _next_step(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict)
         return "Every gate passes: the next readiness check advances it (or: pilotscale check)."
     failing = d.consecutive_failures
     return (
-        f"Held in '{d.phase}'. Consecutive failing checks so far: {failing}. "
-        "Owners are told at each readiness check."
+        f"Held in '{d.phase}'. Consecutive failing checks so far: {failing}. Owners are "
+        f"told when a gate's result changes, then every {_span(remind_every)}."
     )
+
+
+def _span(every: timedelta) -> str:
+    days = every / timedelta(days=1)
+    if days == 7:
+        return "week"
+    if days == int(days):
+        return f"{int(days)} days" if days != 1 else "day"
+    return f"{every / timedelta(hours=1):g} hours"
 
 
 def _start_outlook(view: ProgramView, d: Department, now: datetime) -> str:

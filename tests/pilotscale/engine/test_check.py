@@ -6,6 +6,7 @@ it some of what the piloting gates need and runs the readiness check.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -262,6 +263,35 @@ def test_the_next_weeks_check_reminds_again_but_a_rerun_does_not(piloting: Engin
     assert len(h.outbox(piloting, event="gate_held")) == first
     run_readiness_check(engine=piloting, now=CHECK + timedelta(days=7))
     assert len(h.outbox(piloting, event="gate_held")) == 2 * first
+
+
+def test_daily_checks_remind_once_a_week_and_at_once_when_a_result_changes(
+    engine: Engine,
+) -> None:
+    data = plan_dict(1)
+    data["program"]["failure_limit"] = 10  # held, never blocked, all along
+    h.into_piloting(engine, data)
+    piloting = engine
+
+    def reminders() -> Counter[str]:
+        return Counter(h.context(n)["gate"]["gate"] for n in h.outbox(piloting, event="gate_held"))
+
+    for day in (10, 11, 12, 13):  # piloting since day 2: all in its second week
+        run_readiness_check(engine=piloting, now=h.day(day))
+    first = reminders()
+    assert first, "held gates remind their owners"
+    assert set(first.values()) == {1}  # four daily checks, one reminder per gate
+
+    # Usage data arrives and is poor: the gate goes from pending to failing, told at once.
+    h.observe(piloting, DEPT, [0.1, 0.12, 0.11], start=h.day(14) - timedelta(hours=5))
+    run_readiness_check(engine=piloting, now=h.day(14))
+    changed = reminders() - first
+    assert changed == Counter({"weekly-active": 1})
+
+    run_readiness_check(engine=piloting, now=h.day(15))  # same week, same results: quiet
+    assert reminders() - first == changed
+    run_readiness_check(engine=piloting, now=h.day(16))  # its third week: everyone again
+    assert reminders() - first - changed == first
 
 
 def test_rerunning_the_check_that_advanced_a_department_changes_nothing(engine: Engine) -> None:

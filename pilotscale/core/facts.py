@@ -64,6 +64,19 @@ class MetricAggregate:
 
 
 @dataclass(frozen=True)
+class Series:
+    """A metric's samples for trend gates: (observed_at, value), oldest first, only those
+    inside the metric's range, over the longest trend window gated on it.
+
+    `point` is what a change of one is called and weighs: a fraction moves in points of
+    0.01 ("grew 2.1 points"), a percentage in points of 1, a count in its own unit."""
+
+    samples: tuple[tuple[datetime, float], ...] = ()
+    point: float = 1.0
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class AttestationFact:
     by: str
     evidence: str
@@ -143,6 +156,7 @@ class DepartmentFacts:
     champions: ChampionFact = field(default_factory=ChampionFact)
     headcount: int = 0
     support: Mapping[str, str | None] = field(default_factory=dict)  # area -> owner id
+    series: Mapping[str, Series] = field(default_factory=dict)  # metric name -> trend samples
 
     def metric(self, metric: str, window: timedelta) -> MetricAggregate:
         return self.metrics.get(metric_key(metric, window), MetricAggregate(count=0))

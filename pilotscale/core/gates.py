@@ -33,11 +33,14 @@ from pilotscale.plan.schema import (
     SoakGate,
     SupportCoverageGate,
     TrainingGate,
+    TrendGate,
     format_duration,
 )
+from pilotscale.core.trend import evaluate_trend
 
 AnyGate: TypeAlias = (
     MetricGate
+    | TrendGate
     | AttestationGate
     | ApprovalGate
     | SoakGate
@@ -423,8 +426,22 @@ def _support(
     return result(Outcome.failed, f"no support owner for {', '.join(missing)}: {fix}")
 
 
+def _trend(gate: TrendGate, facts: DepartmentFacts, now: datetime, who: str) -> GateResult:
+    found = evaluate_trend(gate, facts, now, who)
+    return GateResult(
+        gate.name,
+        gate.kind,
+        found.outcome,
+        found.observed,
+        found.observed_text,
+        found.threshold_text,
+        found.reason,
+    )
+
+
 _EVALUATORS: dict[type, Callable[[Any, DepartmentFacts, datetime, str], GateResult]] = {
     MetricGate: _metric,
+    TrendGate: _trend,
     AttestationGate: _attestation,
     ApprovalGate: _approval,
     SoakGate: _soak,

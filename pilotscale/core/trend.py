@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 
 from pilotscale.core.facts import DepartmentFacts, Series
 from pilotscale.core.states import Outcome
-from pilotscale.plan.schema import TrendGate
+from pilotscale.plan.domains import FRACTION_UNITS, PERCENT_UNITS
+from pilotscale.plan.schema import Plan, TrendGate
 
 # Equal within float noise: a slope of exactly the tolerance is at the edge of the band.
 _REL, _ABS = 1e-9, 1e-12
@@ -35,6 +36,19 @@ class TrendFinding:
     observed_text: str
     threshold_text: str
     reason: str
+
+
+def point_of(plan: Plan, metric: str) -> tuple[float, str]:
+    """What one point of change of `metric` weighs and is called: a fraction's hundredth or
+    a percentage's unit are "points" (a rate from 0.40 to 0.42 grew 2 points), anything
+    else counts in its own unit."""
+    spec = next((m for m in plan.metrics if m.name == metric), None)
+    unit = (spec.unit if spec else "").strip()
+    if unit.lower() in FRACTION_UNITS or (not unit and metric.endswith("_rate")):
+        return 0.01, "points"
+    if unit.lower() in PERCENT_UNITS:
+        return 1.0, "points"
+    return 1.0, unit
 
 
 def least_squares_slope(points: Sequence[tuple[float, float]]) -> float | None:

@@ -1,6 +1,6 @@
 """Prefect events for what a readiness check did, so teams can hang automations on them.
 
-`pilotscale.department.advanced`, `.held` and `.blocked`, about the resource
+`pilotscale.department.advanced`, `.held`, `.blocked` and `.rolled_back` (a regression), about the resource
 `pilotscale.department.<program>.<department>`, with the program as a related resource.
 Exactly one event per advance and block the store holds for the check (see
 pilotscale.engine.announce), and one per department the run held.
@@ -30,7 +30,12 @@ from pilotscale.engine.announce import Announcement, announcements
 from pilotscale.engine.check import CheckReport
 
 PREFIX = "pilotscale.department"
-EVENT_NAMES = {Action.advance: "advanced", Action.hold: "held", Action.block: "blocked"}
+EVENT_NAMES = {
+    Action.advance: "advanced",
+    Action.hold: "held",
+    Action.block: "blocked",
+    Action.rollback: "rolled_back",
+}
 _NAMESPACE = uuid.UUID("6f1d3c4e-9a57-4b8e-8f0c-70696c6f7473")
 
 

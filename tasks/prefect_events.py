@@ -1,9 +1,9 @@
 """Prefect events for what a readiness check did, so teams can hang automations on them.
 
-`pilotscale.department.advanced`, `.held`, `.blocked` and `.rolled_back` (a regression), about the resource
-`pilotscale.department.<program>.<department>`, with the program as a related resource.
-Exactly one event per advance and block the store holds for the check (see
-pilotscale.engine.announce), and one per department the run held.
+`pilotscale.department.advanced`, `.held`, `.blocked` and `.rolled_back` (a regression),
+about the resource `pilotscale.department.<program>.<department>`, with the program as a
+related resource. Exactly one event per advance, block and regression the store holds
+for the check (see pilotscale.engine.announce), and one per department the run held.
 
 Event ids are derived from what is announced (a transition's id; a hold's department,
 check and decision), so a check run twice on the same day announces each once. Ids

@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 
 from pilotscale.core.facts import DepartmentFacts, latest_decisions, metric_key
 from pilotscale.core.states import Outcome
+from pilotscale.core.trend import evaluate_trend
 from pilotscale.plan.schema import (
     ApprovalGate,
     AttestationGate,
@@ -36,7 +37,6 @@ from pilotscale.plan.schema import (
     TrendGate,
     format_duration,
 )
-from pilotscale.core.trend import evaluate_trend
 
 AnyGate: TypeAlias = (
     MetricGate

@@ -83,9 +83,7 @@ def load_facts(
         for g in gates_for(plan, phase)
         if isinstance(g, TrendGate)
     ]
-    series = load_series(
-        session=session, plan=plan, department_ids=ids, gates=trend_gates, now=now
-    )
+    series = load_series(session=session, plan=plan, department_ids=ids, gates=trend_gates, now=now)
     attestations = _attestations(session, ids, now)
     approvals = _approvals(session, ids, now, names={p.id: p.name for p in plan.people})
     training = _training(session, ids, now)

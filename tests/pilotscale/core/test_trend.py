@@ -195,9 +195,7 @@ def test_pending_without_a_direction(
 
 
 def test_a_failed_source_is_pending() -> None:
-    given = DepartmentFacts(
-        "hr", NOW, metric_errors={"weekly_active_rate": "HTTP 503"}, series={}
-    )
+    given = DepartmentFacts("hr", NOW, metric_errors={"weekly_active_rate": "HTTP 503"}, series={})
     result = evaluate_gate(gate(), given, now=NOW, owner_name="Ana")
     assert (result.outcome, result.observed_text) == (PENDING, "source failed: HTTP 503")
 

@@ -420,13 +420,13 @@ class SupportCoverageGate(_GateBase):
 
 Gate = Annotated[
     MetricGate
-    | TrendGate
     | AttestationGate
     | ApprovalGate
     | SoakGate
     | TrainingGate
     | ChampionCoverageGate
-    | SupportCoverageGate,
+    | SupportCoverageGate
+    | TrendGate,
     Field(discriminator="kind"),
 ]
 

@@ -387,13 +387,15 @@ def _how(source: str, on_behalf_of: str) -> str:
 
 
 def _print_people(view: ProgramView, verdict: DepartmentVerdict) -> None:
-    """Who decided, attested and answered in this visit, and how; the open barriers."""
+    """Who decided, attested and answered in this visit, and how; the open barriers; the
+    lessons learned."""
     said = lines(view.plan, verdict.people)
     for title, items in (
         ("Approvals", said.decisions),
         ("Attestations", said.attestations),
         ("Champions", said.champions),
         ("Open barriers", said.barriers),
+        ("Lessons learned", said.notes),
     ):
         if items:
             console.print(text(f"{title}:", "bold"))

@@ -120,3 +120,22 @@ def test_explain_and_history_show_a_regression_with_the_results_that_caused_it(
     assert "Rolled back to 'scaling': when ready, pilotscale resume d001" in explained
     assert "rollback" in history
     assert "weekly-active: 0.20 (3 samples)" in history
+
+
+def test_note_records_a_lesson_that_explain_shows(configured_store: Engine) -> None:
+    h.into_piloting(configured_store)
+    at = ("--as-of", h.day(3).isoformat())
+
+    done = run_cli_here(
+        "note", "d001", "Short [b]demos[/b] beat long ones", "--by", "d001-champ1", *at
+    )
+    outsider = run_cli_here("note", "d001", "x", "--by", "outsider", *at)
+    explained = " ".join(run_cli_here("explain", "d001", *at).stdout.split())
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "note recorded for Department 1"
+    assert outsider.returncode != 0
+    assert "not in 'd001'" in outsider.stderr
+    assert "Lessons learned:" in explained
+    # Plan and store text is text in the terminal: the markup shows as typed.
+    assert "(piloting): Short [b]demos[/b] beat long ones" in explained

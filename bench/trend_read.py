@@ -2,7 +2,7 @@
 their last phase, with a metric gate only, and with a trend gate too (a sample a day over
 its 6-week window, the samples read as rows rather than aggregated in SQL).
 
-    .venv/bin/python -m bench.trend_read 2000
+    .venv/bin/python -m bench.trend_read 1000
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def measure(departments: int, *, trend: bool) -> float:
 
 
 def main() -> None:
-    departments = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    departments = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     plain = measure(departments, trend=False)
     with_trend = measure(departments, trend=True)
     print(

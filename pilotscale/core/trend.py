@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pilotscale.core.facts import DepartmentFacts, Series
+from pilotscale.core.facts import DepartmentFacts, Moments, Series
 from pilotscale.core.states import Outcome
 from pilotscale.plan.domains import FRACTION_UNITS, PERCENT_UNITS
 from pilotscale.plan.schema import Plan, TrendGate
@@ -121,9 +121,11 @@ def evaluate_trend(
             f"could not read {label}: {error}; check the source of metric '{gate.metric}' "
             "in the plan, or import the data with `pilotscale metrics import`",
         )
-    samples = in_window(series, gate.window, now)
-    count = _plural(len(samples), "sample")
-    if len(samples) < gate.min_samples:
+    moments = series.moments.get(int(gate.window.total_seconds()))
+    if moments is None:
+        moments = Moments.of(in_window(series, gate.window, now), now)
+    count = _plural(moments.count, "sample")
+    if moments.count < gate.min_samples:
         return finding(
             Outcome.pending,
             None,
@@ -131,8 +133,9 @@ def evaluate_trend(
             f"only {count} of {label} in the last {span}; a trend needs at least "
             f"{gate.min_samples}: ask {who} to send data",
         )
-    slope = slope_per(samples, per=gate.per, point=series.point)
-    if slope is None:
+    per_day = moments.slope_per_day()
+    slope = None if per_day is None else per_day * (gate.per.total_seconds() / 86400) / series.point
+    if slope is None or not math.isfinite(slope):
         return finding(
             Outcome.pending,
             None,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pilotscale.core.facts import DepartmentFacts, Series
+from pilotscale.core.facts import DepartmentFacts, Moments, Series
 from pilotscale.core.gates import evaluate_gate
 from pilotscale.core.states import Outcome
 from pilotscale.core.trend import least_squares_slope, meets, slope_per
@@ -227,3 +227,52 @@ def test_samples_after_now_do_not_count() -> None:
 def test_schema_refuses(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         gate(**overrides)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.40, 0.421, 0.442, 0.463],
+        [0.6, 0.1, 0.9, 0.3, 0.5],
+        [100.0, 100.0, 100.0],
+    ],
+)
+def test_the_stores_sums_give_the_same_slope_as_the_samples(values: list[float]) -> None:
+    # The store hands moments (sums over ages in days), the table above samples: one line.
+    samples = weekly(values, last=NOW - timedelta(hours=5))
+    from_sums = Moments.of(samples, NOW).slope_per_day()
+    by_rows = slope_per(samples, per=timedelta(days=1), point=1.0)
+    assert from_sums == pytest.approx(by_rows, abs=1e-12)
+    given = DepartmentFacts(
+        "hr",
+        NOW,
+        series={
+            "weekly_active_rate": Series(
+                point=0.01,
+                unit="points",
+                moments={int(timedelta(weeks=6).total_seconds()): Moments.of(samples, NOW)},
+            )
+        },
+    )
+    direct = evaluate_gate(gate(min_samples=3), facts(samples), now=NOW, owner_name="Ana")
+    summed = evaluate_gate(gate(min_samples=3), given, now=NOW, owner_name="Ana")
+    assert (summed.outcome, summed.reason) == (direct.outcome, direct.reason)
+
+
+@pytest.mark.parametrize(
+    ("samples", "slope"),
+    [
+        ((), None),
+        (((NOW, 0.5),), None),
+        (((NOW, 0.5), (NOW, 0.9), (NOW, 0.1)), None),  # one moment: no line
+        (((NOW - timedelta(days=1), 0.5), (NOW, 0.6)), 0.1),
+    ],
+)
+def test_moments_without_a_line(
+    samples: tuple[tuple[datetime, float], ...], slope: float | None
+) -> None:
+    found = Moments.of(samples, NOW).slope_per_day()
+    if slope is None:
+        assert found is None
+    else:
+        assert found == pytest.approx(slope)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from pilotscale.core.decisions import Action
 from pilotscale.core.states import Outcome
+from pilotscale.engine.announce import announcements
 from pilotscale.engine.check import CheckReport, run_readiness_check
 from pilotscale.engine.verdicts import read_verdicts
 from pilotscale.store.snapshot import load_view
@@ -96,6 +97,9 @@ def test_a_regression_rolls_back_as_the_plan_says_and_alerts_owner_sponsor_lead(
     assert [g["gate"] for g in context["gates"]] == ["weekly-active"]
     assert h.outbox(engine, event="department_blocked") == []
     assert "1 rolled back (regressed)" in report.summary()
+    # The check announces it (a Prefect event), read back from the store like any move.
+    (announced,) = announcements(report)
+    assert (announced.action, announced.after.phase) == (Action.rollback, "scaling")
 
     # Rolled back is a side state: checks skip it until someone resumes it.
     assert _action(_check(engine, h.day(4), low=True)) is Action.skip

@@ -22,7 +22,14 @@ from pilotscale.models.notification import (
     NotificationStatus,
     new_notification_id,
 )
-from pilotscale.models.people_input import Barrier, BarrierBase, LinkUse, LinkUseBase
+from pilotscale.models.people_input import (
+    Barrier,
+    BarrierBase,
+    LinkUse,
+    LinkUseBase,
+    Note,
+    NoteBase,
+)
 from pilotscale.models.person import Person, PersonBase, PersonRole, PersonRoleBase
 from pilotscale.models.program import Program, ProgramBase
 from pilotscale.models.training import (
@@ -50,6 +57,8 @@ __all__ = [
     "LinkUseBase",
     "MetricObservation",
     "MetricObservationBase",
+    "Note",
+    "NoteBase",
     "Notification",
     "NotificationBase",
     "NotificationStatus",

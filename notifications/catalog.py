@@ -16,6 +16,7 @@ EVENTS: Final = (
     "gate_stuck",
     "department_advanced",
     "department_blocked",
+    "monitoring_regressed",
     "success_story",
     "weekly_digest",
     "delivery_failure",

@@ -187,6 +187,19 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "gates": [_METRIC_RESULT],
         "recipient": _recipient(ELENA),
     },
+    "monitoring_regressed": {
+        **_BASE,
+        "phase": "operating",
+        "reason": "monitoring regressed: 3 consecutive failing checks (limit 3), rolled back "
+        "to 'scaling' (on_regression): weekly-active: 0.41 (5 samples), needs >= 0.6",
+        "failures": 3,
+        "failure_limit": 3,
+        "gates": [_METRIC_RESULT],
+        "rolled_back_to": "scaling",
+        "status": "rolled_back",
+        "lead": _recipient(ELENA),
+        "recipient": _recipient(ELENA),
+    },
     "success_story": {
         **_ENTRY_BASE,
         "phase": "scaling",
@@ -306,6 +319,7 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "approval_reminder": ("decide",),
     "approval_escalation": ("decide",),
     "department_blocked": ("operate",),
+    "monitoring_regressed": ("operate",),
 }
 
 

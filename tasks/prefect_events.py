@@ -1,9 +1,9 @@
 """Prefect events for what a readiness check did, so teams can hang automations on them.
 
-`pilotscale.department.advanced`, `.held` and `.blocked`, about the resource
-`pilotscale.department.<program>.<department>`, with the program as a related resource.
-Exactly one event per advance and block the store holds for the check (see
-pilotscale.engine.announce), and one per department the run held.
+`pilotscale.department.advanced`, `.held`, `.blocked` and `.rolled_back` (a regression),
+about the resource `pilotscale.department.<program>.<department>`, with the program as a
+related resource. Exactly one event per advance, block and regression the store holds
+for the check (see pilotscale.engine.announce), and one per department the run held.
 
 Event ids are derived from what is announced (a transition's id; a hold's department,
 check and decision), so a check run twice on the same day announces each once. Ids
@@ -30,7 +30,12 @@ from pilotscale.engine.announce import Announcement, announcements
 from pilotscale.engine.check import CheckReport
 
 PREFIX = "pilotscale.department"
-EVENT_NAMES = {Action.advance: "advanced", Action.hold: "held", Action.block: "blocked"}
+EVENT_NAMES = {
+    Action.advance: "advanced",
+    Action.hold: "held",
+    Action.block: "blocked",
+    Action.rollback: "rolled_back",
+}
 _NAMESPACE = uuid.UUID("6f1d3c4e-9a57-4b8e-8f0c-70696c6f7473")
 
 

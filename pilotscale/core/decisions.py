@@ -20,6 +20,7 @@ from enum import StrEnum
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase, phase_gates
 from pilotscale.core.phases import DeptState, Event, PhaseMachine
+from pilotscale.core.regression import is_monitored, regression_reason, rollback_target
 from pilotscale.core.states import Outcome
 from pilotscale.plan.schema import Plan
 
@@ -29,6 +30,8 @@ class Action(StrEnum):
     hold = "hold"  # some gate failed or is pending: stay, tell the owners
     block = "block"  # failure_limit consecutive failing checks: block, escalate
     monitor = "monitor"  # final phase, every monitoring gate passes
+    # final phase, failure_limit failing checks and the plan's on_regression: roll back
+    rollback = "rollback"
     skip = "skip"  # not evaluated (not started, paused, blocked, aborted, ...)
 
 
@@ -120,16 +123,29 @@ def decide(
 
     summary = holding_summary(verdict)
     if verdict.outcome is Outcome.failed and failures >= plan.program.failure_limit:
+        target = rollback_target(plan, machine, state)
+        if target is not None:
+            after = machine.apply(state, Event.rollback, target=target, department=snapshot.name)
+            reason = regression_reason(
+                verdict.results,
+                failures=failures,
+                limit=plan.program.failure_limit,
+                rolled_back_to=target,
+            )
+            return _decision(snapshot, Action.rollback, after, verdict, failures, reason)
         after = machine.apply(state, Event.block, department=snapshot.name)
-        return _decision(
-            snapshot,
-            Action.block,
-            after,
-            verdict,
-            failures,
-            f"{failures} consecutive failing checks (limit {plan.program.failure_limit}): "
-            f"{summary}",
+        reason = (
+            regression_reason(
+                verdict.results,
+                failures=failures,
+                limit=plan.program.failure_limit,
+                rolled_back_to=None,
+            )
+            if is_monitored(machine, state)
+            else f"{failures} consecutive failing checks (limit {plan.program.failure_limit}): "
+            f"{summary}"
         )
+        return _decision(snapshot, Action.block, after, verdict, failures, reason)
     return _decision(snapshot, Action.hold, state, verdict, failures, summary)
 
 

@@ -7,6 +7,7 @@ come from is the store's business.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -61,6 +62,56 @@ class MetricAggregate:
             maximum=max(values),
             last_value=values[-1],
         )
+
+
+@dataclass(frozen=True)
+class Moments:
+    """The sums a least-squares line needs, over one window's samples: `t` is each
+    sample's age in days at the window's end, `v` its value. The store computes them in
+    SQL (one row per department, not one per sample)."""
+
+    count: int
+    t: float = 0.0
+    v: float = 0.0
+    tt: float = 0.0
+    tv: float = 0.0
+
+    @classmethod
+    def of(cls, samples: Iterable[tuple[datetime, float]], end: datetime) -> Moments:
+        ages = [((end - at).total_seconds() / 86400, value) for at, value in samples]
+        return cls(
+            count=len(ages),
+            t=math.fsum(t for t, _ in ages),
+            v=math.fsum(v for _, v in ages),
+            tt=math.fsum(t * t for t, _ in ages),
+            tv=math.fsum(t * v for t, v in ages),
+        )
+
+    def slope_per_day(self) -> float | None:
+        """Change of the value per day, forward in time; None without a line (fewer than
+        two samples, or all at one moment)."""
+        spread = self.count * self.tt - self.t * self.t
+        # Ages at one moment leave only rounding noise here, relative to the terms.
+        if self.count < 2 or spread <= 1e-9 * max(self.count * self.tt, 1e-12):
+            return None
+        # Ages count backwards in time: a value that falls with age rises over time.
+        return -(self.count * self.tv - self.t * self.v) / spread
+
+
+@dataclass(frozen=True)
+class Series:
+    """A metric's samples for trend gates. Either the samples themselves, (observed_at,
+    value) oldest first, or, as the store gives them, their `moments` per trend window
+    (window seconds -> sums over the window ending now); only values inside the metric's
+    range count.
+
+    `point` is what a change of one is called and weighs: a fraction moves in points of
+    0.01 ("grew 2.1 points"), a percentage in points of 1, a count in its own unit."""
+
+    samples: tuple[tuple[datetime, float], ...] = ()
+    point: float = 1.0
+    unit: str = ""
+    moments: Mapping[int, Moments] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,6 +194,7 @@ class DepartmentFacts:
     champions: ChampionFact = field(default_factory=ChampionFact)
     headcount: int = 0
     support: Mapping[str, str | None] = field(default_factory=dict)  # area -> owner id
+    series: Mapping[str, Series] = field(default_factory=dict)  # metric name -> trend samples
 
     def metric(self, metric: str, window: timedelta) -> MetricAggregate:
         return self.metrics.get(metric_key(metric, window), MetricAggregate(count=0))

@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 
 from pilotscale.core.facts import DepartmentFacts, latest_decisions, metric_key
 from pilotscale.core.states import Outcome
+from pilotscale.core.trend import evaluate_trend
 from pilotscale.plan.schema import (
     ApprovalGate,
     AttestationGate,
@@ -33,11 +34,13 @@ from pilotscale.plan.schema import (
     SoakGate,
     SupportCoverageGate,
     TrainingGate,
+    TrendGate,
     format_duration,
 )
 
 AnyGate: TypeAlias = (
     MetricGate
+    | TrendGate
     | AttestationGate
     | ApprovalGate
     | SoakGate
@@ -423,8 +426,22 @@ def _support(
     return result(Outcome.failed, f"no support owner for {', '.join(missing)}: {fix}")
 
 
+def _trend(gate: TrendGate, facts: DepartmentFacts, now: datetime, who: str) -> GateResult:
+    found = evaluate_trend(gate, facts, now, who)
+    return GateResult(
+        gate.name,
+        gate.kind,
+        found.outcome,
+        found.observed,
+        found.observed_text,
+        found.threshold_text,
+        found.reason,
+    )
+
+
 _EVALUATORS: dict[type, Callable[[Any, DepartmentFacts, datetime, str], GateResult]] = {
     MetricGate: _metric,
+    TrendGate: _trend,
     AttestationGate: _attestation,
     ApprovalGate: _approval,
     SoakGate: _soak,

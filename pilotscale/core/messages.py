@@ -37,6 +37,7 @@ ACTION_REQUIRED = frozenset(
         "approval_escalation",
         "gate_stuck",
         "department_blocked",
+        "monitoring_regressed",
         "training_assigned",
         "training_reminder",
         "champion_welcome",
@@ -162,6 +163,10 @@ def for_decision(
     base = {"program": _program(plan), "department": _department(dept), "as_of": now.isoformat()}
     if decision.action is Action.advance:
         return _advanced(plan, dept, decision, base, check_key)
+    if decision.action is Action.rollback or (
+        decision.action is Action.block and decision.before.phase == plan.phases[-1].name
+    ):
+        return _regressed(plan, dept, decision, base, check_key)
     if decision.action is Action.block:
         return _blocked(plan, dept, decision, base, check_key)
     if decision.action is Action.hold and decision.verdict is not None:
@@ -212,6 +217,35 @@ def _blocked(
     about = f"{dept.name}:{decision.before.phase}:blocked:{check_key}"
     people = _unique([dept.sponsor, plan.program.lead])
     return [Message("department_blocked", p, about, dept.name, context) for p in people]
+
+
+def _regressed(
+    plan: Plan, dept: Department, decision: Decision, base: dict[str, Any], check_key: str
+) -> list[Message]:
+    """The last phase's monitoring failed failure_limit checks: the owners of the failing
+    gates, the sponsor and the lead hear it in one message each, whether the plan rolled
+    the department back or it is blocked."""
+    failing = (
+        [r for r in decision.verdict.results if r.outcome is Outcome.failed]
+        if decision.verdict
+        else []
+    )
+    rolled_back = decision.action is Action.rollback
+    context = {
+        **base,
+        "phase": decision.before.phase,
+        "reason": decision.reason,
+        "failures": decision.consecutive_failures,
+        "failure_limit": plan.program.failure_limit,
+        "gates": [_result(r, plan, dept) for r in failing],
+        "rolled_back_to": decision.after.phase if rolled_back else None,
+        "status": str(decision.after.status),
+        "lead": _person(plan, plan.program.lead),
+    }
+    about = f"{dept.name}:{decision.before.phase}:regressed:{check_key}"
+    owners = [gate_owner(plan, dept, r.gate) for r in failing]
+    people = _unique([*owners, dept.sponsor, plan.program.lead])
+    return [Message("monitoring_regressed", p, about, dept.name, context) for p in people]
 
 
 def _held(

@@ -121,3 +121,20 @@ def allow_report_barrier(plan: Plan, person: Person, department: str) -> None:
         f"{person.email} is not in '{department}': barriers are reported by its people, "
         "its sponsor, champions and support owners, or a lead"
     )
+
+
+def allow_note(plan: Plan, person: Person, department: str) -> None:
+    """Lessons learned come from those who lived the rollout: the department's people, its
+    sponsor, champions and support owners, and the leads."""
+    spec = plan.department(department)
+    insiders = {
+        spec.sponsor,
+        *spec.champions,
+        *(o for o in spec.support.model_dump().values() if o),
+    }
+    if person.department == department or person.id in insiders or is_lead(plan, person):
+        return
+    raise NotAllowed(
+        f"{person.email} is not in '{department}': notes are written by its people, its "
+        "sponsor, champions and support owners, or a lead"
+    )

@@ -21,7 +21,7 @@ from pilotscale.store.committed import CheckTransition, HeldBy
 @dataclass(frozen=True)
 class Announcement:
     department: str
-    action: Action  # advance, block or hold
+    action: Action  # advance, block, rollback (a regression) or hold
     before: DeptState
     after: DeptState
     reason: str
@@ -30,7 +30,11 @@ class Announcement:
     key: str  # the same announcement has the same key in every run of the check
 
 
-_ACTIONS = {Event.advance: Action.advance, Event.block: Action.block}
+_ACTIONS = {
+    Event.advance: Action.advance,
+    Event.block: Action.block,
+    Event.rollback: Action.rollback,
+}
 
 
 def announcements(report: CheckReport) -> list[Announcement]:

@@ -85,6 +85,8 @@ class CheckReport:
         parts = [f"{t['advance']} advanced", f"{t['hold']} held"]
         if t["block"]:
             parts.append(f"{t['block']} blocked")
+        if t["rollback"]:
+            parts.append(f"{t['rollback']} rolled back (regressed)")
         if t["monitor"]:
             parts.append(f"{t['monitor']} operating")
         if self.conflicts:
@@ -286,6 +288,10 @@ def run_readiness_check(
     )
 
 
+# The decisions that move a department, and the event each applies.
+_MOVES = {Action.advance: Event.advance, Action.block: Event.block, Action.rollback: Event.rollback}
+
+
 @dataclass
 class _Applier:
     """Writes decisions, several departments to a transaction, in few statements: the
@@ -349,16 +355,18 @@ class _Applier:
             "consecutive_failures": decision.consecutive_failures,
             "last_check_key": check_key if counted else row.last_check_key,
         }
-        if decision.action in (Action.advance, Action.block):
+        if decision.action in _MOVES:
             transition(
                 session=session,
                 department=row,
                 machine=view.machine,
-                event=Event.advance if decision.action is Action.advance else Event.block,
+                event=_MOVES[decision.action],
                 actor=self.actor,
                 reason=decision.reason,
                 now=now,
                 run_id=self.run_id,
+                # A regression rolls back to the phase the decision names.
+                target=decision.after.phase if decision.action is Action.rollback else None,
                 extra=bookkeeping,
             )
         elif (row.consecutive_failures, row.last_check_key) != tuple(bookkeeping.values()):

@@ -145,7 +145,7 @@ def _purposes(
         owner = _name(gate.get("owner"), "id")
         is_attestation = gate.get("kind") == "attestation" and gate.get("gate")
         return [Purpose.attest] if is_attestation and owner == person else []
-    if event == "department_blocked":
+    if event in ("department_blocked", "monitoring_regressed"):
         return [Purpose.operate] if person == sponsor else []
     return []
 

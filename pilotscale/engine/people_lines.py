@@ -18,6 +18,7 @@ class Lines:
     attestations: tuple[str, ...]
     champions: tuple[str, ...]
     barriers: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 def name_of(plan: Plan, person_id: str) -> str:
@@ -67,4 +68,9 @@ def lines(plan: Plan, people: PeopleSide) -> Lines:
         + how(plan, b.entered)
         for b in people.barriers
     )
-    return Lines(decisions, attestations, tuple(champions), barriers)
+    notes = tuple(
+        f"{n.at:%Y-%m-%d} {name_of(plan, n.written_by)} ({n.phase}): {n.text}"
+        + how(plan, n.entered)
+        for n in people.notes
+    )
+    return Lines(decisions, attestations, tuple(champions), barriers, notes)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pilotscale.plan.domains import domain_of, shown
 from pilotscale.plan.problems import PathKey, format_path, quoted
-from pilotscale.plan.schema import ApprovalGate, Department, MetricGate, Plan
+from pilotscale.plan.schema import ApprovalGate, Department, MetricGate, Plan, TrendGate
 
 Finding = tuple[PathKey, str]
 
@@ -234,7 +234,7 @@ def _gate_refs(plan: Plan) -> Iterable[Finding]:
                 f"person id or one of {', '.join(OWNER_ROLES)}"
                 f"{_suggest(gate.owner, [*ids, *OWNER_ROLES], listing=False)}",
             )
-        if isinstance(gate, MetricGate) and gate.metric not in metrics:
+        if isinstance(gate, MetricGate | TrendGate) and gate.metric not in metrics:
             yield (
                 ("gates", g, "metric"),
                 f"metric {quoted(gate.metric)} is not declared under metrics, so nothing feeds it "
@@ -302,6 +302,8 @@ def _phase_refs(plan: Plan) -> Iterable[Finding]:
                     "can never pass (see that gate's problem); fix the gate or remove it from "
                     "exit_gates",
                 )
+        if phase.on_regression is not None:
+            yield from _regression_target(plan, p, phase.on_regression.rollback_to)
         # The first phase is left when the department's wave starts, and the last phase
         # is never left; every phase in between needs something that holds departments.
         if 0 < p < last and not phase.exit_gates and phase.min_soak is None:
@@ -310,6 +312,25 @@ def _phase_refs(plan: Plan) -> Iterable[Finding]:
                 f"phase {phase.name} has no exit gates and no min_soak: add a gate or a "
                 "min_soak, or remove the phase",
             )
+
+
+def _regression_target(plan: Plan, p: int, target: str) -> Iterable[Finding]:
+    """Only the last phase is monitored without end, so only it can regress; it goes back to
+    a phase before it (the first one means "not started": out of the rollout)."""
+    names = plan.phase_names()
+    path: PathKey = ("phases", p, "on_regression", "rollback_to")
+    if p != len(names) - 1:
+        yield (
+            ("phases", p, "on_regression"),
+            f"on_regression applies to the last phase only ({quoted(names[-1])}): a phase "
+            "before it holds departments until its gates pass; move it to the last phase",
+        )
+    elif target not in names[:p]:
+        yield (
+            path,
+            f"rollback_to {quoted(target)} is not a phase before {quoted(names[p])}: name one "
+            f"of {', '.join(names[:p])}{_suggest(target, names[:p], listing=False)}",
+        )
 
 
 # --------------------------------------------------------------------------- waves

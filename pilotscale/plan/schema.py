@@ -269,6 +269,15 @@ class EntryAction(StrEnum):
     share_success_story = "share_success_story"
 
 
+class OnRegression(_Model):
+    rollback_to: Slug = Field(
+        description=(
+            "The phase the department goes back to, automatically, when its monitoring gates "
+            "fail the program's failure_limit checks in a row."
+        )
+    )
+
+
 class Phase(_Model):
     name: Slug
     title: str = ""
@@ -280,6 +289,13 @@ class Phase(_Model):
         description=(
             "Segments that deliver_training reaches in this phase, e.g. [power] while piloting "
             "and [casual] when scaling."
+        ),
+    )
+    on_regression: OnRegression | None = Field(
+        default=None,
+        description=(
+            "Last phase only: what a sustained failure of its monitoring gates does besides "
+            "alerting the owner, the sponsor and the lead. Without it the department is blocked."
         ),
     )
 
@@ -320,6 +336,48 @@ class MetricGate(_GateBase):
     op: Literal[">=", ">", "<=", "<"] = ">="
     threshold: float
     min_samples: int = Field(default=1, ge=1)
+
+
+def _direction(value: Any) -> Any:
+    # Plans say "not declining" as people do; the stored name has no space.
+    return value.strip().replace(" ", "_").replace("-", "_") if isinstance(value, str) else value
+
+
+class TrendGate(_GateBase):
+    """A metric's direction over a window, by the least-squares slope of its samples."""
+
+    kind: Literal["trend"]
+    metric: Slug
+    direction: Annotated[
+        Literal["growing", "stable", "not_declining"], BeforeValidator(_direction)
+    ] = Field(description="'growing', 'stable' or 'not declining'.")
+    window: Duration = Field(
+        default=timedelta(weeks=6), description="How far back the samples are taken."
+    )
+    per: Duration = Field(
+        default=timedelta(weeks=1), description="The slope's time unit: change per this long."
+    )
+    min_samples: int = Field(
+        default=4, ge=3, description="Fewer samples in the window: pending, never a verdict."
+    )
+    tolerance: float = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Change per `per`, in the metric's points (a fraction's hundredths, a "
+            "percentage's points) or units, that still counts as flat: 'growing' needs more, "
+            "'stable' at most this either way, 'not declining' no fall beyond it."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _flat_band(self) -> TrendGate:
+        if self.direction == "stable" and self.tolerance <= 0:
+            raise ValueError(
+                "a 'stable' trend needs a tolerance above 0: the change per "
+                f"{format_duration(self.per)} that still counts as stable, e.g. tolerance: 1"
+            )
+        return self
 
 
 class AttestationGate(_GateBase):
@@ -375,7 +433,8 @@ Gate = Annotated[
     | SoakGate
     | TrainingGate
     | ChampionCoverageGate
-    | SupportCoverageGate,
+    | SupportCoverageGate
+    | TrendGate,
     Field(discriminator="kind"),
 ]
 

@@ -90,6 +90,7 @@ class DepartmentRow:
     # and answered in this visit when it was entered on someone's behalf or is a rejection.
     barriers: tuple[str, ...] = ()
     decisions: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # lessons learned (`pilotscale note`), oldest first
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def build_report(
                 held=is_held,
                 barriers=said.barriers if said else (),
                 decisions=said.decisions if said else (),
+                notes=said.notes if said else (),
             )
         )
     forecasts = _forecasts(session=session, plan=plan, held=held, errors=errors, now=now)

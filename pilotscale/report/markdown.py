@@ -73,6 +73,13 @@ def render_markdown(data: ReportData) -> str:
         for barrier in d.barriers:
             lines.append(f"  - barrier: {escape(barrier)}")
 
+    noted = [d for d in data.departments if d.notes]
+    if noted:
+        lines += ["", "## Lessons learned", ""]
+        for d in noted:
+            lines.append(f"- **{escape(d.title)}**")
+            lines += [f"  - {escape(note)}" for note in d.notes]
+
     lines += [
         "",
         "## Impact",

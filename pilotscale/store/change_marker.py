@@ -16,6 +16,7 @@ from pilotscale.models import (
     Department,
     GateResultRecord,
     MetricObservation,
+    Note,
     Program,
     TrainingAssignment,
     Transition,
@@ -26,7 +27,7 @@ from pilotscale.store.tables import columns_of
 def change_marker(*, session: Session) -> tuple[Any, ...]:
     """A tuple equal to the last one read exactly when no plan was applied and no program,
     department, transition, approval, attestation, observation, gate result,
-    acknowledgement, decline, barrier or training completion was written since. Every
+    acknowledgement, decline, barrier, note or training completion was written since. Every
     department write
     bumps its version; the other tables only grow (their highest id) or fill a moment."""
     p, d = columns_of(Program), columns_of(Department)
@@ -41,6 +42,7 @@ def change_marker(*, session: Session) -> tuple[Any, ...]:
         select(func.max(c.declined_at)).scalar_subquery(),
         select(func.max(t.completed_at)).scalar_subquery(),
     ]
-    for model in (Transition, Approval, Attestation, Barrier, MetricObservation, GateResultRecord):
+    grown = (Transition, Approval, Attestation, Barrier, Note, MetricObservation, GateResultRecord)
+    for model in grown:
         aggregates.append(select(func.max(columns_of(model).id)).scalar_subquery())
     return tuple(session.execute(select(*aggregates)).one())

@@ -12,15 +12,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, union
+from sqlalchemy import and_, func, or_, select, union
 from sqlmodel import Session
 
 from pilotscale.core.phases import DeptState, Event
+from pilotscale.core.regression import REGRESSED
 from pilotscale.core.states import Outcome, Status
 from pilotscale.models import Department, GateResultRecord, Transition
 from pilotscale.store.tables import columns_of, table_of
 
-# Only readiness checks advance or block a department; people pause, resume, roll back.
+# Only readiness checks advance or block a department; people pause, resume, roll back,
+# and so does a check, when the last phase's monitoring regressed (its reason says so).
 CHECK_EVENTS = (Event.advance.value, Event.block.value)
 
 
@@ -95,7 +97,10 @@ def check_transitions(
         .join(table_of(Department), d.id == t.department_id)
         .where(
             d.program_id == program_id,
-            t.event.in_(CHECK_EVENTS),
+            or_(
+                t.event.in_(CHECK_EVENTS),
+                and_(t.event == Event.rollback.value, t.reason.startswith(REGRESSED)),
+            ),
             t.at >= start,
             t.at < end,
         )

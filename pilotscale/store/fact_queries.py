@@ -28,7 +28,7 @@ from pilotscale.core.facts import (
     MetricAggregate,
     TrainingFact,
 )
-from pilotscale.core.gates import MetricGate
+from pilotscale.core.gates import MetricGate, TrendGate
 from pilotscale.core.roster import TRAINEE_SEGMENTS, headcount
 from pilotscale.models import (
     Approval,
@@ -44,6 +44,7 @@ from pilotscale.plan.domains import Domain, domains
 from pilotscale.plan.schema import VALUE_LIMIT, Plan
 from pilotscale.store.domain_filter import within
 from pilotscale.store.tables import columns_of, table_of
+from pilotscale.store.trend_series import load_series
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ def load_facts(
     ]
     ranges = domains(plan, {g.metric for g in metric_gates})
     metrics = _metrics(session, ids, metric_gates, ranges, now)
+    trend_gates = [
+        g
+        for phase in {d.phase for d in departments}
+        for g in gates_for(plan, phase)
+        if isinstance(g, TrendGate)
+    ]
+    series = load_series(session=session, plan=plan, department_ids=ids, gates=trend_gates, now=now)
     attestations = _attestations(session, ids, now)
     approvals = _approvals(session, ids, now, names={p.id: p.name for p in plan.people})
     training = _training(session, ids, now)
@@ -102,6 +110,7 @@ def load_facts(
                 active=None if headcounts is None else headcounts.get(d.id, 0),
             ),
             support=spec.support.model_dump(),
+            series=series.get(d.id, {}),
         )
     return facts
 

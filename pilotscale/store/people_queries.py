@@ -13,7 +13,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from pilotscale.models import Approval, Attestation, Barrier, ChampionOnboarding, Department, Person
+from pilotscale.models import (
+    Approval,
+    Attestation,
+    Barrier,
+    ChampionOnboarding,
+    Department,
+    Note,
+    Person,
+)
 from pilotscale.store.fact_queries import DepartmentRef
 from pilotscale.store.tables import columns_of, table_of
 
@@ -74,6 +82,16 @@ class BarrierRow:
 
 
 @dataclass(frozen=True)
+class NoteRow:
+    id: int
+    phase: str
+    written_by: str  # person id
+    text: str
+    at: datetime
+    entered: Entered
+
+
+@dataclass(frozen=True)
 class PeopleSide:
     """One department's current visit as people made it: every approver's latest decision
     (by gate), the latest attestation of each gate, each champion's answer, and the open
@@ -83,6 +101,7 @@ class PeopleSide:
     attestations: tuple[AttestationRow, ...] = ()
     champions: tuple[ChampionAnswer, ...] = ()
     barriers: tuple[BarrierRow, ...] = ()
+    notes: tuple[NoteRow, ...] = ()  # lessons learned, of every visit, oldest first
 
     @property
     def rejections(self) -> tuple[DecisionRow, ...]:
@@ -100,12 +119,14 @@ def load_people_side(
     attestations = _attestations(session, ids, now)
     champions = _champions(session, ids, now)
     barriers = _barriers(session, ids, now)
+    notes = _notes(session, ids, now)
     return {
         d.name: PeopleSide(
             decisions=tuple(decisions.get(d.id, ())),
             attestations=tuple(attestations.get(d.id, ())),
             champions=tuple(champions.get(d.id, ())),
             barriers=tuple(barriers.get(d.id, ())),
+            notes=tuple(notes.get(d.id, ())),
         )
         for d in departments
     }
@@ -233,5 +254,31 @@ def _barriers(session: Session, ids: list[int], now: datetime) -> dict[int, list
     for dept, id_, phase, who, area, said, at, source, acted, reason, os_user in rows:
         out[dept].append(
             BarrierRow(id_, phase, who, area, said, at, Entered(source, acted, reason, os_user))
+        )
+    return out
+
+
+def _notes(session: Session, ids: list[int], now: datetime) -> dict[int, list[NoteRow]]:
+    n = columns_of(Note)
+    rows = session.execute(
+        select(
+            n.department_id,
+            n.id,
+            n.phase,
+            n.written_by,
+            n.text,
+            n.written_at,
+            n.identity_source,
+            n.acted_by,
+            n.on_behalf_reason,
+            n.os_user,
+        )
+        .where(n.department_id.in_(ids), n.written_at <= now)
+        .order_by(n.written_at, n.id)
+    ).all()
+    out: dict[int, list[NoteRow]] = defaultdict(list)
+    for dept, id_, phase, who, said, at, source, acted, reason, os_user in rows:
+        out[dept].append(
+            NoteRow(id_, phase, who, said, at, Entered(source, acted, reason, os_user))
         )
     return out

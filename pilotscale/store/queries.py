@@ -9,6 +9,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from pilotscale.core.phases import Event
+from pilotscale.core.regression import REGRESSED
 from pilotscale.gcpause import gc_paused
 from pilotscale.memory import release_free_memory
 from pilotscale.models import Department, Program, Transition
@@ -140,6 +141,20 @@ def department_history(*, session: Session, department_id: int) -> list[Transiti
             .order_by(col(Transition.at), col(Transition.id))
         )
     )
+
+
+def last_regression(*, session: Session, department_id: int, until: datetime) -> Transition | None:
+    """The department's latest transition up to `until`, if a regression made it (a check
+    that found the last phase's monitoring failing); None otherwise."""
+    latest = session.exec(
+        select(Transition)
+        .where(col(Transition.department_id) == department_id, col(Transition.at) <= until)
+        .order_by(col(Transition.at).desc(), col(Transition.id).desc())
+        .limit(1)
+    ).first()
+    if latest is None or not latest.reason.startswith(REGRESSED):
+        return None
+    return latest
 
 
 def advances_between(

@@ -67,6 +67,16 @@ def _every_message(plan: Plan) -> list[Message]:
             dept.name, Action.advance, here, nxt, PhaseVerdict(Outcome.passed, ()), 0, "all passed"
         ),
         Decision(dept.name, Action.hold, here, here, pending, 0, "pending"),
+        # The last phase's monitoring regressed: rolled back by the plan's on_regression.
+        Decision(
+            dept.name,
+            Action.rollback,
+            DeptState(phases[-1], Status.active),
+            DeptState(held_phase.name, Status.rolled_back),
+            holding,
+            3,
+            "monitoring regressed",
+        ),
     ]
     messages: list[Message] = []
     for decision in decisions:

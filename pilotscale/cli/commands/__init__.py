@@ -3,6 +3,7 @@
 from pilotscale.cli.commands import (  # noqa: F401
     deploy_cmds,
     metrics_cmds,
+    notes_cmds,
     notify_cmds,
     people_cmds,
     plan_cmds,

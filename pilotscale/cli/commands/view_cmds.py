@@ -24,7 +24,7 @@ from pilotscale.core.waves import can_start, resolve_wave_rules
 from pilotscale.engine.people_lines import lines
 from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
 from pilotscale.models import Department
-from pilotscale.store.queries import department_history
+from pilotscale.store.queries import department_history, last_regression
 from pilotscale.store.snapshot import ProgramView, state_of
 
 console = terminal(piped_width=160)
@@ -189,7 +189,8 @@ def explain(
         verdicts = read_verdicts(
             session=session, view=view, now=now, names=[department], with_people=True
         )
-    d = view.department(department)
+        d = view.department(department)
+        regressed = last_regression(session=session, department_id=d.id or 0, until=now)
     machine = view.machine
     state = state_of(d)
     console.print(
@@ -200,6 +201,16 @@ def explain(
             text(f" (since {d.phase_entered_at:%Y-%m-%d}), status {d.status}, version {d.version}"),
         )
     )
+    if regressed is not None:
+        # Why it is here: the readiness check moved it, and the results that made it.
+        console.print(
+            text(
+                f"Regressed on {regressed.at:%Y-%m-%d}: left '{regressed.from_phase}' for "
+                f"'{regressed.to_phase}' ({regressed.to_status.replace('_', ' ')}); "
+                f"{regressed.reason}",
+                "magenta",
+            )
+        )
     if not machine.is_started(state):
         console.print(text(_start_outlook(view, d, now)))
         return
@@ -224,6 +235,8 @@ def explain(
     console.print(table)
     _print_people(view, verdict)
     console.print(text(_next_step(machine, d, verdict, view.plan.program.remind_every)))
+    if d.phase == machine.final:
+        console.print(text(_guard(view, d)))
 
 
 @app.command()
@@ -425,13 +438,15 @@ def _how(source: str, on_behalf_of: str) -> str:
 
 
 def _print_people(view: ProgramView, verdict: DepartmentVerdict) -> None:
-    """Who decided, attested and answered in this visit, and how; the open barriers."""
+    """Who decided, attested and answered in this visit, and how; the open barriers; the
+    lessons learned."""
     said = lines(view.plan, verdict.people)
     for title, items in (
         ("Approvals", said.decisions),
         ("Attestations", said.attestations),
         ("Champions", said.champions),
         ("Open barriers", said.barriers),
+        ("Lessons learned", said.notes),
     ):
         if items:
             console.print(text(f"{title}:", "bold"))
@@ -500,6 +515,19 @@ def _span(every: timedelta) -> str:
     if days == int(days):
         return f"{int(days)} days" if days != 1 else "day"
     return f"{every / timedelta(hours=1):g} hours"
+
+
+def _guard(view: ProgramView, d: Department) -> str:
+    """What a sustained failure of the monitoring gates would do (on_regression)."""
+    plan = view.plan
+    limit = plan.program.failure_limit
+    phase = next((p for p in plan.phases if p.name == d.phase), None)
+    target = phase.on_regression.rollback_to if phase and phase.on_regression else None
+    then = f"rolls it back to '{target}'" if target else "blocks it (no on_regression)"
+    return (
+        f"Guarded: {limit} failing checks in a row (now {d.consecutive_failures}) alert the "
+        f"gate owners, the sponsor and the lead, and {then}."
+    )
 
 
 def _start_outlook(view: ProgramView, d: Department, now: datetime) -> str:

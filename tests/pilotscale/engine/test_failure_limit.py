@@ -17,7 +17,7 @@ from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import CheckReport, run_readiness_check
 from pilotscale.engine.operator import operate
 from tests.pilotscale.engine import helpers as h
-from tests.plans import LEAD, plan_dict
+from tests.plans import LEAD, SUPPORT, plan_dict
 
 DEPT = "d001"
 LOW = [0.1, 0.2, 0.3]  # avg 0.2 < 0.5: fails
@@ -49,14 +49,16 @@ def failures(engine: Engine) -> int:
 def test_three_failing_checks_block_and_escalate_to_sponsor_and_lead(operating: Engine) -> None:
     assert action(check(operating, h.day(1), low=True)) is Action.hold
     assert action(check(operating, h.day(2))) is Action.hold
-    assert h.outbox(operating, event="department_blocked") == []
+    assert h.outbox(operating, event="monitoring_regressed") == []
 
     report = check(operating, h.day(3))
 
     assert action(report) is Action.block
     assert h.states(operating)[DEPT] == ("operating", "blocked")
-    blocked = h.outbox(operating, event="department_blocked")
-    assert {n.recipient_key for n in blocked} == {"d001-sponsor", LEAD}
+    blocked = h.outbox(operating, event="monitoring_regressed")
+    # The last phase's monitoring regressed: the gate's owner is told too (one message
+    # each, instead of department_blocked; see test_regression.py).
+    assert {n.recipient_key for n in blocked} == {"d001-sponsor", LEAD, SUPPORT["adoption"]}
     context = h.context(blocked[0])
     assert (context["failures"], context["failure_limit"]) == (3, 3)
     assert [g["gate"] for g in context["gates"]] == ["weekly-active"]
@@ -80,7 +82,7 @@ def test_the_same_check_run_again_counts_once(operating: Engine) -> None:
     check(operating, h.day(2) + timedelta(hours=3))
     assert failures(operating) == 2
     assert h.states(operating)[DEPT] == ("operating", "active")
-    assert h.outbox(operating, event="department_blocked") == []
+    assert h.outbox(operating, event="monitoring_regressed") == []
 
 
 def test_pending_checks_neither_count_nor_reset(operating: Engine) -> None:

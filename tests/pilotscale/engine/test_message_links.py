@@ -103,9 +103,10 @@ def test_only_the_owner_of_a_held_attestation_gate_gets_an_attest_link() -> None
     assert "attest" not in held("it.desk", "metric", "it.desk")  # nothing to attest
 
 
-def test_a_blocked_department_lets_its_sponsor_operate_and_not_the_lead() -> None:
-    sponsor = dispatch_context(_job("department_blocked", "ines.sponsor"), plan(), MAKER)
-    lead = dispatch_context(_job("department_blocked", "leo.lead"), plan(), MAKER)
+@pytest.mark.parametrize("event", ["department_blocked", "monitoring_regressed"])
+def test_a_blocked_department_lets_its_sponsor_operate_and_not_the_lead(event: str) -> None:
+    sponsor = dispatch_context(_job(event, "ines.sponsor"), plan(), MAKER)
+    lead = dispatch_context(_job(event, "leo.lead"), plan(), MAKER)
 
     assert _read(sponsor["links"]["operate"]).person == "ines.sponsor"
     assert "operate" not in lead["links"]

@@ -373,3 +373,67 @@ def test_a_webhook_url_written_as_a_channel_name_is_not_echoed(plan_text: str) -
     ]
     assert "pRiVaTe" not in "\n".join(found)
     assert "pw@db" not in "\n".join(found)
+
+
+# --------------------------------------------------------------------------- guarded operation
+
+_TREND = """\
+  - name: usage-trend
+    kind: trend
+    title: Weekly use is not declining
+    owner: support.adoption
+    metric: {metric}
+    direction: not declining
+"""
+
+
+def _with_trend(plan_text: str, metric: str = "weekly_active_rate") -> str:
+    text = edit(plan_text, "gates:\n", "gates:\n" + _TREND.format(metric=metric))
+    return edit(
+        text, "  - name: operating\n", "  - name: operating\n    exit_gates: [usage-trend]\n"
+    )
+
+
+def test_a_trend_gate_on_a_declared_metric_passes(plan_text: str) -> None:
+    plan = load_plan_text(_with_trend(plan_text)).plan
+    assert crosscheck(plan) == []
+    assert plan.gate("usage-trend").direction == "not_declining"
+
+
+def test_a_trend_gate_on_an_undeclared_metric(plan_text: str) -> None:
+    found = problems(_with_trend(plan_text, "weekly_actve_rate"))
+    assert len(found) == 1
+    assert "gates[0].metric: metric 'weekly_actve_rate' is not declared under metrics" in found[0]
+    assert "(did you mean 'weekly_active_rate'?)" in found[0]
+
+
+def test_on_regression_rolls_back_to_an_earlier_phase(plan_text: str) -> None:
+    text = edit(
+        plan_text,
+        "  - name: operating\n",
+        "  - name: operating\n    on_regression: {rollback_to: piloting}\n",
+    )
+    plan = load_plan_text(text).plan
+    assert crosscheck(plan) == []
+    assert plan.phases[-1].on_regression is not None
+
+
+def test_on_regression_is_for_the_last_phase_to_an_earlier_one(plan_text: str) -> None:
+    text = edit(
+        plan_text,
+        "  - name: operating\n",
+        "  - name: operating\n    on_regression: {rollback_to: operating}\n",
+    )
+    text = edit(
+        text,
+        "    min_soak: 2w\n",
+        "    min_soak: 2w\n    on_regression: {rollback_to: planned}\n",
+    )
+
+    found = problems(text)
+    assert len(found) == 2, found
+    assert "phases[1].on_regression: on_regression applies to the last phase only" in found[0]
+    assert (
+        "phases[2].on_regression.rollback_to: rollback_to 'operating' is not a phase before "
+        "'operating': name one of planned, piloting"
+    ) in found[1]

@@ -140,7 +140,8 @@ def test_an_unknown_gate_kind_points_at_the_kind_line(plan_text: str) -> None:
 
     assert problems(text) == [
         "plan.yaml:41: gates[2].kind: unknown kind 'aproval': use one of metric, attestation, "
-        "approval, soak, training, champion_coverage, support_coverage (did you mean 'approval'?)",
+        "approval, soak, training, champion_coverage, support_coverage, trend "
+        "(did you mean 'approval'?)",
     ]
 
 
@@ -149,7 +150,7 @@ def test_a_gate_without_kind_is_reported_at_the_gate(plan_text: str) -> None:
 
     assert problems(text) == [
         "plan.yaml:29: gates[0]: 'kind' is missing: set it to one of metric, attestation, "
-        "approval, soak, training, champion_coverage, support_coverage",
+        "approval, soak, training, champion_coverage, support_coverage, trend",
     ]
 
 
@@ -332,7 +333,7 @@ def test_an_unknown_gate_kind_that_looks_like_a_url_is_not_echoed(plan_text: str
     assert problems(text) == [
         "plan.yaml:41: gates[2].kind: unknown kind (a value that looks like a URL, not shown: "
         "URLs may hold secrets): use one of metric, attestation, approval, soak, training, "
-        "champion_coverage, support_coverage",
+        "champion_coverage, support_coverage, trend",
     ]
 
 

@@ -137,3 +137,58 @@ def test_status_watch_redraws_when_the_store_changes_and_stops_on_ctrl_c(
         watching.kill()
     assert code == 0
     assert "Traceback" not in (watching.stderr.read() if watching.stderr else "")
+
+
+def test_explain_and_history_show_a_regression_with_the_results_that_caused_it(
+    configured_store: Engine,
+) -> None:
+    from datetime import timedelta
+
+    from pilotscale.engine.check import run_readiness_check
+
+    data = plan_dict(1, failure_limit=3)
+    data["departments"][0]["initial_phase"] = "operating"
+    data["phases"][-1]["on_regression"] = {"rollback_to": "scaling"}
+    h.apply(configured_store, data)
+    guarded = " ".join(run_cli_here("explain", "d001", "--as-of", AS_OF).stdout.split())
+    assert (
+        "Guarded: 3 failing checks in a row (now 0) alert the gate owners, the sponsor and the "
+        "lead, and rolls it back to 'scaling'."
+    ) in guarded
+    h.observe(configured_store, "d001", [0.1, 0.2, 0.3], start=h.day(1) - timedelta(hours=5))
+    for day in (1, 2, 3):
+        run_readiness_check(engine=configured_store, now=h.day(day))
+
+    explained = " ".join(
+        run_cli_here("explain", "d001", "--as-of", h.day(4).isoformat()).stdout.split()
+    )
+    history = " ".join(run_cli_here("history", "d001").stdout.split())
+
+    assert "phase scaling" in explained
+    assert (
+        "Regressed on 2026-11-05: left 'operating' for 'scaling' (rolled back); monitoring "
+        "regressed: 3 consecutive failing checks (limit 3), rolled back to 'scaling' "
+        "(on_regression): weekly-active: 0.20 (3 samples), needs >= 0.50"
+    ) in explained
+    assert "Rolled back to 'scaling': when ready, pilotscale resume d001" in explained
+    assert "rollback" in history
+    assert "weekly-active: 0.20 (3 samples)" in history
+
+
+def test_note_records_a_lesson_that_explain_shows(configured_store: Engine) -> None:
+    h.into_piloting(configured_store)
+    at = ("--as-of", h.day(3).isoformat())
+
+    done = run_cli_here(
+        "note", "d001", "Short [b]demos[/b] beat long ones", "--by", "d001-champ1", *at
+    )
+    outsider = run_cli_here("note", "d001", "x", "--by", "outsider", *at)
+    explained = " ".join(run_cli_here("explain", "d001", *at).stdout.split())
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "note recorded for Department 1"
+    assert outsider.returncode != 0
+    assert "not in 'd001'" in outsider.stderr
+    assert "Lessons learned:" in explained
+    # Plan and store text is text in the terminal: the markup shows as typed.
+    assert "(piloting): Short [b]demos[/b] beat long ones" in explained

@@ -1,0 +1,59 @@
+"""Guarded operation: what a sustained failure of the last phase's monitoring gates does.
+
+The last phase never ends: its gates watch a department that has scaled. When they fail the
+program's `failure_limit` checks in a row the rollout has regressed, and holding is not
+enough (the failures would otherwise only be counted). The owner of each failing gate, the
+sponsor and the lead are alerted; with `on_regression: {rollback_to: PHASE}` the department
+is also rolled back to that phase automatically, as Argo Rollouts aborts a rollout whose
+analysis fails, and otherwise blocked until someone resumes it. The transition records the
+results that caused it, so `history` and `explain` say why without the gate rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pilotscale.core.gates import GateResult
+from pilotscale.core.phases import DeptState, PhaseMachine
+from pilotscale.core.states import Outcome
+from pilotscale.plan.schema import Plan
+
+# How a transition's reason starts when a regression caused it (explain looks for it).
+REGRESSED = "monitoring regressed"
+
+
+def is_monitored(machine: PhaseMachine, state: DeptState) -> bool:
+    """In the last phase: its gates monitor rather than hold."""
+    return state.phase == machine.final
+
+
+def rollback_target(plan: Plan, machine: PhaseMachine, state: DeptState) -> str | None:
+    """The phase the plan rolls a regressed department back to; None: block it instead.
+
+    A target the plan check would refuse (not earlier than the last phase) gives None, so a
+    plan loaded without its cross-checks still blocks rather than failing the whole check.
+    """
+    if not is_monitored(machine, state):
+        return None
+    phase = next((p for p in plan.phases if p.name == state.phase), None)
+    if phase is None or phase.on_regression is None:
+        return None
+    target = phase.on_regression.rollback_to
+    return target if target in machine.rollback_targets(state) else None
+
+
+def regression_reason(
+    results: Iterable[GateResult], *, failures: int, limit: int, rolled_back_to: str | None
+) -> str:
+    """One line with the failing results: what the transition row and the alert say."""
+    failing = [r for r in results if r.outcome is Outcome.failed]
+    shown = "; ".join(f"{r.gate}: {r.observed_text}, needs {r.threshold_text}" for r in failing)
+    then = (
+        f"rolled back to '{rolled_back_to}' (on_regression)"
+        if rolled_back_to
+        else "blocked (no on_regression in the plan)"
+    )
+    return (
+        f"{REGRESSED}: {failures} consecutive failing checks (limit {limit}), {then}: "
+        f"{shown or 'no failing gate recorded'}"
+    )

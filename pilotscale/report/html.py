@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pilotscale.core.states import Outcome
+from pilotscale.core.vocabulary import gate_state
 from pilotscale.memory import release_free_memory
 from pilotscale.metrics.budget import money
 from pilotscale.metrics.funnel import STAGES
 from pilotscale.metrics.kpis import KpiActual
 from pilotscale.report import charts
 from pilotscale.report.data import ReportData
+from pilotscale.report.headline import headline, states
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _MARKS = {str(Outcome.passed): "✓", str(Outcome.failed): "✗", str(Outcome.pending): "…"}
@@ -52,14 +54,9 @@ def html_parts(data: ReportData) -> Iterator[str]:
     """The page in pieces, to write as they come: at 2,000 departments it is 18 MB, and
     held whole (and its pieces, while joined) it set the report's peak memory."""
     zone = ZoneInfo(data.timezone)
-    started = [d for d in data.departments if d.started]
-    operating = [d for d in data.departments if d.phase_index == len(data.phases) - 1]
-    tallies = [
-        ("departments", len(data.departments)),
-        ("started", len(started)),
-        ("held", len(data.held)),
-        ("in the last phase", len(operating)),
-    ]
+    lead = headline(data)
+    words = states(data)
+    as_of_day = data.as_of.astimezone(zone).date()
     warnings = []
     if (warning := data.budget.warning()) is not None:
         warnings.append("Budget: " + warning)
@@ -100,7 +97,9 @@ def html_parts(data: ReportData) -> Iterator[str]:
     yield from template.generate(
         r=data,
         as_of_local=data.as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        tallies=tallies,
+        headline=lead,
+        words=words,
+        as_of_day=as_of_day,
         warnings=warnings,
         jump_note=data.budget.jump_note(),
         adoption_svg=adoption_svg,
@@ -110,6 +109,7 @@ def html_parts(data: ReportData) -> Iterator[str]:
         budget_svg=budget_svg,
         funnel_rows=funnel_rows,
         stages=[label for _, label in STAGES],
+        gate_word=lambda g: gate_state(outcome=g.outcome, stuck=g.stuck_checks > 0),
         outcome_mark=lambda o: _MARKS.get(o, ""),
         outcome_class=lambda o: _CLASSES.get(o, ""),
         kpi=_kpi_value,

@@ -97,7 +97,7 @@ def test_the_markdown_summary(acme: ReportData) -> None:
     assert text.startswith("# ACME AI Assistant: rollout summary\n")
     assert "| Sales | ✓ | ✓ | **blocked**, gates ✗ fail |  |  |" in text
     assert (
-        "- **Sales** (piloting): not at the current trend: power\\-users\\-trained, "
+        "- **Sales** (blocked, piloting): not at the current trend: power\\-users\\-trained, "
         "weekly\\-active\\-pilot\n"
     ) in text
     assert "| Tickets avoided | 506 tickets | 1,500 tickets | 34% |" in text

@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from pilotscale.engine.digest_queue import queue_weekly_digest
 from pilotscale.notifications.digest_messages import recipients
+from pilotscale.report.data import read_report
+from pilotscale.report.headline import headline
 from tests.pilotscale.engine.helpers import (
     day,
     into_piloting,
@@ -65,3 +67,22 @@ def test_the_same_week_is_queued_once_and_the_next_week_again(engine: Engine) ->
     # Moves older than the week are not reported again.
     latest = max(outbox(engine, event="weekly_digest"), key=lambda n: n.created_at)
     assert json.loads(latest.context_json)["advanced"] == []
+
+
+def test_the_digest_opens_with_the_reports_headline_and_words(engine: Engine) -> None:
+    into_piloting(engine, _plan())
+
+    queue_weekly_digest(engine=engine, now=day(4), program=None)
+
+    report = read_report(engine=engine, program=None, now=day(4), with_curve=False)
+    lead = headline(report)
+    context = json.loads(outbox(engine, event="weekly_digest")[0].context_json)
+    assert context["headline"]["text"] == lead.text
+    assert lead.text.startswith("0 of 2 departments operating and 1 held (1 not started)")
+    assert [(t["label"], t["value"]) for t in context["headline"]["tiles"]] == [
+        ("operating", 0),
+        ("in flight", 0),
+        ("held", 1),
+        ("blocked", 0),
+    ]
+    assert [d["state"] for d in context["departments"]] == ["held", "not started"]

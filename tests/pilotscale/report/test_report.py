@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -101,3 +102,60 @@ def test_the_markdown_summary(acme: ReportData) -> None:
         "weekly\\-active\\-pilot\n"
     ) in text
     assert "| Tickets avoided | 506 tickets | 1,500 tickets | 34% |" in text
+
+
+# Internal references to the articles the guidance came from: users never saw them, so
+# nothing a user reads may name them (docs/sources.md says where the guidance comes from).
+SEED = re.compile(r"seed", re.IGNORECASE)
+INTERNAL = re.compile(r"\bseeds?\b\s*\d|\bseeds\b", re.IGNORECASE)
+TEMPLATE_DIRS = (
+    "pilotscale/report/templates",
+    "pilotscale/web/templates",
+    "notifications/templates",
+)
+
+
+def test_no_seed_wording_in_what_users_read(acme: ReportData) -> None:
+    from pilotscale.cli.commands.plan_cmds import plan_json_schema
+    from pilotscale.notifications.catalog import EVENTS, PARTS, SUBJECT, template_name
+    from pilotscale.notifications.render import get_renderer
+    from pilotscale.notifications.samples import SAMPLES, without_links
+
+    rendered = {"report.html": render_html(acme), "summary.md": render_markdown(acme)}
+    renderer = get_renderer()
+    for event in EVENTS:
+        for i, context in enumerate((SAMPLES[event], without_links(event, operator=True))):
+            for part in PARTS:
+                rendered[f"{event}/{part}/{i}"] = (
+                    renderer.subject(event, context)
+                    if part == SUBJECT
+                    else renderer.render(template_name(event, part), context)
+                )
+    rendered["plan schema"] = json.dumps(plan_json_schema())
+    root = EXAMPLE.parents[1]
+    for folder in TEMPLATE_DIRS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file():
+                rendered[str(path.relative_to(root))] = path.read_text(encoding="utf-8")
+    assert len(rendered) > 60
+    assert {name for name, text in rendered.items() if SEED.search(text)} == set()
+
+    # Prose may say "a seeded random order"; never an article's number.
+    prose = [
+        root / "README.md",
+        *sorted((root / "docs").glob("*.md")),
+        *sorted((root / "examples").glob("*")),
+    ]
+    assert {
+        str(p.relative_to(root)) for p in prose if INTERNAL.search(p.read_text(encoding="utf-8"))
+    } == set()
+    assert "Where the guidance comes from" in (root / "docs" / "sources.md").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_the_test_finds_seed_wording() -> None:
+    assert SEED.search("above the 3–5× jump Seed 001 expects")
+    assert INTERNAL.search("seed 001's story")
+    assert INTERNAL.search("the seeds say")
+    assert not INTERNAL.search("kill points come from one seed, spread over a run")

@@ -85,9 +85,13 @@ def html_parts(data: ReportData) -> Iterator[str]:
     )
     funnel_rows = [r for r in data.funnel if not r.empty]
     titles = {d.name: d.title for d in data.departments}
+    # A chart of nothing but "no data" reads as a broken page: the note says what is missing.
     kpi_svg = (
-        charts.kpi_chart(data.program_impact) if any(k.target for k in data.program_impact) else ""
+        charts.kpi_chart(data.program_impact)
+        if any(k.target and k.actual is not None for k in data.program_impact)
+        else ""
     )
+    quiet_kpis = [k.title for k in data.program_impact if k.actual is None]
     funnel_svg = charts.funnel_chart(funnel_rows, titles) if funnel_rows else ""
     budget_svg = charts.budget_chart(data.budget)
     # The figures are gone; their memory goes back before the page is written.
@@ -98,6 +102,7 @@ def html_parts(data: ReportData) -> Iterator[str]:
         r=data,
         as_of_local=data.as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         headline=lead,
+        quiet_kpis=quiet_kpis,
         words=words,
         as_of_day=as_of_day,
         warnings=warnings,

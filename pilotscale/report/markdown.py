@@ -93,9 +93,17 @@ def render_markdown(data: ReportData) -> str:
         _row(["---", "---:", "---:", "---:"]),
     ]
     for k in data.program_impact:
-        lines.append(
-            _row([escape(k.title), _kpi(k, k.actual), _kpi(k, k.target), _pct(k.progress)])
-        )
+        actual = _kpi(k, k.actual)
+        if k.actual is None and k.kpi in data.kpi_latest:
+            at, value = data.kpi_latest[k.kpi]
+            actual = f"{_kpi(k, value)} \\(latest, {at.astimezone(zone):%Y-%m-%d}\\)"
+        lines.append(_row([escape(k.title), actual, _kpi(k, k.target), _pct(k.progress)]))
+    if any(k.actual is None for k in data.program_impact):
+        lines += [
+            "",
+            "KPIs without a reading in the last 7 days show their latest one; readings come "
+            "from `pilotscale metrics import FILE` or a metric source in the plan\\.",
+        ]
 
     b = data.budget
     lines += [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -159,3 +160,36 @@ def test_the_test_finds_seed_wording() -> None:
     assert INTERNAL.search("seed 001's story")
     assert INTERNAL.search("the seeds say")
     assert not INTERNAL.search("kill points come from one seed, spread over a run")
+
+
+def test_thin_data_is_explained_and_dates_follow_the_as_of(tmp_path: Path) -> None:
+    """Three weeks after the last reading: the weekly active rate shows its latest value and
+    date, the notes say what is missing and how to provide it. Reported as of an earlier
+    day, no department reads as "since" a later one."""
+    engine = get_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    as_of = build(engine)
+    later = as_of + timedelta(weeks=3)
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session)
+        quiet = build_report(session=session, view=view, now=later)
+        early = build_report(session=session, view=view, now=as_of - timedelta(weeks=5))
+
+    rate = next(k for k in quiet.program_impact if k.kpi == "weekly_active_rate")
+    assert rate.actual is None
+    at, value = quiet.kpi_latest["weekly_active_rate"]
+    assert as_of - timedelta(days=7) < at <= as_of
+    assert 0 < value < 1
+    page = render_html(quiet)
+    assert f'{value:.0%}<br><span class="muted">latest, {at:%Y-%m-%d}</span>' in page
+    assert 'id="kpi-missing"' in page
+    assert "Weekly active rate" in page.split('id="kpi-missing"')[1].split("</p>")[0]
+    assert "pilotscale metrics import FILE" in page
+    assert "(latest," in render_markdown(quiet)
+
+    day = (as_of - timedelta(weeks=5)).date()
+    shown = [
+        date.fromisoformat(d) for d in re.findall(r"since (\d{4}-\d{2}-\d{2})", render_html(early))
+    ]
+    assert shown
+    assert max(shown) <= day
+    assert f"entered after {day}" in render_html(early)

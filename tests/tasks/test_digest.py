@@ -86,3 +86,29 @@ def test_the_digest_opens_with_the_reports_headline_and_words(engine: Engine) ->
         ("blocked", 0),
     ]
     assert [d["state"] for d in context["departments"]] == ["held", "not started"]
+
+
+def test_the_digest_email_opens_with_the_headline_and_the_live_board(engine: Engine) -> None:
+    from pilotscale.notifications.render import get_renderer
+
+    into_piloting(engine, _plan())
+    queue_weekly_digest(engine=engine, now=day(4), program=None)
+    context = json.loads(outbox(engine, event="weekly_digest")[0].context_json)
+    recipient = {"kind": "person", "name": "Elena", "id": "exec"}
+    renderer = get_renderer()
+
+    with_board = renderer.render(
+        "weekly_digest/email.txt",
+        {**context, "recipient": recipient, "links": {"board": "https://board.example/"}},
+    )
+    without = renderer.render(
+        "weekly_digest/email.txt", {**context, "recipient": recipient, "links": {}}
+    )
+
+    headline_at = with_board.index(context["headline"]["text"])
+    assert headline_at < with_board.index(
+        "The live board, as it stands now: https://board.example/"
+    )
+    assert with_board.index("The live board") < with_board.index("Impact")
+    assert "0 operating · 0 in flight · 1 held · 0 blocked" in without
+    assert "The live board" not in without

@@ -36,6 +36,7 @@ class DepartmentLine:
     status: str = "active"
     since: date | None = None  # when it entered the phase
     held_by: Sequence[str] = field(default_factory=tuple)  # titles of the gates holding it
+    state: str = ""  # its word (pilotscale.core.vocabulary.State), as the report says it
 
 
 def figures(
@@ -73,11 +74,15 @@ def weekly_digest(
     impact: Sequence[ImpactFigure],
     departments: Sequence[DepartmentLine],
     advanced: Sequence[tuple[str, str]] = (),
+    headline: Sequence[str] = (),
+    tiles: Sequence[tuple[str, int, str]] = (),
     now: datetime,
 ) -> list[Message]:
     """The digest messages for the week starting `week_start`.
 
-    `advanced` lists (department title, new phase title) for moves during the week.
+    `advanced` lists (department title, new phase title) for moves during the week;
+    `headline` and `tiles` (word, count, note) are the report's headline
+    (pilotscale.report.headline), so the digest opens with the same sentences.
     The `about` is the program and week, so a re-run of the digest sends nothing twice.
     """
     week_end = week_start + timedelta(days=6)
@@ -91,6 +96,10 @@ def weekly_digest(
             "end": week_end.isoformat(),
             "label": f"week of {week_start.day} {week_start:%b %Y}",
         },
+        "headline": {
+            "text": " ".join(headline),
+            "tiles": [{"label": w, "value": n, "note": note} for w, n, note in tiles],
+        },
         "impact": [_figure(f) for f in impact],
         "phases": [
             {"name": p.name, "title": titles[p.name], "count": counts.get(p.name, 0)}
@@ -103,6 +112,7 @@ def weekly_digest(
                 "phase": d.phase,
                 "phase_title": titles.get(d.phase, d.phase),
                 "status": d.status,
+                "state": d.state or d.status,
                 "since": d.since.isoformat() if d.since else None,
                 "held_by": list(d.held_by),
             }

@@ -212,6 +212,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "program": _PROGRAM,
         "as_of": _AS_OF,
         "week": {"start": "2026-11-16", "end": "2026-11-22", "label": "week of 16 Nov 2026"},
+        "headline": {
+            "text": (
+                "1 of 4 departments operating and 1 held (2 not started); most in the way: "
+                "Power users use it every week (pending, owner Ana Ruiz), holding Human "
+                "Resources. Full scale projects EUR 363,945 a year, EUR 56,055 under the "
+                "approved EUR 420,000 (87%); next expected to advance: Human Resources, "
+                "around 2026-11-30."
+            ),
+            "tiles": [
+                {"label": "operating", "value": 1, "note": "1 healthy, 0 watched"},
+                {"label": "in flight", "value": 0, "note": "every gate passes"},
+                {"label": "held", "value": 1, "note": "a gate fails or is pending"},
+                {"label": "blocked", "value": 0, "note": "needs an operator to resume"},
+            ],
+        },
         "impact": [
             {
                 "name": "time_saved_hours",
@@ -244,6 +259,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "phase": "piloting",
                 "phase_title": "Departmental mini-pilot",
                 "status": "active",
+                "state": "held",
                 "since": "2026-11-02",
                 "held_by": ["Power users use it every week"],
             },
@@ -253,6 +269,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "phase": "operating",
                 "phase_title": "Operating",
                 "status": "active",
+                "state": "operating, healthy",
                 "since": "2026-09-01",
                 "held_by": [],
             },

@@ -72,26 +72,49 @@ class CheckReport:
     # Every advance and block of this check's day among its departments, read back
     # from the store once applied, whichever attempt or run of the check made them.
     transitions: list[CheckTransition] = field(default_factory=list)
+    # The plan's last phase: a hold there is an operating department being watched
+    # (core.vocabulary), not a held one.
+    final_phase: str = ""
 
     def applied(self) -> list[Decision]:
         """The decisions this run committed, in this attempt or in one that failed."""
         return [d for d in self.decisions if d.department not in self.conflicts]
 
     def tally(self) -> dict[str, int]:
-        return {str(action): n for action, n in counts(self.applied()).items()}
+        """Departments per action; 'hold' counts the held ones (before the last phase) and
+        'watched' the holds in the last phase, so the words match the report's."""
+        applied = self.applied()
+        tally = {str(action): n for action, n in counts(applied).items()}
+        watched = sum(
+            1
+            for d in applied
+            if d.action is Action.hold and self.final_phase and d.before.phase == self.final_phase
+        )
+        tally["hold"] -= watched
+        tally["watched"] = watched
+        return tally
 
     def summary(self) -> str:
-        t = self.tally()
-        parts = [f"{t['advance']} advanced", f"{t['hold']} held"]
-        if t["block"]:
-            parts.append(f"{t['block']} blocked")
-        if t["rollback"]:
-            parts.append(f"{t['rollback']} rolled back (regressed)")
-        if t["monitor"]:
-            parts.append(f"{t['monitor']} operating")
+        line = check_summary(self.tally())
         if self.conflicts:
-            parts.append(f"{len(self.conflicts)} left to the next check (changed concurrently)")
-        return ", ".join(parts)
+            line += f", {len(self.conflicts)} left to the next check (changed concurrently)"
+        return line
+
+
+def check_summary(t: Mapping[str, int]) -> str:
+    """The check's one line, in the vocabulary's words: 'monitor' is operating and healthy,
+    'watched' operating and watched."""
+    parts = [f"{t['advance']} advanced", f"{t['hold']} held"]
+    if t["block"]:
+        parts.append(f"{t['block']} blocked")
+    if t.get("rollback"):
+        parts.append(f"{t['rollback']} rolled back (regressed)")
+    watched = t.get("watched", 0)
+    if t["monitor"] or watched:
+        parts.append(
+            f"{t['monitor'] + watched} operating ({t['monitor']} healthy, {watched} watched)"
+        )
+    return ", ".join(parts)
 
 
 def check_key_for(view: ProgramView, now: datetime) -> str:
@@ -210,6 +233,7 @@ def apply_check(
         as_of=prepared.as_of,
         decisions=[d for d in prepared.decisions if wanted is None or d.department in wanted],
         run_id=run_id,
+        final_phase=prepared.view.machine.final,
     )
     todo = [d for d in report.decisions if d.action is not Action.skip]
     # Read once per check, not once per advancing department (each read is every person).

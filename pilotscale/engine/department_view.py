@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
+from pilotscale.core.vocabulary import department_state
 from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
 from pilotscale.models import Approval, Attestation, Department, Transition
 from pilotscale.plan.schema import ApprovalGate
@@ -61,6 +62,7 @@ class DepartmentPage:
     pending_approvals: list[PendingApproval]
     attestations: list[Attestation]  # newest first
     phases: list[tuple[str, str]]  # (name, title) of the plan
+    state: str = ""  # its word (core.vocabulary), as the board and the report say it
 
     def name_of(self, person: str) -> str:
         return self.owner_names.get(person, person)
@@ -114,6 +116,14 @@ def department_page(
         department=row,
         phase_title=phase_titles.get(row.phase, row.phase),
         started=machine.is_started(state_of(row)),
+        state=str(
+            department_state(
+                status=row.status,
+                started=machine.is_started(state_of(row)),
+                final=row.phase == machine.final,
+                outcome=str(verdict.outcome) if verdict else None,
+            )
+        ),
         owner_names=people,
         sponsor=spec.sponsor,
         verdict=verdict,

@@ -9,6 +9,7 @@ shows (pilotscale.engine.verdicts), and the week's moves from the transitions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,9 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.core.vocabulary import State
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.verdicts import read_verdicts
 from pilotscale.notifications.digest_messages import DepartmentLine, figures, weekly_digest
+from pilotscale.report.data import build_report
+from pilotscale.report.headline import headline, states
 from pilotscale.store.impact import digest_totals
 from pilotscale.store.queries import advances_between
 from pilotscale.store.snapshot import ProgramView, load_view
@@ -34,8 +38,15 @@ class DigestResult:
     enqueued: int  # 0 when this week's digest was already queued
 
 
-def department_lines(*, session: Session, view: ProgramView, now: datetime) -> list[DepartmentLine]:
+def department_lines(
+    *,
+    session: Session,
+    view: ProgramView,
+    now: datetime,
+    words: Mapping[str, State] | None = None,
+) -> list[DepartmentLine]:
     verdicts = read_verdicts(session=session, view=view, now=now)
+    words = words or {}
     # The plan's gate titles: an implicit min_soak gate, which has none there, is named
     # by its gate name, as the digest always has.
     titles = {g.name: g.title for g in view.plan.gates}
@@ -51,6 +62,7 @@ def department_lines(*, session: Session, view: ProgramView, now: datetime) -> l
                 titles.get(g.gate, g.gate)
                 for g in (verdicts[d.name].holding if d.name in verdicts else ())
             ),
+            state=str(words.get(d.name, "")),
         )
         for d in view.departments
     ]
@@ -72,12 +84,18 @@ def queue_weekly_digest(*, engine: Engine, now: datetime, program: str | None) -
         view = load_view(session=session, program=program)
         week_start = view.today(now) - WEEK
         this_week, last_week = digest_totals(session=session, view=view, now=now)
+        # The report's headline and words, from the same verdicts, so the digest and the
+        # report an executive opens from it say the same thing.
+        report = build_report(session=session, view=view, now=now, with_curve=False)
+        lead = headline(report)
         messages = weekly_digest(
             view.plan,
             week_start=week_start,
             impact=figures(view.plan, this_week, last_week),
-            departments=department_lines(session=session, view=view, now=now),
+            departments=department_lines(session=session, view=view, now=now, words=states(report)),
             advanced=advanced_during(session=session, view=view, start=now - WEEK, end=now),
+            headline=lead.sentences,
+            tiles=[(t.label, t.value, t.note) for t in lead.tiles],
             now=now,
         )
         enqueued = enqueue(

@@ -11,6 +11,7 @@ maths parsing is off, and the SVG writer escapes them.
 
 from __future__ import annotations
 
+import html
 import io
 import math
 import re
@@ -160,14 +161,20 @@ def adoption_chart(
             )
         if percent:
             ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-            ax.set_ylim(0, 1)
+            ax.set_ylim(
+                0,
+                _rate_top(
+                    [*_values(lines), *_summary_values(summary), *(v for _, v in thresholds)]
+                ),
+            )
         locator = AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.set_title(title, loc="left", fontsize=10, wrap=True)
         if series:
+            # Below the plot, clear of the date labels: never over a line.
             ax.legend(
-                loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, fontsize=7.5, frameon=False
+                loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=2, fontsize=7.5, frameon=False
             )
         return _svg(fig)
 
@@ -193,8 +200,19 @@ def kpi_chart(figures: Sequence[KpiActual]) -> str:
                 fontsize=8,
             )
         ax.axvline(1.0, color="#333333", linewidth=1)
+        ax.annotate(
+            "target (100 %)",
+            xy=(1.0, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 2),
+            textcoords="offset points",
+            fontsize=8,
+            va="bottom",
+        )
         ax.invert_yaxis()
-        ax.set_xlim(0, 1.6)
+        # Room for the target line and the labels right of the bars, and no more: an axis
+        # to 160 % beside bars at 80 % made every bar look short.
+        ax.set_xlim(0, max(1.0, *shares) * 1.3)
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         ax.set_xlabel("share of target")
         ax.grid(axis="y", visible=False)
@@ -211,7 +229,7 @@ def budget_chart(projection: BudgetProjection) -> str:
     ]
     hatches = ("", "//", "..", "xx")
     with matplotlib.rc_context(_style()):
-        fig = Figure(figsize=(7.5, 1.9))
+        fig = Figure(figsize=(7.5, 2.4))
         ax = fig.add_subplot()
         left = 0.0
         for i, (label, amount) in enumerate(parts):
@@ -226,18 +244,23 @@ def budget_chart(projection: BudgetProjection) -> str:
                 height=0.5,
             )
             left += amount
-        ax.axvline(projection.approved, color="#000000", linewidth=1.4)
+        approved = f"approved scale budget {projection.currency} {projection.approved:,.0f}"
+        ax.axvline(projection.approved, color="#000000", linewidth=1.4, label=approved)
         ax.annotate(
-            f"approved {projection.approved:,.0f}",
-            xy=(projection.approved, 0.32),
-            xytext=(3, 0),
+            approved,
+            xy=(projection.approved, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2),
             textcoords="offset points",
+            ha="right" if projection.approved > left / 2 else "left",
+            va="bottom",
             fontsize=8,
         )
-        ax.set_xlim(0, max(left, projection.approved) * 1.15 or 1)
+        ax.set_xlim(0, max(left, projection.approved) * 1.1 or 1)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
         ax.set_xlabel(f"{projection.currency} per year")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=4, fontsize=7.5)
+        # Above the plot: below it, it covered the axis label.
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.12), ncol=3, fontsize=7.5, frameon=False)
         ax.grid(axis="y", visible=False)
         return _svg(fig)
 
@@ -270,9 +293,39 @@ def funnel_chart(rows: Sequence[FunnelRow], labels: dict[str, str]) -> str:
         ax.set_xlim(0, 1.15)
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         ax.set_xlabel("share of licensed users")
-        ax.legend(loc="lower right", fontsize=7.5, ncol=2)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7.5, ncol=4, frameon=False)
         ax.grid(axis="y", visible=False)
         return _svg(fig)
+
+
+def _values(lines: dict[str, list[tuple[date, float]]]) -> list[float]:
+    return [v for points in lines.values() for _, v in points]
+
+
+def _summary_values(summary: Summary | None) -> list[float]:
+    return [] if summary is None else [high for _, _, high in summary.band]
+
+
+def _rate_top(values: Sequence[float]) -> float:
+    """The top of a 0-1 axis: the data's highest value with some room, in whole tenths, at
+    most 100 %."""
+    highest = max(values, default=1.0)
+    return min(1.0, max(0.1, math.ceil(highest * 1.1 * 10) / 10))
+
+
+def labelled(svg: str, text: str) -> str:
+    """The chart with its text alternative: `role="img"` and an escaped `aria-label` on the
+    <svg>, and a <title> inside it (the tooltip, and what a screen reader reads)."""
+    if not svg:
+        return svg
+    start = svg.find("<svg")
+    end = svg.find(">", start)
+    if start < 0 or end < 0:
+        return svg
+    said = html.escape(text, quote=True)
+    return (
+        svg[:end] + f' role="img" aria-label="{said}">' + f"<title>{said}</title>" + svg[end + 1 :]
+    )
 
 
 def _style() -> Any:

@@ -35,6 +35,7 @@ from pilotscale.metrics.kpis import (
 from pilotscale.plan.domains import domain_of, domains
 from pilotscale.plan.schema import MetricGate, Plan, SoakGate, TrainingGate
 from pilotscale.store import impact
+from pilotscale.store.latest_kpis import latest_readings
 from pilotscale.store.snapshot import ProgramView, load_view, state_of
 
 ADOPTION_METRIC = "weekly_active_rate"
@@ -118,6 +119,9 @@ class ReportData:
     curve: Curve | None
     budget: BudgetProjection
     metric_errors: dict[str, str] = field(default_factory=dict)
+    # Program rate KPIs with no observation in the last 7 days: their latest reading
+    # (moment, value), so the page says when the data went quiet (store.latest_kpis).
+    kpi_latest: dict[str, tuple[datetime, float]] = field(default_factory=dict)
 
     def department_title(self, name: str) -> str:
         return next((d.title for d in self.departments if d.name == name), name)
@@ -187,6 +191,15 @@ def build_report(
     latest = impact.latest_values(
         session=session, department_names=names, metrics=domains(plan, STAGE_METRICS), now=now
     )
+    program_kpis = program_impact(plan, stats)
+    quiet = [k.kpi for k in program_kpis if k.actual is None and k.rate]
+    kpi_latest = (
+        latest_readings(
+            session=session, department_ids=list(names), metrics=domains(plan, quiet), now=now
+        )
+        if quiet
+        else {}
+    )
     return ReportData(
         program=plan.program.name,
         title=plan.program.title,
@@ -195,7 +208,7 @@ def build_report(
         currency=plan.program.budget.currency,
         phases=[(p.name, p.title or p.name) for p in plan.phases],
         departments=rows,
-        program_impact=program_impact(plan, stats),
+        program_impact=program_kpis,
         department_impact=department_impact(plan, stats),
         use_cases=use_case_kpis(plan, stats),
         funnel=funnel(latest, [d.name for d in view.departments]),
@@ -204,6 +217,7 @@ def build_report(
         else None,
         budget=project(plan, started=[d.name for d in started]),
         metric_errors=errors,
+        kpi_latest=kpi_latest,
     )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pilotscale.metrics.budget import money
 from pilotscale.metrics.kpis import KpiActual
 from pilotscale.report.data import ReportData
+from pilotscale.report.headline import headline, states
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 _MARKS = {"pass": "✓", "fail": "✗", "pending": "…"}
@@ -25,10 +26,18 @@ def escape(text: str) -> str:
 
 def render_markdown(data: ReportData) -> str:
     zone = ZoneInfo(data.timezone)
+    lead = headline(data)
+    words = states(data)
     lines = [
         f"# {escape(data.title)}: rollout summary",
         "",
         f"As of {data.as_of.astimezone(zone):%Y-%m-%d %H:%M} ({escape(data.timezone)}).",
+        "",
+        escape(lead.text),
+        "",
+        _row([escape(t.label) for t in lead.tiles]),
+        _row(["---:"] * len(lead.tiles)),
+        _row([str(t.value) for t in lead.tiles]),
         "",
     ]
     if (warning := data.budget.warning()) is not None:
@@ -51,19 +60,22 @@ def render_markdown(data: ReportData) -> str:
             if d.phase_index is not None and i < d.phase_index:
                 cells.append("✓")
             elif i == d.phase_index:
-                state = d.status if d.started else "not started"
+                state = str(words[d.name])
                 gates = f", gates {_MARKS.get(d.overall, '')} {d.overall}" if d.overall else ""
                 cells.append(f"**{escape(state)}**{gates}")
             else:
                 cells.append("")
         lines.append(_row([escape(d.title), *cells]))
 
-    lines += ["", "## Held departments", ""]
+    lines += ["", "## Held and blocked departments", ""]
     if not data.held:
         lines.append("None.")
     for d in data.held:
         sentence = d.forecast.sentence if d.forecast else ""
-        lines.append(f"- **{escape(d.title)}** ({escape(d.phase)}): {escape(sentence)}")
+        lines.append(
+            f"- **{escape(d.title)}** ({escape(str(words[d.name]))}, {escape(d.phase)}): "
+            f"{escape(sentence)}"
+        )
         for g in d.gates:
             if g.outcome != "pass":
                 lines.append(
@@ -88,9 +100,17 @@ def render_markdown(data: ReportData) -> str:
         _row(["---", "---:", "---:", "---:"]),
     ]
     for k in data.program_impact:
-        lines.append(
-            _row([escape(k.title), _kpi(k, k.actual), _kpi(k, k.target), _pct(k.progress)])
-        )
+        actual = _kpi(k, k.actual)
+        if k.actual is None and k.kpi in data.kpi_latest:
+            at, value = data.kpi_latest[k.kpi]
+            actual = f"{_kpi(k, value)} \\(latest, {at.astimezone(zone):%Y-%m-%d}\\)"
+        lines.append(_row([escape(k.title), actual, _kpi(k, k.target), _pct(k.progress)]))
+    if any(k.actual is None for k in data.program_impact):
+        lines += [
+            "",
+            "KPIs without a reading in the last 7 days show their latest one; readings come "
+            "from `pilotscale metrics import FILE` or a metric source in the plan\\.",
+        ]
 
     b = data.budget
     lines += [

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from pilotscale.core.vocabulary import department_state
 from pilotscale.core.waves import plan_starts, resolve_wave_rules
 from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
 from pilotscale.metrics.forecast import DepartmentForecast
@@ -36,6 +37,7 @@ class BoardRow:
     holding: tuple[GateVerdict, ...]
     held: bool  # started, before the last phase, some gate not passing
     forecast: DepartmentForecast | None
+    state: str = ""  # its word (core.vocabulary), as the report and `status` say it
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,14 @@ def build_board(
                 holding=verdict.holding if verdict else (),
                 held=d.name in held,
                 forecast=forecasts.get(d.name),
+                state=str(
+                    department_state(
+                        status=d.status,
+                        started=machine.is_started(state_of(d)),
+                        final=d.phase == machine.final,
+                        outcome=str(verdict.outcome) if verdict else None,
+                    )
+                ),
             )
         )
     return Board(

@@ -17,6 +17,7 @@ from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import terminal, text
 from pilotscale.core.actors import Actor
 from pilotscale.core.phases import Event
+from pilotscale.engine.check import check_summary
 
 if TYPE_CHECKING:
     from pilotscale.engine.dry_run import WouldSend
@@ -213,13 +214,7 @@ def check(
         console.print(text(launched.remote_summary))
         return
     result = launched.result
-    tally = result["tally"]
-    console.print(
-        text(
-            f"readiness check {result['check_key']}: {tally['advance']} advanced, "
-            f"{tally['hold']} held, {tally['block']} blocked, {tally['monitor']} operating"
-        )
-    )
+    console.print(text(f"readiness check {result['check_key']}: {check_summary(result['tally'])}"))
     for name, action in result["decisions"].items():
         if action != "skip":
             console.print(text(f"  {name}: {action}"))

@@ -20,6 +20,7 @@ from pilotscale.cli.text import json_text, plain, terminal, text
 from pilotscale.core.actors import Source
 from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.states import Outcome, Status
+from pilotscale.core.vocabulary import STATE_MEANINGS, State, department_state
 from pilotscale.core.waves import can_start, resolve_wave_rules
 from pilotscale.engine.people_lines import lines
 from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
@@ -39,13 +40,6 @@ _MARK = {
     Outcome.passed: Text("✓", "green"),
     Outcome.failed: Text("✗", "red"),
     Outcome.pending: Text("…", "yellow"),
-}
-_STATUS_STYLE = {
-    Status.active: "green",
-    Status.paused: "yellow",
-    Status.blocked: "red",
-    Status.rolled_back: "magenta",
-    Status.aborted: "red",
 }
 
 
@@ -149,18 +143,16 @@ def _show_status(program: str | None, now: datetime, as_json: bool, show_all: bo
             "✓ pass  ✗ fail  … pending · `pilotscale explain DEPARTMENT` for reasons"
         ),
     )
-    for column in ("Department", "Wave", "Phase", "Status", "Gates", "Holding"):
+    for column in ("Department", "Wave", "Phase", "State", "Gates", "Holding"):
         table.add_column(column, overflow="fold")
     for d in view.departments:
         verdict = verdicts.get(d.name)
-        started = machine.is_started(state_of(d))
+        word = _state(machine, d, verdict)
         table.add_row(
             text(d.name),
             str(d.wave),
             _phase_cell(machine, d),
-            text(d.status, _STATUS_STYLE[Status(d.status)])
-            if started
-            else Text("not started", "dim"),
+            text(str(word), _STATE_STYLE[word]),
             _gates_cell(verdict),
             Text("\n").join(_marked(r.outcome, _stuck_label(r, r.gate)) for r in verdict.holding)
             if verdict
@@ -198,7 +190,13 @@ def explain(
             text(d.title, "bold"),
             text(f" ({d.name}) — wave {d.wave}, phase "),
             text(d.phase, "bold"),
-            text(f" (since {d.phase_entered_at:%Y-%m-%d}), status {d.status}, version {d.version}"),
+            text(f" (since {d.phase_entered_at:%Y-%m-%d}), version {d.version}"),
+        )
+    )
+    word = _state(machine, d, verdicts.get(d.name))
+    console.print(
+        Text.assemble(
+            text("state: "), text(str(word), _STATE_STYLE[word]), text(f": {STATE_MEANINGS[word]}")
         )
     )
     if regressed is not None:
@@ -283,23 +281,41 @@ def history(
 
 # What each status is called in the summary, and which come first in its list: the
 # departments that wait for a person before those that wait for their gates.
-_SUMMARY_COLUMNS = (
-    "not started",
-    "passing",
-    "held",
-    *(s.value for s in Status if s.value != "active"),
-)
-_URGENCY = {"aborted": 0, "blocked": 1, "rolled_back": 2, "paused": 3, "held": 4}
+_SUMMARY_COLUMNS = tuple(str(s) for s in State)
+_URGENCY = {
+    str(State.aborted): 0,
+    str(State.blocked): 1,
+    str(State.rolled_back): 2,
+    str(State.paused): 3,
+    str(State.held): 4,
+    str(State.operating_watched): 5,
+}
+_STATE_STYLE = {
+    State.not_started: "dim",
+    State.in_flight: "green",
+    State.held: "yellow",
+    State.blocked: "red",
+    State.paused: "yellow",
+    State.rolled_back: "magenta",
+    State.aborted: "red",
+    State.operating_healthy: "green",
+    State.operating_watched: "yellow",
+}
 
 
 def _standing(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict | None) -> str:
-    """'not started', 'passing', 'held' (active, and a gate does not pass, or its phase is
-    no longer in the plan) or the status that is not active."""
-    if not machine.is_started(state_of(d)):
-        return "not started"
-    if d.status != Status.active:
-        return str(d.status)
-    return "passing" if verdict is not None and verdict.passes else "held"
+    """The department's word (core.vocabulary): a phase no longer in the plan has no
+    verdict, so it reads as held."""
+    return str(_state(machine, d, verdict))
+
+
+def _state(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict | None) -> State:
+    return department_state(
+        status=d.status,
+        started=machine.is_started(state_of(d)),
+        final=d.phase == machine.final,
+        outcome=str(verdict.outcome) if verdict is not None else None,
+    )
 
 
 def _print_summary(
@@ -326,7 +342,7 @@ def _print_summary(
     table.add_column("Phase", overflow="fold")
     table.add_column("Departments", justify="right")
     for column in _SUMMARY_COLUMNS:
-        table.add_column(column.replace("_", " ").capitalize(), justify="right")
+        table.add_column(column.capitalize(), justify="right")
     for phase in phases:
         row = counts[phase]
         if not any(row.values()) and machine.index(phase) is None:
@@ -362,15 +378,13 @@ def _print_summary(
     pieces: list[tuple[str, str]] = []
     for d, name in zip(needing, names, strict=True):
         verdict = verdicts.get(d.name)
-        status = Status(d.status)
-        shown = standing[d.name].replace("_", " ")
+        shown = standing[d.name]
         phase = _phase_text(machine, d.phase)
         pieces += [
             ("  " + name + " " * (widths[0] - cell_len(name) + 2), ""),
             (str(d.wave).ljust(widths[1] + 2), ""),
             (phase + " " * (widths[2] - cell_len(phase) + 2), ""),
-            # held: active, but waiting on its gates (yellow, not an active department's green)
-            (shown.ljust(widths[3] + 2), "yellow" if shown == "held" else _STATUS_STYLE[status]),
+            (shown.ljust(widths[3] + 2), _STATE_STYLE[State(shown)]),
         ]
         if verdict is None:
             pieces.append(("phase not in the plan", "red"))
@@ -578,6 +592,7 @@ def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now:
                 "wave": d.wave,
                 "phase": d.phase,
                 "status": d.status,
+                "state": _standing(view.machine, d, verdicts.get(d.name)),
                 "version": d.version,
                 "phase_entered_at": d.phase_entered_at.isoformat(),
                 "consecutive_failures": d.consecutive_failures,

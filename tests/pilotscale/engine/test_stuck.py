@@ -102,4 +102,5 @@ def test_status_explain_and_the_report_say_stuck(piloting: Engine) -> None:
         verdicts = read_verdicts(session=session, view=view, now=CHECK + 2 * WEEK)
         page = render_html(build_report(session=session, view=view, now=CHECK + 2 * WEEK))
     assert verdicts[DEPT].why.endswith("; stuck: go-ahead")
-    assert "stuck: pending at 3 checks" in page
+    # The gate's word is the vocabulary's "stuck", with how long it has pended.
+    assert '… stuck<br><span class="muted">pending at 3 checks in a row</span>' in page

@@ -105,3 +105,21 @@ def test_the_report_is_served_live(web: Web) -> None:
 
 def test_health(web: Web) -> None:
     assert web.client.get("/healthz").json() == {"ok": True}
+
+
+def test_the_board_names_states_as_the_report_does(web: Web) -> None:
+    from sqlmodel import Session
+
+    from pilotscale.report.data import build_report
+    from pilotscale.report.headline import states
+    from pilotscale.store.snapshot import load_view
+    from tests.pilotscale.web.conftest import NOW
+
+    with Session(web.engine) as session:
+        words = states(build_report(session=session, view=load_view(session=session), now=NOW))
+    page = web.client.get("/").text
+    rows = {chunk.split('"', 1)[0]: chunk for chunk in page.split('<tr data-department="')[1:]}
+    assert set(rows) == set(words)
+    for name, word in words.items():
+        assert f">{word}</" in rows[name], name
+    assert ">active<" not in page

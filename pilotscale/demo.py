@@ -46,6 +46,7 @@ from pilotscale.models import (
     Notification,
     Person,
     TrainingAssignment,
+    Transition,
 )
 from pilotscale.plan.loader import load_plan, load_plan_text
 from pilotscale.settings import get_settings
@@ -149,6 +150,18 @@ async def check(week: int) -> dict:
     moves = ", ".join(f"{d}: {a}" for d, a in result["decisions"].items() if a != "skip")
     say(moves, lead=f"[bold]readiness check {result['check_key']}[/] → ")
     escalations(monday(week))
+    for department, action in result["decisions"].items():
+        if action == "rollback":
+            with Session(get_engine()) as session:
+                moved = session.exec(
+                    select(Transition)
+                    .join(Department, col(Department.id) == col(Transition.department_id))
+                    .where(Department.name == department)
+                    .order_by(col(Transition.id).desc())
+                ).first()
+            reason = moved.reason if moved else "rolled back"
+            say(f"{department}: {reason}", lead="[bold red]regressed[/] ")
+            say("its gate owners, the sponsor and the lead were told (monitoring_regressed)")
     return result
 
 
@@ -212,7 +225,7 @@ def decide_from_the_email(clock: Clock) -> None:
         say(said, lead="[yellow]rejected from the link[/]: ")
         say("the gate now holds with her reason; María, the lead, is told and adds the rota")
         clock.now = monday(6) + timedelta(days=1)
-        again = first_action(browser, mine)  # her "my actions" page: a fresh link
+        again = first_action(browser, mine, department="hr")  # her page: a fresh link
         said = confirm(browser, again, choice="approve", comment="Rota in place; go.")
         say(said, lead="[green]approved from her page[/]: ")
 
@@ -380,6 +393,18 @@ async def story(plan_path: Path, *, port: int, web: bool) -> None:
         hours_per_week=30,
         seed=3,
     )
+    # Customer service, operating since the pilot, loses its users after a reorganisation.
+    feed_metrics(
+        engine=engine,
+        department="customer-service",
+        start=monday(1),
+        days=42,
+        active=0.38,
+        rating=3.9,
+        hours_per_week=40,
+        seed=4,
+    )
+    say("customer service: usage drops to 38% a week after a reorganisation")
     complete_all_training(engine=engine, department="hr", at=monday(4), share=1.0)
     complete_all_training(engine=engine, department="sales", at=monday(4), share=0.5)
     operator.attest(

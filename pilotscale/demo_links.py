@@ -59,11 +59,17 @@ def confirm(client: httpx.Client, url: str, **fields: str) -> str:
     return " ".join(sentence.split())
 
 
-def first_action(client: httpx.Client, page_url: str, kind: str = "a/decide") -> str:
-    """The first action link of `kind` on a "my actions" page."""
+def first_action(
+    client: httpx.Client, page_url: str, kind: str = "a/decide", department: str | None = None
+) -> str:
+    """The first action link of `kind` on a "my actions" page (in `department`'s row)."""
     page = client.get(page_url)
     page.raise_for_status()
-    found = re.search(r'href="(/' + kind + r'/[A-Za-z0-9_.\-]+)"', page.text)
-    if found is None:
-        raise DemoLinkError("no action on the page")
-    return str(client.base_url).rstrip("/") + found.group(1)
+    rows = re.findall(r"<tr>.*?</tr>", page.text, flags=re.S)
+    for row in rows:
+        if department is not None and f'/d/{department}"' not in row:
+            continue
+        found = re.search(r'href="(/' + kind + r'/[A-Za-z0-9_.\-]+)"', row)
+        if found is not None:
+            return str(client.base_url).rstrip("/") + found.group(1)
+    raise DemoLinkError("no action on the page")

@@ -170,6 +170,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "lead": _recipient(ELENA),
         "recipient": _recipient(ELENA),
     },
+    "gate_waived": {
+        **_BASE,
+        "phase": "scaling",
+        "gate": {"gate": "csat", "title": _METRIC_RESULT["title"]},
+        "waived_by": _recipient(ELENA),
+        "until": "2026-12-31",
+        "reason": "the survey tool is down until the new year",
+        "owner": _APPROVAL_RESULT["owner"],
+        "entered_by": None,
+        "recipient": _recipient(ELENA),
+    },
     "department_advanced": {
         **_BASE,
         "from_phase": "piloting",

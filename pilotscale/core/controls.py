@@ -15,7 +15,7 @@ blackouts, and passes them here with the clock; what comes back is what the chec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
@@ -59,12 +59,10 @@ def waived_text(waiver: Waiver) -> str:
     return f"waived by {waiver.by} until {_aware(waiver.until).date().isoformat()}"
 
 
-def apply_waivers(
-    verdict: PhaseVerdict, waivers: Mapping[str, Waiver], now: datetime
-) -> PhaseVerdict:
+def apply_waivers(verdict: PhaseVerdict, waivers: Iterable[Waiver], now: datetime) -> PhaseVerdict:
     """`verdict` with each gate waived at `now` counted as passing. The waived gate's
     result keeps what it observed; its sentence says it is waived and what it found."""
-    active = active_waivers(waivers.values(), now)
+    active = active_waivers(waivers, now)
     if not active:
         return verdict
     results = []

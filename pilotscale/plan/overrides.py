@@ -26,7 +26,11 @@ TARGETS: dict[str, dict[type[Any], str]] = {
     "min_samples": {MetricGate: "min_samples"},
 }
 
-_KIND = {MetricGate: "metric", TrainingGate: "training", ChampionCoverageGate: "champion_coverage"}
+_KIND: dict[type[Any], str] = {
+    MetricGate: "metric",
+    TrainingGate: "training",
+    ChampionCoverageGate: "champion_coverage",
+}
 
 
 def override_problems(gate: Any, override: GateOverride) -> list[tuple[str, str]]:

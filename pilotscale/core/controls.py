@@ -55,8 +55,16 @@ def active_waivers(waivers: Iterable[Waiver], now: datetime) -> dict[str, Waiver
     return {g: w for g, w in latest.items() if _aware(now) < _aware(w.until)}
 
 
+def until_text(until: datetime) -> str:
+    """A waiver's end: the date, with the time when it is not midnight UTC."""
+    moment = _aware(until).astimezone(UTC)
+    if moment.time() == datetime.min.time():
+        return moment.date().isoformat()
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
 def waived_text(waiver: Waiver) -> str:
-    return f"waived by {waiver.by} until {_aware(waiver.until).date().isoformat()}"
+    return f"waived by {waiver.by} until {until_text(waiver.until)}"
 
 
 def apply_waivers(verdict: PhaseVerdict, waivers: Iterable[Waiver], now: datetime) -> PhaseVerdict:

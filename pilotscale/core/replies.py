@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pilotscale.core.controls import until_text
 from pilotscale.core.messages import Message, department_context, person_context, program_context
 from pilotscale.core.recipients import SUPPORT_AREAS, owner_or_lead
 from pilotscale.plan.schema import Department, Plan
@@ -108,7 +109,7 @@ def gate_waived(
         "phase": phase,
         "gate": {"gate": gate, "title": spec.title},
         "waived_by": person_context(plan, waived_by),
-        "until": until.date().isoformat(),
+        "until": until_text(until),
         "reason": reason,
         "owner": person_context(plan, owner),
         "entered_by": _entered(plan, entered_by, on_behalf_reason),

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from pilotscale.core.controls import blackout_on, in_blackout, paused, quiet
+from pilotscale.core.controls import in_blackout, paused, quiet
 from pilotscale.core.decisions import Action, Decision, counts, decide
 from pilotscale.core.facts import DepartmentFacts, latest_decisions
 from pilotscale.core.messages import (
@@ -37,11 +37,10 @@ from pilotscale.core.messages import (
 from pilotscale.core.phases import Event
 from pilotscale.core.roster import headcount_warnings, unknown_references
 from pilotscale.core.stuck import pending_checks, stuck_gates
-from pilotscale.core.waves import Blackout
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
-from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
+from pilotscale.engine.verdicts import DepartmentVerdict, blackout_of, read_verdicts
 from pilotscale.gcpause import without_gc
 from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
 from pilotscale.plan.problems import format_path
@@ -145,14 +144,6 @@ def evaluate(
         decision = in_blackout(decision, blackout_of(view, d.name, now))
         decisions.append(decision)
     return key, decisions, verdicts
-
-
-def blackout_of(view: ProgramView, department: str, now: datetime) -> Blackout | None:
-    """The department's blackout on the check's local day, if it is in one."""
-    spec = view.plan.departments_by_name.get(department)
-    if spec is None:
-        return None
-    return blackout_on([(b.start, b.end, b.reason) for b in spec.blackout], view.today(now))
 
 
 @dataclass

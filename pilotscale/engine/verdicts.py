@@ -14,13 +14,20 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from pilotscale.core.controls import Waiver, active_waivers, apply_waivers
+from pilotscale.core.controls import (
+    Waiver,
+    active_waivers,
+    apply_waivers,
+    blackout_on,
+    blackout_text,
+)
 from pilotscale.core.decisions import gates_for, holding_summary
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase
 from pilotscale.core.recipients import gate_owner, owner_names
 from pilotscale.core.states import Outcome
 from pilotscale.core.stuck import pending_checks, stuck_gates
+from pilotscale.core.waves import Blackout
 from pilotscale.models import Department
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.pending_streaks import pending_streaks
@@ -74,6 +81,18 @@ class DepartmentVerdict:
     # Who did what in the visit and how (approvers' latest decisions, attestations,
     # champions' answers, open barriers): read with `with_people=True` only.
     people: PeopleSide = field(default_factory=PeopleSide)
+    # The blackout the department is in at the moment asked about: no advance, no entry
+    # action, no message that can wait (core.controls).
+    blackout: Blackout | None = None
+
+    @property
+    def blackout_text(self) -> str:
+        """'in blackout until 2026-12-31 (quarter close)', or '' outside blackouts."""
+        return blackout_text(self.blackout) if self.blackout else ""
+
+    @property
+    def waived(self) -> tuple[GateVerdict, ...]:
+        return tuple(g for g in self.gates if g.waived_until is not None)
 
     @property
     def outcome(self) -> Outcome:
@@ -161,8 +180,17 @@ def read_verdicts(
             gates=_gates(view, d.name, phase_gates, verdict, checks, waivers.get(d.name, ()), now),
             facts=facts[d.name],
             people=people.get(d.name, PeopleSide()),
+            blackout=blackout_of(view, d.name, now),
         )
     return out
+
+
+def blackout_of(view: ProgramView, department: str, now: datetime) -> Blackout | None:
+    """The department's blackout on `now`'s local day (the program's time zone), if any."""
+    spec = view.plan.departments_by_name.get(department)
+    if spec is None:
+        return None
+    return blackout_on([(b.start, b.end, b.reason) for b in spec.blackout], view.today(now))
 
 
 def _gates(

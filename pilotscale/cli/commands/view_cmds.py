@@ -14,6 +14,7 @@ from pilotscale.cli.app import app
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, plain, terminal, text
 from pilotscale.core.actors import Source
+from pilotscale.core.controls import until_text
 from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.states import Outcome, Status
 from pilotscale.core.waves import can_start, resolve_wave_rules
@@ -22,6 +23,7 @@ from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verd
 from pilotscale.models import Department
 from pilotscale.store.queries import department_history
 from pilotscale.store.snapshot import ProgramView, state_of
+from pilotscale.store.waivers import program_controls, waivers_of
 
 console = terminal(piped_width=160)
 
@@ -91,8 +93,9 @@ def status(
     if len(view.departments) > FULL_TABLE_UP_TO and not show_all:
         _print_summary(view, verdicts, now, in_flight)
         return
+    paused_note = " — PROGRAM PAUSED: checks skip every department" if view.program.paused else ""
     table = Table(
-        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC"),
+        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC{paused_note}"),
         caption=(
             f"{in_flight} of max {view.plan.rollout.max_active} departments in flight · "
             "✓ pass  ✗ fail  … pending · `pilotscale explain DEPARTMENT` for reasons"
@@ -107,11 +110,12 @@ def status(
             text(d.name),
             str(d.wave),
             _phase_cell(machine, d),
-            text(d.status, _STATUS_STYLE[Status(d.status)])
-            if started
-            else Text("not started", "dim"),
+            _status_cell(d, verdict) if started else Text("not started", "dim"),
             _gates_cell(verdict),
-            Text("\n").join(_marked(r.outcome, _stuck_label(r, r.gate)) for r in verdict.holding)
+            Text("\n").join(
+                _marked(r.outcome, _stuck_label(r, r.gate))
+                for r in (*verdict.holding, *verdict.waived)
+            )
             if verdict
             else "",
         )
@@ -164,7 +168,7 @@ def explain(
     for r in verdict.gates:
         table.add_row(
             text(r.gate),
-            _marked(r.outcome, _stuck_label(r, r.outcome)),
+            _marked(r.outcome, _result_label(r)),
             text(r.observed_text),
             text(r.threshold_text),
             text(r.owner_name),
@@ -172,7 +176,7 @@ def explain(
         )
     console.print(table)
     _print_people(view, verdict)
-    console.print(text(_next_step(machine, d, verdict)))
+    console.print(text(_next_step(machine, d, verdict, view.program.paused)))
 
 
 @app.command()
@@ -191,26 +195,69 @@ def history(
         department_of(view, department)
         d = view.department(department)
         rows = department_history(session=session, department_id=d.id or 0)
+        waivers = waivers_of(session=session, department_ids=[d.id or 0]).get(d.id or 0, [])
+        controls = program_controls(session=session, program_id=view.program.id or 0)
+    # Waivers and the program's pauses belong to the department's story too: one list,
+    # in time order, each entry in the transitions' shape.
+    entries: list[dict[str, Any]] = [r.model_dump(mode="json") for r in rows]
+    entries += [
+        {
+            "from_phase": w.phase,
+            "from_status": None,
+            "to_phase": w.phase,
+            "to_status": None,
+            "event": "waive",
+            "gate": w.gate,
+            "until": w.until.isoformat(),
+            "actor": w.on_behalf_of or w.actor,
+            "on_behalf_of": w.actor if w.on_behalf_of else "",
+            "identity_source": w.identity_source,
+            "os_user": w.os_user,
+            "reason": f"'{w.gate}' waived until {until_text(w.until)}: {w.reason}",
+            "at": w.at.isoformat(),
+            "run_id": None,
+        }
+        for w in waivers
+    ]
+    entries += [
+        {
+            "from_phase": None,
+            "from_status": None,
+            "to_phase": None,
+            "to_status": None,
+            "event": f"program {c.event}",
+            "actor": c.actor,
+            "on_behalf_of": c.on_behalf_of,
+            "identity_source": c.identity_source,
+            "os_user": c.os_user,
+            "reason": c.reason,
+            "at": c.at.isoformat(),
+            "run_id": None,
+        }
+        for c in controls
+    ]
+    entries.sort(key=lambda e: datetime.fromisoformat(e["at"]))
     if as_json:
-        print(json_text([r.model_dump(mode="json") for r in rows]))
+        print(json_text(entries))
         return
     table = Table(title=text(f"{d.title} — history"))
     for column in ("When (UTC)", "From", "To", "Event", "Actor", "How", "Reason", "Run"):
         table.add_column(column, overflow="fold")
-    for r in rows:
-        before = f"{r.from_phase} ({r.from_status})" if r.from_phase else "—"
-        actor = text(f"{r.actor} for {r.on_behalf_of}" if r.on_behalf_of else r.actor)
-        if r.os_user and r.os_user != r.actor:
-            actor.append_text(text(f" ({r.os_user})", "dim"))
+    for e in entries:
+        before = _phase_status(e["from_phase"], e["from_status"])
+        after = _phase_status(e["to_phase"], e["to_status"])
+        actor = text(f"{e['actor']} for {e['on_behalf_of']}" if e["on_behalf_of"] else e["actor"])
+        if e["os_user"] and e["os_user"] != e["actor"]:
+            actor.append_text(text(f" ({e['os_user']})", "dim"))
         table.add_row(
-            f"{r.at:%Y-%m-%d %H:%M}",
+            f"{datetime.fromisoformat(e['at']):%Y-%m-%d %H:%M}",
             text(before),
-            text(f"{r.to_phase} ({r.to_status})"),
-            text(r.event),
+            text(after),
+            text(e["event"]),
             actor,
-            text(_how(r.identity_source, r.on_behalf_of)),
-            text(r.reason),
-            text((r.run_id or "")[:8]),
+            text(_how(e["identity_source"], e["on_behalf_of"])),
+            text(e["reason"]),
+            text((e["run_id"] or "")[:8]),
         )
     console.print(table)
 
@@ -251,8 +298,9 @@ def _print_summary(
     counts: dict[str, dict[str, int]] = {p: dict.fromkeys(_SUMMARY_COLUMNS, 0) for p in phases}
     for d in view.departments:
         counts[d.phase][standing[d.name]] += 1
+    paused_note = " — PROGRAM PAUSED: checks skip every department" if view.program.paused else ""
     table = Table(
-        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC"),
+        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC{paused_note}"),
         caption=(
             f"{len(view.departments)} departments, {in_flight} of max "
             f"{view.plan.rollout.max_active} in flight · `pilotscale status --all` for a row "
@@ -388,11 +436,36 @@ def _print_people(view: ProgramView, verdict: DepartmentVerdict) -> None:
                 console.print(Text.assemble("  - ", text(item)))
 
 
+def _phase_status(phase: str | None, status: str | None) -> str:
+    if not phase:
+        return "—"
+    return f"{phase} ({status})" if status else phase
+
+
 def _stuck_label(r: GateVerdict, label: object) -> str:
-    """'go-ahead (stuck: pending at 4 checks)' for a stuck gate, else the label."""
+    """'go-ahead (stuck: pending at 4 checks)' for a stuck gate, 'csat (waived until
+    2026-12-31)' for a waived one, 'nps (advisory)' for an advisory one, else the label."""
+    if r.waived_until is not None:
+        return f"{label} (waived until {until_text(r.waived_until)})"
+    if r.advisory:
+        label = f"{label} (advisory)"
     if not r.stuck:
         return str(label)
     return f"{label} (stuck: pending at {r.pending_checks} checks)"
+
+
+def _result_label(r: GateVerdict) -> str:
+    """Explain's result: 'waived until 2026-12-31', 'fail (advisory)', 'pending (stuck: ...)'."""
+    if r.waived_until is not None:
+        return f"waived until {until_text(r.waived_until)}"
+    return _stuck_label(r, r.outcome)
+
+
+def _status_cell(d: Department, verdict: DepartmentVerdict | None) -> Text:
+    cell = text(d.status, _STATUS_STYLE[Status(d.status)])
+    if verdict is not None and verdict.blackout is not None:
+        cell.append_text(text(f"\n{verdict.blackout_text}", "yellow"))
+    return cell
 
 
 def _marked(outcome: Outcome, label: object, separator: str = " ") -> Text:
@@ -411,8 +484,20 @@ def _gates_cell(verdict: DepartmentVerdict | None) -> Text:
     return Text(" ").join(marks) if marks else Text("no gates", "dim")
 
 
-def _next_step(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict) -> str:
+def _next_step(
+    machine: PhaseMachine, d: Department, verdict: DepartmentVerdict, program_paused: bool = False
+) -> str:
     status = Status(d.status)
+    if program_paused:
+        return (
+            "The program is paused: checks skip every department. "
+            "Resume: pilotscale program resume --reason '...'"
+        )
+    if verdict.blackout is not None and status is Status.active:
+        return (
+            f"It is {verdict.blackout_text}: no advance, no entry action and no message "
+            "that can wait until then; the first check after it catches up."
+        )
     if status is Status.paused:
         return f"Paused: checks skip it. Resume: pilotscale resume {d.name} --reason '...'"
     if status is Status.blocked:
@@ -475,12 +560,16 @@ def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now:
             "reason": r.reason,
             "pending_checks": r.pending_checks,
             "stuck": r.stuck,
+            "label": r.label,
+            "waived_until": r.waived_until.isoformat() if r.waived_until else None,
+            "advisory": r.advisory,
         }
 
     return {
         "program": view.plan.program.name,
         "as_of": now.isoformat(),
         "max_active": view.plan.rollout.max_active,
+        "paused": view.program.paused,
         "departments": [
             {
                 "name": d.name,
@@ -495,6 +584,8 @@ def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now:
                 "gates": [gate(r) for r in verdicts[d.name].gates] if d.name in verdicts else [],
                 "holding": [r.gate for r in verdicts[d.name].holding] if d.name in verdicts else [],
                 "stuck": [r.gate for r in verdicts[d.name].stuck] if d.name in verdicts else [],
+                "waived": [r.gate for r in verdicts[d.name].waived] if d.name in verdicts else [],
+                "blackout": verdicts[d.name].blackout_text or None if d.name in verdicts else None,
             }
             for d in view.departments
         ],

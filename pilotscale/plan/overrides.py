@@ -46,8 +46,8 @@ def override_problems(gate: Any, override: GateOverride) -> list[tuple[str, str]
             problems.append(
                 (
                     name,
-                    f"gate '{gate.name}' is a {gate.kind} gate and has no {name} to override: "
-                    f"{name} applies to {takes} gates",
+                    f"gate '{gate.name}' is {_article(gate.kind)} {gate.kind} gate and has "
+                    f"no {name} to override: {name} applies to {takes} gates",
                 )
             )
         elif isinstance(gate, TrainingGate) and not 0.0 <= float(value) <= 1.0:
@@ -69,3 +69,7 @@ def apply_override(gate: Any, override: GateOverride | None) -> Any:
             continue
         update[field] = int(value) if isinstance(gate, ChampionCoverageGate) else value
     return gate.model_copy(update=update) if update else gate
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

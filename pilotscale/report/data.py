@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.core.controls import until_text
 from pilotscale.core.decisions import gates_for
 from pilotscale.core.states import Outcome
 from pilotscale.engine.people_lines import lines
@@ -56,6 +57,9 @@ class GateRow:
     # Consecutive checks it has been pending when that reached its limit (core.stuck); 0
     # when it is not stuck.
     stuck_checks: int = 0
+    # How the result is shown when it is not simply its outcome: "waived until 2026-12-31"
+    # (a lead set it aside), "fail (advisory)" (it never holds); '' otherwise.
+    label: str = ""
 
     @classmethod
     def of(cls, g: GateVerdict) -> GateRow:
@@ -69,6 +73,9 @@ class GateRow:
             reason=g.reason,
             owner=g.owner_name,
             stuck_checks=g.pending_checks if g.stuck else 0,
+            label=f"waived until {until_text(g.waived_until)}"
+            if g.waived_until is not None
+            else (g.label if g.advisory else ""),
         )
 
 
@@ -90,6 +97,11 @@ class DepartmentRow:
     # and answered in this visit when it was entered on someone's behalf or is a rejection.
     barriers: tuple[str, ...] = ()
     decisions: tuple[str, ...] = ()
+    blackout: str = ""  # "in blackout until 2026-12-31 (quarter close)", or ''
+
+    @property
+    def waived(self) -> tuple[GateRow, ...]:
+        return tuple(g for g in self.gates if g.label.startswith("waived"))
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,7 @@ def build_report(
                 held=is_held,
                 barriers=said.barriers if said else (),
                 decisions=said.decisions if said else (),
+                blackout=verdict.blackout_text if verdict else "",
             )
         )
     forecasts = _forecasts(session=session, plan=plan, held=held, errors=errors, now=now)

@@ -225,3 +225,27 @@ def test_a_department_override_of_a_threshold_holds_only_that_department(engine:
 def _rows(engine: Engine, model: Any) -> list[Any]:
     with Session(engine) as session:
         return list(session.exec(select(model)).all())
+
+
+def test_the_report_shows_waived_gates_and_blackouts(engine: Engine) -> None:
+    from pilotscale.report.data import build_report
+    from pilotscale.report.html import render_html
+    from pilotscale.report.markdown import escape, render_markdown
+
+    data = plan_dict(1)
+    data["departments"][0]["blackout"] = [
+        {"start": CHECK.date().isoformat(), "end": "2026-11-30", "reason": "quarter close"}
+    ]
+    h.into_piloting(engine, data)
+    _all_but_the_approval(engine)
+    _waive(engine, until=CHECK + timedelta(days=3), now=CHECK - timedelta(hours=1))
+    with Session(engine) as session:
+        view = load_view(session=session, program=None)
+        report = build_report(session=session, view=view, now=CHECK)
+    page, summary = render_html(report), render_markdown(report)
+    assert "waived until 2026-11-15 09:00 UTC" in page
+    assert "in blackout until 2026-11-30 (quarter close)" in page
+    assert "## Waived gates and blackouts" in summary
+    said = "Lead or executive approves: waived by Lead until 2026-11-15 09:00 UTC (the executive"
+    assert escape(said) in summary
+    assert escape("in blackout until 2026-11-30 (quarter close)") in summary

@@ -373,3 +373,26 @@ def test_a_webhook_url_written_as_a_channel_name_is_not_echoed(plan_text: str) -
     ]
     assert "pRiVaTe" not in "\n".join(found)
     assert "pw@db" not in "\n".join(found)
+
+
+# --------------------------------------------------------------------------- gate overrides
+
+
+def test_a_department_overrides_what_a_gate_has_and_nothing_else(plan_text: str) -> None:
+    overrides = (
+        "    wave: 0\n"
+        "    gate_overrides:\n"
+        "      weekly-active: {threshold: 0.7, window: 2w, min_samples: 5}\n"
+        "      go-ahead: {threshold: 2}\n"
+        "      weekly-activ: {threshold: 0.4}\n"
+    )
+    text = edit(plan_text, "    wave: 0\n", overrides)
+
+    assert problems(text) == [
+        "plan.yaml:56: departments[0].gate_overrides.go-ahead.threshold: gate 'go-ahead' is an "
+        "approval gate and has no threshold to override: threshold applies to metric, training, "
+        "champion_coverage gates",
+        "plan.yaml:57: departments[0].gate_overrides.weekly-activ: gate 'weekly-activ' is not "
+        "defined under gates, so there is nothing to override: fix the name (did you mean "
+        "'weekly-active'?)",
+    ]

@@ -66,6 +66,19 @@ def _every_message(plan: Plan) -> list[Message]:
         Decision(
             dept.name, Action.advance, here, nxt, PhaseVerdict(Outcome.passed, ()), 0, "all passed"
         ),
+        Decision(
+            dept.name,
+            Action.advance,
+            here,
+            nxt,
+            PhaseVerdict(
+                Outcome.passed,
+                (_result(plan, gates[0], Outcome.failed),),
+                advisory=frozenset({gates[0]}),
+            ),
+            0,
+            "all passed; an advisory gate fails",
+        ),
         Decision(dept.name, Action.hold, here, here, pending, 0, "pending"),
     ]
     messages: list[Message] = []

@@ -198,6 +198,10 @@ def test_an_advisory_gate_is_shown_but_never_holds(engine: Engine) -> None:
     assert gate.label == "pending (advisory)"
     run_readiness_check(engine=engine, now=CHECK)
     assert h.states(engine)[DEPT] == ("scaling", "active")
+    # Notified all the same: its owner (the lead) hears that it does not pass.
+    [told] = h.outbox(engine, event="gate_held")
+    assert told.recipient_key == LEAD
+    assert h.context(told)["gate"]["advisory"] is True
 
 
 def test_a_department_override_of_a_threshold_holds_only_that_department(engine: Engine) -> None:

@@ -290,7 +290,7 @@ def _forecasts(
     wanted: dict[str, dict[int, list[MetricGate]]] = defaultdict(lambda: defaultdict(list))
     trained: set[int] = set()
     for h in held:
-        gates = {g.name: g for g in gates_for(plan, h.phase)}
+        gates = {g.name: g for g in gates_for(plan, h.phase, h.name)}
         for row in h.holding:
             gate = gates.get(row.gate)
             if isinstance(gate, MetricGate):
@@ -327,7 +327,7 @@ def _forecasts(
     )
     out = {}
     for h in held:
-        gates = {g.name: g for g in gates_for(plan, h.phase)}
+        gates = {g.name: g for g in gates_for(plan, h.phase, h.name)}
         parts = []
         for row in h.holding:
             gate = gates.get(row.gate)

@@ -1,7 +1,7 @@
 """The store's tables. Importing this package registers every table on `SQLModel.metadata`."""
 
 from pilotscale.models.base import NAMING_CONVENTION, UTCDateTime, utcnow
-from pilotscale.models.controls import (
+from pilotscale.models.control_records import (
     ProgramControl,
     ProgramControlBase,
     Waiver,

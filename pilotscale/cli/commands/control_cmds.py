@@ -32,7 +32,7 @@ def _set_paused(
     program: str | None,
     as_of: str | None,
 ) -> None:
-    from pilotscale.engine.controls import set_program_paused
+    from pilotscale.engine.lead_actions import set_program_paused
 
     done = _guard(
         lambda: set_program_paused(
@@ -119,7 +119,7 @@ def waive(
       pilotscale waive hr csat --until 2026-12-31 --by maria.lopez@acme.example
       --reason "survey tool down until January; usage is strong"
     """
-    from pilotscale.engine.controls import waive as waive_gate
+    from pilotscale.engine.lead_actions import waive as waive_gate
 
     done = _guard(
         lambda: waive_gate(

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.engine.acting import Refused, cli_actor
 from pilotscale.engine.check import run_readiness_check
-from pilotscale.engine.controls import set_program_paused, waive
+from pilotscale.engine.lead_actions import set_program_paused, waive
 from pilotscale.engine.start import StartRefused, start_department
 from pilotscale.engine.verdicts import read_verdicts
 from pilotscale.models import ProgramControl, Waiver

@@ -113,7 +113,7 @@ def test_a_department_page_shows_a_waived_gate(web: Web) -> None:
     from sqlmodel import Session
 
     from pilotscale.engine.acting import cli_actor
-    from pilotscale.engine.controls import waive
+    from pilotscale.engine.lead_actions import waive
     from pilotscale.engine.verdicts import read_verdicts
     from pilotscale.store.snapshot import load_view
 

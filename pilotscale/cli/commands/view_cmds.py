@@ -85,15 +85,16 @@ def status(
     # Only gate owners are named: a plan of 200,000 people need not be read whole.
     with program_view(program, owners_only=True) as (session, view):
         verdicts = read_verdicts(session=session, view=view, now=now)
+        pause = _last_pause(session, view)
     if as_json:
-        print(json_text(_status_json(view, verdicts, now)))
+        print(json_text({**_status_json(view, verdicts, now), "pause": pause}))
         return
     machine = view.machine
     in_flight = sum(machine.is_in_flight(state_of(d)) for d in view.departments)
     if len(view.departments) > FULL_TABLE_UP_TO and not show_all:
-        _print_summary(view, verdicts, now, in_flight)
+        _print_summary(view, verdicts, now, in_flight, pause)
         return
-    paused_note = " — PROGRAM PAUSED: checks skip every department" if view.program.paused else ""
+    paused_note = _paused_note(pause)
     table = Table(
         title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC{paused_note}"),
         caption=(
@@ -286,7 +287,11 @@ def _standing(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict |
 
 
 def _print_summary(
-    view: ProgramView, verdicts: dict[str, DepartmentVerdict], now: datetime, in_flight: int
+    view: ProgramView,
+    verdicts: dict[str, DepartmentVerdict],
+    now: datetime,
+    in_flight: int,
+    pause: dict[str, str] | None = None,
 ) -> None:
     """Many departments: a count per phase and standing, then one line for each department
     that needs someone (held, paused, blocked, rolled back, aborted), with its gates."""
@@ -298,7 +303,7 @@ def _print_summary(
     counts: dict[str, dict[str, int]] = {p: dict.fromkeys(_SUMMARY_COLUMNS, 0) for p in phases}
     for d in view.departments:
         counts[d.phase][standing[d.name]] += 1
-    paused_note = " — PROGRAM PAUSED: checks skip every department" if view.program.paused else ""
+    paused_note = _paused_note(pause)
     table = Table(
         title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC{paused_note}"),
         caption=(
@@ -434,6 +439,30 @@ def _print_people(view: ProgramView, verdict: DepartmentVerdict) -> None:
             console.print(text(f"{title}:", "bold"))
             for item in items:
                 console.print(Text.assemble("  - ", text(item)))
+
+
+def _paused_note(pause: dict[str, str] | None) -> str:
+    if pause is None:
+        return ""
+    return (
+        f" — PROGRAM PAUSED by {pause['by']} on {pause['at'][:10]} ({pause['reason']}): "
+        "checks skip every department"
+    )
+
+
+def _last_pause(session: Any, view: ProgramView) -> dict[str, str] | None:
+    """Who paused the program, when and why, while it is paused (None otherwise)."""
+    if not view.program.paused:
+        return None
+    pauses = [
+        c
+        for c in program_controls(session=session, program_id=view.program.id or 0)
+        if c.event == "pause"
+    ]
+    if not pauses:  # paused in the database, before pauses were recorded
+        return {"by": "unknown", "at": "", "reason": ""}
+    last = pauses[-1]
+    return {"by": last.actor, "at": last.at.isoformat(), "reason": last.reason}
 
 
 def _phase_status(phase: str | None, status: str | None) -> str:

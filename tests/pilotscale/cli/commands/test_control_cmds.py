@@ -83,8 +83,11 @@ def test_pause_and_resume_are_shown_and_recorded(data_dir: Path) -> None:
         "--as-of", AS_OF, data_dir=data_dir,
     )  # fmt: skip
     assert paused.returncode == 0, paused.stderr
-    assert json.loads(run("status", "--json", data_dir=data_dir).stdout)["paused"] is True
-    assert "PROGRAM PAUSED" in run("status", "--as-of", AS_OF, data_dir=data_dir).stdout
+    shown = json.loads(run("status", "--json", data_dir=data_dir).stdout)
+    assert shown["paused"] is True
+    assert (shown["pause"]["by"], shown["pause"]["reason"]) == ("lead", "vendor incident")
+    table = run("status", "--as-of", AS_OF, data_dir=data_dir).stdout
+    assert "PROGRAM PAUSED by lead on 2026-11-12 (vendor incident)" in " ".join(table.split())
     explain = run("explain", "d001", "--as-of", AS_OF, data_dir=data_dir)
     assert "The program is paused" in explain.stdout
     start = run("start", "d002", "--by", "lead@example.com", data_dir=data_dir)

@@ -96,7 +96,7 @@ def _until(value: str) -> datetime:
 def waive(
     department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
     gate: str = typer.Argument(
-        ..., help="A gate of its current phase, e.g. csat.", show_default=False
+        ..., help="A gate of its current phase, e.g. answer-quality.", show_default=False
     ),
     until: str = typer.Option(
         ...,
@@ -116,7 +116,7 @@ def waive(
 
     Example:
 
-      pilotscale waive hr csat --until 2026-12-31 --by maria.lopez@acme.example
+      pilotscale waive hr answer-quality --until 2026-12-31 --by maria.lopez@acme.example
       --reason "survey tool down until January; usage is strong"
     """
     from pilotscale.engine.lead_actions import waive as waive_gate

@@ -62,7 +62,9 @@ class Decision:
 
 def gates_for(plan: Plan, phase: str, department: str | None = None) -> list[AnyGate]:
     """The gates of `phase`; with `department`, with its own numbers (gate_overrides)."""
-    overrides = plan.department(department).gate_overrides if department is not None else {}
+    # A plan read without its departments (a caller that only decides) has no overrides.
+    spec = plan.departments_by_name.get(department) if department is not None else None
+    overrides = spec.gate_overrides if spec is not None else {}
     gates_by_name: Mapping[str, AnyGate] = {
         g.name: apply_override(g, overrides.get(g.name)) for g in plan.gates
     }

@@ -1,6 +1,12 @@
 """The store's tables. Importing this package registers every table on `SQLModel.metadata`."""
 
 from pilotscale.models.base import NAMING_CONVENTION, UTCDateTime, utcnow
+from pilotscale.models.control_records import (
+    ProgramControl,
+    ProgramControlBase,
+    Waiver,
+    WaiverBase,
+)
 from pilotscale.models.department import Department, DepartmentBase
 from pilotscale.models.evidence import (
     Approval,
@@ -68,11 +74,15 @@ __all__ = [
     "PersonRoleBase",
     "Program",
     "ProgramBase",
+    "ProgramControl",
+    "ProgramControlBase",
     "TrainingAssignment",
     "TrainingAssignmentBase",
     "Transition",
     "TransitionBase",
     "UTCDateTime",
+    "Waiver",
+    "WaiverBase",
     "new_notification_id",
     "utcnow",
 ]

@@ -22,6 +22,7 @@ EVENTS: Final = (
     "delivery_failure",
     "approval_rejected",
     "barrier_reported",
+    "gate_waived",
 )
 
 # Messages nobody has to act on: their emails carry List-Unsubscribe (mail clients then

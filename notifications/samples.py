@@ -47,6 +47,7 @@ _METRIC_RESULT = {
     "reason": "weekly active rate is 0.42, below 0.6; ask the champions to run a show-and-tell",
     "how_to_fix": "run a champion show-and-tell and share two worked examples",
     "owner": ANA,
+    "advisory": False,
 }
 _APPROVAL_RESULT = {
     "gate": "executive-go-ahead",
@@ -58,6 +59,7 @@ _APPROVAL_RESULT = {
     "reason": "waiting for an approval from Elena García or María López",
     "how_to_fix": "",
     "owner": MARIA,
+    "advisory": False,
 }
 _MODULES = [
     {
@@ -168,6 +170,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "checks": 3,
         "owner": _APPROVAL_RESULT["owner"],
         "lead": _recipient(ELENA),
+        "recipient": _recipient(ELENA),
+    },
+    "gate_waived": {
+        **_BASE,
+        "phase": "scaling",
+        "gate": {"gate": "csat", "title": _METRIC_RESULT["title"]},
+        "waived_by": _recipient(ELENA),
+        "until": "2026-12-31",
+        "reason": "the survey tool is down until the new year",
+        "owner": _APPROVAL_RESULT["owner"],
+        "entered_by": None,
         "recipient": _recipient(ELENA),
     },
     "department_advanced": {

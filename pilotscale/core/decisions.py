@@ -18,10 +18,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from pilotscale.core.facts import DepartmentFacts
-from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase, phase_gates
+from pilotscale.core.gates import AnyGate, GateResult, PhaseVerdict, evaluate_phase, phase_gates
 from pilotscale.core.phases import DeptState, Event, PhaseMachine
 from pilotscale.core.regression import is_monitored, regression_reason, rollback_target
 from pilotscale.core.states import Outcome
+from pilotscale.plan.overrides import apply_override
 from pilotscale.plan.schema import Plan
 
 
@@ -62,8 +63,14 @@ class Decision:
         return self.before != self.after
 
 
-def gates_for(plan: Plan, phase: str) -> list[AnyGate]:
-    gates_by_name: Mapping[str, AnyGate] = {g.name: g for g in plan.gates}
+def gates_for(plan: Plan, phase: str, department: str | None = None) -> list[AnyGate]:
+    """The gates of `phase`; with `department`, with its own numbers (gate_overrides)."""
+    # A plan read without its departments (a caller that only decides) has no overrides.
+    spec = plan.departments_by_name.get(department) if department is not None else None
+    overrides = spec.gate_overrides if spec is not None else {}
+    gates_by_name: Mapping[str, AnyGate] = {
+        g.name: apply_override(g, overrides.get(g.name)) for g in plan.gates
+    }
     return phase_gates(plan.phase(phase), gates_by_name)
 
 
@@ -106,7 +113,7 @@ def decide(
 
     if verdict is None:
         verdict = evaluate_phase(
-            gates_for(plan, state.phase), facts, now=now, owner_names=owner_names
+            gates_for(plan, state.phase, snapshot.name), facts, now=now, owner_names=owner_names
         )
     failures = _failures_after(snapshot, verdict, check_key)
     final = state.phase == machine.final
@@ -163,8 +170,12 @@ def _failures_after(snapshot: DepartmentSnapshot, verdict: PhaseVerdict, check_k
 
 def holding_summary(verdict: PhaseVerdict) -> str:
     """Why a verdict holds, e.g. "failing: a, b; pending: c"; empty when it passes."""
-    failed = [r.gate for r in verdict.results if r.outcome is Outcome.failed]
-    pending = [r.gate for r in verdict.results if r.outcome is Outcome.pending]
+
+    def named(r: GateResult) -> str:
+        return f"{r.gate} (advisory)" if r.gate in verdict.advisory else r.gate
+
+    failed = [named(r) for r in verdict.results if r.outcome is Outcome.failed]
+    pending = [named(r) for r in verdict.results if r.outcome is Outcome.pending]
     parts = []
     if failed:
         parts.append("failing: " + ", ".join(failed))

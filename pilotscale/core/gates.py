@@ -65,6 +65,10 @@ class GateResult:
 class PhaseVerdict:
     outcome: Outcome
     results: tuple[GateResult, ...]
+    # Gates shown and notified like any other whose outcome never holds (`advisory: true`),
+    # and gates a lead waived until a date (core.controls): both left out of `outcome`.
+    advisory: frozenset[str] = frozenset()
+    waived: frozenset[str] = frozenset()
 
     @property
     def holding(self) -> tuple[GateResult, ...]:
@@ -99,14 +103,21 @@ def evaluate_phase(
     results = tuple(
         evaluate_gate(g, facts, now=now, owner_name=names.get(g.name, "")) for g in gates
     )
-    outcomes = {r.outcome for r in results}
+    advisory = frozenset(g.name for g in gates if g.advisory)
+    return PhaseVerdict(
+        outcome=overall_outcome(results, advisory), results=results, advisory=advisory
+    )
+
+
+def overall_outcome(results: Iterable[GateResult], advisory: Iterable[str] = ()) -> Outcome:
+    """A phase's outcome from its gates' results; advisory gates never hold it."""
+    skip = set(advisory)
+    outcomes = {r.outcome for r in results if r.gate not in skip}
     if outcomes <= {Outcome.passed}:
-        overall = Outcome.passed
-    elif Outcome.failed in outcomes:
-        overall = Outcome.failed
-    else:
-        overall = Outcome.pending
-    return PhaseVerdict(outcome=overall, results=results)
+        return Outcome.passed
+    if Outcome.failed in outcomes:
+        return Outcome.failed
+    return Outcome.pending
 
 
 def phase_gates(plan_phase: Phase, gates_by_name: Mapping[str, AnyGate]) -> list[AnyGate]:

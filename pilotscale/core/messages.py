@@ -126,6 +126,7 @@ def _result(result: GateResult, plan: Plan, dept: Department) -> dict[str, Any]:
         "reason": result.reason,
         "how_to_fix": gate.how_to_fix if gate else "",
         "owner": _person(plan, gate_owner(plan, dept, result.gate)),
+        "advisory": bool(gate and gate.advisory),
     }
 
 
@@ -162,11 +163,15 @@ def for_decision(
     dept = plan.department(decision.department)
     base = {"program": _program(plan), "department": _department(dept), "as_of": now.isoformat()}
     if decision.action is Action.advance:
-        return _advanced(plan, dept, decision, base, check_key)
+        return _advanced(plan, dept, decision, base, check_key) + _advisory(
+            plan, dept, decision, base, check_key
+        )
     if decision.action is Action.rollback or (
         decision.action is Action.block and decision.before.phase == plan.phases[-1].name
     ):
         return _regressed(plan, dept, decision, base, check_key)
+    if decision.action is Action.monitor:
+        return _advisory(plan, dept, decision, base, check_key)
     if decision.action is Action.block:
         return _blocked(plan, dept, decision, base, check_key)
     if decision.action is Action.hold and decision.verdict is not None:
@@ -199,6 +204,26 @@ def _advanced(
     about = f"{dept.name}:{decision.after.phase}"
     people = _unique([dept.sponsor, plan.program.lead, *dept.champions])
     return [Message("department_advanced", p, about, dept.name, context) for p in people]
+
+
+def _advisory(
+    plan: Plan, dept: Department, decision: Decision, base: dict[str, Any], check_key: str
+) -> list[Message]:
+    """An advisory gate that does not pass tells its owner even when the department moves
+    on (on a hold its owner hears of it with the gates that hold)."""
+    if decision.verdict is None:
+        return []
+    messages = []
+    phase = decision.before.phase
+    for result in decision.verdict.holding:
+        if result.gate not in decision.verdict.advisory:
+            continue
+        gate = next((g for g in plan.gates if g.name == result.gate), None)
+        owner = owner_or_lead(plan, dept, gate.owner if gate else "lead")
+        ctx = {**base, "phase": phase, "gate": _result(result, plan, dept)}
+        about = f"{dept.name}:{phase}:{result.gate}:{check_key}"
+        messages.append(Message("gate_held", owner, about, dept.name, ctx))
+    return messages
 
 
 def _blocked(

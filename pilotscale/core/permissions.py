@@ -70,6 +70,14 @@ def may_roll_out(plan: Plan, who: str) -> Person:
     raise NotAllowed(f"{person.email} may not roll out the program: only a lead may")
 
 
+def allow_lead(plan: Plan, person: Person, what: str) -> None:
+    """What only a lead may do: pause or resume the whole program, waive a gate."""
+    if is_lead(plan, person):
+        return
+    allowed = ", ".join(p.email for p in _leads(plan))
+    raise NotAllowed(f"{person.email} may not {what}: only a lead may ({allowed})")
+
+
 def allow_decide(plan: Plan, person: Person, gate_name: str) -> ApprovalGate:
     """Approving and rejecting an approval gate: its listed approvers only, each for
     themself (an operator enters it for them with --on-behalf-of, see core.duties)."""

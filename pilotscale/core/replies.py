@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pilotscale.core.controls import until_text
 from pilotscale.core.messages import Message, department_context, person_context, program_context
 from pilotscale.core.recipients import SUPPORT_AREAS, owner_or_lead
 from pilotscale.plan.schema import Department, Plan
@@ -82,3 +83,37 @@ def barrier_reported(
     about = f"{dept.name}:barrier:{reported_by}:{now.isoformat()}"
     owner = barrier_owner(plan, dept, area)
     return [Message("barrier_reported", owner, about, dept.name, context)]
+
+
+def gate_waived(
+    plan: Plan,
+    dept: Department,
+    *,
+    phase: str,
+    gate: str,
+    waived_by: str,
+    until: datetime,
+    reason: str,
+    now: datetime,
+    entered_by: str | None = None,
+    on_behalf_reason: str = "",
+) -> list[Message]:
+    """A waiver is never silent: the department's sponsor and the gate's owner hear who
+    set the gate aside, until when and why."""
+    spec = plan.gate(gate)
+    owner = owner_or_lead(plan, dept, spec.owner)
+    context = {
+        "program": program_context(plan),
+        "department": department_context(dept),
+        "as_of": now.isoformat(),
+        "phase": phase,
+        "gate": {"gate": gate, "title": spec.title},
+        "waived_by": person_context(plan, waived_by),
+        "until": until_text(until),
+        "reason": reason,
+        "owner": person_context(plan, owner),
+        "entered_by": _entered(plan, entered_by, on_behalf_reason),
+    }
+    about = f"{dept.name}:{gate}:waived:{now.isoformat()}"
+    people = list(dict.fromkeys([dept.sponsor, owner]))
+    return [Message("gate_waived", p, about, dept.name, context) for p in people]

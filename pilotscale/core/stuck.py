@@ -39,6 +39,8 @@ def pending_checks(
     for result in verdict.results:
         if result.outcome is not Outcome.pending or result.kind in NEVER_STUCK:
             continue
+        if result.gate in verdict.advisory:
+            continue  # it holds nothing, so nothing is stuck behind it
         out[result.gate] = recorded.get(result.gate, 0) + (1 if counting_this_check else 0)
     return out
 

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from pilotscale.core.controls import in_blackout, paused, quiet
 from pilotscale.core.decisions import Action, Decision, counts, decide
 from pilotscale.core.facts import DepartmentFacts, latest_decisions
 from pilotscale.core.messages import (
@@ -39,7 +40,7 @@ from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import enter_phase, person_ids
 from pilotscale.engine.transitions import save_department, transition
-from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
+from pilotscale.engine.verdicts import DepartmentVerdict, blackout_of, read_verdicts
 from pilotscale.gcpause import without_gc
 from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
 from pilotscale.plan.problems import format_path
@@ -153,17 +154,20 @@ def evaluate(
     for d in view.departments:
         read = verdicts.get(d.name)
         entered = check_key_for(view, advanced[d.id]) if d.id in advanced else None
-        decisions.append(
-            decide(
-                plan=view.plan,
-                machine=machine,
-                snapshot=snapshot_of(d, entered_by_check=entered),
-                facts=read.facts if read else None,
-                now=now,
-                check_key=key,
-                verdict=read.verdict if read else None,
-            )
+        decision = decide(
+            plan=view.plan,
+            machine=machine,
+            snapshot=snapshot_of(d, entered_by_check=entered),
+            facts=read.facts if read else None,
+            now=now,
+            check_key=key,
+            verdict=read.verdict if read else None,
         )
+        # The operator's controls come last: they hold what the gates would let through.
+        if view.program.paused:
+            decision = paused(decision)
+        decision = in_blackout(decision, blackout_of(view, d.name, now))
+        decisions.append(decision)
     return key, decisions, verdicts
 
 
@@ -402,20 +406,28 @@ class _Applier:
             for gate, given in approvals.items()
         }
         requested = self.requested.get(row.name, {})
-        self.messages += for_decision(
-            plan,
-            decision,
-            check_key=check_key,
-            phase_entered_at=entered_at,
-            now=now,
-            approved_by=approved,
-            requested_at=requested,
-            stuck=_stuck_after_this_check(plan, read),
+        # In a blackout only urgent messages go now; the first check after it finds the
+        # same gates and the same overdue training, and queues the rest then.
+        blackout = blackout_of(view, row.name, now)
+        self.messages += quiet(
+            for_decision(
+                plan,
+                decision,
+                check_key=check_key,
+                phase_entered_at=entered_at,
+                now=now,
+                approved_by=approved,
+                requested_at=requested,
+                stuck=_stuck_after_this_check(plan, read),
+            ),
+            blackout,
         )
         spec = plan.department(row.name)
         overdue = prepared.overdue.get(decision.department, [])
-        self.messages += training_reminders(plan, spec, overdue, check_key=check_key, now=now)
-        self._newcomers(session=session, row=row, phase=decision.before.phase)
+        reminders = training_reminders(plan, spec, overdue, check_key=check_key, now=now)
+        self.messages += quiet(reminders, blackout)
+        if blackout is None:  # newcomers' training is an entry action: it waits too
+            self._newcomers(session=session, row=row, phase=decision.before.phase)
         self.department_ids[row.name] = row.id or 0
         if decision.action is not Action.advance:
             return 0

@@ -10,21 +10,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session
 
+from pilotscale.core.controls import (
+    Waiver,
+    active_waivers,
+    apply_waivers,
+    blackout_on,
+    blackout_text,
+)
 from pilotscale.core.decisions import gates_for, holding_summary
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase
 from pilotscale.core.recipients import gate_owner, owner_names
 from pilotscale.core.states import Outcome
 from pilotscale.core.stuck import pending_checks, stuck_gates
+from pilotscale.core.waves import Blackout
 from pilotscale.models import Department
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.pending_streaks import pending_streaks
 from pilotscale.store.people_queries import PeopleSide, load_people_side
 from pilotscale.store.snapshot import ProgramView, state_of
+from pilotscale.store.waivers import waivers_of
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,16 @@ class GateVerdict:
     # adds itself (engine.check); status and the report show what the checks recorded.
     pending_checks: int = 0
     stuck: bool = False
+    # Set aside by a lead until a date (core.controls): it counts as passing meanwhile.
+    waived_until: datetime | None = None
+    advisory: bool = False  # shown and notified, never holds (`advisory: true`)
+
+    @property
+    def label(self) -> str:
+        """The outcome as shown: 'waived' for a waived gate, e.g. 'fail (advisory)'."""
+        if self.waived_until is not None:
+            return "waived"
+        return f"{self.outcome} (advisory)" if self.advisory else str(self.outcome)
 
     @property
     def passes(self) -> bool:
@@ -62,6 +81,18 @@ class DepartmentVerdict:
     # Who did what in the visit and how (approvers' latest decisions, attestations,
     # champions' answers, open barriers): read with `with_people=True` only.
     people: PeopleSide = field(default_factory=PeopleSide)
+    # The blackout the department is in at the moment asked about: no advance, no entry
+    # action, no message that can wait (core.controls).
+    blackout: Blackout | None = None
+
+    @property
+    def blackout_text(self) -> str:
+        """'in blackout until 2026-12-31 (quarter close)', or '' outside blackouts."""
+        return blackout_text(self.blackout) if self.blackout else ""
+
+    @property
+    def waived(self) -> tuple[GateVerdict, ...]:
+        return tuple(g for g in self.gates if g.waived_until is not None)
 
     @property
     def outcome(self) -> Outcome:
@@ -129,24 +160,37 @@ def read_verdicts(
     )
     people = load_people_side(session=session, departments=refs, now=now) if with_people else {}
     streaks = pending_streaks(session=session, departments=refs, exclude_check=check_key)
+    waivers = _waivers(session=session, view=view, departments=targets)
     gates: dict[str, list[AnyGate]] = {}
     out: dict[str, DepartmentVerdict] = {}
     for d in targets:
-        phase_gates = gates.get(d.phase)
+        # A department with its own numbers has its own gates; the others share the plan's.
+        key = d.name if plan.department(d.name).gate_overrides else ""
+        phase_gates = gates.get(f"{d.phase}|{key}")
         if phase_gates is None:
-            phase_gates = gates[d.phase] = gates_for(plan, d.phase)
+            phase_gates = gates[f"{d.phase}|{key}"] = gates_for(plan, d.phase, key or None)
         names_of = owner_names(plan, d.name)
         verdict = evaluate_phase(phase_gates, facts[d.name], now=now, owner_names=names_of)
+        verdict = apply_waivers(verdict, waivers.get(d.name, ()), now)
         checks = pending_checks(verdict, streaks.get(d.name, {}), counting_this_check=False)
         out[d.name] = DepartmentVerdict(
             department=d.name,
             phase=d.phase,
             verdict=verdict,
-            gates=_gates(view, d.name, phase_gates, verdict, checks),
+            gates=_gates(view, d.name, phase_gates, verdict, checks, waivers.get(d.name, ()), now),
             facts=facts[d.name],
             people=people.get(d.name, PeopleSide()),
+            blackout=blackout_of(view, d.name, now),
         )
     return out
+
+
+def blackout_of(view: ProgramView, department: str, now: datetime) -> Blackout | None:
+    """The department's blackout on `now`'s local day (the program's time zone), if any."""
+    spec = view.plan.departments_by_name.get(department)
+    if spec is None:
+        return None
+    return blackout_on([(b.start, b.end, b.reason) for b in spec.blackout], view.today(now))
 
 
 def _gates(
@@ -155,9 +199,12 @@ def _gates(
     phase_gates: list[AnyGate],
     verdict: PhaseVerdict,
     checks: Mapping[str, int],
+    waivers: Iterable[Waiver],
+    now: datetime,
 ) -> tuple[GateVerdict, ...]:
     plan = view.plan
     stuck = stuck_gates(plan, checks)
+    active = active_waivers(waivers, now)
     spec = plan.department(department)
     titles = {g.name: g.title for g in phase_gates}
     out = []
@@ -173,6 +220,31 @@ def _gates(
                 owner_name=name,
                 pending_checks=checks.get(r.gate, 0),
                 stuck=r.gate in stuck,
+                waived_until=active[r.gate].until if r.gate in verdict.waived else None,
+                advisory=r.gate in verdict.advisory,
             )
         )
     return tuple(out)
+
+
+def _waivers(
+    *, session: Session, view: ProgramView, departments: Iterable[Department]
+) -> dict[str, list[Waiver]]:
+    """Department -> the waivers recorded in its current visit to its phase (the core
+    picks the one in force at the moment asked about). One query."""
+    rows = {d.id or 0: d for d in departments}
+    names = {p.id: p.name for p in view.plan.people}
+    out: dict[str, list[Waiver]] = {}
+    for department_id, found in waivers_of(session=session, department_ids=list(rows)).items():
+        d = rows[department_id]
+        entered = _aware(d.phase_entered_at)
+        for w in found:
+            if w.phase != d.phase or _aware(w.at) < entered:
+                continue  # waived in an earlier visit: a waiver does not outlive a move
+            rule = Waiver(w.gate, w.until, names.get(w.actor, w.actor), w.reason, _aware(w.at))
+            out.setdefault(d.name, []).append(rule)
+    return out
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

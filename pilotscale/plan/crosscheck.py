@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pilotscale.plan.domains import domain_of, shown
+from pilotscale.plan.overrides import override_problems
 from pilotscale.plan.problems import PathKey, format_path, quoted
 from pilotscale.plan.schema import ApprovalGate, Department, MetricGate, Plan, TrendGate
 
@@ -245,6 +246,24 @@ def _gate_refs(plan: Plan) -> Iterable[Finding]:
             yield from _approval_problems(plan, g, gate)
 
 
+def _gate_overrides(plan: Plan) -> Iterable[Finding]:
+    """A department's override names a gate of the plan and a number that gate has."""
+    gates = {g.name: g for g in plan.gates}
+    for d, dept in enumerate(plan.departments):
+        for name, override in dept.gate_overrides.items():
+            base = ("departments", d, "gate_overrides", name)
+            gate = gates.get(name)
+            if gate is None:
+                yield (
+                    base,
+                    f"gate {quoted(name)} is not defined under gates, so there is nothing to "
+                    f"override: fix the name{_suggest(name, gates)}",
+                )
+                continue
+            for field, why in override_problems(gate, override):
+                yield ((*base, field), why)
+
+
 def _metric_ranges(plan: Plan) -> Iterable[Finding]:
     """A declared min above the unit's top (or max below its bottom) leaves no valid value."""
     for i, metric in enumerate(plan.metrics):
@@ -415,6 +434,7 @@ _RULES: tuple[Callable[[Plan], Iterable[Finding]], ...] = (
     _people_refs,
     _department_refs,
     _gate_refs,
+    _gate_overrides,
     _metric_ranges,
     _phase_refs,
     _rollout_refs,

@@ -326,6 +326,13 @@ class _GateBase(_Model):
             "program's pending_limit)."
         ),
     )
+    advisory: bool = Field(
+        default=False,
+        description=(
+            "Evaluated, shown and notified like any gate, but never holds the department "
+            "(a dry run of a new gate before it counts)."
+        ),
+    )
 
 
 class MetricGate(_GateBase):
@@ -502,6 +509,20 @@ class Blackout(_Model):
         return self
 
 
+class GateOverride(_Model):
+    """One department's own numbers for a gate of the plan; unset fields keep the gate's."""
+
+    threshold: float | None = Field(
+        default=None,
+        description=(
+            "The gate's threshold for this department: a metric gate's threshold, a "
+            "training gate's min_completion (0..1), a champion gate's min_champions."
+        ),
+    )
+    window: Duration | None = Field(default=None, description="A metric gate's window.")
+    min_samples: int | None = Field(default=None, ge=1, description="A metric gate's min_samples.")
+
+
 class Department(_Model):
     name: Slug
     title: str
@@ -513,6 +534,10 @@ class Department(_Model):
     training: TrainingPlan = Field(default_factory=TrainingPlan)
     support: SupportOwners = Field(default_factory=SupportOwners)
     blackout: list[Blackout] = Field(default_factory=list)
+    gate_overrides: dict[str, GateOverride] = Field(
+        default_factory=dict,
+        description="Gate name -> this department's own threshold, window or min_samples.",
+    )
     chat_channel: str | None = None
     initial_phase: str | None = Field(
         default=None,

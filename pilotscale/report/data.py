@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.core.controls import until_text
 from pilotscale.core.decisions import gates_for
 from pilotscale.core.states import Outcome
 from pilotscale.engine.people_lines import lines
@@ -57,6 +58,9 @@ class GateRow:
     # Consecutive checks it has been pending when that reached its limit (core.stuck); 0
     # when it is not stuck.
     stuck_checks: int = 0
+    # How the result is shown when it is not simply its outcome: "waived until 2026-12-31"
+    # (a lead set it aside), "fail (advisory)" (it never holds); '' otherwise.
+    label: str = ""
 
     @classmethod
     def of(cls, g: GateVerdict) -> GateRow:
@@ -70,6 +74,9 @@ class GateRow:
             reason=g.reason,
             owner=g.owner_name,
             stuck_checks=g.pending_checks if g.stuck else 0,
+            label=f"waived until {until_text(g.waived_until)}"
+            if g.waived_until is not None
+            else (g.label if g.advisory else ""),
         )
 
 
@@ -92,6 +99,11 @@ class DepartmentRow:
     barriers: tuple[str, ...] = ()
     decisions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # lessons learned (`pilotscale note`), oldest first
+    blackout: str = ""  # "in blackout until 2026-12-31 (quarter close)", or ''
+
+    @property
+    def waived(self) -> tuple[GateRow, ...]:
+        return tuple(g for g in self.gates if g.label.startswith("waived"))
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,7 @@ def build_report(
                 barriers=said.barriers if said else (),
                 decisions=said.decisions if said else (),
                 notes=said.notes if said else (),
+                blackout=verdict.blackout_text if verdict else "",
             )
         )
     forecasts = _forecasts(session=session, plan=plan, held=held, errors=errors, now=now)
@@ -293,7 +306,7 @@ def _forecasts(
     wanted: dict[str, dict[int, list[MetricGate]]] = defaultdict(lambda: defaultdict(list))
     trained: set[int] = set()
     for h in held:
-        gates = {g.name: g for g in gates_for(plan, h.phase)}
+        gates = {g.name: g for g in gates_for(plan, h.phase, h.name)}
         for row in h.holding:
             gate = gates.get(row.gate)
             if isinstance(gate, MetricGate):
@@ -330,7 +343,7 @@ def _forecasts(
     )
     out = {}
     for h in held:
-        gates = {g.name: g for g in gates_for(plan, h.phase)}
+        gates = {g.name: g for g in gates_for(plan, h.phase, h.name)}
         parts = []
         for row in h.holding:
             gate = gates.get(row.gate)

@@ -91,6 +91,16 @@ def render_markdown(data: ReportData) -> str:
         for d in noted:
             lines.append(f"- **{escape(d.title)}**")
             lines += [f"  - {escape(note)}" for note in d.notes]
+    # Never silent: what a lead set aside, and who is held by the calendar.
+    set_aside = [d for d in data.departments if d.waived or d.blackout]
+    if set_aside:
+        lines += ["", "## Waived gates and blackouts", ""]
+    for d in set_aside:
+        if d.blackout:
+            lines.append(f"- **{escape(d.title)}**: {escape(d.blackout)}")
+        for g in d.waived:
+            # The reason says who waived it, until when, why, and what it evaluates as.
+            lines.append(f"- **{escape(d.title)}**: {escape(g.title)}: {escape(g.reason)}")
 
     lines += [
         "",

@@ -69,12 +69,18 @@ def load_facts(
     if not departments:
         return {}
     ids = [d.id for d in departments]
-    metric_gates = [
-        g
-        for phase in {d.phase for d in departments}
-        for g in gates_for(plan, phase)
-        if isinstance(g, MetricGate)
-    ]
+    # A department's own window or min_samples (gate_overrides) is a gate of its own.
+    metric_gates = list(
+        {
+            (g.name, g.window, g.min_samples): g
+            for phase, name in {
+                (d.phase, d.name if plan.department(d.name).gate_overrides else None)
+                for d in departments
+            }
+            for g in gates_for(plan, phase, name)
+            if isinstance(g, MetricGate)
+        }.values()
+    )
     ranges = domains(plan, {g.metric for g in metric_gates})
     metrics = _metrics(session, ids, metric_gates, ranges, now)
     trend_gates = [

@@ -16,7 +16,7 @@ from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult, PhaseVerdict
 from pilotscale.core.messages import Job, Message, entry_work, for_decision, training_reminders
 from pilotscale.core.phases import DeptState
-from pilotscale.core.replies import approval_rejected, barrier_reported
+from pilotscale.core.replies import approval_rejected, barrier_reported, gate_waived
 from pilotscale.core.states import Outcome, Status
 from pilotscale.engine.message_links import LinkMaker, dispatch_context
 from pilotscale.links import Signer
@@ -65,6 +65,19 @@ def _every_message(plan: Plan) -> list[Message]:
         ),
         Decision(
             dept.name, Action.advance, here, nxt, PhaseVerdict(Outcome.passed, ()), 0, "all passed"
+        ),
+        Decision(
+            dept.name,
+            Action.advance,
+            here,
+            nxt,
+            PhaseVerdict(
+                Outcome.passed,
+                (_result(plan, gates[0], Outcome.failed),),
+                advisory=frozenset({gates[0]}),
+            ),
+            0,
+            "all passed; an advisory gate fails",
         ),
         Decision(dept.name, Action.hold, here, here, pending, 0, "pending"),
         # The last phase's monitoring regressed: rolled back by the plan's on_regression.
@@ -129,6 +142,19 @@ def _every_message(plan: Plan) -> list[Message]:
             area=area,
             text="it does not know our policies",
             now=NOW,
+        )
+    for entered_by in (None, plan.program.lead):
+        messages += gate_waived(
+            plan,
+            dept,
+            phase=held_phase.name,
+            gate=gates[0],
+            waived_by=plan.program.lead,
+            until=NOW + timedelta(days=14),
+            reason="the survey tool is down",
+            now=NOW,
+            entered_by=entered_by,
+            on_behalf_reason="agreed at the steering meeting" if entered_by else "",
         )
     return messages
 

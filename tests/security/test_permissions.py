@@ -55,6 +55,13 @@ REFUSED: list[tuple[list[str], str, str]] = [
     (["decline", "d001", "d001-champ1", "--reason", "busy"], "d001-champ2", "may not acknowledge"),
     (["reject", "d001", "go-ahead", "--comment", "no"], "d001-sponsor", "is not an approver"),
     (["barrier", "d001", "--text", "slow"], "outsider", "is not in 'd001'"),
+    (["program", "pause", "--reason", "x"], "d001-sponsor", "may not pause the program"),
+    (["program", "resume", "--reason", "x"], "exec", "may not resume the program"),
+    (
+        ["waive", "d001", "use-cases", "--until", "2026-12-01", "--reason", "x"],
+        "d001-sponsor",
+        "may not waive 'use-cases'",
+    ),
     (
         ["ack", "d001", "d001-champ1", "--on-behalf-of", "d001-champ1", "--reason", "x"],
         "d001-sponsor",
@@ -72,6 +79,8 @@ ALLOWED: list[tuple[list[str], str]] = [
         ["ack", "d001", "d001-champ2", "--on-behalf-of", "d001-champ2", "--reason", "by phone"],
         "lead",
     ),
+    (["waive", "d001", "use-cases", "--until", "2026-12-01", "--reason", "on leave"], "deputy"),
+    (["program", "pause", "--reason", "vendor incident"], "lead"),
 ]
 
 
@@ -115,7 +124,7 @@ def test_each_command_refuses_people_the_plan_does_not_allow(
     assert store_hash(store) != before
 
     figure(
-        f"{len(REFUSED)} refusals over 9 commands, store unchanged after each; "
+        f"{len(REFUSED)} refusals over 11 commands, store unchanged after each; "
         f"{len(ALLOWED)} allowed actions went through; {tracebacks} refusals printed a "
         "traceback (Prefect's log of the failed start/rollout flow run)"
     )

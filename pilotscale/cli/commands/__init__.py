@@ -1,6 +1,7 @@
 """Each module registers its commands on `pilotscale.cli.app.app` when imported."""
 
 from pilotscale.cli.commands import (  # noqa: F401
+    control_cmds,
     deploy_cmds,
     metrics_cmds,
     notes_cmds,

@@ -18,6 +18,7 @@ from pilotscale.cli.errors import CliError
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, plain, terminal, text
 from pilotscale.core.actors import Source
+from pilotscale.core.controls import until_text
 from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.states import Outcome, Status
 from pilotscale.core.vocabulary import STATE_MEANINGS, State, department_state
@@ -27,6 +28,7 @@ from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verd
 from pilotscale.models import Department
 from pilotscale.store.queries import department_history, last_regression
 from pilotscale.store.snapshot import ProgramView, state_of
+from pilotscale.store.waivers import program_controls, waivers_of
 
 console = terminal(piped_width=160)
 
@@ -128,16 +130,18 @@ def _show_status(program: str | None, now: datetime, as_json: bool, show_all: bo
     # Only gate owners are named: a plan of 200,000 people need not be read whole.
     with program_view(program, owners_only=True) as (session, view):
         verdicts = read_verdicts(session=session, view=view, now=now)
+        pause = _last_pause(session, view)
     if as_json:
-        print(json_text(_status_json(view, verdicts, now)))
+        print(json_text({**_status_json(view, verdicts, now), "pause": pause}))
         return
     machine = view.machine
     in_flight = sum(machine.is_in_flight(state_of(d)) for d in view.departments)
     if len(view.departments) > FULL_TABLE_UP_TO and not show_all:
-        _print_summary(view, verdicts, now, in_flight)
+        _print_summary(view, verdicts, now, in_flight, pause)
         return
+    paused_note = _paused_note(pause)
     table = Table(
-        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC"),
+        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC{paused_note}"),
         caption=(
             f"{in_flight} of max {view.plan.rollout.max_active} departments in flight · "
             "✓ pass  ✗ fail  … pending · `pilotscale explain DEPARTMENT` for reasons"
@@ -152,9 +156,12 @@ def _show_status(program: str | None, now: datetime, as_json: bool, show_all: bo
             text(d.name),
             str(d.wave),
             _phase_cell(machine, d),
-            text(str(word), _STATE_STYLE[word]),
+            _state_cell(word, verdict),
             _gates_cell(verdict),
-            Text("\n").join(_marked(r.outcome, _stuck_label(r, r.gate)) for r in verdict.holding)
+            Text("\n").join(
+                _marked(r.outcome, _stuck_label(r, r.gate))
+                for r in (*verdict.holding, *verdict.waived)
+            )
             if verdict
             else "",
         )
@@ -224,7 +231,7 @@ def explain(
     for r in verdict.gates:
         table.add_row(
             text(r.gate),
-            _marked(r.outcome, _stuck_label(r, r.outcome)),
+            _marked(r.outcome, _result_label(r)),
             text(r.observed_text),
             text(r.threshold_text),
             text(r.owner_name),
@@ -232,7 +239,9 @@ def explain(
         )
     console.print(table)
     _print_people(view, verdict)
-    console.print(text(_next_step(machine, d, verdict, view.plan.program.remind_every)))
+    console.print(
+        text(_next_step(machine, d, verdict, view.plan.program.remind_every, view.program.paused))
+    )
     if d.phase == machine.final:
         console.print(text(_guard(view, d)))
 
@@ -253,26 +262,69 @@ def history(
         department_of(view, department)
         d = view.department(department)
         rows = department_history(session=session, department_id=d.id or 0)
+        waivers = waivers_of(session=session, department_ids=[d.id or 0]).get(d.id or 0, [])
+        controls = program_controls(session=session, program_id=view.program.id or 0)
+    # Waivers and the program's pauses belong to the department's story too: one list,
+    # in time order, each entry in the transitions' shape.
+    entries: list[dict[str, Any]] = [r.model_dump(mode="json") for r in rows]
+    entries += [
+        {
+            "from_phase": w.phase,
+            "from_status": None,
+            "to_phase": w.phase,
+            "to_status": None,
+            "event": "waive",
+            "gate": w.gate,
+            "until": w.until.isoformat(),
+            "actor": w.on_behalf_of or w.actor,
+            "on_behalf_of": w.actor if w.on_behalf_of else "",
+            "identity_source": w.identity_source,
+            "os_user": w.os_user,
+            "reason": f"'{w.gate}' waived until {until_text(w.until)}: {w.reason}",
+            "at": w.at.isoformat(),
+            "run_id": None,
+        }
+        for w in waivers
+    ]
+    entries += [
+        {
+            "from_phase": None,
+            "from_status": None,
+            "to_phase": None,
+            "to_status": None,
+            "event": f"program {c.event}",
+            "actor": c.actor,
+            "on_behalf_of": c.on_behalf_of,
+            "identity_source": c.identity_source,
+            "os_user": c.os_user,
+            "reason": c.reason,
+            "at": c.at.isoformat(),
+            "run_id": None,
+        }
+        for c in controls
+    ]
+    entries.sort(key=lambda e: datetime.fromisoformat(e["at"]))
     if as_json:
-        print(json_text([r.model_dump(mode="json") for r in rows]))
+        print(json_text(entries))
         return
     table = Table(title=text(f"{d.title} — history"))
     for column in ("When (UTC)", "From", "To", "Event", "Actor", "How", "Reason", "Run"):
         table.add_column(column, overflow="fold")
-    for r in rows:
-        before = f"{r.from_phase} ({r.from_status})" if r.from_phase else "—"
-        actor = text(f"{r.actor} for {r.on_behalf_of}" if r.on_behalf_of else r.actor)
-        if r.os_user and r.os_user != r.actor:
-            actor.append_text(text(f" ({r.os_user})", "dim"))
+    for e in entries:
+        before = _phase_status(e["from_phase"], e["from_status"])
+        after = _phase_status(e["to_phase"], e["to_status"])
+        actor = text(f"{e['actor']} for {e['on_behalf_of']}" if e["on_behalf_of"] else e["actor"])
+        if e["os_user"] and e["os_user"] != e["actor"]:
+            actor.append_text(text(f" ({e['os_user']})", "dim"))
         table.add_row(
-            f"{r.at:%Y-%m-%d %H:%M}",
+            f"{datetime.fromisoformat(e['at']):%Y-%m-%d %H:%M}",
             text(before),
-            text(f"{r.to_phase} ({r.to_status})"),
-            text(r.event),
+            text(after),
+            text(e["event"]),
             actor,
-            text(_how(r.identity_source, r.on_behalf_of)),
-            text(r.reason),
-            text((r.run_id or "")[:8]),
+            text(_how(e["identity_source"], e["on_behalf_of"])),
+            text(e["reason"]),
+            text((e["run_id"] or "")[:8]),
         )
     console.print(table)
 
@@ -319,7 +371,11 @@ def _state(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict | No
 
 
 def _print_summary(
-    view: ProgramView, verdicts: dict[str, DepartmentVerdict], now: datetime, in_flight: int
+    view: ProgramView,
+    verdicts: dict[str, DepartmentVerdict],
+    now: datetime,
+    in_flight: int,
+    pause: dict[str, str] | None = None,
 ) -> None:
     """Many departments: a count per phase and standing, then one line for each department
     that needs someone (held, paused, blocked, rolled back, aborted), with its gates."""
@@ -331,8 +387,9 @@ def _print_summary(
     counts: dict[str, dict[str, int]] = {p: dict.fromkeys(_SUMMARY_COLUMNS, 0) for p in phases}
     for d in view.departments:
         counts[d.phase][standing[d.name]] += 1
+    paused_note = _paused_note(pause)
     table = Table(
-        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC"),
+        title=text(f"{view.plan.program.title} — as of {now:%Y-%m-%d %H:%M} UTC{paused_note}"),
         caption=(
             f"{len(view.departments)} departments, {in_flight} of max "
             f"{view.plan.rollout.max_active} in flight · `pilotscale status --all` for a row "
@@ -468,11 +525,60 @@ def _print_people(view: ProgramView, verdict: DepartmentVerdict) -> None:
                 console.print(Text.assemble("  - ", text(item)))
 
 
+def _paused_note(pause: dict[str, str] | None) -> str:
+    if pause is None:
+        return ""
+    return (
+        f" — PROGRAM PAUSED by {pause['by']} on {pause['at'][:10]} ({pause['reason']}): "
+        "checks skip every department"
+    )
+
+
+def _last_pause(session: Any, view: ProgramView) -> dict[str, str] | None:
+    """Who paused the program, when and why, while it is paused (None otherwise)."""
+    if not view.program.paused:
+        return None
+    pauses = [
+        c
+        for c in program_controls(session=session, program_id=view.program.id or 0)
+        if c.event == "pause"
+    ]
+    if not pauses:  # paused in the database, before pauses were recorded
+        return {"by": "unknown", "at": "", "reason": ""}
+    last = pauses[-1]
+    return {"by": last.actor, "at": last.at.isoformat(), "reason": last.reason}
+
+
+def _phase_status(phase: str | None, status: str | None) -> str:
+    if not phase:
+        return "—"
+    return f"{phase} ({status})" if status else phase
+
+
 def _stuck_label(r: GateVerdict, label: object) -> str:
-    """'go-ahead (stuck: pending at 4 checks)' for a stuck gate, else the label."""
+    """'go-ahead (stuck: pending at 4 checks)' for a stuck gate, 'csat (waived until
+    2026-12-31)' for a waived one, 'nps (advisory)' for an advisory one, else the label."""
+    if r.waived_until is not None:
+        return f"{label} (waived until {until_text(r.waived_until)})"
+    if r.advisory:
+        label = f"{label} (advisory)"
     if not r.stuck:
         return str(label)
     return f"{label} (stuck: pending at {r.pending_checks} checks)"
+
+
+def _result_label(r: GateVerdict) -> str:
+    """Explain's result: 'waived until 2026-12-31', 'fail (advisory)', 'pending (stuck: ...)'."""
+    if r.waived_until is not None:
+        return f"waived until {until_text(r.waived_until)}"
+    return _stuck_label(r, r.outcome)
+
+
+def _state_cell(word: State, verdict: DepartmentVerdict | None) -> Text:
+    cell = text(str(word), _STATE_STYLE[word])
+    if verdict is not None and verdict.blackout is not None:
+        cell.append_text(text(f"\n{verdict.blackout_text}", "yellow"))
+    return cell
 
 
 def _marked(outcome: Outcome, label: object, separator: str = " ") -> Text:
@@ -492,9 +598,23 @@ def _gates_cell(verdict: DepartmentVerdict | None) -> Text:
 
 
 def _next_step(
-    machine: PhaseMachine, d: Department, verdict: DepartmentVerdict, remind_every: timedelta
+    machine: PhaseMachine,
+    d: Department,
+    verdict: DepartmentVerdict,
+    remind_every: timedelta,
+    program_paused: bool = False,
 ) -> str:
     status = Status(d.status)
+    if program_paused:
+        return (
+            "The program is paused: checks skip every department. "
+            "Resume: pilotscale program resume --reason '...'"
+        )
+    if verdict.blackout is not None and status is Status.active:
+        return (
+            f"It is {verdict.blackout_text}: no advance, no entry action and no message "
+            "that can wait until then; the first check after it catches up."
+        )
     if status is Status.paused:
         return f"Paused: checks skip it. Resume: pilotscale resume {d.name} --reason '...'"
     if status is Status.blocked:
@@ -579,12 +699,16 @@ def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now:
             "reason": r.reason,
             "pending_checks": r.pending_checks,
             "stuck": r.stuck,
+            "label": r.label,
+            "waived_until": r.waived_until.isoformat() if r.waived_until else None,
+            "advisory": r.advisory,
         }
 
     return {
         "program": view.plan.program.name,
         "as_of": now.isoformat(),
         "max_active": view.plan.rollout.max_active,
+        "paused": view.program.paused,
         "departments": [
             {
                 "name": d.name,
@@ -600,6 +724,8 @@ def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now:
                 "gates": [gate(r) for r in verdicts[d.name].gates] if d.name in verdicts else [],
                 "holding": [r.gate for r in verdicts[d.name].holding] if d.name in verdicts else [],
                 "stuck": [r.gate for r in verdicts[d.name].stuck] if d.name in verdicts else [],
+                "waived": [r.gate for r in verdicts[d.name].waived] if d.name in verdicts else [],
+                "blackout": verdicts[d.name].blackout_text or None if d.name in verdicts else None,
             }
             for d in view.departments
         ],

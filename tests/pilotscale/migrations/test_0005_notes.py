@@ -9,6 +9,7 @@ from sqlalchemy import MetaData, inspect
 from sqlmodel import Session, SQLModel, select
 
 from pilotscale.db import alembic_config, current_revision, downgrade, get_engine, upgrade
+from pilotscale.migrations import HEAD_REVISION
 from pilotscale.models import Department, Note
 from tests.pilotscale.migrations.test_migrations import _schema_diffs
 
@@ -35,7 +36,7 @@ def test_0005_adds_notes_to_a_0004_store_and_downgrades(store_url: str) -> None:
 
     upgrade(engine=engine)
 
-    assert current_revision(engine=engine) == "0005"
+    assert current_revision(engine=engine) == HEAD_REVISION
     assert _schema_diffs(engine, SQLModel.metadata) == []
     with Session(engine) as session:
         (dept,) = session.exec(select(Department)).all()

@@ -258,3 +258,46 @@ def test_0003_downgrades_to_0002_keeping_each_approvers_latest_approval(store_ur
         rows = connection.execute(text("SELECT gate, approver_key FROM approval")).all()
     # 'go': the latest decision was a rejection, so no approval is left (the gate pends).
     assert sorted(tuple(r) for r in rows) == [("go2", "exec")]
+
+
+# --------------------------------------------------------------------------- 0005
+
+
+def test_0006_adds_pause_records_and_waivers_and_keeps_every_row(store_url: str) -> None:
+    """A store with rows at 0005, brought to 0006: its rows stay, the program's pause
+    flag keeps its value, and waivers and pause records can be written, then dropped by
+    a downgrade to 0005 without touching the rest."""
+    from pilotscale.models import Department, ProgramControl, Waiver
+
+    engine = _store_at_0002_with_rows(store_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE program SET paused = :p"), {"p": True})
+    upgrade(engine=engine)
+    downgrade(engine=engine, revision="0005")  # the store as 0005 left it, rows and all
+    assert current_revision(engine=engine) == "0005"
+
+    upgrade(engine=engine)
+
+    assert current_revision(engine=engine) == "0006"
+    assert _schema_diffs(engine, SQLModel.metadata) == []
+    with Session(engine) as session:
+        (program,) = session.exec(select(Program)).all()
+        assert program.paused is True
+        (department,) = session.exec(select(Department)).all()
+        assert department.name == "hr"
+        session.add(ProgramControl(program_id=1, event="pause", actor="lead", reason="x", at=T))
+        session.add(
+            Waiver(department_id=1, gate="go", phase="piloting", until=T + timedelta(days=3),
+                   reason="away", actor="lead", at=T)
+        )  # fmt: skip
+        session.commit()
+    with Session(engine) as session:
+        (waiver,) = session.exec(select(Waiver)).all()
+        assert (waiver.gate, waiver.until) == ("go", T + timedelta(days=3))
+
+    downgrade(engine=engine, revision="0005")
+
+    assert current_revision(engine=engine) == "0005"
+    names = set(inspect(engine).get_table_names())
+    assert {"waiver", "program_control"} & names == set()
+    assert {"program", "department", "approval", "transition"} <= names

@@ -437,3 +437,26 @@ def test_on_regression_is_for_the_last_phase_to_an_earlier_one(plan_text: str) -
         "phases[2].on_regression.rollback_to: rollback_to 'operating' is not a phase before "
         "'operating': name one of planned, piloting"
     ) in found[1]
+
+
+# --------------------------------------------------------------------------- gate overrides
+
+
+def test_a_department_overrides_what_a_gate_has_and_nothing_else(plan_text: str) -> None:
+    overrides = (
+        "    wave: 0\n"
+        "    gate_overrides:\n"
+        "      weekly-active: {threshold: 0.7, window: 2w, min_samples: 5}\n"
+        "      go-ahead: {threshold: 2}\n"
+        "      weekly-activ: {threshold: 0.4}\n"
+    )
+    text = edit(plan_text, "    wave: 0\n", overrides)
+
+    assert problems(text) == [
+        "plan.yaml:56: departments[0].gate_overrides.go-ahead.threshold: gate 'go-ahead' is an "
+        "approval gate and has no threshold to override: threshold applies to metric, training, "
+        "champion_coverage gates",
+        "plan.yaml:57: departments[0].gate_overrides.weekly-activ: gate 'weekly-activ' is not "
+        "defined under gates, so there is nothing to override: fix the name (did you mean "
+        "'weekly-active'?)",
+    ]

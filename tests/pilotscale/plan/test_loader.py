@@ -130,8 +130,8 @@ def test_a_field_of_another_gate_kind_is_an_unknown_key(plan_text: str) -> None:
 
     assert problems(text) == [
         "plan.yaml:46: gates[2].threshold: unknown key 'threshold': remove it or fix the spelling "
-        "(allowed: name, title, owner, source, how_to_fix, pending_limit, kind, approvers, "
-        "required, escalate_after)",
+        "(allowed: name, title, owner, source, how_to_fix, pending_limit, advisory, kind, "
+        "approvers, required, escalate_after)",
     ]
 
 

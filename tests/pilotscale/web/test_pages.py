@@ -6,7 +6,7 @@ from __future__ import annotations
 from markupsafe import escape
 
 from pilotscale.links import Purpose
-from tests.pilotscale.web.conftest import PROXY, Web
+from tests.pilotscale.web.conftest import NOW, PROXY, Web
 
 
 def test_the_board_shows_phases_waves_and_held_departments(web: Web) -> None:
@@ -123,3 +123,34 @@ def test_the_board_names_states_as_the_report_does(web: Web) -> None:
     for name, word in words.items():
         assert f">{word}</" in rows[name], name
     assert ">active<" not in page
+
+
+def test_a_department_page_shows_a_waived_gate(web: Web) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import Session
+
+    from pilotscale.engine.acting import cli_actor
+    from pilotscale.engine.lead_actions import waive
+    from pilotscale.engine.verdicts import read_verdicts
+    from pilotscale.store.snapshot import load_view
+
+    with Session(web.engine) as session:
+        view = load_view(session=session)
+        verdict = read_verdicts(session=session, view=view, now=NOW, names=["hr"])["hr"]
+    gate = verdict.holding[0].gate
+    waive(
+        engine=web.engine,
+        department="hr",
+        gate=gate,
+        actor=cli_actor(view.plan.program.lead),
+        reason="agreed at the steering meeting",
+        until=NOW + timedelta(days=10),
+        now=NOW - timedelta(minutes=1),
+    )
+    page = web.client.get("/d/hr")
+
+    assert page.status_code == 200
+    row = page.text.split(f'data-gate="{gate}"', 1)[1].split("</tr>", 1)[0]
+    assert "waived until" in row
+    assert "agreed at the steering meeting" in row

@@ -1,0 +1,136 @@
+"""The lead's controls over the whole program and single gates: program pause|resume, waive."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import typer
+
+from pilotscale.cli.app import app
+from pilotscale.cli.commands.rollout_cmds import By, OnBehalfOf, _actor, _guard
+from pilotscale.cli.errors import CliError
+from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
+from pilotscale.cli.store import store_engine
+from pilotscale.cli.text import terminal, text
+
+console = terminal()
+
+program_app = typer.Typer(
+    help="Pause or resume the whole program (a lead only; recorded with who and why).",
+    rich_markup_mode="rich",
+)
+app.add_typer(program_app, name="program")
+
+ProgramReason = typer.Option("", "--reason", help="Why; recorded with the program's history.")
+
+
+def _set_paused(
+    paused: bool,
+    by: str | None,
+    reason: str,
+    on_behalf_of: str | None,
+    program: str | None,
+    as_of: str | None,
+) -> None:
+    from pilotscale.engine.lead_actions import set_program_paused
+
+    done = _guard(
+        lambda: set_program_paused(
+            engine=store_engine(),
+            paused=paused,
+            actor=_actor(by, on_behalf_of, reason),
+            reason=reason,
+            now=parse_as_of(as_of),
+            program=program,
+        )
+    )
+    console.print(text(done.message))
+
+
+@program_app.command()
+def pause(
+    by: str | None = By,
+    reason: str = ProgramReason,
+    on_behalf_of: str | None = OnBehalfOf,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Pause the whole program: readiness checks skip every department and nothing starts
+    until a lead resumes it.
+
+    Example:
+
+      pilotscale program pause --by maria.lopez@acme.example --reason "vendor incident"
+    """
+    _set_paused(True, by, reason, on_behalf_of, program, as_of)
+
+
+@program_app.command()
+def resume(
+    by: str | None = By,
+    reason: str = ProgramReason,
+    on_behalf_of: str | None = OnBehalfOf,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Resume a paused program: the next readiness check evaluates every department again.
+
+    Example:
+
+      pilotscale program resume --by maria.lopez@acme.example --reason "incident closed"
+    """
+    _set_paused(False, by, reason, on_behalf_of, program, as_of)
+
+
+def _until(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(
+            f"--until '{value}' is not an ISO 8601 date or time; e.g. 2026-12-31"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@app.command()
+def waive(
+    department: str = typer.Argument(..., help="Department, e.g. hr.", show_default=False),
+    gate: str = typer.Argument(
+        ..., help="A gate of its current phase, e.g. answer-quality.", show_default=False
+    ),
+    until: str = typer.Option(
+        ...,
+        "--until",
+        help="When the gate counts again (ISO 8601; a date alone is midnight UTC).",
+        show_default=False,
+    ),
+    by: str | None = By,
+    reason: str = typer.Option("", "--reason", help="Why; recorded, shown and sent."),
+    on_behalf_of: str | None = OnBehalfOf,
+    program: str | None = ProgramOpt,
+    as_of: str | None = AsOf,
+) -> None:
+    """Let a gate count as passing until a date (a lead only). It is still evaluated and
+    shown as "waived"; the department's sponsor and the gate's owner are told; from
+    --until it holds again if it does not pass.
+
+    Example:
+
+      pilotscale waive hr answer-quality --until 2026-12-31 --by maria.lopez@acme.example
+      --reason "survey tool down until January; usage is strong"
+    """
+    from pilotscale.engine.lead_actions import waive as waive_gate
+
+    done = _guard(
+        lambda: waive_gate(
+            engine=store_engine(),
+            department=department,
+            gate=gate,
+            actor=_actor(by, on_behalf_of, reason),
+            reason=reason,
+            until=_until(until),
+            now=parse_as_of(as_of),
+            program=program,
+        )
+    )
+    console.print(text(f"{department}: {done.message}"))

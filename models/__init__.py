@@ -7,6 +7,7 @@ from pilotscale.models.evidence import (
     ApprovalBase,
     Attestation,
     AttestationBase,
+    MetricDaily,
     MetricObservation,
     MetricObservationBase,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "GateResultRecordBase",
     "LinkUse",
     "LinkUseBase",
+    "MetricDaily",
     "MetricObservation",
     "MetricObservationBase",
     "Notification",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, literal, not_, select, union_all
@@ -35,6 +35,7 @@ from pilotscale.models import (
     Attestation,
     ChampionOnboarding,
     Department,
+    MetricDaily,
     MetricObservation,
     Person,
     Program,
@@ -44,6 +45,8 @@ from pilotscale.plan.domains import Domain, domains
 from pilotscale.plan.schema import VALUE_LIMIT, Plan
 from pilotscale.store.domain_filter import within
 from pilotscale.store.tables import columns_of, table_of
+
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,13 @@ def _inside(agg: MetricAggregate, domain: Domain) -> bool:
 
 
 def _read(
-    session: Session, ids: list[int], names: list[str], spec: _Windows, *, valid: Any
+    session: Session,
+    ids: list[int],
+    names: list[str],
+    spec: _Windows,
+    *,
+    valid: Any,
+    raw: bool = False,
 ) -> dict[tuple[int, str], dict[timedelta, MetricAggregate]]:
     """Per (department, metric) and window: its aggregate. With `valid`, only the rows it
     accepts count, and the others are counted apart; without, every row counts, but a
@@ -176,7 +185,11 @@ def _read(
     column per window and figure (twenty columns for four windows) the same rows took
     three times as long there: 2.7 s against 0.8 s at 2,000 departments (1.1 million
     observations). PostgreSQL is the other way round (its one scan took 1.1-1.5 s, the
-    slices 1.4-2.4 s), so it keeps the one scan."""
+    slices 1.4-2.4 s), so it keeps the one scan.
+
+    Without `valid` (every read but the rare groups with values out of range), whole days
+    come from the daily roll-up (`_by_days`) and only a window's partial days from the
+    observations; `raw` reads every row instead (tests compare the two)."""
     m = columns_of(MetricObservation)
     windows = sorted(spec.by_window)
     bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
@@ -198,7 +211,9 @@ def _read(
     scope = (m.department_id.in_(ids), m.metric.in_(names))
     # (department, metric) -> each window's (count, total, min, max, outside)
     per_window: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
-    if session.get_bind().dialect.name == "postgresql":
+    if valid is None and not raw:
+        per_window = _by_days(session, m, ids, names, windows, spec.now)
+    elif session.get_bind().dialect.name == "postgresql":
         columns = [c for w in windows for c in figures(m.observed_at > spec.now - w)]
         rows = session.execute(
             select(m.department_id, m.metric, *columns)
@@ -233,6 +248,95 @@ def _read(
                 last_value=last.get(window, {}).get((dept_id, metric)),
                 outside=int(outside or 0),
             )
+    return out
+
+
+def _by_days(
+    session: Session,
+    m: Any,
+    ids: list[int],
+    names: list[str],
+    windows: list[timedelta],
+    now: datetime,
+) -> dict[tuple[int, str], list[tuple[Any, ...]]]:
+    """Each window's (count, total, min, max, 0) from the daily roll-up (`metric_daily`,
+    kept by triggers) for its whole UTC days, plus the observations of its partial days:
+    from its start to the next midnight, and from today's midnight to `now`. At 2,000
+    departments that reads about 150,000 roll-up rows and a tenth of the observations
+    instead of 1.4 million observations. A window that starts today is read whole from the
+    observations. Rows: one per window, smallest first, as `_by_slices` gives them."""
+    r = columns_of(MetricDaily)
+    scope = (m.department_id.in_(ids), m.metric.in_(names))
+    today = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
+    figures = [
+        func.count(),
+        func.sum(m.value).filter(bounded),
+        func.min(m.value),
+        func.max(m.value),
+    ]
+    pieces: list[Any] = []  # raw reads: (label, lower condition, upper condition)
+    first_full: dict[int, datetime] = {}  # window -> its first whole day
+    for n, window in enumerate(windows):
+        start = now - window
+        if start >= today:
+            pieces.append((f"w{n}", m.observed_at > start, m.observed_at <= now))
+            continue
+        first_full[n] = datetime.combine(start.astimezone(UTC).date(), time(), tzinfo=UTC) + DAY
+        pieces.append((f"t{n}", m.observed_at > start, m.observed_at < first_full[n]))
+    if first_full:
+        pieces.append(("head", m.observed_at >= today, m.observed_at <= now))
+    scans = [
+        select(m.department_id, m.metric, literal(label).label("piece"), *figures)
+        .where(*scope, lower, upper)
+        .group_by(m.department_id, m.metric)
+        for label, lower, upper in pieces
+    ]
+    found: dict[tuple[int, str], dict[str, tuple[Any, ...]]] = defaultdict(dict)
+    for dept_id, metric, piece, *values in session.execute(
+        union_all(*scans) if len(scans) > 1 else scans[0]
+    ).all():
+        found[(dept_id, metric)][piece] = tuple(values)
+    if first_full:
+        columns = [
+            column
+            for n, since in first_full.items()
+            for column in (
+                func.sum(r.count).filter(r.day >= since.date()),
+                func.sum(r.total).filter(r.day >= since.date()),
+                func.min(r.minimum).filter(r.day >= since.date()),
+                func.max(r.maximum).filter(r.day >= since.date()),
+            )
+        ]
+        rolled = session.execute(
+            select(r.department_id, r.metric, *columns)
+            .where(
+                r.department_id.in_(ids),
+                r.metric.in_(names),
+                r.day >= min(first_full.values()).date(),
+                r.day < today.date(),
+            )
+            .group_by(r.department_id, r.metric)
+        ).all()
+        for dept_id, metric, *values in rolled:
+            for k, n in enumerate(first_full):
+                if values[4 * k]:
+                    found[(dept_id, metric)][f"d{n}"] = (*values[4 * k : 4 * k + 4],)
+    out: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+    for key, of_piece in found.items():
+        per_window = []
+        for n in range(len(windows)):
+            parts = [f"w{n}"] if n not in first_full else [f"t{n}", f"d{n}", "head"]
+            count, total, low, high = 0, 0.0, None, None
+            for part in parts:
+                if part not in of_piece:
+                    continue
+                c, t, lo, hi = of_piece[part]
+                count, total = count + int(c), total + float(t or 0.0)
+                low = lo if low is None or (lo is not None and lo < low) else low
+                high = hi if high is None or (hi is not None and hi > high) else high
+            per_window.append((count, total, low, high, 0))
+        out[key] = per_window
     return out
 
 

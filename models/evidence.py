@@ -35,6 +35,10 @@ class MetricObservation(MetricObservationBase, table=True):
             "person_key",
             name="uq_metric_observation_dedupe",
         ),
+        # The partial days at the edges of the gates' windows (`store.fact_queries`): by time
+        # alone, for every department at once. Without it PostgreSQL scans every
+        # observation once per edge.
+        Index("ix_metric_observation_observed_at", "observed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

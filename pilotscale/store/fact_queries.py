@@ -424,15 +424,16 @@ def _last_values(
 ) -> dict[tuple[int, str], float]:
     m = columns_of(MetricObservation)
     accepted = [] if valid is None else [valid]
+    scope = (
+        m.department_id.in_(ids),
+        m.metric.in_(sorted(names)),
+        m.observed_at > now - window,
+        m.observed_at <= now,
+        *accepted,
+    )
     latest = (
         select(m.department_id, m.metric, func.max(m.observed_at).label("at"))
-        .where(
-            m.department_id.in_(ids),
-            m.metric.in_(sorted(names)),
-            m.observed_at > now - window,
-            m.observed_at <= now,
-            *accepted,
-        )
+        .where(*scope)
         .group_by(m.department_id, m.metric)
         .subquery()
     )
@@ -446,7 +447,9 @@ def _last_values(
                 m.observed_at == latest.c.at,
             ),
         )
-        .where(*accepted)
+        # The window again, though the join implies it: PostgreSQL then reads the joined
+        # rows by the observed_at index instead of scanning every observation (1.1 s).
+        .where(*scope)
     ).all()
     # Several observations at the same instant (per segment/person): keep the last read;
     # "last" over simultaneous samples has no better answer.

@@ -17,6 +17,10 @@ days it touched from the observations. On PostgreSQL the triggers run once per s
 over its transition tables (an import of 50,000 rows is one grouped upsert, not 50,000);
 SQLite has only row triggers. The upgrade fills the table from the observations stored.
 
+`program.owners_plan_json`: the applied plan less the people who own no gate, written by
+`apply` (`store.ownerplan`), so that `status` and the report no longer take the 21 MB
+plan apart on every read; NULL until a store's next apply, read the old way meanwhile.
+
 The index on `observed_at` serves the partial days at the windows' edges: by time alone,
 for all departments at once (PostgreSQL otherwise scans every observation per edge).
 """
@@ -170,6 +174,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("department_id", "metric", "day", name="pk_metric_daily"),
     )
     op.create_index("ix_metric_observation_observed_at", "metric_observation", ["observed_at"])
+    with op.batch_alter_table("program") as batch:
+        batch.add_column(sa.Column("owners_plan_json", sa.Text(), nullable=True))
     postgres = op.get_bind().dialect.name == "postgresql"
     day = (_PG_DAY if postgres else _SQLITE_DAY).format(row="o")
     figures = (
@@ -200,4 +206,6 @@ def downgrade() -> None:
         ):
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     op.drop_table("metric_daily")
+    with op.batch_alter_table("program") as batch:
+        batch.drop_column("owners_plan_json")
     op.drop_index("ix_metric_observation_observed_at", table_name="metric_observation")

@@ -13,6 +13,7 @@ from pilotscale.models.evidence import (
     ApprovalBase,
     Attestation,
     AttestationBase,
+    MetricDaily,
     MetricObservation,
     MetricObservationBase,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "GateResultRecordBase",
     "LinkUse",
     "LinkUseBase",
+    "MetricDaily",
     "MetricObservation",
     "MetricObservationBase",
     "Note",

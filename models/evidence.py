@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -35,12 +35,38 @@ class MetricObservation(MetricObservationBase, table=True):
             "person_key",
             name="uq_metric_observation_dedupe",
         ),
+        # The partial days at the edges of the gates' windows (`store.fact_queries`): by time
+        # alone, for every department at once. Without it PostgreSQL scans every
+        # observation once per edge.
+        Index("ix_metric_observation_observed_at", "observed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id")
     department_id: int = Field(foreign_key="department.id")
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MetricDaily(SQLModel, table=True):
+    """The observations of one department, metric and UTC day, added up: kept by database
+    triggers on `metric_observation` (migration 0007), so every path that writes, changes
+    or deletes an observation keeps it in the same transaction. Reads over windows of
+    weeks add up whole days from here and read only the partial days at a window's edges
+    from the observations (`store.fact_queries`).
+
+    `total` adds only values within +-VALUE_LIMIT, as the raw aggregates do, so it cannot
+    overflow; `minimum` and `maximum` cover every value, so a reader can tell whether all
+    of a day's rows lie in a metric's range."""
+
+    __tablename__ = "metric_daily"
+
+    department_id: int = Field(primary_key=True)
+    metric: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    count: int
+    total: float
+    minimum: float
+    maximum: float
 
 
 class AttestationBase(SQLModel):

@@ -25,6 +25,10 @@ class Program(ProgramBase, table=True):
     # never from a YAML file that may only exist on the lead's laptop.
     plan_json: str = Field(sa_type=Text)
     plan_sha256: str
+    # The same plan less the people who own no gate (`store.ownerplan`), written with it:
+    # what `status` and the report read. None on stores applied before 0007 (read from
+    # plan_json then, until the next apply).
+    owners_plan_json: str | None = Field(default=None, sa_type=Text)
     paused: bool = False
     # Fingerprint of the last imported roster (None: no roster, the plan's headcounts count).
     roster_sha256: str | None = None

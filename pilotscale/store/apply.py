@@ -34,6 +34,7 @@ from pilotscale.plan.schema import Department as PlanDepartment
 from pilotscale.plan.schema import Person as PlanPerson
 from pilotscale.refusal import Conflict
 from pilotscale.store.identity import os_user
+from pilotscale.store.ownerplan import owners_plan_json
 from pilotscale.store.plandiff import describe_plan_changes, diff
 from pilotscale.store.roster_rows import active_counts, roster_keys
 from pilotscale.store.versioned import ConcurrentUpdate, update_department
@@ -99,6 +100,9 @@ def apply_plan(
     plan = loaded.plan
     program = session.exec(select(Program).where(col(Program.name) == plan.program.name)).first()
     if program is not None and program.plan_sha256 == loaded.sha256:
+        if program.owners_plan_json is None:  # a store applied before 0007
+            program.owners_plan_json = owners_plan_json(plan, json.loads(program.plan_json))
+            session.add(program)
         return ApplyReport(program=plan.program.name, created=False, unchanged=True)
 
     roster = (
@@ -197,7 +201,9 @@ class _PlanApplier:
 
     def _write_program(self, plan_sha256: str) -> tuple[Program, bool]:
         settings = self.plan.program
-        plan_json = canonical_json(stored_form(self.plan, self.new_data))
+        stored = stored_form(self.plan, self.new_data)
+        plan_json = canonical_json(stored)
+        owners_json = owners_plan_json(self.plan, stored)
         program = self.program
         if program is None:
             program = Program(
@@ -206,6 +212,7 @@ class _PlanApplier:
                 timezone=settings.timezone,
                 plan_json=plan_json,
                 plan_sha256=plan_sha256,
+                owners_plan_json=owners_json,
                 applied_at=self.now,
                 created_at=self.now,
             )
@@ -216,6 +223,7 @@ class _PlanApplier:
         program.timezone = settings.timezone
         program.plan_json = plan_json
         program.plan_sha256 = plan_sha256
+        program.owners_plan_json = owners_json
         program.applied_at = self.now
         self.session.add(program)
         return program, False

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal, not_, select, union_all
+from sqlalchemy import and_, case, func, literal, not_, select, union_all
 from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
@@ -35,6 +35,7 @@ from pilotscale.models import (
     Attestation,
     ChampionOnboarding,
     Department,
+    MetricDaily,
     MetricObservation,
     Person,
     Program,
@@ -45,6 +46,8 @@ from pilotscale.plan.schema import VALUE_LIMIT, Plan
 from pilotscale.store.domain_filter import within
 from pilotscale.store.tables import columns_of, table_of
 from pilotscale.store.trend_series import load_series
+
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,13 @@ def _inside(agg: MetricAggregate, domain: Domain) -> bool:
 
 
 def _read(
-    session: Session, ids: list[int], names: list[str], spec: _Windows, *, valid: Any
+    session: Session,
+    ids: list[int],
+    names: list[str],
+    spec: _Windows,
+    *,
+    valid: Any,
+    raw: bool = False,
 ) -> dict[tuple[int, str], dict[timedelta, MetricAggregate]]:
     """Per (department, metric) and window: its aggregate. With `valid`, only the rows it
     accepts count, and the others are counted apart; without, every row counts, but a
@@ -191,7 +200,11 @@ def _read(
     column per window and figure (twenty columns for four windows) the same rows took
     three times as long there: 2.7 s against 0.8 s at 2,000 departments (1.1 million
     observations). PostgreSQL is the other way round (its one scan took 1.1-1.5 s, the
-    slices 1.4-2.4 s), so it keeps the one scan."""
+    slices 1.4-2.4 s), so it keeps the one scan.
+
+    Without `valid` (every read but the rare groups with values out of range), whole days
+    come from the daily roll-up (`_by_days`) and only a window's partial days from the
+    observations; `raw` reads every row instead (tests compare the two)."""
     m = columns_of(MetricObservation)
     windows = sorted(spec.by_window)
     bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
@@ -213,7 +226,9 @@ def _read(
     scope = (m.department_id.in_(ids), m.metric.in_(names))
     # (department, metric) -> each window's (count, total, min, max, outside)
     per_window: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
-    if session.get_bind().dialect.name == "postgresql":
+    if valid is None and not raw:
+        per_window = _by_days(session, m, ids, names, windows, spec.now)
+    elif session.get_bind().dialect.name == "postgresql":
         columns = [c for w in windows for c in figures(m.observed_at > spec.now - w)]
         rows = session.execute(
             select(m.department_id, m.metric, *columns)
@@ -248,6 +263,128 @@ def _read(
                 last_value=last.get(window, {}).get((dept_id, metric)),
                 outside=int(outside or 0),
             )
+    return out
+
+
+def _by_days(
+    session: Session,
+    m: Any,
+    ids: list[int],
+    names: list[str],
+    windows: list[timedelta],
+    now: datetime,
+) -> dict[tuple[int, str], list[tuple[Any, ...]]]:
+    """Each window's (count, total, min, max, 0) from the daily roll-up (`metric_daily`,
+    kept by triggers) for its whole UTC days, plus the observations of its partial days:
+    from its start to the next midnight, and from today's midnight to `now`. At 2,000
+    departments that reads 170,000 roll-up rows and a tenth of the observations
+    instead of 1.4 million observations. A window that starts today is read whole from the
+    observations. Rows: one per window, smallest first, as `_by_slices` gives them."""
+    scope = (m.department_id.in_(ids), m.metric.in_(names))
+    today = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
+    figures = [
+        func.count(),
+        func.sum(m.value).filter(bounded),
+        func.min(m.value),
+        func.max(m.value),
+    ]
+    pieces: list[Any] = []  # raw reads: (label, lower condition, upper condition)
+    first_full: dict[int, datetime] = {}  # window -> its first whole day
+    for n, window in enumerate(windows):
+        start = now - window
+        if start >= today:
+            pieces.append((f"w{n}", m.observed_at > start, m.observed_at <= now))
+            continue
+        first_full[n] = datetime.combine(start.astimezone(UTC).date(), time(), tzinfo=UTC) + DAY
+        pieces.append((f"t{n}", m.observed_at > start, m.observed_at < first_full[n]))
+    if first_full:
+        pieces.append(("head", m.observed_at >= today, m.observed_at <= now))
+    scans = [
+        select(m.department_id, m.metric, literal(label).label("piece"), *figures)
+        .where(*scope, lower, upper)
+        .group_by(m.department_id, m.metric)
+        for label, lower, upper in pieces
+    ]
+    found: dict[tuple[int, str], dict[str, tuple[Any, ...]]] = defaultdict(dict)
+    for dept_id, metric, piece, *values in session.execute(
+        union_all(*scans) if len(scans) > 1 else scans[0]
+    ).all():
+        found[(dept_id, metric)][piece] = tuple(values)
+    if first_full:
+        for key, days in _rolled_days(session, ids, names, first_full, today).items():
+            found[key].update(days)
+    out: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+    for key, of_piece in found.items():
+        per_window = []
+        for n in range(len(windows)):
+            parts = [f"w{n}"] if n not in first_full else [f"t{n}", f"d{n}", "head"]
+            count, total, low, high = 0, 0.0, None, None
+            for part in parts:
+                if part not in of_piece:
+                    continue
+                c, t, lo, hi = of_piece[part]
+                count, total = count + int(c), total + float(t or 0.0)
+                low = lo if low is None or (lo is not None and lo < low) else low
+                high = hi if high is None or (hi is not None and hi > high) else high
+            per_window.append((count, total, low, high, 0))
+        out[key] = per_window
+    return out
+
+
+def _rolled_days(
+    session: Session,
+    ids: list[int],
+    names: list[str],
+    first_full: Mapping[int, datetime],
+    today: datetime,
+) -> dict[tuple[int, str], dict[str, tuple[Any, ...]]]:
+    """Per (department, metric): {"d<window>": (count, total, min, max)} of the roll-up's
+    days from each window's first whole day to yesterday. Read as slices between the
+    windows' first days (one grouped scan, a CASE for the slice), each window adding up
+    its slices here: on SQLite a FILTER column per window and figure cost a third more."""
+    r = columns_of(MetricDaily)
+    starts = sorted({since.date() for since in first_full.values()}, reverse=True)
+    piece: Any = literal(0)
+    if len(starts) > 1:
+        piece = case(*((r.day >= day, literal(k)) for k, day in enumerate(starts)))
+    rows = session.execute(
+        select(
+            r.department_id,
+            r.metric,
+            piece.label("slice"),
+            func.sum(r.count),
+            func.sum(r.total),
+            func.min(r.minimum),
+            func.max(r.maximum),
+        )
+        .where(
+            r.department_id.in_(ids),
+            r.metric.in_(names),
+            r.day >= starts[-1],
+            r.day < today.date(),
+        )
+        .group_by(r.department_id, r.metric, piece)
+    ).all()
+    slices: dict[tuple[int, str], dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    for dept_id, metric, k, *values in rows:
+        slices[(dept_id, metric)][int(k)] = tuple(values)
+    out: dict[tuple[int, str], dict[str, tuple[Any, ...]]] = {}
+    for key, of_slice in slices.items():
+        cumulative: list[tuple[Any, ...]] = []
+        count, total, low, high = 0, 0.0, None, None
+        for k in range(len(starts)):  # newest slice first: each start adds one older slice
+            if k in of_slice:
+                c, t, lo, hi = of_slice[k]
+                count, total = count + int(c), total + float(t)
+                low = lo if low is None or lo < low else low
+                high = hi if high is None or hi > high else high
+            cumulative.append((count, total, low, high))
+        out[key] = {
+            f"d{n}": cumulative[starts.index(since.date())]
+            for n, since in first_full.items()
+            if cumulative[starts.index(since.date())][0]
+        }
     return out
 
 
@@ -302,15 +439,16 @@ def _last_values(
 ) -> dict[tuple[int, str], float]:
     m = columns_of(MetricObservation)
     accepted = [] if valid is None else [valid]
+    scope = (
+        m.department_id.in_(ids),
+        m.metric.in_(sorted(names)),
+        m.observed_at > now - window,
+        m.observed_at <= now,
+        *accepted,
+    )
     latest = (
         select(m.department_id, m.metric, func.max(m.observed_at).label("at"))
-        .where(
-            m.department_id.in_(ids),
-            m.metric.in_(sorted(names)),
-            m.observed_at > now - window,
-            m.observed_at <= now,
-            *accepted,
-        )
+        .where(*scope)
         .group_by(m.department_id, m.metric)
         .subquery()
     )
@@ -324,7 +462,9 @@ def _last_values(
                 m.observed_at == latest.c.at,
             ),
         )
-        .where(*accepted)
+        # The window again, though the join implies it: PostgreSQL then reads the joined
+        # rows by the observed_at index instead of scanning every observation (1.1 s).
+        .where(*scope)
     ).all()
     # Several observations at the same instant (per segment/person): keep the last read;
     # "last" over simultaneous samples has no better answer.

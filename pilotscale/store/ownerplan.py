@@ -17,13 +17,14 @@ import json
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, select, text
 from sqlmodel import Session
 
 from pilotscale.core.recipients import owner_or_lead
 from pilotscale.models import Program
 from pilotscale.plan.schema import ApprovalGate, Person, Plan
 from pilotscale.store.queries import parse_plan_json
+from pilotscale.store.tables import table_of
 
 _PEOPLE: TypeAdapter[list[Person]] = TypeAdapter(list[Person])
 
@@ -48,11 +49,34 @@ _POSTGRES_PEOPLE = text(
 ).bindparams(bindparam("ids", expanding=True))
 
 
+def owners_plan_json(plan: Plan, stored: dict[str, Any]) -> str:
+    """What `apply` stores as `program.owners_plan_json`: `stored` (the plan as the store
+    keeps it) with only the people who own a gate. The owners are found as a read finds
+    them from the stored JSON, on the plan without its people."""
+    owners = owner_ids(plan.model_copy(update={"people": []}))
+    people = [p for p in stored["people"] if p["id"] in owners]
+    # As `store.apply.canonical_json` writes the whole plan (which imports this module).
+    return json.dumps(
+        {**stored, "people": people}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
 def load_owners_plan(*, session: Session, program: Program) -> Plan:
-    """The plan as last applied, with only the people who own a gate somewhere."""
+    """The plan as last applied, with only the people who own a gate somewhere: as `apply`
+    stored it, or, on a store applied before it did, taken apart from the whole plan."""
     cached = _PLANS.get(program.plan_sha256)
     if cached is not None:
         return cached
+    stored = session.execute(
+        select(table_of(Program).c.owners_plan_json).where(table_of(Program).c.id == program.id)
+    ).scalar_one()
+    plan = _from_whole_plan(session, program) if stored is None else parse_plan_json(stored)
+    _PLANS.clear()  # one program per process: the views read one
+    _PLANS[program.plan_sha256] = plan
+    return plan
+
+
+def _from_whole_plan(session: Session, program: Program) -> Plan:
     postgres = session.get_bind().dialect.name == "postgresql"
     members = session.execute(
         _POSTGRES_MEMBERS if postgres else _SQLITE_MEMBERS, {"program": program.id}
@@ -64,10 +88,7 @@ def load_owners_plan(*, session: Session, program: Program) -> Plan:
         _POSTGRES_PEOPLE if postgres else _SQLITE_PEOPLE, {"program": program.id, "ids": owners}
     ).all()
     people = _PEOPLE.validate_json("[" + ",".join(value for (value,) in rows) + "]")
-    plan = plan.model_copy(update={"people": people})
-    _PLANS.clear()  # one program per process: the views read one
-    _PLANS[program.plan_sha256] = plan
-    return plan
+    return plan.model_copy(update={"people": people})
 
 
 def owner_ids(plan: Plan) -> set[str]:

@@ -35,8 +35,12 @@ class NoProgram(Missing, LookupError):
 
 def get_program(*, session: Session, name: str | None) -> Program:
     """The program called `name`; with None, the only program in the store."""
-    # The plan's JSON is left unread: load_program_plan reads it once per version.
-    query = select(Program).options(defer(Program.plan_json))  # type: ignore[arg-type]
+    # The plan's JSON is left unread: load_program_plan reads it once per version (and
+    # store.ownerplan the owners' plan).
+    query = select(Program).options(
+        defer(Program.plan_json),  # type: ignore[arg-type]
+        defer(Program.owners_plan_json),  # type: ignore[arg-type]
+    )
     programs = list(session.exec(query.order_by(col(Program.name))))
     if name is not None:
         for program in programs:

@@ -58,9 +58,9 @@ def _guard(action: Callable[[], T]) -> T:
         return action()
 
 
-def _moment(as_of: str | None) -> datetime | None:
+def _moment(as_of: str | None, program: str | None) -> datetime | None:
     """--as-of as a moment; None lets the flow take its own clock (wherever it runs)."""
-    return parse_as_of(as_of) if as_of is not None else None
+    return parse_as_of(as_of, program=program) if as_of is not None else None
 
 
 @app.command()
@@ -97,7 +97,7 @@ def start(
             engine=store_engine(),
             department=department,
             by=_who(by),
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             reason=reason,
             force=force,
             program=program,
@@ -109,7 +109,7 @@ def start(
         "reason": reason,
         "force": force,
         "program": program,
-        "as_of": _moment(as_of),
+        "as_of": _moment(as_of, program),
     }
     launched = launch(
         flow_name="start-department",
@@ -146,7 +146,7 @@ def check(
     from pilotscale.cli.launch import launch
     from pilotscale.flows.readiness_check import readiness_check
 
-    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of)}
+    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of, program)}
     launched = launch(
         flow_name="readiness-check",
         program=program,
@@ -187,7 +187,7 @@ def rollout(
     from pilotscale.engine.start import rollout_actor
     from pilotscale.flows.rollout_program import rollout_program_flow
 
-    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of), "by": _who(by)}
+    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of, program), "by": _who(by)}
 
     async def here() -> Any:
         # Refuse a non-lead before the flow (and a local Prefect API) even starts.
@@ -222,7 +222,7 @@ def _control(event: Event) -> Callable[..., None]:
                 event=event,
                 actor=_actor(by, on_behalf_of, reason),
                 reason=reason,
-                now=parse_as_of(as_of),
+                now=parse_as_of(as_of, program=program),
                 program=program,
             )
         )
@@ -277,7 +277,7 @@ def rollback(
             event=Event.rollback,
             actor=_actor(by, None, reason),
             reason=reason,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             target=to,
             program=program,
         )
@@ -320,7 +320,7 @@ def approve(
             gate=gate,
             actor=_actor(by, on_behalf_of, reason),
             comment=comment,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -360,7 +360,7 @@ def reject(
             gate=gate,
             actor=_actor(by, on_behalf_of, reason),
             comment=comment,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -400,7 +400,7 @@ def attest(
             gate=gate,
             actor=_actor(by, on_behalf_of, reason),
             evidence=evidence,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -436,7 +436,7 @@ def ack(
             department=department,
             champion=champion,
             actor=_actor(by, on_behalf_of, reason),
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -474,7 +474,7 @@ def decline(
             champion=champion,
             actor=_actor(by, on_behalf_of, reason),
             reason=reason,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -515,7 +515,7 @@ def barrier(
             actor=_actor(by, on_behalf_of, reason),
             text=text_,
             area=area,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )

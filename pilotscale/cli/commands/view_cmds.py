@@ -79,7 +79,7 @@ def status(
 
       pilotscale status --json | jq '.departments[] | select(.holding != [])'
     """
-    now = parse_as_of(as_of)
+    now = parse_as_of(as_of, program=program)
     # Only gate owners are named: a plan of 200,000 people need not be read whole.
     with program_view(program, owners_only=True) as (session, view):
         verdicts = read_verdicts(session=session, view=view, now=now)
@@ -132,7 +132,7 @@ def explain(
 
       pilotscale explain sales --as-of 2026-12-14
     """
-    now = parse_as_of(as_of)
+    now = parse_as_of(as_of, program=program)
     with program_view(program) as (session, view):
         department_of(view, department)
         verdicts = read_verdicts(
@@ -180,17 +180,25 @@ def history(
     department: str = typer.Argument(..., help="Department name, e.g. hr.", show_default=False),
     program: str | None = ProgramOpt,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output on stdout."),
+    as_of: str | None = AsOf,
 ) -> None:
     """Every phase change of a department: when, from, to, who, why and which run. Kept forever.
+
+    With --as-of, the history as it stood then: the changes up to that moment.
 
     Example:
 
       pilotscale history hr
+
+      pilotscale history hr --as-of 2026-12-14
     """
     with program_view(program) as (session, view):
         department_of(view, department)
         d = view.department(department)
         rows = department_history(session=session, department_id=d.id or 0)
+        if as_of is not None:
+            until = parse_as_of(as_of, zone=view.plan.program.timezone)
+            rows = [r for r in rows if r.at <= until]
     if as_json:
         print(json_text([r.model_dump(mode="json") for r in rows]))
         return

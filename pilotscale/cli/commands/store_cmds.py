@@ -64,7 +64,9 @@ def apply_command(
 
     Example:
 
-      pilotscale apply examples/acme-ai-assistant.yaml
+      pilotscale apply plan.yaml
+
+      pilotscale apply examples/acme-ai-assistant.yaml --allow-incomplete  # warns: Sales
 
       pilotscale apply plan.yaml --dry-run     # what would change, nothing written
     """

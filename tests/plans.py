@@ -76,7 +76,13 @@ def _department(index: int, wave: int) -> dict[str, Any]:
         "wave": wave,
         "sponsor": f"{name}-sponsor",
         "champions": [f"{name}-champ1", f"{name}-champ2"],
-        "use_cases": [{"name": "drafting", "title": "Drafting documents"}],
+        "use_cases": [
+            {
+                "name": "drafting",
+                "title": "Drafting documents",
+                "kpis": [{"kpi": "weekly_active_rate", "target": 0.6}],
+            }
+        ],
         "training": {
             "power": [{"id": "full-course", "title": "Full course", "due_after": "2w"}],
             "casual": [{"id": "quick-start", "title": "Quick-start guide", "due_after": "1w"}],

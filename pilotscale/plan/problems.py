@@ -51,6 +51,8 @@ class Problem:
 class PlanError(Invalid):
     """A plan that cannot be used, with every problem found (not only the first)."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], *, warnings: Iterable[Problem] = ()) -> None:
         self.problems: list[Problem] = sorted(problems, key=lambda p: (p.line, p.path))
+        # Said alongside the problems, so one run shows everything about the plan.
+        self.warnings: list[Problem] = sorted(warnings, key=lambda p: (p.line, p.path))
         super().__init__("\n".join(str(p) for p in self.problems))

@@ -57,6 +57,7 @@ program:
   lead: lea.lead
   timezone: Europe/Madrid
   budget: {{pilot_budget: 1000, approved_scale_budget: 5000, cost_per_user_month: 1}}
+  kpis: [{{name: hours_saved, title: Hours saved}}]
   email_channel: email
 channels:
   - {{name: email, kind: email, url: "env:{smtp_env}"}}
@@ -84,6 +85,7 @@ departments:
     wave: 1
     sponsor: sam.sponsor
     champions: [cat.champion]
+    use_cases: [{{name: answers, title: Answers, kpis: [{{kpi: hours_saved, target: 10}}]}}]
     support: {{technical: lea.lead, adoption: lea.lead, content: lea.lead, governance: lea.lead}}
   - name: sales
     title: Sales
@@ -91,6 +93,7 @@ departments:
     wave: 2
     sponsor: sam.sponsor
     champions: [dan.champion]
+    use_cases: [{{name: answers, title: Answers, kpis: [{{kpi: hours_saved, target: 10}}]}}]
     support: {{technical: lea.lead, adoption: lea.lead, content: lea.lead, governance: lea.lead}}
 rollout:
   max_active: 2

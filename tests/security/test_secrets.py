@@ -117,7 +117,7 @@ def test_a_token_and_a_password_appear_nowhere(
     story = Story(tmp_path, env)
     try:
         story.run("db", "current")
-        story.run("apply", str(EXAMPLE))
+        story.run("apply", str(EXAMPLE), "--allow-incomplete")
         story.run("notify", "test", "email", expect=None)
         story.run("notify", "test", "ai-rollout", expect=None)
         story.run("start", "hr", "--by", LEAD, "--as-of", "2026-11-02T09:00+00:00")

@@ -131,9 +131,9 @@ def commands(plan: Path, csv: Path, out: Path, s: list[str]) -> list[tuple[list[
     cs = "customer-service"
     by = ["--by", LEAD]
     return [
-        (["validate", str(plan)], 0),
-        (["apply", str(plan)], 0),
-        (["apply", str(plan), "--dry-run"], 0),
+        (["validate", str(plan), "--allow-incomplete"], 0),  # Sales: no content owner
+        (["apply", str(plan), "--allow-incomplete"], 0),
+        (["apply", str(plan), "--dry-run", "--allow-incomplete"], 0),
         (["status"], 0),
         (["status", "--json"], 0),
         (["explain", cs], 0),
@@ -301,7 +301,7 @@ def test_flow_commands_show_hostile_text_as_text(tmp_path: Path, figure: Any) ->
     env = subprocess_env(tmp_path)
     by = ["--by", LEAD]
     steps: list[tuple[list[str], int]] = [
-        (["apply", str(plan)], 0),
+        (["apply", str(plan), "--allow-incomplete"], 0),
         (["rollout", *by, "--as-of", "2026-11-02"], 0),  # sales starts; hr waits: blackout
         (["start", "sales", *by, f"--reason={FIXED[6]}", "--as-of", "2026-11-02"], 0),  # again
         (["check", "--as-of", "2026-11-09"], 0),

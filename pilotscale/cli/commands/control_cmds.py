@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import typer
 
@@ -40,7 +40,7 @@ def _set_paused(
             paused=paused,
             actor=_actor(by, on_behalf_of, reason),
             reason=reason,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -82,14 +82,15 @@ def resume(
     _set_paused(False, by, reason, on_behalf_of, program, as_of)
 
 
-def _until(value: str) -> datetime:
+def _until(value: str, program: str | None) -> datetime:
+    """--until by the one rule for times without a zone: the program's time zone."""
     try:
-        moment = datetime.fromisoformat(value)
+        datetime.fromisoformat(value.strip())
     except ValueError:
         raise CliError(
             f"--until '{value}' is not an ISO 8601 date or time; e.g. 2026-12-31"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return parse_as_of(value, program=program)
 
 
 @app.command()
@@ -101,7 +102,10 @@ def waive(
     until: str = typer.Option(
         ...,
         "--until",
-        help="When the gate counts again (ISO 8601; a date alone is midnight UTC).",
+        help=(
+            "When the gate counts again (ISO 8601; a date alone is midnight, a time without "
+            "a zone local time, in the program's time zone)."
+        ),
         show_default=False,
     ),
     by: str | None = By,
@@ -128,8 +132,8 @@ def waive(
             gate=gate,
             actor=_actor(by, on_behalf_of, reason),
             reason=reason,
-            until=_until(until),
-            now=parse_as_of(as_of),
+            until=_until(until, program),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )

@@ -58,7 +58,8 @@ def import_file(
 ) -> None:
     """Import a file, all or nothing: every row is checked first (problems as FILE:ROW: column:
     message, exit 2, nothing written); rows already imported are ignored, so re-importing a
-    file is safe. Times without a zone are read in the program's time zone.
+    file is safe. A date alone is midnight, and a time without a zone is local time, in the
+    program's time zone (the plan's program.timezone): in the file and in --as-of alike.
 
     A value must lie in its metric's range (0 to 1 for a fraction, 0 to 100 for a percentage,
     0 to 1e9 for a count or amount, or min/max under the plan's metrics), and a time at most
@@ -82,7 +83,7 @@ def import_file(
         source = RecordFile(file, detect_format(file, fmt))
     except ValueError as exc:
         raise CliError(f"{file}: {exc}") from None
-    now = parse_as_of(as_of)
+    now = parse_as_of(as_of, program=program)
     with program_view(program) as (_, view):
         catalog = Catalog(view.plan, departments=[d.name for d in view.departments], as_of=now)
         department_ids = {d.name: d.id or 0 for d in view.departments}

@@ -93,7 +93,7 @@ def import_roster(
         source = RecordFile(file, detect_format(file, fmt))
     except ValueError as exc:
         raise CliError(f"{file}: {exc}") from None
-    now = parse_as_of(as_of)
+    now = parse_as_of(as_of, program=program)
     engine = store_engine()
     with Session(engine, expire_on_commit=False) as session:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,38 +13,54 @@ import typer
 from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.text import plain
-from pilotscale.plan.problems import PlanError
+from pilotscale.plan.problems import PlanError, Problem
 from pilotscale.plan.schema import Plan
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
+ALLOW_INCOMPLETE_HELP = (
+    "Warn about missing essentials (a department's sponsor, champions, a use case with a "
+    "KPI, the four support owners) instead of refusing the plan."
+)
+AllowIncomplete = typer.Option(False, "--allow-incomplete", help=ALLOW_INCOMPLETE_HELP)
+
+
 @app.command()
 def validate(
     plan: Path = typer.Argument(..., help="The rollout plan (YAML).", show_default=False),
+    allow_incomplete: bool = AllowIncomplete,
 ) -> None:
-    """Check a rollout plan and list every problem with its file, line and field.
+    """Check a rollout plan and list every problem with its file, line and field, all in
+    one run: the schema, the cross-references (on whatever parsed) and the essentials.
 
-    Exit code 0 when the plan is valid, 2 when it has problems.
+    The essentials: each department has a sponsor, at least one champion, a use case with
+    a KPI and an owner for each support area (technical, adoption, content, governance);
+    a plan missing one is refused, or with --allow-incomplete only warned about. A last
+    phase without monitoring gates is always a warning.
+
+    Exit code 0 when the plan is valid (warnings included), 2 when it has problems.
 
     Example:
 
       pilotscale validate examples/acme-ai-assistant.yaml
 
     A problem reads  FILE:LINE: path.to.field: what is wrong and what to do
+    A warning reads  warning: FILE:LINE: path.to.field: what is missing
     """
-    from pilotscale.plan.loader import load_plan
+    from pilotscale.plan.loader import Essentials, load_plan
 
+    check = Essentials.warn if allow_incomplete else Essentials.refuse
     try:
-        loaded = load_plan(plan)
+        loaded = load_plan(plan, check=check)
     except PlanError as exc:
         # Plain print, not rich: problem text must come out exactly as written (no emoji
         # codes or markup interpreted), one problem per line for editors and grep.
-        for problem in exc.problems:
-            print(plain(problem), file=sys.stderr)
+        print_problems(exc)
         count = len(exc.problems)
         print(plain(f"{plan}: {count} problem{'s' if count != 1 else ''} found"), file=sys.stderr)
         raise typer.Exit(code=2) from None
+    print_warnings(loaded.warnings)
     p = loaded.plan
     print(
         plain(
@@ -51,6 +68,19 @@ def validate(
             f"{_count(p.phases, 'phase')}, {_count(p.gates, 'gate')}"
         )
     )
+
+
+def print_problems(error: PlanError) -> None:
+    """Every problem and warning of a refused plan, one a line, in file order."""
+    lines = [(p.line, p.path, plain(p)) for p in error.problems]
+    lines += [(p.line, p.path, plain(f"warning: {p}")) for p in error.warnings]
+    for _, _, line in sorted(lines):
+        print(line, file=sys.stderr)
+
+
+def print_warnings(warnings: Iterable[Problem]) -> None:
+    for warning in warnings:
+        print(plain(f"warning: {warning}"), file=sys.stderr)
 
 
 def _count(items: list[Any], noun: str) -> str:

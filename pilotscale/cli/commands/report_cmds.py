@@ -33,7 +33,7 @@ def report(
     from pilotscale.report.data import build_report
     from pilotscale.report.html import html_parts
 
-    now = parse_as_of(as_of)
+    now = parse_as_of(as_of, program=program)
     if not out.parent.is_dir():
         raise CliError(f"--out {out}: folder {out.parent} does not exist")
     # Only gate owners are named: a plan of 200,000 people need not be read whole.

@@ -63,9 +63,9 @@ def _guard(action: Callable[[], T]) -> T:
         return action()
 
 
-def _moment(as_of: str | None) -> datetime | None:
+def _moment(as_of: str | None, program: str | None) -> datetime | None:
     """--as-of as a moment; None lets the flow take its own clock (wherever it runs)."""
-    return parse_as_of(as_of) if as_of is not None else None
+    return parse_as_of(as_of, program=program) if as_of is not None else None
 
 
 @app.command()
@@ -102,7 +102,7 @@ def start(
             engine=store_engine(),
             department=department,
             by=_who(by),
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             reason=reason,
             force=force,
             program=program,
@@ -114,7 +114,7 @@ def start(
         "reason": reason,
         "force": force,
         "program": program,
-        "as_of": _moment(as_of),
+        "as_of": _moment(as_of, program),
     }
     launched = launch(
         flow_name="start-department",
@@ -157,7 +157,7 @@ def _dry_check(program: str | None, as_of: str | None) -> None:
     from pilotscale.engine.check import run_readiness_check
     from pilotscale.engine.dry_run import dry_run
 
-    now = parse_as_of(as_of)
+    now = parse_as_of(as_of, program=program)
     shown = _guard(
         lambda: dry_run(
             engine=store_engine(),
@@ -203,7 +203,7 @@ def check(
     from pilotscale.cli.launch import launch
     from pilotscale.flows.readiness_check import readiness_check
 
-    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of)}
+    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of, program)}
     launched = launch(
         flow_name="readiness-check",
         program=program,
@@ -226,7 +226,7 @@ def _dry_rollout(by: str, program: str | None, as_of: str | None) -> None:
     from pilotscale.engine.dry_run import dry_run
     from pilotscale.engine.start import rollout_actor, rollout_program
 
-    now = parse_as_of(as_of)
+    now = parse_as_of(as_of, program=program)
     engine = store_engine()
     actor = _guard(lambda: rollout_actor(engine=engine, by=by, program=program))
     shown = _guard(
@@ -268,7 +268,7 @@ def rollout(
     from pilotscale.engine.start import rollout_actor
     from pilotscale.flows.rollout_program import rollout_program_flow
 
-    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of), "by": _who(by)}
+    params: dict[str, Any] = {"program": program, "as_of": _moment(as_of, program), "by": _who(by)}
 
     async def here() -> Any:
         # Refuse a non-lead before the flow (and a local Prefect API) even starts.
@@ -303,7 +303,7 @@ def _control(event: Event) -> Callable[..., None]:
                 event=event,
                 actor=_actor(by, on_behalf_of, reason),
                 reason=reason,
-                now=parse_as_of(as_of),
+                now=parse_as_of(as_of, program=program),
                 program=program,
             )
         )
@@ -358,7 +358,7 @@ def rollback(
             event=Event.rollback,
             actor=_actor(by, None, reason),
             reason=reason,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             target=to,
             program=program,
         )
@@ -401,7 +401,7 @@ def approve(
             gate=gate,
             actor=_actor(by, on_behalf_of, reason),
             comment=comment,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -441,7 +441,7 @@ def reject(
             gate=gate,
             actor=_actor(by, on_behalf_of, reason),
             comment=comment,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -481,7 +481,7 @@ def attest(
             gate=gate,
             actor=_actor(by, on_behalf_of, reason),
             evidence=evidence,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -517,7 +517,7 @@ def ack(
             department=department,
             champion=champion,
             actor=_actor(by, on_behalf_of, reason),
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -555,7 +555,7 @@ def decline(
             champion=champion,
             actor=_actor(by, on_behalf_of, reason),
             reason=reason,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )
@@ -596,7 +596,7 @@ def barrier(
             actor=_actor(by, on_behalf_of, reason),
             text=text_,
             area=area,
-            now=parse_as_of(as_of),
+            now=parse_as_of(as_of, program=program),
             program=program,
         )
     )

@@ -9,7 +9,9 @@ import typer
 from sqlmodel import Session
 
 from pilotscale.cli.app import app, err_console
+from pilotscale.cli.commands.plan_cmds import AllowIncomplete, print_problems, print_warnings
 from pilotscale.cli.errors import CliError
+from pilotscale.cli.options import AsOf, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain, text
 from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
@@ -47,22 +49,31 @@ def apply_command(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show what would change and write nothing."
     ),
+    allow_incomplete: bool = AllowIncomplete,
+    as_of: str | None = AsOf,
 ) -> None:
     """Load a rollout plan into the store; applying the same plan again changes nothing.
 
+    The plan is validated first, as `pilotscale validate` does: a plan with problems, or
+    missing an essential (unless --allow-incomplete), is not applied (exit code 2).
     Prints each change on its own line ("department hr: headcount 120 → 140"), or
     "no changes". A plan that would drop a department already in flight is refused
-    (exit code 2) unless --force; removed departments keep their history.
+    (exit code 2) unless --force; removed departments keep their history. --as-of dates
+    the change (its history rows, a department's entry into its initial phase), in the
+    plan's time zone when it has none.
 
     Example:
 
-      pilotscale apply examples/acme-ai-assistant.yaml
+      pilotscale apply plan.yaml
+
+      pilotscale apply examples/acme-ai-assistant.yaml --allow-incomplete  # warns: Sales
 
       pilotscale apply plan.yaml --dry-run     # what would change, nothing written
     """
     from pilotscale.store.apply import ApplyRefused, apply_plan
 
-    loaded = _load(plan)
+    loaded = _load(plan, allow_incomplete=allow_incomplete)
+    now = parse_as_of(as_of, zone=loaded.plan.program.timezone) if as_of else utcnow()
     engine = store_engine()
     with Session(engine, expire_on_commit=False) as session:
         try:
@@ -70,7 +81,7 @@ def apply_command(
                 session=session,
                 loaded=loaded,
                 force=force,
-                now=utcnow(),
+                now=now,
                 actor=os_user() or "cli",
             )
         except ApplyRefused as exc:
@@ -86,6 +97,7 @@ def apply_command(
             session.rollback()
         else:
             session.commit()
+    print_warnings(loaded.warnings)
     if report.unchanged:
         print(plain(f"no changes: program {report.program} already has this plan"))
         return
@@ -97,14 +109,14 @@ def apply_command(
         err_console.print("dry run: nothing was written", markup=False)
 
 
-def _load(plan: Path) -> LoadedPlan:
-    from pilotscale.plan.loader import load_plan
+def _load(plan: Path, *, allow_incomplete: bool) -> LoadedPlan:
+    from pilotscale.plan.loader import Essentials, load_plan
 
+    check = Essentials.warn if allow_incomplete else Essentials.refuse
     try:
-        return load_plan(plan)
+        return load_plan(plan, check=check)
     except PlanError as exc:
-        for problem in exc.problems:
-            err_console.print(text(problem))
+        print_problems(exc)
         count = len(exc.problems)
         err_console.print(
             text(f"{plan}: {count} problem{'s' if count != 1 else ''} found; nothing applied")

@@ -94,7 +94,7 @@ def status(
             raise CliError("--watch shows the present: leave out --as-of")
         _watch(lambda now: _show_status(program, now, as_json, show_all), every)
         return
-    _show_status(program, parse_as_of(as_of), as_json, show_all)
+    _show_status(program, parse_as_of(as_of, program=program), as_json, show_all)
 
 
 def _watch(show: Callable[[datetime], None], every: float) -> None:
@@ -182,7 +182,7 @@ def explain(
 
       pilotscale explain sales --as-of 2026-12-14
     """
-    now = parse_as_of(as_of)
+    now = parse_as_of(as_of, program=program)
     with program_view(program) as (session, view):
         department_of(view, department)
         verdicts = read_verdicts(
@@ -251,12 +251,17 @@ def history(
     department: str = typer.Argument(..., help="Department name, e.g. hr.", show_default=False),
     program: str | None = ProgramOpt,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output on stdout."),
+    as_of: str | None = AsOf,
 ) -> None:
     """Every phase change of a department: when, from, to, who, why and which run. Kept forever.
+
+    With --as-of, the history as it stood then: the changes up to that moment.
 
     Example:
 
       pilotscale history hr
+
+      pilotscale history hr --as-of 2026-12-14
     """
     with program_view(program) as (session, view):
         department_of(view, department)
@@ -264,6 +269,7 @@ def history(
         rows = department_history(session=session, department_id=d.id or 0)
         waivers = waivers_of(session=session, department_ids=[d.id or 0]).get(d.id or 0, [])
         controls = program_controls(session=session, program_id=view.program.id or 0)
+        until = parse_as_of(as_of, zone=view.plan.program.timezone) if as_of is not None else None
     # Waivers and the program's pauses belong to the department's story too: one list,
     # in time order, each entry in the transitions' shape.
     entries: list[dict[str, Any]] = [r.model_dump(mode="json") for r in rows]
@@ -304,6 +310,8 @@ def history(
         for c in controls
     ]
     entries.sort(key=lambda e: datetime.fromisoformat(e["at"]))
+    if until is not None:  # the history as it stood then
+        entries = [e for e in entries if datetime.fromisoformat(e["at"]) <= until]
     if as_json:
         print(json_text(entries))
         return

@@ -149,7 +149,9 @@ def test_a_5000_person_roster_holds_hr_at_3_of_150(
 ) -> None:
     (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
     roster = write_csv(tmp_path / "roster.csv", roster_rows())
-    cli("apply", "plan.yaml", tmp_path=tmp_path, url=store_url)
+    # Sales and Operations only fill the roster: no champions, use cases or support owners
+    # (essentials), and the plan must list no more people than HR's three.
+    cli("apply", "plan.yaml", "--allow-incomplete", tmp_path=tmp_path, url=store_url)
 
     imported = cli("people", "import", str(roster), tmp_path=tmp_path, url=store_url)
     again = cli("people", "import", str(roster), tmp_path=tmp_path, url=store_url)

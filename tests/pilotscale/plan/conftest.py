@@ -1,4 +1,9 @@
-"""A small plan that passes every check; tests break one thing at a time."""
+"""A small plan that passes every check; tests break one thing at a time.
+
+VALID_PLAN passes the schema and the cross-checks but lacks some essentials (Legal has
+no use case, the last phase no monitoring gate), so tests of those checks keep their
+lines; COMPLETE_PLAN is the same plan with every essential, for `validate` and `apply`.
+"""
 
 from __future__ import annotations
 
@@ -86,6 +91,38 @@ people:
      roles: [champion]}
   - {id: lola.champion, name: Lola, email: lola@example.com, department: legal, roles: [champion]}
 """
+
+
+def _complete(text: str) -> str:
+    for old, new in (
+        ("  - name: operating\n", "  - {name: operating, exit_gates: [weekly-active]}\n"),
+        (
+            "    support: {technical: it.desk, adoption: it.desk}\n",
+            "    support: {technical: it.desk, adoption: it.desk, content: it.desk,\n"
+            "              governance: it.desk}\n",
+        ),
+        (
+            "    chat_channel: rollout-chat\n",
+            "    chat_channel: rollout-chat\n"
+            "    use_cases:\n"
+            "      - {name: contracts, title: Contract review,\n"
+            "         kpis: [{kpi: tickets_avoided, target: 5}]}\n"
+            "    support: {technical: it.desk, adoption: it.desk, content: it.desk,\n"
+            "              governance: it.desk}\n",
+        ),
+    ):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+COMPLETE_PLAN = _complete(VALID_PLAN)
+
+
+@pytest.fixture
+def complete_plan_text() -> str:
+    """VALID_PLAN with every essential: what validate and apply accept."""
+    return COMPLETE_PLAN
 
 
 @pytest.fixture

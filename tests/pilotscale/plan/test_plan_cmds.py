@@ -27,8 +27,8 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, env=env, cwd=cwd)
 
 
-def test_validate_a_valid_plan(tmp_path: Path, plan_text: str) -> None:
-    (tmp_path / "plan.yaml").write_text(plan_text, encoding="utf-8")
+def test_validate_a_valid_plan(tmp_path: Path, complete_plan_text: str) -> None:
+    (tmp_path / "plan.yaml").write_text(complete_plan_text, encoding="utf-8")
 
     result = run("validate", "plan.yaml", cwd=tmp_path)
 
@@ -39,9 +39,9 @@ def test_validate_a_valid_plan(tmp_path: Path, plan_text: str) -> None:
     assert result.stderr == ""
 
 
-def test_validate_lists_every_problem_and_exits_2(tmp_path: Path, plan_text: str) -> None:
+def test_validate_lists_every_problem_and_exits_2(tmp_path: Path, complete_plan_text: str) -> None:
     secret = "https://chat.example.com/hooks/abc?token=tOpSeCrEt"
-    text = edit(plan_text, '"secret:rollout-chat-webhook"', f'"{secret}"')
+    text = edit(complete_plan_text, '"secret:rollout-chat-webhook"', f'"{secret}"')
     text = edit(text, "headcount: 40", "headcount: many")
     (tmp_path / "broken.yaml").write_text(text, encoding="utf-8")
 
@@ -59,6 +59,100 @@ def test_validate_lists_every_problem_and_exits_2(tmp_path: Path, plan_text: str
     ]
     assert "tOpSeCrEt" not in result.stderr + result.stdout
     assert "chat.example.com" not in result.stderr + result.stdout
+
+
+def test_validate_refuses_missing_essentials_with_the_other_problems_in_one_run(
+    tmp_path: Path, plan_text: str
+) -> None:
+    # The valid plan lacks essentials (Finance: two support owners; Legal: a use case and
+    # every support owner; operating: a monitoring gate); add a schema problem and a
+    # cross-reference problem: all come out in one run, in file order, each once.
+    text = edit(plan_text, "min_soak: 2w", "min_soak: soon")
+    text = edit(text, "owner: leo.lead", "owner: leo.led")
+    (tmp_path / "plan.yaml").write_text(text, encoding="utf-8")
+
+    refused = run("validate", "plan.yaml", cwd=tmp_path)
+    allowed = run("validate", "plan.yaml", "--allow-incomplete", cwd=tmp_path)
+
+    soak = (
+        "plan.yaml:26: phases[1].min_soak: a duration is a whole number and a unit, e.g. '30m', "
+        "'12h', '14d' or '2w'"
+    )
+    monitoring = (
+        "warning: plan.yaml:27: phases[2].exit_gates: the last phase 'operating' has no "
+        "monitoring gates, so departments in it are never watched (status says 'monitor' "
+        "whatever happens): list the gates that must keep passing under its exit_gates, e.g. "
+        "a usage metric"
+    )
+    owner = "plan.yaml:43: gates[2].owner: owner 'leo.led' is neither a person id nor"
+    finance = (
+        "plan.yaml:66: departments[0].support: department 'finance' has no support owner for "
+        "content, governance: name a person id for each under support (technical, adoption, "
+        "content, governance)"
+    )
+    legal_support = (
+        "plan.yaml:67: departments[1].support: department 'legal' has no support owner for "
+        "technical, adoption, content, governance: name a person id for each under support "
+        "(technical, adoption, content, governance)"
+    )
+    legal_use_case = (
+        "plan.yaml:67: departments[1].use_cases: department 'legal' has no use cases: add a use "
+        "case under use_cases with at least one kpis: entry (kpi, target), so its value can be "
+        "measured"
+    )
+    assert refused.returncode == 2
+    lines = refused.stderr.splitlines()
+    assert lines[:2] == [soak, monitoring]
+    assert lines[2].startswith(owner)
+    assert lines[3:] == [finance, legal_support, legal_use_case, "plan.yaml: 5 problems found"]
+    assert allowed.returncode == 2  # the schema and cross-reference problems remain
+    assert allowed.stderr.splitlines() == [
+        soak,
+        monitoring,
+        lines[2],
+        f"warning: {finance}",
+        f"warning: {legal_support}",
+        f"warning: {legal_use_case}",
+        "plan.yaml: 2 problems found",
+    ]
+
+
+def test_validate_allow_incomplete_warns_and_passes(tmp_path: Path, plan_text: str) -> None:
+    (tmp_path / "plan.yaml").write_text(plan_text, encoding="utf-8")
+
+    refused = run("validate", "plan.yaml", cwd=tmp_path)
+    allowed = run("validate", "plan.yaml", "--allow-incomplete", cwd=tmp_path)
+
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1] == "plan.yaml: 3 problems found"
+    assert allowed.returncode == 0, allowed.stderr
+    warnings = allowed.stderr.splitlines()
+    assert [w.split(": ")[1] for w in warnings] == [
+        "plan.yaml:27",
+        "plan.yaml:66",
+        "plan.yaml:67",
+        "plan.yaml:67",
+    ]
+    assert all(w.startswith("warning: ") for w in warnings)
+    assert allowed.stdout.startswith("plan.yaml: OK")
+
+
+def test_validate_a_last_phase_without_monitoring_is_only_a_warning(
+    tmp_path: Path, complete_plan_text: str
+) -> None:
+    text = edit(complete_plan_text, "{name: operating, exit_gates: [weekly-active]}", "operating")
+    text = text.replace("  - operating\n", "  - name: operating\n")
+    (tmp_path / "plan.yaml").write_text(text, encoding="utf-8")
+
+    result = run("validate", "plan.yaml", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "warning: plan.yaml:27: phases[2].exit_gates: the last phase 'operating' has no "
+        "monitoring gates, so departments in it are never watched (status says 'monitor' "
+        "whatever happens): list the gates that must keep passing under its exit_gates, e.g. "
+        "a usage metric"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -99,11 +193,25 @@ def test_validate_a_missing_file(tmp_path: Path) -> None:
     ]
 
 
-def test_the_example_plan_validates() -> None:
-    result = run("validate", str(EXAMPLE.relative_to(REPO)), cwd=REPO)
+def test_the_example_plan_validates_with_sales_incomplete() -> None:
+    # The example's Sales has no content owner on purpose: the demo's support-model gate
+    # holds it until one is named. validate refuses that; --allow-incomplete warns.
+    example = str(EXAMPLE.relative_to(REPO))
+    refused = run("validate", example, cwd=REPO)
+    allowed = run("validate", example, "--allow-incomplete", cwd=REPO)
 
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(
+    missing = (
+        "departments[2].support: department 'sales' has no support owner for content: name a "
+        "person id for each under support (technical, adoption, content, governance)"
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        f"{example}:323: {missing}",
+        f"{example}: 1 problem found",
+    ]
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stderr.splitlines() == [f"warning: {example}:323: {missing}"]
+    assert allowed.stdout.startswith(
         "examples/acme-ai-assistant.yaml: OK — program acme-ai-assistant, 5 departments, 5 phases,"
     )
 

@@ -76,6 +76,26 @@ people:
 """
 
 
+def complete(text: str) -> str:
+    """`text` with every essential (`pilotscale.plan.essentials`) that PLAN lacks: a use case
+    with a KPI and the four support owners per department, a monitoring gate on the last
+    phase. PLAN itself keeps its lines, which the store tests quote."""
+    owners = "{technical: it.desk, adoption: it.desk, content: it.desk, governance: it.desk}"
+    use_case = "    use_cases: [{name: answers, title: Answers, kpis: [{kpi: weekly_active_rate, "
+    use_case += "target: 0.6}]}]\n"
+    text = edit(
+        text, "  - name: operating\n", "  - {name: operating, exit_gates: [weekly-active]}\n"
+    )
+    text = edit(text, "    support: {technical: it.desk, adoption: it.desk}\n", "")
+    text = edit(
+        text, "    support: {technical: it.desk, adoption: it.desk, content: leo.lead}\n", ""
+    )
+    for champion in ("sam", "fran", "lola"):
+        line = f"    champions: [{champion}.champion]\n"
+        text = edit(text, line, f"{line}{use_case}    support: {owners}\n")
+    return text
+
+
 def edit(text: str, old: str, new: str) -> str:
     """Replace `old` by `new`; `old` must occur exactly once, so an edit can't silently miss."""
     assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
@@ -90,6 +110,9 @@ def without_department(text: str, name: str) -> str:
     while end < len(lines) and lines[end].startswith("    "):
         end += 1
     return "".join(lines[:start] + lines[end:]).replace(f"department: {name}, ", "")
+
+
+COMPLETE_PLAN = complete(PLAN)
 
 
 def load(text: str = PLAN) -> LoadedPlan:

@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.cli import run_cli
-from tests.pilotscale.store.helpers import PLAN, row_counts
+from tests.pilotscale.store.helpers import COMPLETE_PLAN as PLAN
+from tests.pilotscale.store.helpers import row_counts
 
 HEADER = "id,name,email,department,segment,roles,manager,chat,locale\n"
 GOOD = HEADER + (

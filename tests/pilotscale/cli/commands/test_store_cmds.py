@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -13,7 +14,9 @@ from sqlmodel import Session, col, select
 from pilotscale.db import display_url, get_engine, head_revision
 from pilotscale.models import Department
 from tests.cli import run_cli
-from tests.pilotscale.store.helpers import PLAN, edit, row_counts, without_department
+from tests.pilotscale.store.helpers import COMPLETE_PLAN as PLAN
+from tests.pilotscale.store.helpers import PLAN as INCOMPLETE_PLAN
+from tests.pilotscale.store.helpers import edit, row_counts, without_department
 
 SECRET = "n0t-4-l0g-Pa55"
 
@@ -88,6 +91,67 @@ def test_an_invalid_plan_is_not_applied(store_url: str, tmp_path: Path) -> None:
     line = PLAN.splitlines().index("    headcount: 120") + 1
     assert result.stderr.splitlines()[0].startswith(f"plan.yaml:{line}: departments[1].headcount: ")
     assert result.stderr.splitlines()[-1] == "plan.yaml: 1 problem found; nothing applied"
+
+
+def test_a_plan_missing_essentials_is_applied_only_with_allow_incomplete(
+    store_url: str, tmp_path: Path
+) -> None:
+    # INCOMPLETE_PLAN: no department has a use case, two lack support owners, and the
+    # last phase has no monitoring gate.
+    plan = _write(tmp_path, INCOMPLETE_PLAN)
+    run("db", "upgrade", cwd=tmp_path, database_url=store_url)
+
+    refused = run("apply", plan, cwd=tmp_path, database_url=store_url)
+    counts = row_counts(get_engine(store_url))
+    allowed = run("apply", plan, "--allow-incomplete", cwd=tmp_path, database_url=store_url)
+
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    lines = refused.stderr.splitlines()
+    assert lines[0].startswith(
+        "warning: plan.yaml:14: phases[2].exit_gates: the last phase 'operating' has no "
+        "monitoring gates"
+    )
+    assert [line.split(": ")[0:2] for line in lines[1:-1]] == [
+        ["plan.yaml:33", "departments[0].use_cases"],
+        ["plan.yaml:40", "departments[0].support"],
+        ["plan.yaml:41", "departments[1].use_cases"],
+        ["plan.yaml:47", "departments[1].support"],
+        ["plan.yaml:48", "departments[2].support"],
+        ["plan.yaml:48", "departments[2].use_cases"],
+    ]
+    assert lines[-1] == "plan.yaml: 6 problems found; nothing applied"
+    assert not any(counts.values()), counts
+    assert allowed.returncode == 0, allowed.stderr
+    assert "program helpdesk-bot created" in allowed.stdout.splitlines()
+    warned = allowed.stderr.splitlines()
+    assert len(warned) == 7
+    assert all(line.startswith("warning: plan.yaml:") for line in warned)
+
+
+def test_apply_as_of_dates_the_change_and_history_as_of_shows_it_then(
+    store_url: str, tmp_path: Path
+) -> None:
+    # A date alone is midnight in the program's time zone (Europe/Madrid: UTC+1 in March).
+    plan = _write(tmp_path, PLAN)
+
+    applied = run("apply", plan, "--as-of", "2026-03-02", cwd=tmp_path, database_url=store_url)
+    shown = run("history", "support", "--json", cwd=tmp_path, database_url=store_url)
+    before = run(
+        "history", "support", "--json", "--as-of", "2026-03-01T23:59",
+        cwd=tmp_path, database_url=store_url,
+    )  # fmt: skip
+    at = run(
+        "history", "support", "--json", "--as-of", "2026-03-01T23:00Z",
+        cwd=tmp_path, database_url=store_url,
+    )  # fmt: skip
+
+    assert applied.returncode == 0, applied.stderr
+    assert shown.returncode == 0, shown.stderr
+    rows = json.loads(shown.stdout)
+    assert [(r["to_phase"], r["at"][:16]) for r in rows] == [("operating", "2026-03-01T23:00")]
+    assert json.loads(before.stdout) == []  # 23:59 in Madrid is 22:59 UTC: before the apply
+    assert json.loads(at.stdout) == rows
 
 
 def test_removing_a_started_department_needs_force(store_url: str, tmp_path: Path) -> None:

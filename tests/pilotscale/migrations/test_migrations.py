@@ -278,7 +278,7 @@ def test_0006_adds_pause_records_and_waivers_and_keeps_every_row(store_url: str)
 
     upgrade(engine=engine)
 
-    assert current_revision(engine=engine) == "0006"
+    assert current_revision(engine=engine) == HEAD_REVISION
     assert _schema_diffs(engine, SQLModel.metadata) == []
     with Session(engine) as session:
         (program,) = session.exec(select(Program)).all()

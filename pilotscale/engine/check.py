@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from pilotscale.core.decisions import Action, Decision, counts, decide
+from pilotscale.core.decisions import Action, Decision, counts, decide, phase_counts
 from pilotscale.core.facts import DepartmentFacts, latest_decisions
 from pilotscale.core.messages import (
     Message,
@@ -72,6 +72,11 @@ class CheckReport:
     # Every advance and block of this check's day among its departments, read back
     # from the store once applied, whichever attempt or run of the check made them.
     transitions: list[CheckTransition] = field(default_factory=list)
+    phase_order: list[str] = field(default_factory=list)  # the plan's phases, in order
+
+    def phases(self) -> dict[str, int]:
+        """Departments by phase after this check, in the plan's order of phases."""
+        return phase_counts(self.decisions, self.phase_order)
 
     def applied(self) -> list[Decision]:
         """The decisions this run committed, in this attempt or in one that failed."""
@@ -208,6 +213,7 @@ def apply_check(
         as_of=prepared.as_of,
         decisions=[d for d in prepared.decisions if wanted is None or d.department in wanted],
         run_id=run_id,
+        phase_order=prepared.view.plan.phase_names(),
     )
     todo = [d for d in report.decisions if d.action is not Action.skip]
     # Read once per check, not once per advancing department (each read is every person).

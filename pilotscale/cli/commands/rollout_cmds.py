@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import typer
 
 from pilotscale.cli.app import app
-from pilotscale.cli.errors import CliError, one_line_failures
+from pilotscale.cli.errors import CliError, done_with_warnings, one_line_failures
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import terminal, text
@@ -53,7 +53,7 @@ def _actor(by: str | None, on_behalf_of: str | None, reason: str) -> Actor:
 
 
 def _guard(action: Callable[[], T]) -> T:
-    """Domain refusals become one line and exit code 2."""
+    """Domain refusals become one line and the exit code of their kind."""
     with one_line_failures():
         return action()
 
@@ -118,7 +118,7 @@ def start(
         here=lambda: start_department_flow(**params),
     )
     if not launched.ran_here:
-        console.print(text(launched.remote_summary))
+        launched.report_remote(lambda line: console.print(text(line)))
         return
     result = launched.result
     verb = "started" if result["started"] else "was already started"
@@ -154,21 +154,47 @@ def check(
         here=lambda: readiness_check(**params),
     )
     if not launched.ran_here:
-        console.print(text(launched.remote_summary))
+        launched.report_remote(lambda line: console.print(text(line)))
         return
     result = launched.result
     tally = result["tally"]
+    phases = ", ".join(f"{n} {phase}" for phase, n in result["phases"].items()) or "none"
+    messages = _messages(result["enqueued"], result["delivery"])
     console.print(
         text(
             f"readiness check {result['check_key']}: {tally['advance']} advanced, "
-            f"{tally['hold']} held, {tally['block']} blocked, {tally['monitor']} operating"
-        )
+            f"{tally['hold']} held, {tally['block']} blocked; in each phase now: {phases}; "
+            f"messages: {messages['queued']} queued, {messages['sent']} sent, "
+            f"{messages['failed']} failed, {messages['pending']} left pending"
+        ),
+        soft_wrap=True,  # one line a script can read, whatever the width
     )
     for name, action in result["decisions"].items():
         if action != "skip":
             console.print(text(f"  {name}: {action}"))
     for warning in result.get("warnings", []):
         err_console.print(text(f"warning: {warning}"))
+    if messages["failed"]:
+        errors = (result["delivery"] or {}).get("errors", [])
+        done_with_warnings(
+            [f"{messages['failed']} message(s) not delivered", *errors[:3]],
+            "they are retried by the next dispatch; `pilotscale outbox` lists them and "
+            "`pilotscale notify test CHANNEL` checks a channel",
+        )
+
+
+def _messages(queued: int, delivery: dict[str, Any] | None) -> dict[str, int]:
+    """What the check queued, what its dispatch sent or failed to send, and what the
+    outbox still holds to deliver (due later, to retry, or uncertain) after it."""
+    from pilotscale.store.outbox import status_counts
+
+    done = delivery or {}
+    failed = sum(int(done.get(key, 0)) for key in ("retrying", "uncertain", "dead"))
+    with store_engine().connect() as connection:
+        held = status_counts(connection=connection)
+    pending = sum(held.get(status, 0) for status in ("pending", "sending", "uncertain"))
+    sent = int(done.get("sent", 0))
+    return {"queued": queued, "sent": sent, "failed": failed, "pending": pending}
 
 
 @app.command()
@@ -196,7 +222,7 @@ def rollout(
 
     launched = launch(flow_name="rollout-program", program=program, parameters=params, here=here)
     if not launched.ran_here:
-        console.print(text(launched.remote_summary))
+        launched.report_remote(lambda line: console.print(text(line)))
         return
     result = launched.result
     console.print(text(f"started: {', '.join(result['started']) or 'none'}"))

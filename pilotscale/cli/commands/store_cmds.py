@@ -9,7 +9,7 @@ import typer
 from sqlmodel import Session
 
 from pilotscale.cli.app import app, err_console
-from pilotscale.cli.errors import CliError
+from pilotscale.cli.errors import refused, store_error
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain, text
 from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
@@ -52,7 +52,7 @@ def apply_command(
 
     Prints each change on its own line ("department hr: headcount 120 → 140"), or
     "no changes". A plan that would drop a department already in flight is refused
-    (exit code 2) unless --force; removed departments keep their history.
+    (exit code 4) unless --force; removed departments keep their history.
 
     Example:
 
@@ -78,10 +78,10 @@ def apply_command(
             err_console.print(text(f"{plan}: not applied:"))
             for reason in exc.reasons:
                 err_console.print(text(f"  {reason}"))
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=exc.exit_code) from None
         except ConcurrentUpdate as exc:
             session.rollback()
-            raise CliError(str(exc)) from None
+            raise refused(exc) from None
         if dry_run:
             session.rollback()
         else:
@@ -126,7 +126,7 @@ def db_upgrade() -> None:
         upgrade(engine=engine)
         after = current_revision(engine=engine)
     except StoreError as exc:
-        raise CliError(str(exc), exc.hint) from None
+        raise store_error(exc) from None
     if before == after:
         print(f"already at revision {after}: {display_url(engine)}")
     else:
@@ -148,7 +148,7 @@ def db_current() -> None:
         revision = current_revision(engine=engine)
         head = head_revision()
     except StoreError as exc:
-        raise CliError(str(exc), exc.hint) from None
+        raise store_error(exc) from None
     if revision == head:
         state = f"{revision} (head)"
     elif revision is None:

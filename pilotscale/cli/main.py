@@ -6,11 +6,18 @@ import logging
 import os
 import sys
 
+import typer
+
+# typer 0.29 carries its own copy of click: its usage errors are these classes.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 # Importing the command modules registers each command on `app`.
 from pilotscale.cli import commands  # noqa: F401
-from pilotscale.cli.app import app, err_console
+from pilotscale.cli.app import app, err_console, reflow_help
 from pilotscale.cli.errors import CliError, Unexpected, expected_failure
 from pilotscale.cli.text import guard_log_lines, plain
+
+reflow_help(app)
 
 
 def main() -> None:
@@ -32,9 +39,19 @@ def main() -> None:
     # and dropped where none does; they are for developers, not for the command's answer.
     logging.captureWarnings(True)
     guard_log_lines()
-    # Standalone mode lets typer handle usage errors (exit 2) and Ctrl-C itself.
+    # Not standalone: a usage error comes back here as click raised it, to be printed as
+    # one line with a hint like every other error, not as typer's five-line boxed panel.
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # the help is already printed
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        failure = usage_error(exc)
+        report(failure)
+        sys.exit(failure.exit_code)
+    except typer.Abort:  # EOF at a prompt
+        err_console.print("aborted", markup=False)
+        sys.exit(130)
     except KeyboardInterrupt:
         err_console.print("aborted", markup=False)
         sys.exit(130)
@@ -46,6 +63,16 @@ def main() -> None:
             failure = Unexpected(exc)
         report(failure)
         sys.exit(failure.exit_code)
+    # A command's return value is None; `typer.Exit(code)` (and --help, --version) come
+    # back as their code.
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error(exc: ClickException) -> CliError:
+    """click's usage error as one line, with where to read the command's usage."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "pilotscale"
+    return CliError(exc.format_message(), f"see `{command} --help`", exit_code=exc.exit_code)
 
 
 def ephemeral_api_patience() -> None:

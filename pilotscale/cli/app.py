@@ -71,8 +71,33 @@ def _options(
         callback=_print_version,
         is_eager=True,
     ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        envvar="PILOTSCALE_VERBOSE",
+        help="Show the libraries' log lines too (Prefect's runs, Apprise's sends).",
+    ),
 ) -> None:
     """Scale a successful pilot to the whole organisation, one department at a time."""
+    library_logs(verbose=verbose)
+
+
+def library_logs(*, verbose: bool) -> None:
+    """Prefect's per-run lines and Apprise's "Sent Mattermost webhook notification" are
+    the libraries talking, not the command's answer; what they report that matters (a
+    message not delivered, a run failed) the command says itself, in its own words and
+    exit code. So they are heard only with --verbose. Set before Prefect is imported
+    (it reads PREFECT_LOGGING_LEVEL once); an explicit PREFECT_LOGGING_LEVEL still wins
+    either way, and with --verbose Apprise logs at the root logger's level."""
+    import logging
+
+    if verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+        logging.getLogger("apprise").setLevel(logging.NOTSET)
+    else:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+        logging.getLogger("apprise").setLevel(logging.CRITICAL + 1)
 
 
 # What a value looks like in --help, as `prefect`, `gh` and click itself write it (TEXT,
@@ -90,8 +115,8 @@ def _metavar(param: TyperOption | TyperArgument, ctx: Any) -> str | None:
     return _METAVARS.get(label, label)
 
 
-TyperOption.display_type_rich = _metavar  # type: ignore[method-assign]
-TyperArgument.display_type_rich = _metavar  # type: ignore[method-assign]
+TyperOption.display_type_rich = _metavar  # type: ignore[method-assign,assignment]
+TyperArgument.display_type_rich = _metavar  # type: ignore[method-assign,assignment]
 
 
 def reflowed(doc: str) -> str:

@@ -28,10 +28,8 @@ def main() -> None:
     # while they flush at exit: progress, not a problem, and not the command's answer.
     for service in ("EventsWorker", "APILogWorker"):
         logging.getLogger(service).setLevel(logging.ERROR)
-    # Prefect's per-run INFO lines would bury the command's own one-line answer, and its
-    # telemetry write hits "database is locked" on the local SQLite API. Both stay
-    # overridable from the environment.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Prefect's telemetry write hits "database is locked" on the local SQLite API; its
+    # log level is the --verbose option's (pilotscale.cli.app.library_logs).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     ephemeral_api_patience()
     # Library warnings (matplotlib's "Glyph 27 missing" repeats a chart label's control
@@ -46,9 +44,9 @@ def main() -> None:
     except NoArgsIsHelpError as exc:  # the help is already printed
         sys.exit(exc.exit_code)
     except ClickException as exc:
-        failure = usage_error(exc)
-        report(failure)
-        sys.exit(failure.exit_code)
+        usage = usage_error(exc)
+        report(usage)
+        sys.exit(usage.exit_code)
     except typer.Abort:  # EOF at a prompt
         err_console.print("aborted", markup=False)
         sys.exit(130)

@@ -36,7 +36,7 @@ def test_deploy_needs_a_prefect_server(tmp_path: Path) -> None:
 def test_serve_needs_an_applied_plan(tmp_path: Path) -> None:
     done = pilotscale("serve", env=_env(tmp_path))
 
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert "no program in the store yet; apply a plan first" in done.stderr
 
 

@@ -93,7 +93,7 @@ def test_an_approver_is_recorded_with_the_real_os_user_whatever_user_says(data_d
 def test_an_unknown_department_gets_a_suggestion(data_dir: Path) -> None:
     result = run("approve", "d01", "go-ahead", "--by", "exec@example.com", data_dir=data_dir)
 
-    assert result.returncode == 2
+    assert result.returncode == 3  # not found
     assert result.stderr.splitlines() == [
         "error: unknown department 'd01'; did you mean 'd001'? (known: d001, d002)"
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -13,9 +13,12 @@ from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError, done_with_warnings, one_line_failures
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
-from pilotscale.cli.text import terminal, text
+from pilotscale.cli.text import json_text, terminal, text
 from pilotscale.core.actors import Actor
 from pilotscale.core.phases import Event
+
+if TYPE_CHECKING:
+    from pilotscale.cli.launch import Launched
 
 console = terminal()
 err_console = terminal(stderr=True, soft_wrap=True)
@@ -32,6 +35,9 @@ OnBehalfOf = typer.Option(
     "--on-behalf-of",
     help="A lead entering someone else's action (their email or id); needs --reason.",
     show_default=False,
+)
+AsJson = typer.Option(
+    False, "--json", help="Machine-readable output on stdout (keys in the README)."
 )
 BehalfReason = typer.Option(
     "", "--reason", help="With --on-behalf-of: why you enter it for them; recorded and shown."
@@ -75,6 +81,7 @@ def start(
     ),
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
+    as_json: bool = AsJson,
 ) -> None:
     """Start a department's mini-pilot: onboard its champions, announce it.
 
@@ -118,9 +125,21 @@ def start(
         here=lambda: start_department_flow(**params),
     )
     if not launched.ran_here:
-        launched.report_remote(lambda line: console.print(text(line)))
+        _report_remote(launched, as_json)
         return
     result = launched.result
+    if as_json:
+        print(
+            json_text(
+                {
+                    "department": department,
+                    "started": result["started"],  # false: it was already started
+                    "phase": result["phase"],
+                    "overridden": list(result["overridden"]),  # rules --force went past
+                }
+            )
+        )
+        return
     verb = "started" if result["started"] else "was already started"
     console.print(text(f"{department} {verb}: now in phase '{result['phase']}'"))
     for item in result["overridden"]:
@@ -131,6 +150,7 @@ def start(
 def check(
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
+    as_json: bool = AsJson,
 ) -> None:
     """Run a readiness check now (the scheduler does this on its cron schedule).
 
@@ -154,12 +174,40 @@ def check(
         here=lambda: readiness_check(**params),
     )
     if not launched.ran_here:
-        launched.report_remote(lambda line: console.print(text(line)))
+        _report_remote(launched, as_json)
         return
     result = launched.result
     tally = result["tally"]
     phases = ", ".join(f"{n} {phase}" for phase, n in result["phases"].items()) or "none"
     messages = _messages(result["enqueued"], result["delivery"])
+    errors = (result["delivery"] or {}).get("errors", [])
+    if as_json:
+        print(
+            json_text(
+                {
+                    "check_key": result["check_key"],
+                    "tally": tally,  # advance, hold, block, monitor, skip
+                    "phases": result["phases"],  # departments in each phase now
+                    "messages": messages,  # queued, sent, failed, pending
+                    "decisions": result["decisions"],  # department -> action
+                    "warnings": list(result.get("warnings", [])),
+                    "delivery_errors": list(errors),
+                }
+            )
+        )
+    else:
+        _print_check(result, tally, phases, messages)
+    if messages["failed"]:
+        done_with_warnings(
+            [f"{messages['failed']} message(s) not delivered", *errors[:3]],
+            "they are retried by the next dispatch; `pilotscale outbox` lists them and "
+            "`pilotscale notify test CHANNEL` checks a channel",
+        )
+
+
+def _print_check(
+    result: dict[str, Any], tally: dict[str, int], phases: str, messages: dict[str, int]
+) -> None:
     console.print(
         text(
             f"readiness check {result['check_key']}: {tally['advance']} advanced, "
@@ -174,13 +222,6 @@ def check(
             console.print(text(f"  {name}: {action}"))
     for warning in result.get("warnings", []):
         err_console.print(text(f"warning: {warning}"))
-    if messages["failed"]:
-        errors = (result["delivery"] or {}).get("errors", [])
-        done_with_warnings(
-            [f"{messages['failed']} message(s) not delivered", *errors[:3]],
-            "they are retried by the next dispatch; `pilotscale outbox` lists them and "
-            "`pilotscale notify test CHANNEL` checks a channel",
-        )
 
 
 def _messages(queued: int, delivery: dict[str, Any] | None) -> dict[str, int]:
@@ -202,6 +243,7 @@ def rollout(
     by: str | None = By,
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
+    as_json: bool = AsJson,
 ) -> None:
     """Start every department whose wave may start now (within max_active); never forces.
 
@@ -222,12 +264,29 @@ def rollout(
 
     launched = launch(flow_name="rollout-program", program=program, parameters=params, here=here)
     if not launched.ran_here:
-        launched.report_remote(lambda line: console.print(text(line)))
+        _report_remote(launched, as_json)
         return
     result = launched.result
+    if as_json:
+        print(json_text({"started": list(result["started"]), "waiting": result["waiting"]}))
+        return
     console.print(text(f"started: {', '.join(result['started']) or 'none'}"))
     for name, reasons in result["waiting"].items():
         console.print(text(f"  {name} waits: {'; '.join(reasons)}"))
+
+
+def _report_remote(launched: Launched, as_json: bool) -> None:
+    """A run on the Prefect server: its summary line, or with --json the same as
+    `{"remote_run": ..., "left_queued": ...}`; exit 5 when it is left queued."""
+    if as_json:
+        print(
+            json_text(
+                {"remote_run": launched.remote_summary, "left_queued": bool(launched.left_queued)}
+            )
+        )
+        launched.report_remote(lambda line: None)
+        return
+    launched.report_remote(lambda line: console.print(text(line)))
 
 
 def _control(event: Event) -> Callable[..., None]:

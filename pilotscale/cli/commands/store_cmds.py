@@ -11,7 +11,7 @@ from sqlmodel import Session
 from pilotscale.cli.app import app, err_console
 from pilotscale.cli.errors import refused, store_error
 from pilotscale.cli.store import store_engine
-from pilotscale.cli.text import plain, text
+from pilotscale.cli.text import json_text, plain, text
 from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
 from pilotscale.models import utcnow
 from pilotscale.plan.problems import PlanError
@@ -136,12 +136,20 @@ def db_upgrade() -> None:
 
 
 @db_app.command("current")
-def db_current() -> None:
+def db_current(
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Machine-readable output on stdout: revision, head, up_to_date, store.",
+    ),
+) -> None:
     """Print the store's schema revision and its URL (with the password hidden).
 
     Example:
 
       pilotscale db current
+
+      pilotscale db current --json | jq .up_to_date
     """
     engine = store_engine(migrate=False)
     try:
@@ -149,6 +157,18 @@ def db_current() -> None:
         head = head_revision()
     except StoreError as exc:
         raise store_error(exc) from None
+    if as_json:
+        print(
+            json_text(
+                {
+                    "revision": revision,  # None: an empty store
+                    "head": head,
+                    "up_to_date": revision == head,
+                    "store": display_url(engine),
+                }
+            )
+        )
+        return
     if revision == head:
         state = f"{revision} (head)"
     elif revision is None:

@@ -135,3 +135,13 @@ def test_a_check_whose_messages_are_not_delivered_exits_5_and_counts_them(data_d
     assert checked.stderr.splitlines()[0].endswith("message(s) not delivered")
     assert checked.stderr.splitlines()[-1].startswith("hint: they are retried")
     assert all(line.startswith(("warning: ", "hint: ")) for line in checked.stderr.splitlines())
+
+
+@pytest.mark.parametrize("args", [["--help"], ["status"], ["explain", "hr"], ["status", "--nope"]])
+def test_output_that_is_not_a_terminal_is_plain_text(data_dir: str, args: list[str]) -> None:
+    """A pipe or a CI log gets no colour, bold or italic escapes (the pseudo-terminal tests
+    in test_conventions show that a terminal does get them)."""
+    done = _run(*args, PILOTSCALE_DATA_DIR=data_dir, TERM="xterm-256color")
+
+    assert done.stdout + done.stderr
+    assert "\x1b" not in done.stdout + done.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -21,6 +23,28 @@ reflow_help(app)
 
 
 def main() -> None:
+    with _as_it_was():
+        _main()
+
+
+@contextmanager
+def _as_it_was() -> Iterator[None]:
+    """Apprise's log level and PREFECT_LOGGING_LEVEL as they were before the command (the
+    --verbose option sets both): a process that runs the command in itself (the tests,
+    hundreds of times) keeps its own."""
+    apprise = logging.getLogger("apprise")
+    level, prefect_level = apprise.level, os.environ.get("PREFECT_LOGGING_LEVEL")
+    try:
+        yield
+    finally:
+        apprise.setLevel(level)
+        if prefect_level is None:
+            os.environ.pop("PREFECT_LOGGING_LEVEL", None)
+        else:
+            os.environ["PREFECT_LOGGING_LEVEL"] = prefect_level
+
+
+def _main() -> None:
     # psycopg warns on stderr when it closes a connection the server already dropped;
     # the one-line error below says what happened, and what to do.
     logging.getLogger("psycopg").setLevel(logging.ERROR)

@@ -49,6 +49,6 @@ def test_serve_says_when_its_port_is_taken(tmp_path: Path) -> None:
 
         done = pilotscale("serve", "--port", str(port), env=env)
 
-    assert done.returncode == 2
+    assert done.returncode == 1  # a failure: Prefect's local server cannot start
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr
     assert "Traceback" not in done.stderr

@@ -35,7 +35,16 @@ def test_version_prints_pilotscale_and_prefect_and_exits_0() -> None:
 
 
 def test_the_completion_script_is_shown_for_bash() -> None:
-    shown = _run("--show-completion", "bash")
+    # typer finds the shell among the command's parent processes (shellingham): run it from
+    # bash, as a person would, not from whatever started pytest (a detached job has
+    # none). `; exit $?` keeps bash from replacing itself with the command.
+    shown = subprocess.run(
+        ["bash", "-c", '"$0" --show-completion; exit $?', PILOTSCALE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert shown.returncode == 0, shown.stderr
     assert "_PILOTSCALE_COMPLETE=complete_bash" in shown.stdout

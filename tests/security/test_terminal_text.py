@@ -304,7 +304,7 @@ def test_flow_commands_show_hostile_text_as_text(tmp_path: Path, figure: Any) ->
         (["apply", str(plan)], 0),
         (["rollout", *by, "--as-of", "2026-11-02"], 0),  # sales starts; hr waits: blackout
         (["start", "sales", *by, f"--reason={FIXED[6]}", "--as-of", "2026-11-02"], 0),  # again
-        (["check", "--as-of", "2026-11-09"], 0),
+        (["check", "--as-of", "2026-11-09"], 5),  # no channel is configured: not delivered
         (["dispatch", "--as-of", "2026-11-09"], 0),
         (["status", "--as-of", "2026-11-09"], 0),
         (["history", "sales"], 0),

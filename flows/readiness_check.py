@@ -45,7 +45,7 @@ async def readiness_check(
     logger.info(summary)
     for warning in prepared.warnings:  # a plan headcount the roster disagrees with
         logger.warning(warning)
-    await finish(summary=summary, now=now, dispatch=dispatch)
+    delivery = await finish(summary=summary, now=now, dispatch=dispatch)
     return {
         "check_key": report.check_key,
         "tally": report.tally(),
@@ -53,6 +53,8 @@ async def readiness_check(
         "enqueued": report.enqueued,
         "events": emitted,
         "decisions": {d.department: str(d.action) for d in report.decisions},
+        "phases": report.phases(),
+        "delivery": delivery,  # what was sent at the end of the check; None if left to dispatch
         "metric_errors": pulled.errors,
         "warnings": list(prepared.warnings),
     }

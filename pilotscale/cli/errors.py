@@ -1,26 +1,31 @@
 """How the CLI fails: one clear line on stderr (and at most a one-line hint), never a
-traceback. Exit code 2 for every expected failure: a refusal, an unknown name, the store
-full, locked, unreachable or damaged, a bad setting, a race lost to another command;
-1 for a bug (`unexpected ...`).
+traceback, and an exit code by kind (pilotscale.refusal.Exit): 2 for a usage error or a
+refusal, 3 for an unknown name, 4 for a conflict or a race lost to another command, 1
+for a failure (the store full, locked, unreachable or damaged; Prefect; a bug, printed
+as `unexpected ...`).
 
 `expected_failure` is the one place that knows which exceptions are expected and what
 each one says; the entry point, the in-process flow runs and the operator commands all
-ask it. Every domain refusal is a pilotscale.refusal.Refusal, caught as that one class;
-the rest it knows are library failures (the store, settings, Prefect).
+ask it. Every domain refusal is a pilotscale.refusal.Refusal, caught as that one class,
+whose kind carries its exit code; the rest it knows are library failures (the store,
+settings, Prefect).
 """
 
 from __future__ import annotations
 
 import difflib
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
+import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
+from pilotscale.cli.app import err_console
+from pilotscale.cli.text import plain
 from pilotscale.db import StoreError, store_failure
-from pilotscale.refusal import Refusal
+from pilotscale.refusal import Exit, Refusal
 from pilotscale.store.queries import NotFound
 
 # What Prefect raises when its in-process API server does not answer within
@@ -29,9 +34,10 @@ _EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect
 
 
 class CliError(Exception):
-    """A user-facing failure. The message is printed as one line, then `hint` if any."""
+    """A user-facing failure. The message is printed as one line, then `hint` if any; a
+    usage error unless `exit_code` says which other kind (pilotscale.refusal.Exit)."""
 
-    exit_code = 2
+    exit_code: int = Exit.refused
 
     def __init__(self, message: str, hint: str = "", *, exit_code: int | None = None) -> None:
         super().__init__(message)
@@ -43,7 +49,7 @@ class CliError(Exception):
 class Unexpected(CliError):
     """A bug: still one line, with the way to its traceback."""
 
-    exit_code = 1
+    exit_code = Exit.failure
 
     def __init__(self, exc: BaseException) -> None:
         super().__init__(
@@ -57,7 +63,7 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> CliError:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     listing = ", ".join(sorted(known)[:12]) or "none"
-    return CliError(f"unknown {kind} '{name}'{hint} (known: {listing})")
+    return CliError(f"unknown {kind} '{name}'{hint} (known: {listing})", exit_code=Exit.not_found)
 
 
 def refused(exc: Refusal) -> CliError:
@@ -75,10 +81,9 @@ def expected_failure(exc: BaseException) -> CliError | None:
     if isinstance(exc, Refusal):
         return refused(exc)
     if isinstance(exc, StoreError):
-        return CliError(str(exc), exc.hint)
+        return store_error(exc)
     if isinstance(exc, DBAPIError):  # the store failed mid-command: full, locked, gone...
-        failure = store_failure(exc)
-        return CliError(str(failure), failure.hint)
+        return store_error(store_failure(exc))
     if isinstance(exc, ValidationError) and exc.title == "Settings":
         return CliError(_bad_settings(exc))
     if isinstance(exc, RuntimeError) and str(exc).startswith(_EPHEMERAL_TIMEOUT):
@@ -89,11 +94,30 @@ def expected_failure(exc: BaseException) -> CliError | None:
             "allow more seconds with PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or "
             "start a server once (`pilotscale serve` or `prefect server start`) and set "
             "PREFECT_API_URL",
+            exit_code=Exit.failure,
         )
     prefect = sys.modules.get("prefect.exceptions")  # never imported just to check
     if prefect is not None and isinstance(exc, prefect.PrefectException):
-        return CliError(f"Prefect: {exc}")
+        return CliError(f"Prefect: {exc}", exit_code=Exit.failure)
     return None
+
+
+def done_with_warnings(warnings: Sequence[str], hint: str = "") -> None:
+    """The command did what it could but not all of it (messages not delivered, a run
+    left queued): each warning and the hint as one line on stderr, then exit 5. Nothing
+    to warn about: nothing printed, and the command goes on to exit 0."""
+    if not warnings:
+        return
+    for warning in warnings:
+        err_console.print(f"warning: {plain(warning, one_line=True)}", markup=False)
+    if hint:
+        err_console.print(f"hint: {plain(hint, one_line=True)}", markup=False)
+    raise typer.Exit(code=Exit.warnings)
+
+
+def store_error(exc: StoreError) -> CliError:
+    """The store cannot be used (unreachable, full, locked, damaged): a failure, exit 1."""
+    return CliError(str(exc), exc.hint, exit_code=Exit.failure)
 
 
 @contextmanager

@@ -16,23 +16,33 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pilotscale.cli.errors import CliError, one_line_failures, refused
+from pilotscale.cli.errors import CliError, done_with_warnings, one_line_failures, refused
 from pilotscale.cli.text import guard_log_lines, plain
-from pilotscale.refusal import Refusal
+from pilotscale.refusal import Exit, Refusal
 
 FlowCall = Callable[[], Coroutine[Any, Any, Any]]
 
 
 @dataclass(frozen=True)
 class Launched:
-    """The flow's return value when it ran here; otherwise the remote run's summary line."""
+    """The flow's return value when it ran here; otherwise the remote run's summary line,
+    and what to do when the run is still waiting for a worker after the command's wait."""
 
     result: Any = None
     remote_summary: str | None = None
+    left_queued: str | None = None  # the hint: which worker to start
 
     @property
     def ran_here(self) -> bool:
         return self.remote_summary is None
+
+    def report_remote(self, say: Callable[[str], None]) -> None:
+        """Say how the remote run ended; a run still queued is done with a warning (exit
+        5): the command did not do its work yet, and a script must not take it as done."""
+        assert self.remote_summary is not None
+        say(self.remote_summary)
+        if self.left_queued is not None:
+            done_with_warnings(["the run is still queued: nothing has run yet"], self.left_queued)
 
 
 def launch(
@@ -43,10 +53,10 @@ def launch(
 
     if api_url() is None:
         return Launched(result=run_here(here))
-    summary = asyncio.run(_run_remote(flow_name, program, parameters))
-    if summary is None:
+    remote = asyncio.run(_run_remote(flow_name, program, parameters))
+    if remote is None:
         return Launched(result=run_here(here))
-    return Launched(remote_summary=summary)
+    return remote
 
 
 def run_here(here: FlowCall) -> Any:
@@ -88,8 +98,8 @@ def _run_failures_withheld() -> Iterator[None]:
 
 async def _run_remote(
     flow_name: str, program: str | None, parameters: dict[str, Any]
-) -> str | None:
-    """The finished run's summary; None when the server has no such deployment."""
+) -> Launched | None:
+    """The run's summary; None when the server has no such deployment."""
     import httpx
     from prefect.client.orchestration import get_client
 
@@ -116,23 +126,41 @@ async def _run_remote(
     except (httpx.TransportError, OSError) as exc:
         raise CliError(
             f"cannot reach the Prefect API at {api_url()}: {type(exc).__name__}; start the "
-            "server, or unset PREFECT_API_URL to run here"
+            "server, or unset PREFECT_API_URL to run here",
+            exit_code=Exit.failure,
         ) from None
     except httpx.HTTPStatusError as exc:
         raise CliError(
-            f"the Prefect API at {api_url()} refused: {exc.response.status_code}"
+            f"the Prefect API at {api_url()} refused: {exc.response.status_code}",
+            exit_code=Exit.failure,
         ) from None
     if not run.finished:
-        return (
+        summary = (
             f"{run.name}: {run.state} — not finished yet (no worker picked it up, or another "
             f"run of {run.deployment} holds its slot); it goes on without waiting: {run.url}"
         )
+        return Launched(remote_summary=summary, left_queued=_worker_hint(deployment))
     if not run.succeeded:
         why = run.message or f"see {run.url}"
         if "concurrency limit" in why:
             why = f"another run of {run.deployment} is in progress (one at a time): {run.url}"
-        raise CliError(f"{run.deployment}: {run.state.lower()}: {why}")
-    return f"{run.name} ({run.state.lower()})"
+            raise CliError(f"{run.deployment}: {run.state.lower()}: {why}", exit_code=Exit.conflict)
+        raise CliError(f"{run.deployment}: {run.state.lower()}: {why}", exit_code=Exit.failure)
+    return Launched(remote_summary=f"{run.name} ({run.state.lower()})")
+
+
+def _worker_hint(deployment: Any) -> str:
+    """What picks the run up: a worker on its deployment's pool, or `pilotscale serve`."""
+    pool = getattr(deployment, "work_pool_name", None)
+    if pool:
+        return (
+            f"start a worker for it: `prefect worker start --pool {pool}` (or check that no "
+            "other run of it is still in progress)"
+        )
+    return (
+        "start the process that serves it: `pilotscale serve` (or check that no other run "
+        "of it is still in progress)"
+    )
 
 
 def _sendable(parameters: dict[str, Any]) -> dict[str, Any]:

@@ -5,15 +5,46 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+# typer 0.29 carries its own copy of click: its usage errors are these classes.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 # Importing the command modules registers each command on `app`.
 from pilotscale.cli import commands  # noqa: F401
-from pilotscale.cli.app import app, err_console
+from pilotscale.cli.app import app, err_console, reflow_help
 from pilotscale.cli.errors import CliError, Unexpected, expected_failure
 from pilotscale.cli.text import guard_log_lines, plain
 
+reflow_help(app)
+
 
 def main() -> None:
+    with _as_it_was():
+        _main()
+
+
+@contextmanager
+def _as_it_was() -> Iterator[None]:
+    """Apprise's log level and PREFECT_LOGGING_LEVEL as they were before the command (the
+    --verbose option sets both): a process that runs the command in itself (the tests,
+    hundreds of times) keeps its own."""
+    apprise = logging.getLogger("apprise")
+    level, prefect_level = apprise.level, os.environ.get("PREFECT_LOGGING_LEVEL")
+    try:
+        yield
+    finally:
+        apprise.setLevel(level)
+        if prefect_level is None:
+            os.environ.pop("PREFECT_LOGGING_LEVEL", None)
+        else:
+            os.environ["PREFECT_LOGGING_LEVEL"] = prefect_level
+
+
+def _main() -> None:
     # psycopg warns on stderr when it closes a connection the server already dropped;
     # the one-line error below says what happened, and what to do.
     logging.getLogger("psycopg").setLevel(logging.ERROR)
@@ -21,10 +52,8 @@ def main() -> None:
     # while they flush at exit: progress, not a problem, and not the command's answer.
     for service in ("EventsWorker", "APILogWorker"):
         logging.getLogger(service).setLevel(logging.ERROR)
-    # Prefect's per-run INFO lines would bury the command's own one-line answer, and its
-    # telemetry write hits "database is locked" on the local SQLite API. Both stay
-    # overridable from the environment.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Prefect's telemetry write hits "database is locked" on the local SQLite API; its
+    # log level is the --verbose option's (pilotscale.cli.app.library_logs).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     ephemeral_api_patience()
     # Library warnings (matplotlib's "Glyph 27 missing" repeats a chart label's control
@@ -32,9 +61,19 @@ def main() -> None:
     # and dropped where none does; they are for developers, not for the command's answer.
     logging.captureWarnings(True)
     guard_log_lines()
-    # Standalone mode lets typer handle usage errors (exit 2) and Ctrl-C itself.
+    # Not standalone: a usage error comes back here as click raised it, to be printed as
+    # one line with a hint like every other error, not as typer's five-line boxed panel.
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # the help is already printed
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        usage = usage_error(exc)
+        report(usage)
+        sys.exit(usage.exit_code)
+    except typer.Abort:  # EOF at a prompt
+        err_console.print("aborted", markup=False)
+        sys.exit(130)
     except KeyboardInterrupt:
         err_console.print("aborted", markup=False)
         sys.exit(130)
@@ -46,6 +85,16 @@ def main() -> None:
             failure = Unexpected(exc)
         report(failure)
         sys.exit(failure.exit_code)
+    # A command's return value is None; `typer.Exit(code)` (and --help, --version) come
+    # back as their code.
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error(exc: ClickException) -> CliError:
+    """click's usage error as one line, with where to read the command's usage."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "pilotscale"
+    return CliError(exc.format_message(), f"see `{command} --help`", exit_code=exc.exit_code)
 
 
 def ephemeral_api_patience() -> None:

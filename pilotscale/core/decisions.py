@@ -203,6 +203,17 @@ def _decision(
     )
 
 
+def phase_counts(decisions: Sequence[Decision], order: Sequence[str]) -> dict[str, int]:
+    """How many departments are in each phase after the decisions, in the plan's `order`
+    (a phase no longer in the plan last); phases nobody is in are left out. A department
+    counts in its phase whatever its status (paused, blocked): it is in that phase."""
+    tally: dict[str, int] = {}
+    for d in decisions:
+        tally[d.after.phase] = tally.get(d.after.phase, 0) + 1
+    rank = {name: i for i, name in enumerate(order)}
+    return dict(sorted(tally.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
 def counts(decisions: Sequence[Decision]) -> dict[Action, int]:
     """How many departments got each action, for run names and summaries."""
     tally = dict.fromkeys(Action, 0)

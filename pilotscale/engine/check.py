@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from pilotscale.core.controls import in_blackout, paused, quiet
-from pilotscale.core.decisions import Action, Decision, counts, decide
+from pilotscale.core.decisions import Action, Decision, counts, decide, phase_counts
 from pilotscale.core.facts import DepartmentFacts, latest_decisions
 from pilotscale.core.messages import (
     Message,
@@ -76,6 +76,11 @@ class CheckReport:
     # The plan's last phase: a hold there is an operating department being watched
     # (core.vocabulary), not a held one.
     final_phase: str = ""
+    phase_order: list[str] = field(default_factory=list)  # the plan's phases, in order
+
+    def phases(self) -> dict[str, int]:
+        """Departments by phase after this check, in the plan's order of phases."""
+        return phase_counts(self.decisions, self.phase_order)
 
     def applied(self) -> list[Decision]:
         """The decisions this run committed, in this attempt or in one that failed."""
@@ -238,6 +243,7 @@ def apply_check(
         decisions=[d for d in prepared.decisions if wanted is None or d.department in wanted],
         run_id=run_id,
         final_phase=prepared.view.machine.final,
+        phase_order=prepared.view.plan.phase_names(),
     )
     todo = [d for d in report.decisions if d.action is not Action.skip]
     # Read once per check, not once per advancing department (each read is every person).

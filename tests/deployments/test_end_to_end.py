@@ -225,7 +225,7 @@ def test_lead_triggers_runs_on_a_worker(
 
     # Serving the same deployments on this server would take them off the pool: refused.
     served = pilotscale("serve", env=env)
-    assert served.returncode == 2
+    assert served.returncode == 4  # a conflict
     assert f"is deployed to work pool '{pool}' on this Prefect server" in served.stderr
 
     with Session(get_engine(store_url)) as session:

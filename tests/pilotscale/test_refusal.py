@@ -35,38 +35,39 @@ from pilotscale.store.versioned import ConcurrentUpdate
 _NOT_IMPORTED = ("pilotscale.migrations.env", "pilotscale.migrations.versions.")
 
 # Every exception class defined under pilotscale: a refusal, with the exit code the CLI
-# ends with and the HTTP status a web layer answers; or not a refusal, and why not.
+# ends with and the HTTP status a web layer answers (both by its kind: 3 and 404 for
+# Missing, 4 and 409 for Conflict, 2 for the rest); or not a refusal, and why not.
 REFUSALS: dict[str, tuple[int, int]] = {
     "pilotscale.core.permissions.NotAllowed": (2, 403),
     "pilotscale.links.LinkRefused": (2, 403),
-    "pilotscale.core.phases.TransitionError": (2, 409),
-    "pilotscale.engine.start.StartRefused": (2, 409),
-    "pilotscale.engine.acting.Refused": (2, 409),
-    "pilotscale.engine.acting.LinkUsed": (2, 409),
+    "pilotscale.core.phases.TransitionError": (4, 409),
+    "pilotscale.engine.start.StartRefused": (4, 409),
+    "pilotscale.engine.acting.Refused": (4, 409),
+    "pilotscale.engine.acting.LinkUsed": (4, 409),
     "pilotscale.core.duties.ReasonRequired": (2, 422),
-    "pilotscale.core.duties.OutOfDate": (2, 409),
+    "pilotscale.core.duties.OutOfDate": (4, 409),
     "pilotscale.core.duties.SelfApproval": (2, 403),
-    "pilotscale.store.apply.ApplyRefused": (2, 409),
-    "pilotscale.store.versioned.ConcurrentUpdate": (2, 409),
-    "pilotscale.deployments.serve.ServeConflict": (2, 409),
-    "pilotscale.store.queries.NotFound": (2, 404),
-    "pilotscale.store.queries.NoProgram": (2, 404),
+    "pilotscale.store.apply.ApplyRefused": (4, 409),
+    "pilotscale.store.versioned.ConcurrentUpdate": (4, 409),
+    "pilotscale.deployments.serve.ServeConflict": (4, 409),
+    "pilotscale.store.queries.NotFound": (3, 404),
+    "pilotscale.store.queries.NoProgram": (3, 404),
     "pilotscale.deployments.trigger.AmbiguousProgram": (2, 400),
     "pilotscale.plan.problems.PlanError": (2, 422),
     "pilotscale.plan.cron.CronProblem": (2, 422),
     "pilotscale.metrics.reader.ReadError": (2, 422),
     # The web app's (pilotscale.web): each answered with a page and this status.
-    "pilotscale.web.actions.AlreadyUsed": (2, 409),
+    "pilotscale.web.actions.AlreadyUsed": (4, 409),
     "pilotscale.web.csrf.CsrfRefused": (2, 403),
     "pilotscale.web.sso.UntrustedIdentity": (2, 403),
     "pilotscale.web.webapp.NoLinks": (2, 403),
-    "pilotscale.web.serving.PortInUse": (2, 409),
+    "pilotscale.web.serving.PortInUse": (4, 409),
     "pilotscale.engine.check.UnknownPeople": (2, 422),
     # The kinds themselves.
     "pilotscale.refusal.Refusal": (2, 400),
     "pilotscale.refusal.Forbidden": (2, 403),
-    "pilotscale.refusal.Missing": (2, 404),
-    "pilotscale.refusal.Conflict": (2, 409),
+    "pilotscale.refusal.Missing": (3, 404),
+    "pilotscale.refusal.Conflict": (4, 409),
     "pilotscale.refusal.Invalid": (2, 422),
 }
 NOT_REFUSALS: dict[str, str] = {
@@ -172,7 +173,8 @@ def test_an_operator_command_and_a_flow_run_here_answer_a_failure_alike(
         run_here(flow)
 
     assert str(by_command.value) == str(by_flow.value)
-    assert by_command.value.exit_code == by_flow.value.exit_code == 2
+    expected = exc.exit_code if isinstance(exc, Refusal) else 1  # the store failing: 1
+    assert by_command.value.exit_code == by_flow.value.exit_code == expected
     assert by_command.value.hint == by_flow.value.hint
     assert "\n" not in str(by_command.value)
 

@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from pilotscale.db import dispose_engines, get_engine
+from pilotscale.refusal import Exit
 from tests.cli import run_cli
 from tests.reliability import outage_child
 from tests.reliability.crash_harness import ROOT
@@ -57,11 +58,14 @@ def applied(data_dir: Path, plan: Path = EXAMPLE) -> Path:
     return store
 
 
-def one_line(result: subprocess.CompletedProcess[str], *, hint: bool = False) -> str:
-    """The error line, after checking it is all there is (with its hint line, if `hint`)."""
+def one_line(
+    result: subprocess.CompletedProcess[str], *, hint: bool = False, code: int = Exit.failure
+) -> str:
+    """The error line, after checking it is all there is (with its hint line, if `hint`),
+    and the exit code of its kind: a failure (the store, Prefect) unless told otherwise."""
     lines = result.stderr.splitlines()
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    assert result.returncode == 2, f"exit {result.returncode}: {result.stderr}"
+    assert result.returncode == code, f"exit {result.returncode}: {result.stderr}"
     assert len(lines) == (2 if hint else 1), result.stderr
     assert lines[0].startswith("error: "), result.stderr
     if hint:
@@ -223,7 +227,7 @@ def test_a_bad_store_url_is_one_line(url: str, expected: str, tmp_path: Path) ->
 def test_a_bad_setting_is_one_line(tmp_path: Path) -> None:
     env = environment(tmp_path, PILOTSCALE_SQLITE_BUSY_TIMEOUT_MS="soon")
 
-    line = one_line(run_cli("status", env=env))
+    line = one_line(run_cli("status", env=env), code=Exit.refused)
 
     assert line.startswith("error: bad setting PILOTSCALE_SQLITE_BUSY_TIMEOUT_MS: ")
 
@@ -367,6 +371,6 @@ def test_the_loser_of_two_starts_at_once_is_refused_in_one_line(
     losers = [r for r in results if r.returncode != 0]
     assert len(winners) == 1, [r.stderr for r in results]
     assert " started: now in phase 'preparing'" in winners[0].stdout
-    line = one_line(losers[0])
+    line = one_line(losers[0], code=Exit.conflict)
     assert "already in flight, the most rollout.max_active allows (1)" in line
-    figure(f"two starts at once, one slot: the loser's stderr is 1 line, exit 2: {line[:70]}...")
+    figure(f"two starts at once, one slot: the loser's stderr is 1 line, exit 4: {line[:70]}...")

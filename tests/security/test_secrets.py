@@ -113,6 +113,7 @@ def test_a_token_and_a_password_appear_nowhere(
         # Every log line there is, at DEBUG, is an output too.
         PREFECT_LOGGING_LEVEL="DEBUG",
         PREFECT_LOGGING_ROOT_LEVEL="DEBUG",
+        PILOTSCALE_VERBOSE="1",  # the libraries' own log lines too
     )
     story = Story(tmp_path, env)
     try:
@@ -121,7 +122,8 @@ def test_a_token_and_a_password_appear_nowhere(
         story.run("notify", "test", "email", expect=None)
         story.run("notify", "test", "ai-rollout", expect=None)
         story.run("start", "hr", "--by", LEAD, "--as-of", "2026-11-02T09:00+00:00")
-        story.run("check", "--as-of", "2026-11-09T09:00+00:00")
+        # The SMTP port is closed: done, with messages not delivered (exit 5).
+        story.run("check", "--as-of", "2026-11-09T09:00+00:00", expect=5)
         story.run("dispatch", "--as-of", "2026-11-09T10:00+00:00", "--timeout", "2", expect=None)
         story.run("outbox", "--json", "--limit", "500")
         status = story.run("status", "--json", "--as-of", "2026-11-09T09:00+00:00")
@@ -129,8 +131,8 @@ def test_a_token_and_a_password_appear_nowhere(
         story.run("report", "--out", str(tmp_path / "report.html"), expect=None)
         # The same store on a port where nothing listens: the error names the store.
         unreachable = env["PILOTSCALE_DATABASE_URL"].replace(str(PG_PORT), str(free_port()))
-        story.run("status", expect=2, PILOTSCALE_DATABASE_URL=unreachable)
-        story.run("db", "current", expect=2, PILOTSCALE_DATABASE_URL=unreachable)
+        story.run("status", expect=1, PILOTSCALE_DATABASE_URL=unreachable)
+        story.run("db", "current", expect=1, PILOTSCALE_DATABASE_URL=unreachable)
     finally:
         chat.stop()
 

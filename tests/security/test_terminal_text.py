@@ -138,9 +138,9 @@ def commands(plan: Path, csv: Path, out: Path, s: list[str]) -> list[tuple[list[
         (["status", "--json"], 0),
         (["explain", cs], 0),
         (["explain", "hr"], 0),  # not started, and why not: the blackout's reason
-        (["start", "hr", *by], 2),  # refused: in a blackout
+        (["start", "hr", *by], 4),  # refused: in a blackout (a conflict, by its kind)
         (["pause", cs, *by, f"--reason={reason}"], 0),
-        (["pause", cs, *by, f"--reason={reason}"], 2),  # already paused
+        (["pause", cs, *by, f"--reason={reason}"], 4),  # already paused
         (["resume", cs, *by, f"--reason={comment}"], 0),
         (["attest", cs, "production-monitoring", "--by", TECHNICAL, f"--evidence={evidence}"], 0),
         (["rollback", cs, "--to", "scaling", *by, f"--reason={reason}"], 0),
@@ -157,7 +157,7 @@ def commands(plan: Path, csv: Path, out: Path, s: list[str]) -> list[tuple[list[
         (["outbox", "--json"], 0),
         (["metrics", "import", str(csv)], 2),  # its rows hold hostile text: located problems
         (["report", "--out", str(out)], 0),
-        (["explain", "--", reason], 2),  # an unknown department, named in the error line
+        (["explain", "--", reason], 3),  # an unknown department, named in the error line
         (["status", f"--as-of={comment}"], 2),  # a bad date, quoted in the error line
     ]
 
@@ -304,7 +304,7 @@ def test_flow_commands_show_hostile_text_as_text(tmp_path: Path, figure: Any) ->
         (["apply", str(plan), "--allow-incomplete"], 0),
         (["rollout", *by, "--as-of", "2026-11-02"], 0),  # sales starts; hr waits: blackout
         (["start", "sales", *by, f"--reason={FIXED[6]}", "--as-of", "2026-11-02"], 0),  # again
-        (["check", "--as-of", "2026-11-09"], 0),
+        (["check", "--as-of", "2026-11-09"], 5),  # no channel is configured: not delivered
         (["dispatch", "--as-of", "2026-11-09"], 0),
         (["status", "--as-of", "2026-11-09"], 0),
         (["history", "sales"], 0),

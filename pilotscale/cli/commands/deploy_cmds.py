@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 import typer
 
 from pilotscale.cli.app import app
-from pilotscale.cli.errors import CliError
+from pilotscale.cli.errors import CliError, refused
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain
+from pilotscale.refusal import Exit
 from pilotscale.settings import get_settings
 
 if TYPE_CHECKING:
@@ -26,7 +27,10 @@ def _program_schedules() -> list[ProgramSchedules]:
 
     programs = load_program_schedules(engine=store_engine())
     if not programs:
-        raise CliError("no program in the store yet; apply a plan first: pilotscale apply PLAN")
+        raise CliError(
+            "no program in the store yet; apply a plan first: pilotscale apply PLAN",
+            exit_code=Exit.not_found,
+        )
     return programs
 
 
@@ -109,7 +113,7 @@ def serve(
         try:
             server = start_local_server(port=port, log=log)
         except LocalServerError as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(str(exc), exit_code=Exit.failure) from None
         url = server.api_url
         say(f"Prefect UI: {server.url} — other terminals: export PREFECT_API_URL={url}")
     try:
@@ -120,9 +124,11 @@ def serve(
                 )
             )
     except (httpx.TransportError, OSError) as exc:
-        raise CliError(f"cannot reach the Prefect API at {url}: {type(exc).__name__}") from None
+        raise CliError(
+            f"cannot reach the Prefect API at {url}: {type(exc).__name__}", exit_code=Exit.failure
+        ) from None
     except ServeConflict as exc:
-        raise CliError(str(exc)) from None
+        raise refused(exc) from None
     finally:
         if web is not None:
             web.stop()
@@ -166,7 +172,9 @@ def deploy(
     try:
         pool, created, registered = asyncio.run(deploy_all(specs=specs, work_pool=work_pool))
     except (httpx.TransportError, OSError) as exc:
-        raise CliError(f"cannot reach the Prefect API at {url}: {type(exc).__name__}") from None
+        raise CliError(
+            f"cannot reach the Prefect API at {url}: {type(exc).__name__}", exit_code=Exit.failure
+        ) from None
     say(f"work pool '{pool.name}' ({pool.type}): {'created' if created else 'already there'}")
     for item in registered:
         say(f"  {item.line()}")

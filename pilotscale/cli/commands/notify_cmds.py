@@ -26,7 +26,7 @@ from pilotscale.notifications.defaults import (
 )
 from pilotscale.plan.problems import PlanError
 from pilotscale.plan.schema import Plan
-from pilotscale.refusal import Refusal
+from pilotscale.refusal import Exit, Refusal
 from pilotscale.settings import get_settings
 
 if TYPE_CHECKING:
@@ -158,7 +158,10 @@ def _one(session: Session, prefix: str) -> Notification:
         raise CliError("give at least the first 4 characters of the notification id")
     found = find(session=session, prefix=prefix)
     if not found:
-        raise CliError(f"no notification with id '{prefix}'; see `pilotscale outbox`")
+        raise CliError(
+            f"no notification with id '{prefix}'; see `pilotscale outbox`",
+            exit_code=Exit.not_found,
+        )
     if len(found) > 1:
         raise CliError(f"'{prefix}' matches several notifications; give more of the id")
     return found[0]
@@ -282,7 +285,8 @@ def notify_test(
     hint = _probe(resolved, timeout)
     raise CliError(
         f"test message over '{channel}' ({resolved.masked}) failed: {detail}"
-        + (f"; {hint}" if hint else "")
+        + (f"; {hint}" if hint else ""),
+        exit_code=Exit.failure,
     )
 
 

@@ -11,16 +11,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from pilotscale.cli.app import app
-from pilotscale.cli.errors import CliError, one_line_failures
+from pilotscale.cli.errors import CliError, done_with_warnings, one_line_failures
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
-from pilotscale.cli.text import terminal, text
+from pilotscale.cli.text import json_text, terminal, text
 from pilotscale.core.actors import Actor
 from pilotscale.core.phases import Event
 from pilotscale.engine.check import check_summary
 
 if TYPE_CHECKING:
     from pilotscale.engine.dry_run import WouldSend
+
+if TYPE_CHECKING:
+    from pilotscale.cli.launch import Launched
 
 console = terminal()
 err_console = terminal(stderr=True, soft_wrap=True)
@@ -37,6 +40,9 @@ OnBehalfOf = typer.Option(
     "--on-behalf-of",
     help="A lead entering someone else's action (their email or id); needs --reason.",
     show_default=False,
+)
+AsJson = typer.Option(
+    False, "--json", help="Machine-readable output on stdout (keys in the README)."
 )
 BehalfReason = typer.Option(
     "", "--reason", help="With --on-behalf-of: why you enter it for them; recorded and shown."
@@ -58,7 +64,7 @@ def _actor(by: str | None, on_behalf_of: str | None, reason: str) -> Actor:
 
 
 def _guard(action: Callable[[], T]) -> T:
-    """Domain refusals become one line and exit code 2."""
+    """Domain refusals become one line and the exit code of their kind."""
     with one_line_failures():
         return action()
 
@@ -80,6 +86,7 @@ def start(
     ),
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
+    as_json: bool = AsJson,
 ) -> None:
     """Start a department's mini-pilot: onboard its champions, announce it.
 
@@ -123,9 +130,21 @@ def start(
         here=lambda: start_department_flow(**params),
     )
     if not launched.ran_here:
-        console.print(text(launched.remote_summary))
+        _report_remote(launched, as_json)
         return
     result = launched.result
+    if as_json:
+        print(
+            json_text(
+                {
+                    "department": department,
+                    "started": result["started"],  # false: it was already started
+                    "phase": result["phase"],
+                    "overridden": list(result["overridden"]),  # rules --force went past
+                }
+            )
+        )
+        return
     verb = "started" if result["started"] else "was already started"
     console.print(text(f"{department} {verb}: now in phase '{result['phase']}'"))
     for item in result["overridden"]:
@@ -179,6 +198,7 @@ def check(
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
     dry_run: bool = DryRunOpt,
+    as_json: bool = AsJson,
 ) -> None:
     """Run a readiness check now (the scheduler does this on its cron schedule).
 
@@ -211,10 +231,49 @@ def check(
         here=lambda: readiness_check(**params),
     )
     if not launched.ran_here:
-        console.print(text(launched.remote_summary))
+        _report_remote(launched, as_json)
         return
     result = launched.result
-    console.print(text(f"readiness check {result['check_key']}: {check_summary(result['tally'])}"))
+    tally = result["tally"]
+    phases = ", ".join(f"{n} {phase}" for phase, n in result["phases"].items()) or "none"
+    messages = _messages(result["enqueued"], result["delivery"])
+    errors = (result["delivery"] or {}).get("errors", [])
+    if as_json:
+        print(
+            json_text(
+                {
+                    "check_key": result["check_key"],
+                    "tally": tally,  # advance, hold, block, monitor, skip
+                    "phases": result["phases"],  # departments in each phase now
+                    "messages": messages,  # queued, sent, failed, pending
+                    "decisions": result["decisions"],  # department -> action
+                    "warnings": list(result.get("warnings", [])),
+                    "delivery_errors": list(errors),
+                }
+            )
+        )
+    else:
+        _print_check(result, tally, phases, messages)
+    if messages["failed"]:
+        done_with_warnings(
+            [f"{messages['failed']} message(s) not delivered", *errors[:3]],
+            "they are retried by the next dispatch; `pilotscale outbox` lists them and "
+            "`pilotscale notify test CHANNEL` checks a channel",
+        )
+
+
+def _print_check(
+    result: dict[str, Any], tally: dict[str, int], phases: str, messages: dict[str, int]
+) -> None:
+    console.print(
+        text(
+            f"readiness check {result['check_key']}: {check_summary(tally)}; "
+            f"in each phase now: {phases}; "
+            f"messages: {messages['queued']} queued, {messages['sent']} sent, "
+            f"{messages['failed']} failed, {messages['pending']} left pending"
+        ),
+        soft_wrap=True,  # one line a script can read, whatever the width
+    )
     for name, action in result["decisions"].items():
         if action != "skip":
             console.print(text(f"  {name}: {action}"))
@@ -243,12 +302,27 @@ def _dry_rollout(by: str, program: str | None, as_of: str | None) -> None:
     _show_would_send(shown.messages)
 
 
+def _messages(queued: int, delivery: dict[str, Any] | None) -> dict[str, int]:
+    """What the check queued, what its dispatch sent or failed to send, and what the
+    outbox still holds to deliver (due later, to retry, or uncertain) after it."""
+    from pilotscale.store.outbox import status_counts
+
+    done = delivery or {}
+    failed = sum(int(done.get(key, 0)) for key in ("retrying", "uncertain", "dead"))
+    with store_engine().connect() as connection:
+        held = status_counts(connection=connection)
+    pending = sum(held.get(status, 0) for status in ("pending", "sending", "uncertain"))
+    sent = int(done.get("sent", 0))
+    return {"queued": queued, "sent": sent, "failed": failed, "pending": pending}
+
+
 @app.command()
 def rollout(
     by: str | None = By,
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
     dry_run: bool = DryRunOpt,
+    as_json: bool = AsJson,
 ) -> None:
     """Start every department whose wave may start now (within max_active); never forces.
 
@@ -277,12 +351,29 @@ def rollout(
 
     launched = launch(flow_name="rollout-program", program=program, parameters=params, here=here)
     if not launched.ran_here:
-        console.print(text(launched.remote_summary))
+        _report_remote(launched, as_json)
         return
     result = launched.result
+    if as_json:
+        print(json_text({"started": list(result["started"]), "waiting": result["waiting"]}))
+        return
     console.print(text(f"started: {', '.join(result['started']) or 'none'}"))
     for name, reasons in result["waiting"].items():
         console.print(text(f"  {name} waits: {'; '.join(reasons)}"))
+
+
+def _report_remote(launched: Launched, as_json: bool) -> None:
+    """A run on the Prefect server: its summary line, or with --json the same as
+    `{"remote_run": ..., "left_queued": ...}`; exit 5 when it is left queued."""
+    if as_json:
+        print(
+            json_text(
+                {"remote_run": launched.remote_summary, "left_queued": bool(launched.left_queued)}
+            )
+        )
+        launched.report_remote(lambda line: None)
+        return
+    launched.report_remote(lambda line: console.print(text(line)))
 
 
 def _control(event: Event) -> Callable[..., None]:

@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from pilotscale.cli.app import app, err_console
 from pilotscale.cli.commands.plan_cmds import AllowIncomplete, print_problems, print_warnings
-from pilotscale.cli.errors import CliError
+from pilotscale.cli.errors import refused, store_error
 from pilotscale.cli.options import AsOf, parse_as_of
 from pilotscale.cli.store import store_engine
-from pilotscale.cli.text import plain, text
+from pilotscale.cli.text import json_text, plain, text
 from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
 from pilotscale.models import utcnow
 from pilotscale.plan.problems import PlanError
@@ -58,7 +58,7 @@ def apply_command(
     missing an essential (unless --allow-incomplete), is not applied (exit code 2).
     Prints each change on its own line ("department hr: headcount 120 → 140"), or
     "no changes". A plan that would drop a department already in flight is refused
-    (exit code 2) unless --force; removed departments keep their history. --as-of dates
+    (exit code 4) unless --force; removed departments keep their history. --as-of dates
     the change (its history rows, a department's entry into its initial phase), in the
     plan's time zone when it has none.
 
@@ -89,10 +89,10 @@ def apply_command(
             err_console.print(text(f"{plan}: not applied:"))
             for reason in exc.reasons:
                 err_console.print(text(f"  {reason}"))
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=exc.exit_code) from None
         except ConcurrentUpdate as exc:
             session.rollback()
-            raise CliError(str(exc)) from None
+            raise refused(exc) from None
         if dry_run:
             session.rollback()
         else:
@@ -138,7 +138,7 @@ def db_upgrade() -> None:
         upgrade(engine=engine)
         after = current_revision(engine=engine)
     except StoreError as exc:
-        raise CliError(str(exc), exc.hint) from None
+        raise store_error(exc) from None
     if before == after:
         print(f"already at revision {after}: {display_url(engine)}")
     else:
@@ -148,19 +148,39 @@ def db_upgrade() -> None:
 
 
 @db_app.command("current")
-def db_current() -> None:
+def db_current(
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Machine-readable output on stdout: revision, head, up_to_date, store.",
+    ),
+) -> None:
     """Print the store's schema revision and its URL (with the password hidden).
 
     Example:
 
       pilotscale db current
+
+      pilotscale db current --json | jq .up_to_date
     """
     engine = store_engine(migrate=False)
     try:
         revision = current_revision(engine=engine)
         head = head_revision()
     except StoreError as exc:
-        raise CliError(str(exc), exc.hint) from None
+        raise store_error(exc) from None
+    if as_json:
+        print(
+            json_text(
+                {
+                    "revision": revision,  # None: an empty store
+                    "head": head,
+                    "up_to_date": revision == head,
+                    "store": display_url(engine),
+                }
+            )
+        )
+        return
     if revision == head:
         state = f"{revision} (head)"
     elif revision is None:

@@ -173,6 +173,7 @@ def explain(
     department: str = typer.Argument(..., help="Department name, e.g. hr.", show_default=False),
     program: str | None = ProgramOpt,
     as_of: str | None = AsOf,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output on stdout."),
 ) -> None:
     """Why a department is where it is: each gate's result, value vs threshold, owner, next step.
 
@@ -192,6 +193,9 @@ def explain(
         regressed = last_regression(session=session, department_id=d.id or 0, until=now)
     machine = view.machine
     state = state_of(d)
+    if as_json:
+        print(json_text(_explain_json(view, d, verdicts.get(d.name), now)))
+        return
     console.print(
         Text.assemble(
             text(d.title, "bold"),
@@ -695,22 +699,59 @@ def _start_outlook(view: ProgramView, d: Department, now: datetime) -> str:
     return "Not started. It cannot start yet:\n" + "\n".join(f"  - {r}" for r in decision.reasons)
 
 
+def _gate_json(r: GateVerdict) -> dict[str, Any]:
+    return {
+        "gate": r.gate,
+        "kind": r.kind,
+        "outcome": str(r.outcome),
+        "observed": r.observed,
+        "observed_text": r.observed_text,
+        "threshold": r.threshold_text,
+        "reason": r.reason,
+        "pending_checks": r.pending_checks,
+        "stuck": r.stuck,
+        "label": r.label,
+        "waived_until": r.waived_until.isoformat() if r.waived_until else None,
+        "advisory": r.advisory,
+    }
+
+
+def _explain_json(
+    view: ProgramView, d: Any, verdict: DepartmentVerdict | None, now: datetime
+) -> dict[str, Any]:
+    """`explain --json`: the department, each gate as in `status --json` with its owner,
+    and what comes next. Keys are stable (docs in the README)."""
+    machine = view.machine
+    started = machine.is_started(state_of(d))
+    next_step = None
+    if started and verdict is not None:
+        next_step = _next_step(
+            machine, d, verdict, view.plan.program.remind_every, view.program.paused
+        )
+    return {
+        "program": view.plan.program.name,
+        "as_of": now.isoformat(),
+        "name": d.name,
+        "title": d.title,
+        "wave": d.wave,
+        "phase": d.phase,
+        "status": d.status,
+        "version": d.version,
+        "phase_entered_at": d.phase_entered_at.isoformat(),
+        "started": started,
+        # Not started: when and why it may start; otherwise null.
+        "outlook": None if started else _start_outlook(view, d, now),
+        "overall": str(verdict.outcome) if started and verdict is not None else None,
+        "gates": [
+            {**_gate_json(r), "owner": r.owner_name}
+            for r in (verdict.gates if started and verdict is not None else [])
+        ],
+        "next_step": next_step,
+    }
+
+
 def _status_json(view: ProgramView, verdicts: dict[str, DepartmentVerdict], now: datetime) -> Any:
-    def gate(r: GateVerdict) -> dict[str, Any]:
-        return {
-            "gate": r.gate,
-            "kind": r.kind,
-            "outcome": str(r.outcome),
-            "observed": r.observed,
-            "observed_text": r.observed_text,
-            "threshold": r.threshold_text,
-            "reason": r.reason,
-            "pending_checks": r.pending_checks,
-            "stuck": r.stuck,
-            "label": r.label,
-            "waived_until": r.waived_until.isoformat() if r.waived_until else None,
-            "advisory": r.advisory,
-        }
+    gate = _gate_json
 
     return {
         "program": view.plan.program.name,

@@ -128,7 +128,7 @@ def test_notify_test_sends_and_reports(tmp_path: Path) -> None:
     (mail,) = server.mails
     assert mail.rcpt_tos == ["you@acme.example"]
     assert mail.message["X-Notification-Id"]
-    assert down.returncode == 2
+    assert down.returncode == 1  # the channel failed
     assert f"mailto://****:****@127.0.0.1:{server.port}?mode=****&from=****" in down.stderr
     assert f"cannot connect to 127.0.0.1:{server.port}: Connection refused" in down.stderr
     assert SECRET not in down.stderr + down.stdout
@@ -137,5 +137,5 @@ def test_notify_test_sends_and_reports(tmp_path: Path) -> None:
         "error: channel 'team-chat' is not configured: environment variable PS_TEST_CHAT_URL "
         "is not set; its messages fail until it is"
     )
-    assert typo.returncode == 2
+    assert typo.returncode == 3
     assert "did you mean 'email'" in typo.stderr

@@ -33,7 +33,7 @@ def _free_port() -> int:
 def test_web_needs_an_applied_plan(tmp_path: Path) -> None:
     done = pilotscale("web", "--port", str(_free_port()), env=_env(tmp_path))
 
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert "no program in the store yet; apply a plan first" in done.stderr
 
 

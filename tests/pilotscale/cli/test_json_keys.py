@@ -23,7 +23,7 @@ EXPLAIN = {
 }  # fmt: skip
 GATE = {
     "gate", "kind", "outcome", "observed", "observed_text", "threshold", "reason",
-    "pending_checks", "stuck", "owner",
+    "pending_checks", "stuck", "label", "waived_until", "advisory", "owner",
 }  # fmt: skip
 CHECK = {"check_key", "tally", "phases", "messages", "decisions", "warnings", "delivery_errors"}
 

@@ -419,6 +419,20 @@ async def story(plan_path: Path, *, port: int, web: bool) -> None:
         now=monday(4),
     )
     await check(4)
+    # Compliance has not reviewed Sales' guardrails for weeks (the gate is stuck): the lead
+    # waives it until January, on the record, and its owner and Sales' sponsor are told.
+    from pilotscale.engine.lead_actions import waive
+
+    waived = waive(
+        engine=engine,
+        department="sales",
+        gate="guardrails",
+        actor=operator.cli_actor(LEAD),
+        reason="Compliance reviews it in January; Sales uses the HR rules meanwhile",
+        until=datetime(2027, 1, 15, tzinfo=UTC),
+        now=monday(4) + timedelta(days=1),
+    )
+    say(waived.message, lead="[bold]waived[/] ")
     await check(5)
     await check(6)
     explain("hr", 6)

@@ -50,6 +50,13 @@ def test_the_approver_rejects_then_approves_through_her_links(tmp_path: Path) ->
     assert "rejected from the link: rejection of 'executive-go-ahead'" in out
     assert "approved from her page: approval of 'executive-go-ahead'" in out
     assert re.search(r"readiness check 2026-12-21 → [^▸]*hr: advance", out), out
+    # The practices the story shows: the HR roster, a stuck gate escalated, a waiver on
+    # the record and an automatic rollback of a regressed department.
+    assert re.search(r"imported \S*acme-roster\.csv: 2,735 people", out), out
+    assert re.search(r"stuck customer-service: '[^']+' pending at 3 checks, escalated to", out)
+    assert "waived 'guardrails' waived by María López until 2027-01-15" in out
+    assert "regressed customer-service: monitoring regressed: 3 consecutive failing checks" in out
+    assert "rolled back to 'scaling' (on_regression)" in out
     # Elena's decisions are recorded as hers, known by the signed link in her email.
     with sqlite3.connect(tmp_path / "data" / "pilotscale.db") as db:
         rows = db.execute(

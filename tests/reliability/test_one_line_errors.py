@@ -323,8 +323,13 @@ def test_the_loser_of_two_starts_at_once_is_refused_in_one_line(
     data = tmp_path / "data"
     store = applied(data, plan_file)
     prefect_home = tmp_path / "prefect"
+    # The example names no reachable channel: its messages go to the local folder, so
+    # the warm-up check delivers them (undelivered messages would make it exit 5).
     env = environment(
-        data, PREFECT_HOME=str(prefect_home), PILOTSCALE_SQLITE_BUSY_TIMEOUT_MS="240000"
+        data,
+        PREFECT_HOME=str(prefect_home),
+        PILOTSCALE_SQLITE_BUSY_TIMEOUT_MS="240000",
+        PILOTSCALE_LOCAL_DELIVERY="true",
     )
     env.pop("PREFECT_API_URL", None)
     warm = run_cli("check", env=env, timeout=300)  # Prefect's database, created once

@@ -206,11 +206,11 @@ def test_the_example_plan_validates_with_sales_incomplete() -> None:
     )
     assert refused.returncode == 2
     assert refused.stderr.splitlines() == [
-        f"{example}:323: {missing}",
+        f"{example}:325: {missing}",
         f"{example}: 1 problem found",
     ]
     assert allowed.returncode == 0, allowed.stderr
-    assert allowed.stderr.splitlines() == [f"warning: {example}:323: {missing}"]
+    assert allowed.stderr.splitlines() == [f"warning: {example}:325: {missing}"]
     assert allowed.stdout.startswith(
         "examples/acme-ai-assistant.yaml: OK — program acme-ai-assistant, 5 departments, 5 phases,"
     )

@@ -28,6 +28,7 @@ from pilotscale.core.recipients import gate_owner, owner_names
 from pilotscale.core.states import Outcome
 from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.core.waves import Blackout
+from pilotscale.gcpause import without_gc
 from pilotscale.models import Department
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.pending_streaks import pending_streaks
@@ -122,6 +123,9 @@ class DepartmentVerdict:
         return summary
 
 
+# Thousands of facts and verdicts that all survive the call: the collector's passes over
+# them cost a third of it (1.5 s against 1.0 s of CPU at 2,000 departments).
+@without_gc
 def read_verdicts(
     *,
     session: Session,

@@ -22,6 +22,7 @@ from pilotscale.core.decisions import gates_for
 from pilotscale.core.states import Outcome
 from pilotscale.engine.people_lines import lines
 from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
+from pilotscale.gcpause import without_gc
 from pilotscale.metrics import forecast
 from pilotscale.metrics.budget import BudgetProjection, project
 from pilotscale.metrics.funnel import STAGE_METRICS, FunnelRow, funnel
@@ -143,6 +144,9 @@ class ReportData:
         return [d for d in self.departments if d.held]
 
 
+# Like the verdicts it starts from: hundreds of thousands of objects that all survive
+# the call, which the collector would walk again and again for nothing.
+@without_gc
 def build_report(
     *,
     session: Session,

@@ -452,20 +452,25 @@ def _last_values(
         .group_by(m.department_id, m.metric)
         .subquery()
     )
-    rows = session.execute(
-        select(m.department_id, m.metric, m.value)
-        .join(
-            latest,
-            and_(
-                m.department_id == latest.c.department_id,
-                m.metric == latest.c.metric,
-                m.observed_at == latest.c.at,
-            ),
-        )
+    query = select(m.department_id, m.metric, m.value).join(
+        latest,
+        and_(
+            m.department_id == latest.c.department_id,
+            m.metric == latest.c.metric,
+            m.observed_at == latest.c.at,
+        ),
+    )
+    if session.get_bind().dialect.name == "postgresql":
         # The window again, though the join implies it: PostgreSQL then reads the joined
         # rows by the observed_at index instead of scanning every observation (1.1 s).
-        .where(*scope)
-    ).all()
+        # Not on SQLite: there it probes the dedupe index once per department of the IN
+        # list for every joined row (2,000 x 1,800 probes: 6.3 s against 40 ms).
+        query = query.where(*scope)
+    else:
+        # Only the rows the aggregate accepted: an out-of-range one at the same instant
+        # must not stand in for the last value.
+        query = query.where(*accepted)
+    rows = session.execute(query).all()
     # Several observations at the same instant (per segment/person): keep the last read;
     # "last" over simultaneous samples has no better answer.
     return {(d, metric): float(v) for d, metric, v in rows}

@@ -15,6 +15,8 @@ from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of, program_view
 from pilotscale.cli.text import plain
 from pilotscale.memory import release_free_memory
 
+HELD_NAMED = 10  # held departments named in the one line `report` prints
+
 
 @app.command()
 def report(
@@ -53,7 +55,12 @@ def report(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    held = ", ".join(d.name for d in data.held) or "none"
+    held_names = [d.name for d in data.held]
+    # One line, whatever the size: at 2,000 departments the whole list ran to 9,000
+    # characters; the page has them all.
+    held = ", ".join(held_names[:HELD_NAMED]) or "none"
+    if len(held_names) > HELD_NAMED:
+        held += f" and {len(held_names) - HELD_NAMED:,} more"
     print(
         plain(
             f"wrote {out} ({size // 1024} KB): {len(data.departments)} departments, "

@@ -111,6 +111,17 @@ def test_every_window_equals_the_naive_figures(engine: Engine) -> None:
             person_key="z",
         )
     )
+    # ... and one at the last instant: the last value is still the valid one beside it
+    stored[departments[1].id or 0].append(
+        MetricObservation(
+            program_id=departments[1].program_id,
+            department_id=departments[1].id or 0,
+            metric="weekly_active_rate",
+            value=1.5,
+            observed_at=NOW,
+            person_key="z",
+        )
+    )
     expected = {
         dept_id: {gate.name: _naive(rows, gate) for gate in GATES}
         for dept_id, rows in stored.items()

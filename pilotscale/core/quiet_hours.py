@@ -47,12 +47,14 @@ class Preferences:
 
 
 def preferences(plan: Plan, person: Person) -> Preferences:
-    """The person's own time zone, quiet hours and digest day, else the program's."""
+    """The person's own time zone, quiet hours and digest day, else the program's. No
+    digest day anywhere: the digest goes the day the weekly_digest schedule queues it."""
     quiet = person.quiet_hours or plan.program.quiet_hours
+    day = person.digest_day or plan.program.digest_day
     return Preferences(
         timezone=person.timezone or plan.program.timezone,
         quiet=parse_quiet_hours(quiet) if quiet else None,
-        digest_day=WEEKDAYS.index(person.digest_day) if person.digest_day else None,
+        digest_day=WEEKDAYS.index(day) if day else None,
     )
 
 

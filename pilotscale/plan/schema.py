@@ -288,6 +288,14 @@ class Program(_Model):
             "ends (pilotscale.core.quiet_hours.URGENT never waits). Default: none."
         ),
     )
+    digest_day: Weekday | None = Field(
+        default=None,
+        description=(
+            "The day everyone's weekly digest reaches them unless their own digest_day says "
+            "otherwise (at the end of their quiet hours, else 08:00, their time). Default: "
+            "the day schedules.weekly_digest queues it."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- people

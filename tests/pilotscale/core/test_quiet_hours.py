@@ -265,7 +265,8 @@ def test_urgent_is_a_small_explicit_set_of_known_events() -> None:
 def test_a_person_s_preferences_win_over_the_program_s() -> None:
     text = PLAN.replace(
         "  chat_channel: team-chat\n",
-        "  chat_channel: team-chat\n  timezone: Europe/Berlin\n  quiet_hours: '21:00-07:00'\n",
+        "  chat_channel: team-chat\n  timezone: Europe/Berlin\n  quiet_hours: '21:00-07:00'\n"
+        "  digest_day: wed\n",
     ).replace(
         "email: leo@example.com, roles: [lead, approver]",
         "email: leo@example.com, roles: [lead, approver], timezone: America/New_York, "
@@ -277,5 +278,5 @@ def test_a_person_s_preferences_win_over_the_program_s() -> None:
         "America/New_York", (time(22, 30), time(6, 15)), FRIDAY
     )
     assert preferences(plan, plan.person("ines.sponsor")) == Preferences(
-        BERLIN, (time(21, 0), time(7, 0)), None
+        BERLIN, (time(21, 0), time(7, 0)), 2
     )

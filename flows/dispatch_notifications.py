@@ -55,6 +55,7 @@ def report_fields(report: DispatchReport) -> dict[str, Any]:
         "uncertain": report.uncertain,
         "dead": report.dead,
         "alerts": report.alerts,
+        "waiting": report.waiting,  # held for quiet hours or a digest day: not failed
         "seconds": round(report.seconds, 3),
         "errors": list(report.errors),  # already scrubbed of channel secrets
     }

@@ -28,6 +28,11 @@ class PersonBase(SQLModel):
     locale: str | None = None
     # Roles the HR export gives (comma-separated, informative: the plan's roles decide).
     roster_roles: str = ""
+    # The roster's message preferences; None: not said there (the plan's, else the
+    # program's apply; pilotscale.core.quiet_hours). IANA zone, 'HH:MM-HH:MM', mon..sun.
+    timezone: str | None = None
+    quiet_hours: str | None = None
+    digest_day: str | None = None
 
 
 class Person(PersonBase, table=True):

@@ -1,13 +1,16 @@
 """Which channels carry a message to its recipient: the plan's channels and each
-person's preference (email, chat, both, or the digest only)."""
+person's preference (email, chat, both, or the digest only); and when it may go (their
+quiet hours and digest day, `send_after`)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pilotscale.core.messages import ACTION_REQUIRED, Message
+from pilotscale.core.quiet_hours import preferences, send_at
 from pilotscale.notifications.catalog import Medium
 from pilotscale.plan.schema import Person, Plan
 
@@ -82,6 +85,18 @@ def _named(plan: Plan, name: str | None, kind: str) -> str | None:
     if name and any(c.name == name and c.kind == kind for c in plan.channels):
         return name
     return None
+
+
+def send_after(plan: Plan, message: Message, now: datetime) -> datetime:
+    """When the message may go (its outbox row's next_attempt_at): now, or later when its
+    recipient is in their quiet hours or waits for their digest day (core.quiet_hours).
+    A channel has no quiet hours: whoever reads it chose to."""
+    person = None
+    if not message.recipient.startswith(CHANNEL_PREFIX):
+        person = plan.find_person(message.recipient)
+    if person is None:
+        return now
+    return send_at(event=message.event, now=now, prefs=preferences(plan, person))
 
 
 def dedupe_key(message: Message, channel: str) -> str:

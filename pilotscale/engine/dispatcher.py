@@ -44,7 +44,7 @@ from pilotscale.notifications.routing import LOCAL
 from pilotscale.plan.schema import Channel, Plan
 from pilotscale.redact import scrub
 from pilotscale.secrets import SecretLoader, load_prefect_secret
-from pilotscale.store.outbox import Settlement, claim, lease_holders, settle
+from pilotscale.store.outbox import Settlement, claim, lease_holders, settle, waiting
 from pilotscale.store.queries import load_program_plan
 
 
@@ -77,6 +77,9 @@ class DispatchReport:
     reclaimed: int = 0  # left `sending` by a dispatcher that is gone, taken back at once
     held_elsewhere: int = 0  # being sent by another dispatcher that still runs
     held_until: datetime | None = None  # the latest of those leases
+    # Queued, not due yet: their recipients' quiet hours or digest day (not failures).
+    waiting: int = 0
+    waiting_until: datetime | None = None  # when the first of them is due
     batches: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)  # a few, already scrubbed
@@ -104,7 +107,18 @@ class DispatchReport:
                 f"{self.held_elsewhere} being sent by another dispatcher (lease until "
                 f"{self.held_until:%Y-%m-%d %H:%M} UTC)"
             )
+        if self.waiting:
+            parts.append(self.waiting_line())
         return f"{', '.join(parts)} in {self.seconds:.2f}s"
+
+    def waiting_line(self) -> str:
+        """'N held for quiet hours or a digest day, the first until ...' or ''."""
+        if not self.waiting or self.waiting_until is None:
+            return ""
+        return (
+            f"{self.waiting} held for quiet hours or a digest day, the first until "
+            f"{self.waiting_until:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def default_worker_id() -> str:
@@ -174,6 +188,10 @@ def dispatch(
             run.report.batches += 1
             run.report.claimed += len(jobs)
             run.send_batch(pool, jobs)
+    with engine.connect() as connection:
+        run.report.waiting, run.report.waiting_until = waiting(
+            connection=connection, now=run.clock()
+        )
     run.report.seconds = time.monotonic() - run.started
     return run.report
 

@@ -25,7 +25,7 @@ from pilotscale.core.messages import Message
 from pilotscale.links import visit_key
 from pilotscale.models import NotificationStatus, new_notification_id
 from pilotscale.notifications.render import Renderer, TemplateProblem, configured_renderer
-from pilotscale.notifications.routing import dedupe_key, routes
+from pilotscale.notifications.routing import dedupe_key, routes, send_after
 from pilotscale.plan.schema import Plan
 from pilotscale.store.outbox import insert_rows
 from pilotscale.store.queries import phase_visits
@@ -79,7 +79,8 @@ def enqueue(
                 "context_json": json.dumps(context, ensure_ascii=False, default=str),
                 "status": NotificationStatus.pending.value,
                 "attempts": 0,
-                "next_attempt_at": now,
+                # Later than now while the recipient is in their quiet hours.
+                "next_attempt_at": send_after(plan, message, now),
                 "created_at": now,
             }
     return insert_rows(session=session, rows=list(rows.values()))

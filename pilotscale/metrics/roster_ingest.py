@@ -2,8 +2,10 @@
 store (`pilotscale.store.roster_rows`) writes what this module accepted.
 
 A roster row is one employee: id, name, email, department, segment, and optionally
-roles, manager, chat and locale. Every problem names the row and column
-(`FILE:ROW: column: message`); an import writes nothing unless every row is valid.
+roles, manager, chat, locale and their message preferences: notify (email, chat, both,
+digest), timezone (an IANA name), quiet_hours ('20:00-08:00') and digest_day (mon..sun).
+Every problem names the row and column (`FILE:ROW: column: message`); an import writes
+nothing unless every row is valid.
 
 A row whose id or email is a person of the plan is that person: the plan's name, email,
 chat and roles stand, and the roster supplies the department and segment where the plan
@@ -19,10 +21,19 @@ from dataclasses import dataclass
 from pilotscale.core.roster import ROSTER_SEGMENTS
 from pilotscale.metrics.ingest import Fields, RowProblem, suggest
 from pilotscale.metrics.reader import Record
-from pilotscale.plan.schema import SLUG_PATTERN, Plan, Role
+from pilotscale.plan.schema import (
+    SLUG_PATTERN,
+    Plan,
+    Role,
+    check_timezone,
+    normal_quiet_hours,
+    parse_weekday,
+)
 
 REQUIRED = ("id", "name", "email", "department", "segment")
-OPTIONAL = ("roles", "manager", "chat", "locale")
+PREFERENCES = ("notify", "timezone", "quiet_hours", "digest_day")
+NOTIFY = ("email", "chat", "both", "digest")
+OPTIONAL = ("roles", "manager", "chat", "locale", *PREFERENCES)
 COLUMNS = (*REQUIRED, *OPTIONAL)
 # Header names HR exports use for ours.
 ALIASES = {
@@ -31,6 +42,8 @@ ALIASES = {
     "full_name": "name",
     "chat_address": "chat",
     "language": "locale",
+    "time_zone": "timezone",
+    "tz": "timezone",
 }
 ROLES = tuple(r.value for r in Role)
 _SLUG = re.compile(SLUG_PATTERN)
@@ -51,6 +64,10 @@ class RosterRow:
     chat: str | None = None
     locale: str | None = None
     in_plan: bool = False
+    notify: str | None = None  # None: not said (email for a roster-only person)
+    timezone: str | None = None
+    quiet_hours: str | None = None  # normalised 'HH:MM-HH:MM'
+    digest_day: str | None = None  # mon..sun
 
 
 class RosterCatalog:
@@ -108,6 +125,7 @@ class RosterChecker:
         manager = f.text("manager", required=False).lower() or None
         chat = f.text("chat", required=False) or None
         locale = self._locale(f)
+        notify, timezone, quiet_hours, digest_day = self._preferences(f)
         if problems:
             return problems
         return RosterRow(
@@ -121,7 +139,31 @@ class RosterChecker:
             chat=chat,
             locale=locale,
             in_plan=key in self.catalog.plan_ids,
+            notify=notify,
+            timezone=timezone,
+            quiet_hours=quiet_hours,
+            digest_day=digest_day,
         )
+
+    def _preferences(self, f: Fields) -> tuple[str | None, ...]:
+        notify = f.text("notify", required=False).lower() or None
+        if notify and notify not in NOTIFY:
+            f.problem(
+                "notify", f"'{notify}'{suggest(notify, NOTIFY)} is not one of {', '.join(NOTIFY)}"
+            )
+        checked: list[str | None] = [notify]
+        for column, check in (
+            ("timezone", check_timezone),
+            ("quiet_hours", normal_quiet_hours),
+            ("digest_day", parse_weekday),
+        ):
+            value = f.text(column, required=False)
+            try:
+                checked.append(check(value) if value else None)
+            except ValueError as why:
+                f.problem(column, f"'{value}': {why}" if column == "timezone" else str(why))
+                checked.append(None)
+        return tuple(checked)
 
     def _roles(self, f: Fields) -> str:
         raw = f.text("roles", required=False).lower()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -108,7 +108,7 @@ SecretRef = Annotated[
 ]
 
 
-def _check_timezone(value: str) -> str:
+def check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     # OSError too: a name longer than the file system allows must be a problem, not a crash.
@@ -117,7 +117,74 @@ def _check_timezone(value: str) -> str:
     return value
 
 
-TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
+
+_QUIET_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+# A person's digest day, Monday first (the index is datetime.weekday()).
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+QUIET_HOURS_HELP = (
+    "quiet hours are a local time window such as '20:00-08:00' (it may cross midnight)"
+)
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """'20:00-08:00' as (start, end), local wall-clock times; a window whose start is
+    after its end crosses midnight. An empty window (start == end) is refused: it reads
+    as "never quiet" to some and "always quiet" to others."""
+    match = _QUIET_RE.match(value)
+    if not match:
+        raise ValueError(f"'{value}' is not a time window: {QUIET_HOURS_HELP}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError(f"'{value}' is not a time window: hours 00-23, minutes 00-59")
+    start, end = time(h1, m1), time(h2, m2)
+    if start == end:
+        raise ValueError(f"'{value}' starts and ends at the same time: {QUIET_HOURS_HELP}")
+    return start, end
+
+
+def normal_quiet_hours(value: str) -> str:
+    """The window as 'HH:MM-HH:MM' (what the plan's JSON and the store keep)."""
+    start, end = parse_quiet_hours(value)
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def parse_weekday(value: str) -> str:
+    """'Mon', 'monday' or 'mon' as 'mon'."""
+    name = value.strip().lower()
+    for day in WEEKDAYS:
+        if name == day or (name.startswith(day) and _WEEKDAY_NAMES.get(day) == name):
+            return day
+    raise ValueError(f"'{value}' is not a day: use {', '.join(WEEKDAYS)}")
+
+
+_WEEKDAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        strict=True,
+    )
+)
+
+QuietHours = Annotated[
+    str,
+    AfterValidator(normal_quiet_hours),
+    Field(
+        json_schema_extra={"pattern": r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$"},
+        description=(
+            "Local hours in which messages that are not urgent wait, e.g. '20:00-08:00' "
+            "(crossing midnight is fine): they are sent when the window ends."
+        ),
+    ),
+]
+Weekday = Annotated[
+    str,
+    AfterValidator(parse_weekday),
+    Field(
+        json_schema_extra={"enum": list(WEEKDAYS)},
+        description="A day of the week: mon, tue, wed, thu, fri, sat or sun.",
+    ),
+]
 
 Cron = Annotated[
     str,
@@ -213,6 +280,22 @@ class Program(_Model):
     )
     email_channel: str | None = Field(default=None, description="Channel name used for email.")
     chat_channel: str | None = Field(default=None, description="Default chat channel name.")
+    quiet_hours: QuietHours | None = Field(
+        default=None,
+        description=(
+            "Everyone's quiet hours unless their own say otherwise, in each person's time "
+            "zone, e.g. '20:00-08:00'. Messages that are not urgent wait until the window "
+            "ends (pilotscale.core.quiet_hours.URGENT never waits). Default: none."
+        ),
+    )
+    digest_day: Weekday | None = Field(
+        default=None,
+        description=(
+            "The day everyone's weekly digest reaches them unless their own digest_day says "
+            "otherwise (at the end of their quiet hours, else 08:00, their time). Default: "
+            "the day schedules.weekly_digest queues it."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- people
@@ -250,6 +333,13 @@ class Person:
     segment: Segment | None = None
     roles: tuple[Role, ...] = ()
     notify: Literal["email", "chat", "both", "digest"] = "email"
+    # Absent: the roster's, else the program's time zone and quiet hours; no digest day
+    # means the day the weekly_digest schedule queues it (`core.quiet_hours`).
+    timezone: TimeZoneName | None = Field(default=None, description="IANA time zone name.")
+    quiet_hours: QuietHours | None = None
+    digest_day: Weekday | None = Field(
+        default=None, description="The day the weekly digest reaches this person."
+    )
 
     def as_json(self, *, exclude_defaults: bool = False) -> dict[str, Any]:
         """What the plan's JSON holds for this person."""

@@ -201,6 +201,29 @@ def status_counts(*, connection: Connection | Session) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
+def waiting(*, connection: Connection | Session, now: datetime) -> tuple[int, datetime | None]:
+    """Messages held back, not failed: never tried and not due until later (a recipient's
+    quiet hours or digest day, `pilotscale.core.quiet_hours`); how many, and the first
+    one's time. A retry after a failure has attempts, so it is not counted here."""
+    c = TABLE.c
+    count, first = connection.execute(
+        select(func.count(), func.min(c.next_attempt_at)).where(
+            c.status == NotificationStatus.pending.value, c.attempts == 0, c.next_attempt_at > now
+        )
+    ).one()
+    return int(count), first
+
+
+def is_waiting(row: Notification, now: datetime) -> bool:
+    """The row as `waiting` counts it."""
+    return (
+        row.status == NotificationStatus.pending.value
+        and row.attempts == 0
+        and row.next_attempt_at is not None
+        and row.next_attempt_at > now
+    )
+
+
 def list_rows(
     *, session: Session, statuses: Sequence[str] | None = None, limit: int = 100
 ) -> list[Notification]:

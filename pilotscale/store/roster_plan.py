@@ -3,8 +3,9 @@
 Everything that names people (entry actions, routing, reminders, the LMS import) reads
 `plan.people` and `plan.members(...)`; rather than teach each of them about the roster,
 the stored plan is read with the roster's people added: a plan person keeps the plan's
-fields and takes the roster's department and segment where the plan names none; a
-roster-only person becomes a plan person without roles; every person gets their
+fields and takes the roster's department, segment, time zone, quiet hours and digest
+day where the plan names none (the plan's `notify` stands); a roster-only person becomes
+a plan person without roles, with the roster's preferences; every person gets their
 effective segment (`core.roster.effective_segment`); once a roster is imported, each
 department's `headcount` is its count of active people. The plan's own headcounts are
 what `apply` and `people import` compare the roster with (`core.roster.headcount_warnings`).
@@ -41,6 +42,8 @@ def with_roster(*, session: Session, program: Program, plan: Plan) -> Plan:
         )
         if department != person.department or segment != person.segment:
             person = dataclasses.replace(person, department=department, segment=Segment(segment))
+        if row is not None:
+            person = _with_preferences(person, row)
         people.append(person)
     people += [
         PlanPerson(
@@ -51,6 +54,9 @@ def with_roster(*, session: Session, program: Program, plan: Plan) -> Plan:
             department=row["department"],
             segment=Segment(row["segment"]),
             notify=row["notify"],
+            timezone=row["timezone"],
+            quiet_hours=row["quiet_hours"],
+            digest_day=row["digest_day"],
         )
         for key, row in roster.items()
         if row["source"] == "roster"
@@ -64,6 +70,15 @@ def with_roster(*, session: Session, program: Program, plan: Plan) -> Plan:
     return plan.model_copy(update=update)
 
 
+PREFERENCES = ("timezone", "quiet_hours", "digest_day")
+
+
+def _with_preferences(person: PlanPerson, row: Any) -> PlanPerson:
+    """The roster's time zone, quiet hours and digest day where the plan says none."""
+    filled = {c: row[c] for c in PREFERENCES if getattr(person, c) is None and row[c] is not None}
+    return dataclasses.replace(person, **filled) if filled else person
+
+
 def _roster_rows(session: Session, program: Program) -> dict[str, Any]:
     p, d = columns_of(Person), columns_of(Department)
     rows = session.execute(
@@ -75,6 +90,7 @@ def _roster_rows(session: Session, program: Program) -> dict[str, Any]:
             p.segment,
             p.notify,
             p.source,
+            *(p[c] for c in PREFERENCES),
             d.name.label("department"),
         )
         .select_from(table_of(Person))

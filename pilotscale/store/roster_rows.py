@@ -32,8 +32,17 @@ BATCH = 2000
 ANALYZE_AFTER = 10_000  # new people
 # Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
 IN_CHUNK = 1000
-_ROSTER_FIELDS = ("manager", "locale", "roster_roles", "in_roster", "removed_at")
-_OWN_FIELDS = ("name", "email", "chat", "department_id", "segment", "source")
+_ROSTER_FIELDS = (
+    "manager",
+    "locale",
+    "roster_roles",
+    "in_roster",
+    "removed_at",
+    "timezone",
+    "quiet_hours",
+    "digest_day",
+)
+_OWN_FIELDS = ("name", "email", "chat", "department_id", "segment", "source", "notify")
 
 
 @dataclass
@@ -157,7 +166,8 @@ class RosterWriter:
 
     def _wanted(self, row: RosterRow) -> dict[str, Any]:
         """The person's columns as this row makes them: a plan person keeps the plan's
-        name, email, chat and declared segment and department (apply writes those)."""
+        name, email, chat, notify and declared segment and department (apply writes
+        those)."""
         department_id = self.department_ids[row.department]
         roster = {
             "manager": row.manager,
@@ -165,6 +175,11 @@ class RosterWriter:
             "roster_roles": row.roles,
             "in_roster": True,
             "removed_at": None,
+            # Kept for plan people too: they fill what the plan does not say
+            # (store.roster_plan); the plan's `notify` stands, so it is not among them.
+            "timezone": row.timezone,
+            "quiet_hours": row.quiet_hours,
+            "digest_day": row.digest_day,
         }
         person = self.plan_people.get(row.key)
         if person is None:
@@ -175,6 +190,7 @@ class RosterWriter:
                 "department_id": department_id,
                 "segment": row.segment,
                 "source": "roster",
+                "notify": row.notify or "email",
                 **roster,
             }
         segment = effective_segment(

@@ -71,8 +71,13 @@ def outbox(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     limit: int = typer.Option(50, "--limit", min=1, help="Show at most this many, newest first."),
+    as_of: str | None = AsOf,
 ) -> None:
-    """List notifications: pending, sent, uncertain and dead, each with its reason."""
+    """List notifications: pending, sent, uncertain and dead, each with its reason.
+
+    A pending message held for its recipient's quiet hours or digest day says
+    "waiting until" the time it goes (--as-of: as seen at that time, in a simulation).
+    """
     if ctx.invoked_subcommand is not None:
         return
     for value in status or []:
@@ -93,6 +98,7 @@ def outbox(
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("id", "status", "event", "to", "channel", "tries", "when", "reason"):
         table.add_column(column, overflow="fold")
+    now = parse_as_of(as_of)
     for row in rows:
         table.add_row(
             text(row.id[:8]),
@@ -101,7 +107,7 @@ def outbox(
             text(row.recipient_key),
             text(row.channel),
             str(row.attempts),
-            _when(row),
+            _when(row, now),
             text(row.last_error or ""),
         )
     console.print(table)
@@ -208,7 +214,8 @@ def dispatch_command(
         timeout=timeout,
     )
     if not report.claimed:
-        print("nothing to send")
+        held = report.waiting_line()
+        print(f"nothing to send now; {held}" if held else "nothing to send")
         return
     print(f"dispatched {report.claimed}: {report.summary()}")
     if report.local_files:
@@ -430,7 +437,12 @@ def _public(row: Notification) -> dict[str, Any]:
     return data
 
 
-def _when(row: Notification) -> str:
+def _when(row: Notification, now: datetime) -> str:
+    from pilotscale.store.outbox import is_waiting
+
+    if is_waiting(row, now):
+        # Held for its recipient's quiet hours or digest day: not late, not failed.
+        return f"waiting until {_iso(row.next_attempt_at)}"
     if row.status == NotificationStatus.sent.value:
         return f"sent {_iso(row.sent_at)}"
     if row.status == NotificationStatus.sending.value:

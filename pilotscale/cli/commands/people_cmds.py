@@ -68,14 +68,17 @@ def import_roster(
 
     Columns (a CSV header, or the keys of JSON objects): id, name, email, department,
     segment (power, casual, or none: not a trainee), and optionally roles (e.g.
-    "champion;approver"), manager (an id), chat (e.g. @ana) and locale (e.g. es-ES). Ids are
-    read in lower case (E1042 is e1042).
+    "champion;approver"), manager (an id), chat (e.g. @ana), locale (e.g. es-ES) and the
+    person's message preferences: notify (email, chat, both or digest), timezone (e.g.
+    Europe/Madrid), quiet_hours (e.g. 20:00-08:00, their time) and digest_day (mon..sun).
+    Ids are read in lower case (E1042 is e1042).
 
       id,name,email,department,segment,roles,manager,chat,locale
       e1042,Ana Ruiz,ana.ruiz@acme.example,hr,power,champion,e0007,@ana,es-ES
 
     A row whose id or email is a person of the plan is that person (the plan's fields
-    win; the roster fills in department and segment where the plan has none). People
+    win; the roster fills in department, segment, time zone, quiet hours and digest day
+    where the plan has none). People
     on the previous roster and missing from this one are deactivated, never deleted:
     they leave every denominator and come back if a later roster lists them. The
     departments' headcounts then count active people; a plan headcount more than 10 %

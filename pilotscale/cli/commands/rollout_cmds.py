@@ -245,7 +245,7 @@ def check(
                     "check_key": result["check_key"],
                     "tally": tally,  # advance, hold, block, monitor, skip
                     "phases": result["phases"],  # departments in each phase now
-                    "messages": messages,  # queued, sent, failed, pending
+                    "messages": messages,  # queued, sent, failed, pending, waiting
                     "decisions": result["decisions"],  # department -> action
                     "warnings": list(result.get("warnings", [])),
                     "delivery_errors": list(errors),
@@ -271,6 +271,11 @@ def _print_check(
             f"in each phase now: {phases}; "
             f"messages: {messages['queued']} queued, {messages['sent']} sent, "
             f"{messages['failed']} failed, {messages['pending']} left pending"
+            + (
+                f" ({messages['waiting']} held for quiet hours or a digest day)"
+                if messages["waiting"]
+                else ""
+            )
         ),
         soft_wrap=True,  # one line a script can read, whatever the width
     )
@@ -313,7 +318,15 @@ def _messages(queued: int, delivery: dict[str, Any] | None) -> dict[str, int]:
         held = status_counts(connection=connection)
     pending = sum(held.get(status, 0) for status in ("pending", "sending", "uncertain"))
     sent = int(done.get("sent", 0))
-    return {"queued": queued, "sent": sent, "failed": failed, "pending": pending}
+    # Of `pending`: held for their recipients' quiet hours or digest day, not failed.
+    waiting = int(done.get("waiting", 0))
+    return {
+        "queued": queued,
+        "sent": sent,
+        "failed": failed,
+        "pending": pending,
+        "waiting": waiting,
+    }
 
 
 @app.command()

@@ -105,6 +105,6 @@ def test_start_rollout_and_check(data: str) -> None:
     assert checked.returncode == Exit.warnings, checked.stderr
     result = json.loads(checked.stdout)
     assert set(result) == CHECK
-    assert set(result["messages"]) == {"queued", "sent", "failed", "pending"}
+    assert set(result["messages"]) == {"queued", "sent", "failed", "pending", "waiting"}
     assert result["messages"]["failed"] > 0
     assert sum(result["phases"].values()) == 5

@@ -358,3 +358,44 @@ def test_lines_are_counted_as_an_editor_shows_them() -> None:
     lines = {p.path: p.line for p in raised.value.problems}
     assert lines["program"] == 6
     assert lines["people[1].id"] == 4
+
+
+def test_preferences_are_checked_where_they_are_written(plan_text: str) -> None:
+    text = edit(
+        plan_text, "  timezone: Europe/Madrid\n", "  timezone: Europe/Madrid\n  quiet_hours: 8-20\n"
+    )
+    text = edit(
+        text,
+        "email: it@example.com, roles: [support_owner]}",
+        "email: it@example.com, roles: [support_owner], timezone: Mars/Olympus,\n"
+        "     quiet_hours: '22:00-22:00', digest_day: someday, notify: sms}",
+    )
+
+    assert problems(text) == [
+        "plan.yaml:8: program.quiet_hours: '8-20' is not a time window: quiet hours are a "
+        "local time window such as '20:00-08:00' (it may cross midnight)",
+        "plan.yaml:78: people[2].timezone: unknown time zone; use an IANA name such as "
+        "'Europe/Madrid'",
+        "plan.yaml:79: people[2].digest_day: 'someday' is not a day: use mon, tue, wed, thu, "
+        "fri, sat, sun",
+        "plan.yaml:79: people[2].notify: Input should be 'email', 'chat', 'both' or 'digest'",
+        "plan.yaml:79: people[2].quiet_hours: '22:00-22:00' starts and ends at the same time: "
+        "quiet hours are a local time window such as '20:00-08:00' (it may cross midnight)",
+    ]
+
+
+def test_preferences_are_kept_normalised(plan_text: str) -> None:
+    text = edit(
+        plan_text,
+        "email: it@example.com, roles: [support_owner]}",
+        "email: it@example.com, roles: [support_owner], timezone: Asia/Tokyo,\n"
+        "     quiet_hours: '22:00 - 7:30', digest_day: Friday}",
+    )
+
+    person = load_plan_text(text, "plan.yaml").plan.person("it.desk")
+
+    assert (person.timezone, person.quiet_hours, person.digest_day) == (
+        "Asia/Tokyo",
+        "22:00-07:30",
+        "fri",
+    )

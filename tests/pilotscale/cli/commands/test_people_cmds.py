@@ -137,3 +137,41 @@ def test_a_json_export_and_the_listing(store_url: str, tmp_path: Path) -> None:
         ("e1002", "roster"),
         ("lola.champion", "plan"),
     ]
+
+
+def test_preference_columns_are_checked_and_located(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    applied(tmp_path, store_url)
+    header = "id,name,email,department,segment,notify,timezone,quiet_hours,digest_day\n"
+    (tmp_path / "bad.csv").write_text(
+        header + "e1,Ana,ana@example.com,finance,casual,sms,Europe/Berlin,20:00-08:00,fri\n"
+        "e2,Bo,bo@example.com,legal,none,chat,Mars/Olympus,8pm-8am,someday\n"
+        "e3,Cy,cy@example.com,legal,none,both,UTC,09:00-09:00,\n",
+        encoding="utf-8",
+    )
+    before = row_counts(engine)
+
+    result = run("people", "import", "bad.csv", cwd=tmp_path, url=store_url)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "bad.csv:2: notify: 'sms' is not one of email, chat, both, digest",
+        "bad.csv:3: timezone: 'Mars/Olympus': unknown time zone; use an IANA name such as "
+        "'Europe/Madrid'",
+        "bad.csv:3: quiet_hours: '8pm-8am' is not a time window: quiet hours are a local time "
+        "window such as '20:00-08:00' (it may cross midnight)",
+        "bad.csv:3: digest_day: 'someday' is not a day: use mon, tue, wed, thu, fri, sat, sun",
+        "bad.csv:4: quiet_hours: '09:00-09:00' starts and ends at the same time: quiet hours "
+        "are a local time window such as '20:00-08:00' (it may cross midnight)",
+        "error: bad.csv: 5 problem(s); nothing was imported",
+    ]
+    assert row_counts(engine) == before
+
+    (tmp_path / "good.csv").write_text(
+        header + "e1,Ana,ana@example.com,finance,casual,chat,Europe/Berlin,20:00-8:00,Friday\n",
+        encoding="utf-8",
+    )
+    good = run("people", "import", "good.csv", cwd=tmp_path, url=store_url)
+    assert good.returncode == 0, good.stderr
+    assert "1 added" in good.stdout

@@ -19,6 +19,7 @@ from pilotscale.core.gates import GateResult
 from pilotscale.core.recipients import gate_owner, owner_or_lead
 from pilotscale.core.roster import effective_segment, is_trainee, role_names
 from pilotscale.core.states import Outcome
+from pilotscale.core.stories import StoryFacts, story_context, story_recipients
 from pilotscale.plan.schema import (
     ApprovalGate,
     Department,
@@ -408,8 +409,10 @@ def entry_work(
     now: datetime,
     members: Sequence[Person],
     previous_phase: str | None,
+    story: StoryFacts | None = None,
 ) -> EntryWork:
-    """Records and messages for entering `phase`. `members` are the department's people."""
+    """Records and messages for entering `phase`. `members` are the department's people;
+    `story` the KPI results and lessons its success story tells, if the phase shares one."""
     actions = plan.phase(phase).entry_actions
     base = {
         "program": _program(plan),
@@ -447,7 +450,7 @@ def entry_work(
             )
         )
     if EntryAction.share_success_story in actions:
-        messages += _success_stories(plan, dept, base, phase=phase)
+        messages += _success_stories(plan, dept, base, phase=phase, facts=story or StoryFacts())
     return EntryWork(onboard=onboard, assignments=tuple(assignments), messages=tuple(messages))
 
 
@@ -563,18 +566,15 @@ def newcomer_training(
 
 
 def _success_stories(
-    plan: Plan, dept: Department, base: dict[str, Any], *, phase: str
+    plan: Plan, dept: Department, base: dict[str, Any], *, phase: str, facts: StoryFacts
 ) -> list[Message]:
-    context = {
-        **base,
-        "use_cases": [u.model_dump(mode="json") for u in dept.use_cases],
-        "champions": [_person(plan, c) for c in dept.champions],
-    }
+    # Once per visit: `as_of` is the moment the department entered the phase, so a re-run
+    # sends nothing twice while a department that comes back tells its story anew.
+    context = story_context(plan, dept, base, facts, person=_person)
+    about = f"{dept.name}:{phase}:{base['as_of']}"
     return [
-        Message("success_story", champion, f"{dept.name}:{phase}", dept.name, context)
-        for other in plan.departments
-        if other.name != dept.name
-        for champion in other.champions
+        Message("success_story", person, about, dept.name, context)
+        for person in story_recipients(plan, dept)
     ]
 
 

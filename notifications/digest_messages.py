@@ -73,7 +73,7 @@ def figures(
 def recipients(plan: Plan) -> list[str]:
     """The program sponsor and lead, every department sponsor, and every executive."""
     people = [plan.program.sponsor, plan.program.lead]
-    people += [d.sponsor for d in plan.departments]
+    people += [d.sponsor for d in plan.departments if d.sponsor]
     people += [p.id for p in plan.people if Role.executive in p.roles or Role.sponsor in p.roles]
     return list(dict.fromkeys(people))
 

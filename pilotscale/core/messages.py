@@ -16,7 +16,7 @@ from typing import Any
 
 from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult
-from pilotscale.core.recipients import gate_owner, owner_or_lead
+from pilotscale.core.recipients import gate_owner, owner_or_lead, sponsor_or_lead
 from pilotscale.core.roster import effective_segment, is_trainee, role_names
 from pilotscale.core.states import Outcome
 from pilotscale.core.stories import StoryFacts, story_context, story_recipients
@@ -203,7 +203,7 @@ def _advanced(
         else [],
     }
     about = f"{dept.name}:{decision.after.phase}"
-    people = _unique([dept.sponsor, plan.program.lead, *dept.champions])
+    people = _unique([sponsor_or_lead(plan, dept), plan.program.lead, *dept.champions])
     return [Message("department_advanced", p, about, dept.name, context) for p in people]
 
 
@@ -241,7 +241,7 @@ def _blocked(
         else [],
     }
     about = f"{dept.name}:{decision.before.phase}:blocked:{check_key}"
-    people = _unique([dept.sponsor, plan.program.lead])
+    people = _unique([sponsor_or_lead(plan, dept), plan.program.lead])
     return [Message("department_blocked", p, about, dept.name, context) for p in people]
 
 
@@ -270,7 +270,7 @@ def _regressed(
     }
     about = f"{dept.name}:{decision.before.phase}:regressed:{check_key}"
     owners = [gate_owner(plan, dept, r.gate) for r in failing]
-    people = _unique([*owners, dept.sponsor, plan.program.lead])
+    people = _unique([*owners, sponsor_or_lead(plan, dept), plan.program.lead])
     return [Message("monitoring_regressed", p, about, dept.name, context) for p in people]
 
 
@@ -332,7 +332,7 @@ def _held(
                 messages.append(
                     Message(
                         "approval_escalation",
-                        dept.sponsor,
+                        sponsor_or_lead(plan, dept),
                         f"{dept.name}:{gate.name}:{check_key}",
                         dept.name,
                         approval_ctx,
@@ -393,7 +393,7 @@ def _stuck(
             "lead": _person(plan, plan.program.lead),
         }
         about = f"{dept.name}:{result.gate}:{visit}:stuck"
-        for person in _unique([dept.sponsor, plan.program.lead]):
+        for person in _unique([sponsor_or_lead(plan, dept), plan.program.lead]):
             messages.append(Message("gate_stuck", person, about, dept.name, context))
     return messages
 
@@ -464,7 +464,7 @@ def _welcome_kits(plan: Plan, dept: Department, base: dict[str, Any]) -> list[Me
         "talking_points": list(plan.program.talking_points),
         "resources": [r.model_dump(mode="json") for r in plan.program.resources],
         "use_cases": [u.model_dump(mode="json") for u in dept.use_cases],
-        "sponsor": _person(plan, dept.sponsor),
+        "sponsor": _person(plan, sponsor_or_lead(plan, dept)),
         "lead": _person(plan, plan.program.lead),
     }
     return [

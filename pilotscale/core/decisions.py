@@ -140,7 +140,7 @@ def decide(
     summary = holding_summary(verdict)
     limit = plan.program.failure_limit
     if verdict.outcome is Outcome.failed and is_monitored(machine, state):
-        return _regression(plan, machine, snapshot, verdict) or _decision(
+        return _regression(plan, machine, snapshot, verdict, failures) or _decision(
             snapshot, Action.hold, state, verdict, failures, summary
         )
     if verdict.outcome is Outcome.failed and failures >= limit:
@@ -155,13 +155,14 @@ def _regression(
     machine: PhaseMachine,
     snapshot: DepartmentSnapshot,
     verdict: PhaseVerdict,
+    failures: int,
 ) -> Decision | None:
     """Roll back (or block) a department of the last phase one of whose gates failed
     `failure_limit` checks in a row; None while no single gate has. The reason names the
     regressed gates and their results; its count (the alert's) is the longest run among them."""
     state, limit = snapshot.state, plan.program.failure_limit
-    streaks = gate_streaks(snapshot.gate_failures, verdict)
-    regressed = regressed_gates(snapshot.gate_failures, verdict, limit)
+    streaks = gate_streaks(snapshot.gate_failures, verdict, at_most=failures)
+    regressed = regressed_gates(snapshot.gate_failures, verdict, limit, at_most=failures)
     if not regressed:
         return None
     run = max(streaks[g] for g in regressed)

@@ -44,12 +44,18 @@ def rollback_target(plan: Plan, machine: PhaseMachine, state: DeptState) -> str 
     return target if target in machine.rollback_targets(state) else None
 
 
-def gate_streaks(recorded: Mapping[str, int], verdict: PhaseVerdict) -> dict[str, int]:
+def gate_streaks(
+    recorded: Mapping[str, int], verdict: PhaseVerdict, *, at_most: int
+) -> dict[str, int]:
     """Per gate failing in `verdict`, its checks in a row failing, this one included:
     `recorded` holds the earlier checks' (a pending result in between neither counted nor
-    ended them). An advisory or waived gate never regresses, so it has no streak."""
+    ended them). An advisory or waived gate never regresses, so it has no streak.
+
+    `at_most` is the department's own run of failing checks after this one, which no
+    gate's can exceed unless something reset it: a lead resuming the department starts
+    every gate's count afresh, as it starts the department's."""
     return {
-        r.gate: recorded.get(r.gate, 0) + 1
+        r.gate: min(recorded.get(r.gate, 0) + 1, at_most)
         for r in verdict.results
         if r.outcome is Outcome.failed
         and r.gate not in verdict.advisory
@@ -57,9 +63,12 @@ def gate_streaks(recorded: Mapping[str, int], verdict: PhaseVerdict) -> dict[str
     }
 
 
-def regressed_gates(recorded: Mapping[str, int], verdict: PhaseVerdict, limit: int) -> list[str]:
+def regressed_gates(
+    recorded: Mapping[str, int], verdict: PhaseVerdict, limit: int, *, at_most: int
+) -> list[str]:
     """The gates, in the phase's order, that have failed `limit` checks in a row."""
-    return [g for g, n in gate_streaks(recorded, verdict).items() if n >= limit]
+    streaks = gate_streaks(recorded, verdict, at_most=at_most)
+    return [g for g, n in streaks.items() if n >= limit]
 
 
 def regression_reason(

@@ -155,8 +155,16 @@ def test_a_regression_is_one_gate_failing_limit_checks_in_a_row(
 ) -> None:
     verdict = _verdict(*outcomes, advisory=advisory)
 
-    assert gate_streaks(recorded, verdict) == streaks
-    assert regressed_gates(recorded, verdict, 3) == regressed
+    assert gate_streaks(recorded, verdict, at_most=99) == streaks
+    assert regressed_gates(recorded, verdict, 3, at_most=99) == regressed
+
+
+def test_no_gate_runs_longer_than_the_department_a_resume_restarts_both() -> None:
+    verdict = _verdict(("a", F))
+
+    # Resumed after a block: the department counts from zero, so this is its first.
+    assert gate_streaks({"a": 2}, verdict, at_most=1) == {"a": 1}
+    assert regressed_gates({"a": 2}, verdict, 3, at_most=1) == []
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pilotscale.core.messages import Message
+from pilotscale.core.stories import StoryFacts, use_case_results
 from pilotscale.plan.schema import Plan, Role
 
 EVENT = "weekly_digest"
@@ -39,6 +40,16 @@ class DepartmentLine:
     state: str = ""  # its word (pilotscale.core.vocabulary.State), as the report says it
 
 
+@dataclass(frozen=True)
+class StoryLine:
+    """A department that entered a phase sharing its success story during the week."""
+
+    name: str
+    phase: str
+    entered: date
+    facts: StoryFacts = field(default_factory=StoryFacts)
+
+
 def figures(
     plan: Plan,
     totals: Mapping[str, float | None],
@@ -62,7 +73,7 @@ def figures(
 def recipients(plan: Plan) -> list[str]:
     """The program sponsor and lead, every department sponsor, and every executive."""
     people = [plan.program.sponsor, plan.program.lead]
-    people += [d.sponsor for d in plan.departments]
+    people += [d.sponsor for d in plan.departments if d.sponsor]
     people += [p.id for p in plan.people if Role.executive in p.roles or Role.sponsor in p.roles]
     return list(dict.fromkeys(people))
 
@@ -76,6 +87,7 @@ def weekly_digest(
     advanced: Sequence[tuple[str, str]] = (),
     headline: Sequence[str] = (),
     tiles: Sequence[tuple[str, int, str]] = (),
+    stories: Sequence[StoryLine] = (),
     now: datetime,
 ) -> list[Message]:
     """The digest messages for the week starting `week_start`.
@@ -83,6 +95,7 @@ def weekly_digest(
     `advanced` lists (department title, new phase title) for moves during the week;
     `headline` and `tiles` (word, count, note) are the report's headline
     (pilotscale.report.headline), so the digest opens with the same sentences.
+    `stories` are the week's success stories, with each use case's KPI results.
     The `about` is the program and week, so a re-run of the digest sends nothing twice.
     """
     week_end = week_start + timedelta(days=6)
@@ -119,9 +132,21 @@ def weekly_digest(
             for d in departments
         ],
         "advanced": [{"department": dept, "to_phase_title": phase} for dept, phase in advanced],
+        "stories": [_story(plan, s, titles) for s in stories if s.name in plan.departments_by_name],
     }
     about = f"{plan.program.name}:{week_start.isoformat()}"
     return [Message(EVENT, person, about, None, context) for person in recipients(plan)]
+
+
+def _story(plan: Plan, story: StoryLine, titles: Mapping[str, str]) -> dict[str, Any]:
+    dept = plan.department(story.name)
+    return {
+        "department": {"name": dept.name, "title": dept.title},
+        "phase": story.phase,
+        "phase_title": titles.get(story.phase, story.phase),
+        "entered": story.entered.isoformat(),
+        "use_cases": use_case_results(dept, story.facts),
+    }
 
 
 def _figure(figure: ImpactFigure) -> dict[str, Any]:

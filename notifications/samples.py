@@ -94,6 +94,36 @@ _USE_CASES = [
         "kpis": [{"kpi": "tickets_avoided", "target": 300.0, "baseline": 0.0}],
     }
 ]
+# As a success story carries them (pilotscale.core.stories): each KPI's result.
+_USE_CASE_RESULTS = [
+    {
+        **_USE_CASES[0],
+        "kpis": [
+            {
+                "kpi": "tickets_avoided",
+                "title": "HR tickets avoided",
+                "unit": "tickets",
+                "actual": 342.0,
+                "target": 300.0,
+                "baseline": 0.0,
+                "direction": "up",
+                "met": True,
+                "as_of": _AS_OF,
+            },
+            {
+                "kpi": "weekly_active_rate",
+                "title": "Weekly active rate",
+                "unit": "fraction",
+                "actual": None,
+                "target": 0.6,
+                "baseline": None,
+                "direction": "up",
+                "met": None,
+                "as_of": None,
+            },
+        ],
+    }
+]
 _APPROVAL_EXTRA = {
     "approvers": [ELENA, MARIA],
     "waiting_for": [ELENA, MARIA],
@@ -217,8 +247,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         **_ENTRY_BASE,
         "phase": "scaling",
         "phase_title": "Scaling to everyone in the department",
-        "use_cases": _USE_CASES,
+        "use_cases": _USE_CASE_RESULTS,
         "champions": [JON],
+        "sponsor": ELENA,
+        "lessons": [
+            {
+                "text": "Show the policy citations in the first demo: trust came from those.",
+                "by": "Jon Ruiz",
+                "phase": "piloting",
+            }
+        ],
         "recipient": _recipient(ANA),
     },
     "weekly_digest": {
@@ -288,6 +326,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
             },
         ],
         "advanced": [{"department": "Sales", "to_phase_title": "Scaling to everyone"}],
+        "stories": [
+            {
+                "department": {"name": "sales", "title": "Sales"},
+                "phase": "scaling",
+                "phase_title": "Scaling to everyone",
+                "entered": "2026-11-19",
+                "use_cases": _USE_CASE_RESULTS,
+            }
+        ],
         "recipient": _recipient(ELENA),
     },
     "delivery_failure": {

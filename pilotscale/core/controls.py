@@ -55,6 +55,13 @@ def active_waivers(waivers: Iterable[Waiver], now: datetime) -> dict[str, Waiver
     return {g: w for g, w in latest.items() if _aware(now) < _aware(w.until)}
 
 
+def is_revocation(until: datetime, at: datetime | None) -> bool:
+    """A waiver row that ends as it is recorded is a lead's revocation: the latest row of a
+    gate is the one in force (`active_waivers`), so it ends the waiver before it at once,
+    with no record changed and the revocation kept, with its reason, for history."""
+    return at is not None and _aware(until) <= _aware(at)
+
+
 def until_text(until: datetime) -> str:
     """A waiver's end: the date, with the time when it is not midnight UTC."""
     moment = _aware(until).astimezone(UTC)

@@ -13,14 +13,20 @@ advances it twice nor holds it on the day it entered its new phase.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.gates import AnyGate, GateResult, PhaseVerdict, evaluate_phase, phase_gates
 from pilotscale.core.phases import DeptState, Event, PhaseMachine
-from pilotscale.core.regression import is_monitored, regression_reason, rollback_target
+from pilotscale.core.regression import (
+    gate_streaks,
+    is_monitored,
+    regressed_gates,
+    regression_reason,
+    rollback_target,
+)
 from pilotscale.core.states import Outcome
 from pilotscale.plan.overrides import apply_override
 from pilotscale.plan.schema import Plan
@@ -46,6 +52,9 @@ class DepartmentSnapshot:
     last_check_key: str | None = None
     # The check that advanced it into its current phase; None if it got there otherwise.
     entered_by_check: str | None = None
+    # In the last phase: per gate, the earlier checks in a row of this visit that found it
+    # failing (store.pending_streaks.failing_streaks); what regresses it is one gate's run.
+    gate_failures: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -129,31 +138,42 @@ def decide(
         )
 
     summary = holding_summary(verdict)
-    if verdict.outcome is Outcome.failed and failures >= plan.program.failure_limit:
-        target = rollback_target(plan, machine, state)
-        if target is not None:
-            after = machine.apply(state, Event.rollback, target=target, department=snapshot.name)
-            reason = regression_reason(
-                verdict.results,
-                failures=failures,
-                limit=plan.program.failure_limit,
-                rolled_back_to=target,
-            )
-            return _decision(snapshot, Action.rollback, after, verdict, failures, reason)
-        after = machine.apply(state, Event.block, department=snapshot.name)
-        reason = (
-            regression_reason(
-                verdict.results,
-                failures=failures,
-                limit=plan.program.failure_limit,
-                rolled_back_to=None,
-            )
-            if is_monitored(machine, state)
-            else f"{failures} consecutive failing checks (limit {plan.program.failure_limit}): "
-            f"{summary}"
+    limit = plan.program.failure_limit
+    if verdict.outcome is Outcome.failed and is_monitored(machine, state):
+        return _regression(plan, machine, snapshot, verdict, failures) or _decision(
+            snapshot, Action.hold, state, verdict, failures, summary
         )
+    if verdict.outcome is Outcome.failed and failures >= limit:
+        after = machine.apply(state, Event.block, department=snapshot.name)
+        reason = f"{failures} consecutive failing checks (limit {limit}): {summary}"
         return _decision(snapshot, Action.block, after, verdict, failures, reason)
     return _decision(snapshot, Action.hold, state, verdict, failures, summary)
+
+
+def _regression(
+    plan: Plan,
+    machine: PhaseMachine,
+    snapshot: DepartmentSnapshot,
+    verdict: PhaseVerdict,
+    failures: int,
+) -> Decision | None:
+    """Roll back (or block) a department of the last phase one of whose gates failed
+    `failure_limit` checks in a row; None while no single gate has. The reason names the
+    regressed gates and their results; its count (the alert's) is the longest run among them."""
+    state, limit = snapshot.state, plan.program.failure_limit
+    streaks = gate_streaks(snapshot.gate_failures, verdict, at_most=failures)
+    regressed = regressed_gates(snapshot.gate_failures, verdict, limit, at_most=failures)
+    if not regressed:
+        return None
+    run = max(streaks[g] for g in regressed)
+    results = [r for r in verdict.results if r.gate in regressed]
+    target = rollback_target(plan, machine, state)
+    reason = regression_reason(results, failures=run, limit=limit, rolled_back_to=target)
+    if target is not None:
+        after = machine.apply(state, Event.rollback, target=target, department=snapshot.name)
+        return _decision(snapshot, Action.rollback, after, verdict, run, reason)
+    after = machine.apply(state, Event.block, department=snapshot.name)
+    return _decision(snapshot, Action.block, after, verdict, run, reason)
 
 
 def _failures_after(snapshot: DepartmentSnapshot, verdict: PhaseVerdict, check_key: str) -> int:

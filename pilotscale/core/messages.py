@@ -16,9 +16,10 @@ from typing import Any
 
 from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult
-from pilotscale.core.recipients import gate_owner, owner_or_lead
+from pilotscale.core.recipients import gate_owner, owner_or_lead, sponsor_or_lead
 from pilotscale.core.roster import effective_segment, is_trainee, role_names
 from pilotscale.core.states import Outcome
+from pilotscale.core.stories import StoryFacts, story_context, story_recipients
 from pilotscale.plan.schema import (
     ApprovalGate,
     Department,
@@ -202,7 +203,7 @@ def _advanced(
         else [],
     }
     about = f"{dept.name}:{decision.after.phase}"
-    people = _unique([dept.sponsor, plan.program.lead, *dept.champions])
+    people = _unique([sponsor_or_lead(plan, dept), plan.program.lead, *dept.champions])
     return [Message("department_advanced", p, about, dept.name, context) for p in people]
 
 
@@ -240,7 +241,7 @@ def _blocked(
         else [],
     }
     about = f"{dept.name}:{decision.before.phase}:blocked:{check_key}"
-    people = _unique([dept.sponsor, plan.program.lead])
+    people = _unique([sponsor_or_lead(plan, dept), plan.program.lead])
     return [Message("department_blocked", p, about, dept.name, context) for p in people]
 
 
@@ -269,7 +270,7 @@ def _regressed(
     }
     about = f"{dept.name}:{decision.before.phase}:regressed:{check_key}"
     owners = [gate_owner(plan, dept, r.gate) for r in failing]
-    people = _unique([*owners, dept.sponsor, plan.program.lead])
+    people = _unique([*owners, sponsor_or_lead(plan, dept), plan.program.lead])
     return [Message("monitoring_regressed", p, about, dept.name, context) for p in people]
 
 
@@ -331,7 +332,7 @@ def _held(
                 messages.append(
                     Message(
                         "approval_escalation",
-                        dept.sponsor,
+                        sponsor_or_lead(plan, dept),
                         f"{dept.name}:{gate.name}:{check_key}",
                         dept.name,
                         approval_ctx,
@@ -392,7 +393,7 @@ def _stuck(
             "lead": _person(plan, plan.program.lead),
         }
         about = f"{dept.name}:{result.gate}:{visit}:stuck"
-        for person in _unique([dept.sponsor, plan.program.lead]):
+        for person in _unique([sponsor_or_lead(plan, dept), plan.program.lead]):
             messages.append(Message("gate_stuck", person, about, dept.name, context))
     return messages
 
@@ -408,8 +409,10 @@ def entry_work(
     now: datetime,
     members: Sequence[Person],
     previous_phase: str | None,
+    story: StoryFacts | None = None,
 ) -> EntryWork:
-    """Records and messages for entering `phase`. `members` are the department's people."""
+    """Records and messages for entering `phase`. `members` are the department's people;
+    `story` the KPI results and lessons its success story tells, if the phase shares one."""
     actions = plan.phase(phase).entry_actions
     base = {
         "program": _program(plan),
@@ -447,7 +450,7 @@ def entry_work(
             )
         )
     if EntryAction.share_success_story in actions:
-        messages += _success_stories(plan, dept, base, phase=phase)
+        messages += _success_stories(plan, dept, base, phase=phase, facts=story or StoryFacts())
     return EntryWork(onboard=onboard, assignments=tuple(assignments), messages=tuple(messages))
 
 
@@ -461,7 +464,7 @@ def _welcome_kits(plan: Plan, dept: Department, base: dict[str, Any]) -> list[Me
         "talking_points": list(plan.program.talking_points),
         "resources": [r.model_dump(mode="json") for r in plan.program.resources],
         "use_cases": [u.model_dump(mode="json") for u in dept.use_cases],
-        "sponsor": _person(plan, dept.sponsor),
+        "sponsor": _person(plan, sponsor_or_lead(plan, dept)),
         "lead": _person(plan, plan.program.lead),
     }
     return [
@@ -563,18 +566,15 @@ def newcomer_training(
 
 
 def _success_stories(
-    plan: Plan, dept: Department, base: dict[str, Any], *, phase: str
+    plan: Plan, dept: Department, base: dict[str, Any], *, phase: str, facts: StoryFacts
 ) -> list[Message]:
-    context = {
-        **base,
-        "use_cases": [u.model_dump(mode="json") for u in dept.use_cases],
-        "champions": [_person(plan, c) for c in dept.champions],
-    }
+    # Once per visit: `as_of` is the moment the department entered the phase, so a re-run
+    # sends nothing twice while a department that comes back tells its story anew.
+    context = story_context(plan, dept, base, facts, person=_person)
+    about = f"{dept.name}:{phase}:{base['as_of']}"
     return [
-        Message("success_story", champion, f"{dept.name}:{phase}", dept.name, context)
-        for other in plan.departments
-        if other.name != dept.name
-        for champion in other.champions
+        Message("success_story", person, about, dept.name, context)
+        for person in story_recipients(plan, dept)
     ]
 
 

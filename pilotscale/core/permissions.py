@@ -50,14 +50,11 @@ def allow_operate(plan: Plan, person: Person, action: str, department: str) -> N
     """Leads may use every operator control; a department's sponsor may pause and resume it."""
     if is_lead(plan, person):
         return
-    if action in SPONSOR_MAY and plan.department(department).sponsor == person.id:
+    sponsor = plan.department(department).sponsor
+    if action in SPONSOR_MAY and sponsor is not None and sponsor == person.id:
         return
     allowed = ", ".join(p.email for p in _leads(plan))
-    extra = (
-        f" or the department's sponsor ({plan.department(department).sponsor})"
-        if (action in SPONSOR_MAY)
-        else ""
-    )
+    extra = f" or the department's sponsor ({sponsor})" if action in SPONSOR_MAY and sponsor else ""
     raise NotAllowed(f"{person.email} may not {action} '{department}': only {allowed}{extra}")
 
 

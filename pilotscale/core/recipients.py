@@ -24,6 +24,12 @@ def resolve_owner(plan: Plan, department: Department, owner: str) -> str | None:
     return owner
 
 
+def sponsor_or_lead(plan: Plan, department: Department) -> str:
+    """Who hears what a department's sponsor would: its sponsor, or the program lead when
+    it has none (only a plan applied with --allow-incomplete has a department without)."""
+    return department.sponsor or plan.program.lead
+
+
 def owner_or_lead(plan: Plan, department: Department, owner: str) -> str:
     return resolve_owner(plan, department, owner) or plan.program.lead
 

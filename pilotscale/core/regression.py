@@ -1,8 +1,10 @@
 """Guarded operation: what a sustained failure of the last phase's monitoring gates does.
 
-The last phase never ends: its gates watch a department that has scaled. When they fail the
-program's `failure_limit` checks in a row the rollout has regressed, and holding is not
-enough (the failures would otherwise only be counted). The owner of each failing gate, the
+The last phase never ends: its gates watch a department that has scaled. When one of them
+fails the program's `failure_limit` checks in a row the rollout has regressed, and holding
+is not enough (the failures would otherwise only be counted). It is the same gate failing
+that many checks in a row, not any gate each time: a different gate failing each week is
+noise to hold on, not a trend to roll back for. The owner of each failing gate, the
 sponsor and the lead are alerted; with `on_regression: {rollback_to: PHASE}` the department
 is also rolled back to that phase automatically, as Argo Rollouts aborts a rollout whose
 analysis fails, and otherwise blocked until someone resumes it. The transition records the
@@ -11,9 +13,9 @@ results that caused it, so `history` and `explain` say why without the gate rows
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from pilotscale.core.gates import GateResult
+from pilotscale.core.gates import GateResult, PhaseVerdict
 from pilotscale.core.phases import DeptState, PhaseMachine
 from pilotscale.core.states import Outcome
 from pilotscale.plan.schema import Plan
@@ -40,6 +42,33 @@ def rollback_target(plan: Plan, machine: PhaseMachine, state: DeptState) -> str 
         return None
     target = phase.on_regression.rollback_to
     return target if target in machine.rollback_targets(state) else None
+
+
+def gate_streaks(
+    recorded: Mapping[str, int], verdict: PhaseVerdict, *, at_most: int
+) -> dict[str, int]:
+    """Per gate failing in `verdict`, its checks in a row failing, this one included:
+    `recorded` holds the earlier checks' (a pending result in between neither counted nor
+    ended them). An advisory or waived gate never regresses, so it has no streak.
+
+    `at_most` is the department's own run of failing checks after this one, which no
+    gate's can exceed unless something reset it: a lead resuming the department starts
+    every gate's count afresh, as it starts the department's."""
+    return {
+        r.gate: min(recorded.get(r.gate, 0) + 1, at_most)
+        for r in verdict.results
+        if r.outcome is Outcome.failed
+        and r.gate not in verdict.advisory
+        and r.gate not in verdict.waived
+    }
+
+
+def regressed_gates(
+    recorded: Mapping[str, int], verdict: PhaseVerdict, limit: int, *, at_most: int
+) -> list[str]:
+    """The gates, in the phase's order, that have failed `limit` checks in a row."""
+    streaks = gate_streaks(recorded, verdict, at_most=at_most)
+    return [g for g, n in streaks.items() if n >= limit]
 
 
 def regression_reason(

@@ -11,7 +11,7 @@ from typing import Any
 
 from pilotscale.core.controls import until_text
 from pilotscale.core.messages import Message, department_context, person_context, program_context
-from pilotscale.core.recipients import SUPPORT_AREAS, owner_or_lead
+from pilotscale.core.recipients import SUPPORT_AREAS, owner_or_lead, sponsor_or_lead
 from pilotscale.plan.schema import Department, Plan
 
 
@@ -115,5 +115,5 @@ def gate_waived(
         "entered_by": _entered(plan, entered_by, on_behalf_reason),
     }
     about = f"{dept.name}:{gate}:waived:{now.isoformat()}"
-    people = list(dict.fromkeys([dept.sponsor, owner]))
+    people = list(dict.fromkeys([sponsor_or_lead(plan, dept), owner]))
     return [Message("gate_waived", p, about, dept.name, context) for p in people]

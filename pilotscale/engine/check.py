@@ -162,7 +162,11 @@ def evaluate(
         decision = decide(
             plan=view.plan,
             machine=machine,
-            snapshot=snapshot_of(d, entered_by_check=entered),
+            snapshot=snapshot_of(
+                d,
+                entered_by_check=entered,
+                gate_failures=read.failing_checks if read else None,
+            ),
             facts=read.facts if read else None,
             now=now,
             check_key=key,

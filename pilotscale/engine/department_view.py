@@ -53,7 +53,7 @@ class DepartmentPage:
     phase_title: str
     started: bool
     owner_names: dict[str, str]  # person id -> name, for everyone the page names
-    sponsor: str  # person id
+    sponsor: str | None  # person id; None: none named (the program lead hears for them)
     verdict: DepartmentVerdict | None  # None: not started, or a phase the plan no longer has
     history: list[Transition]
     champions: list[ChampionRow]

@@ -4,7 +4,8 @@ executives and the lead.
 notifications/digest.py shapes the messages from plain figures; the KPI figures come
 from the metrics code (`store.impact.digest_totals`: the week's totals and the week
 before's), the departments' phases and holding gates from the same verdicts `status`
-shows (pilotscale.engine.verdicts), and the week's moves from the transitions.
+shows (pilotscale.engine.verdicts), the week's moves from the transitions, and the
+week's success stories with their KPI results (engine.story_facts, as the stories sent).
 """
 
 from __future__ import annotations
@@ -17,14 +18,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from pilotscale.core.stories import StoryFacts
 from pilotscale.core.vocabulary import State
 from pilotscale.engine.enqueue import enqueue
+from pilotscale.engine.story_facts import story_facts
 from pilotscale.engine.verdicts import read_verdicts
-from pilotscale.notifications.digest_messages import DepartmentLine, figures, weekly_digest
+from pilotscale.notifications.digest_messages import (
+    DepartmentLine,
+    StoryLine,
+    figures,
+    weekly_digest,
+)
+from pilotscale.plan.schema import EntryAction
 from pilotscale.report.data import build_report
 from pilotscale.report.headline import headline, states
 from pilotscale.store.impact import digest_totals
-from pilotscale.store.queries import advances_between
+from pilotscale.store.queries import advances_between, entries_between
 from pilotscale.store.snapshot import ProgramView, load_view
 
 WEEK = timedelta(days=7)
@@ -77,6 +86,31 @@ def advanced_during(
     return [(title, titles.get(phase, phase)) for title, phase in moves]
 
 
+def stories_during(
+    *, session: Session, view: ProgramView, start: datetime, end: datetime
+) -> list[StoryLine]:
+    """The success stories of (start, end]: each department that started or advanced into
+    a phase that shares one, once (its latest entry), with its KPI results as of `end`."""
+    phases = [
+        p.name for p in view.plan.phases if EntryAction.share_success_story in p.entry_actions
+    ]
+    entries = entries_between(
+        session=session, program_id=view.program.id or 0, phases=phases, start=start, end=end
+    )
+    latest = {name: (dept_id, phase, at) for dept_id, name, phase, at in entries}
+    facts = story_facts(
+        session=session,
+        plan=view.plan,
+        departments={dept_id: name for name, (dept_id, _, _) in latest.items()},
+        now=end,
+    )
+    zone = ZoneInfo(view.plan.program.timezone)
+    return [
+        StoryLine(name, phase, at.astimezone(zone).date(), facts.get(name, StoryFacts()))
+        for name, (_, phase, at) in latest.items()
+    ]
+
+
 def queue_weekly_digest(*, engine: Engine, now: datetime, program: str | None) -> DigestResult:
     """Queue the digest of the seven days before `now`; a second run on the same local day
     queues nothing (the messages are keyed by program and week start)."""
@@ -96,6 +130,7 @@ def queue_weekly_digest(*, engine: Engine, now: datetime, program: str | None) -
             advanced=advanced_during(session=session, view=view, start=now - WEEK, end=now),
             headline=lead.sentences,
             tiles=[(t.label, t.value, t.note) for t in lead.tiles],
+            stories=stories_during(session=session, view=view, start=now - WEEK, end=now),
             now=now,
         )
         enqueued = enqueue(

@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from pilotscale.core.messages import EntryWork, Message, entry_work
 from pilotscale.engine.enqueue import enqueue
+from pilotscale.engine.story_facts import story_facts
 from pilotscale.models import ChampionOnboarding, Department, Person, TrainingAssignment
-from pilotscale.plan.schema import Plan
+from pilotscale.plan.schema import EntryAction, Plan
 from pilotscale.store.insert import insert_ignore
 
 
@@ -44,7 +45,15 @@ def enter_phase(
     """Run `phase`'s entry actions for `department`; repeats are dropped by unique keys."""
     spec = plan.department(department.name)
     members = list(plan.members(department.name))
-    work = entry_work(plan, spec, phase, now=now, members=members, previous_phase=previous_phase)
+    story = None
+    if EntryAction.share_success_story in plan.phase(phase).entry_actions:
+        dept_facts = story_facts(
+            session=session, plan=plan, departments={department.id or 0: spec.name}, now=now
+        )
+        story = dept_facts.get(spec.name)
+    work = entry_work(
+        plan, spec, phase, now=now, members=members, previous_phase=previous_phase, story=story
+    )
     ids = people if people is not None else person_ids(session=session, program_id=program_id)
     dept_id = department.id or 0
     insert_ignore(

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, update
 
 from pilotscale.core.actors import Actor
 from pilotscale.core.controls import Waiver as WaiverRule
-from pilotscale.core.controls import waived_text
+from pilotscale.core.controls import active_waivers, waived_text
 from pilotscale.core.duties import acting, require_text
 from pilotscale.core.permissions import allow_lead
 from pilotscale.core.replies import gate_waived
@@ -28,6 +28,7 @@ from pilotscale.engine.acting import (
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.models import Program, ProgramControl, Waiver
 from pilotscale.store.snapshot import load_view
+from pilotscale.store.waivers import waivers_of
 
 
 def set_program_paused(
@@ -139,3 +140,48 @@ def waive(
 def waiver_rule(row: Waiver, names: dict[str, str]) -> WaiverRule:
     """The core's view of a stored waiver; `names`: person id -> name."""
     return WaiverRule(row.gate, row.until, names.get(row.actor, row.actor), row.reason, row.at)
+
+
+def revoke_waiver(
+    *,
+    engine: Engine,
+    department: str,
+    gate: str,
+    actor: Actor,
+    reason: str,
+    now: datetime,
+    program: str | None = None,
+) -> Done:
+    """End the waiver of `gate` in force in `department` now, with a reason, by a lead: the
+    gate counts again from this moment (core.controls.is_revocation). Nobody is told: the
+    gate's owner hears from the next check if it holds, as for any gate."""
+    require_text(reason, what=f"say why: --reason is recorded in {department}'s history")
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        view, row = view_and_row(session, program, department)
+        act = begin(view, row, actor)
+        allow_lead(view.plan, act.subject, f"revoke the waiver of '{gate}' for '{department}'")
+        names = {p.id: p.name for p in view.plan.people}
+        recorded = waivers_of(session=session, department_ids=[row.id or 0]).get(row.id or 0, [])
+        if gate not in active_waivers([waiver_rule(w, names) for w in recorded], now):
+            raise Refused(
+                f"'{gate}' has no waiver in force in {department}: nothing to revoke "
+                "(pilotscale history shows its waivers)"
+            )
+        session.add(
+            Waiver(
+                department_id=row.id or 0,
+                gate=gate,
+                phase=row.phase,
+                until=now,
+                reason=reason,
+                actor=act.subject.id,
+                at=now,
+                identity_source=act.identity_source,
+                on_behalf_of=act.person.id if act.on_behalf else "",
+                os_user=recorded_os_user(actor),
+            )
+        )
+    return Done(
+        department,
+        f"the waiver of '{gate}' is revoked ({reason}): it counts again now{on_behalf_note(act)}",
+    )

@@ -131,7 +131,7 @@ _GATED = frozenset({Purpose.decide, Purpose.attest})
 
 
 def _purposes(
-    event: str, context: Mapping[str, Any], person: str, sponsor: str, champions: list[str]
+    event: str, context: Mapping[str, Any], person: str, sponsor: str | None, champions: list[str]
 ) -> list[Purpose]:
     """The actions this message asks `person` for (at most one today)."""
     found = context.get("gate")

@@ -31,7 +31,7 @@ from pilotscale.core.waves import Blackout
 from pilotscale.gcpause import without_gc
 from pilotscale.models import Department
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
-from pilotscale.store.pending_streaks import pending_streaks
+from pilotscale.store.pending_streaks import failing_streaks, pending_streaks
 from pilotscale.store.people_queries import PeopleSide, load_people_side
 from pilotscale.store.snapshot import ProgramView, state_of
 from pilotscale.store.waivers import waivers_of
@@ -85,6 +85,9 @@ class DepartmentVerdict:
     # The blackout the department is in at the moment asked about: no advance, no entry
     # action, no message that can wait (core.controls).
     blackout: Blackout | None = None
+    # In the last phase: per gate, the recorded checks in a row that found it failing
+    # (the check in progress left out), which regress the department at failure_limit.
+    failing_checks: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def blackout_text(self) -> str:
@@ -164,6 +167,8 @@ def read_verdicts(
     )
     people = load_people_side(session=session, departments=refs, now=now) if with_people else {}
     streaks = pending_streaks(session=session, departments=refs, exclude_check=check_key)
+    monitored = [r for r in refs if r.phase == machine.final]
+    failing = failing_streaks(session=session, departments=monitored, exclude_check=check_key)
     waivers = _waivers(session=session, view=view, departments=targets)
     gates: dict[str, list[AnyGate]] = {}
     out: dict[str, DepartmentVerdict] = {}
@@ -185,6 +190,7 @@ def read_verdicts(
             facts=facts[d.name],
             people=people.get(d.name, PeopleSide()),
             blackout=blackout_of(view, d.name, now),
+            failing_checks=failing.get(d.name, {}),
         )
     return out
 

@@ -187,7 +187,7 @@ def _department_refs(plan: Plan) -> Iterable[Finding]:
     departments_of = {p.id: p.department for p in plan.people}
     for d, dept in enumerate(plan.departments):
         base: PathKey = ("departments", d)
-        message = _unknown_person(plan, dept.sponsor, "sponsor")
+        message = _unknown_person(plan, dept.sponsor, "sponsor") if dept.sponsor else None
         if message:
             yield (*base, "sponsor"), message
         for c, champion in enumerate(dept.champions):

@@ -46,9 +46,8 @@ def essentials(plan: Plan) -> list[Essential]:
 
 def _department(dept: Department, base: PathKey) -> Iterable[Essential]:
     name = quoted(dept.name)
-    # The sponsor is a required field and a known person (schema and cross-checks); a
-    # blank one is the only way left to have none, and says so in these words.
-    if not dept.sponsor.strip():
+    # Absent or blank alike: the cross-checks check only a sponsor that is named.
+    if not (dept.sponsor or "").strip():
         yield Essential(
             (*base, "sponsor"),
             f"department {name} has no sponsor: name the executive who backs it "

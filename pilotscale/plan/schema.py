@@ -254,7 +254,10 @@ class Program(_Model):
     failure_limit: int = Field(
         default=3,
         ge=1,
-        description="Consecutive failing readiness checks before a department is blocked.",
+        description=(
+            "Consecutive failing readiness checks before a department is blocked; in the last "
+            "phase, consecutive checks one monitoring gate fails before it has regressed."
+        ),
     )
     pending_limit: int = Field(
         default=3,
@@ -362,8 +365,8 @@ class EntryAction(StrEnum):
 class OnRegression(_Model):
     rollback_to: Slug = Field(
         description=(
-            "The phase the department goes back to, automatically, when its monitoring gates "
-            "fail the program's failure_limit checks in a row."
+            "The phase the department goes back to, automatically, when one of its monitoring "
+            "gates fails the program's failure_limit checks in a row."
         )
     )
 
@@ -618,7 +621,14 @@ class Department(_Model):
     title: str
     headcount: int = Field(ge=1)
     wave: int = Field(ge=0)
-    sponsor: str
+    # An essential (plan/essentials.py), not a schema requirement: a plan without one is
+    # refused by `validate`/`apply` unless --allow-incomplete, and then the program lead
+    # hears what the sponsor would (core.recipients.sponsor_or_lead).
+    sponsor: str | None = Field(
+        default=None,
+        description="Person id of the executive who backs the department; without one, "
+        "the program lead is told what the sponsor would be.",
+    )
     champions: list[str] = Field(default_factory=list)
     use_cases: list[UseCase] = Field(default_factory=list)
     training: TrainingPlan = Field(default_factory=TrainingPlan)

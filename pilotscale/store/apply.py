@@ -494,7 +494,8 @@ def plan_roles(plan: Plan, *, also: Iterable[str] = ()) -> set[RoleKey]:
     roles.add((plan.program.sponsor, "sponsor", None, "program"))
     roles.add((plan.program.lead, "lead", None, "program"))
     for department in plan.departments:
-        roles.add((department.sponsor, "sponsor", department.name, ""))
+        if department.sponsor:
+            roles.add((department.sponsor, "sponsor", department.name, ""))
         roles.update((c, "champion", department.name, "") for c in department.champions)
         for area, owner in department.support.model_dump().items():
             if owner:

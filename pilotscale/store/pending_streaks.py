@@ -1,4 +1,6 @@
-"""How many readiness checks in a row each gate has been pending, in the current visit."""
+"""How many readiness checks in a row each gate has been pending, or failing, in the
+current visit: what makes a gate stuck (pending) and what regresses a monitored department
+(the same gate failing `failure_limit` checks in a row)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,30 @@ def pending_streaks(
     re-run of the same check must count the same). A check that recorded the gate as
     pending and then, re-run with new data, as passed, counts by its latest result.
     """
+    return _streaks(session, departments, exclude_check, counts="pending", skips=None)
+
+
+def failing_streaks(
+    *,
+    session: Session,
+    departments: Sequence[DepartmentRef],
+    exclude_check: str | None = None,
+) -> dict[str, dict[str, int]]:
+    """As `pending_streaks`, for failing results: department name -> gate -> consecutive
+    recorded checks, latest first, that found the gate failing. A pending result neither
+    counts nor ends the streak (no data is not a success), as for the department's own
+    count; a pass ends it."""
+    return _streaks(session, departments, exclude_check, counts="fail", skips="pending")
+
+
+def _streaks(
+    session: Session,
+    departments: Sequence[DepartmentRef],
+    exclude_check: str | None,
+    *,
+    counts: str,
+    skips: str | None,
+) -> dict[str, dict[str, int]]:
     if not departments:
         return {}
     g = columns_of(GateResultRecord)
@@ -61,7 +87,9 @@ def pending_streaks(
         streak = 0
         # Check keys are the check's ISO day: their order is time order.
         for _, outcome in sorted(results, reverse=True):
-            if outcome != "pending":
+            if outcome == skips:
+                continue
+            if outcome != counts:
                 break
             streak += 1
         if streak:

@@ -132,6 +132,14 @@ def load_people_side(
     }
 
 
+def notes_by_department(
+    *, session: Session, department_ids: Sequence[int], now: datetime
+) -> dict[int, list[NoteRow]]:
+    """The lessons learned of each department (by id), of every visit, oldest first: one
+    read for the departments whose success story is told, without the rest of their side."""
+    return _notes(session, list(department_ids), now) if department_ids else {}
+
+
 def _decisions(session: Session, ids: list[int], now: datetime) -> dict[int, list[DecisionRow]]:
     a, d = columns_of(Approval), columns_of(Department)
     rows = session.execute(

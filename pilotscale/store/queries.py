@@ -161,6 +161,29 @@ def last_regression(*, session: Session, department_id: int, until: datetime) ->
     return latest
 
 
+def entries_between(
+    *, session: Session, program_id: int, phases: Iterable[str], start: datetime, end: datetime
+) -> list[tuple[int, str, str, datetime]]:
+    """(department id, name, phase, when) of each start or advance into one of `phases`
+    in (start, end], in order: a rollback into a phase is no achievement to tell."""
+    wanted = list(phases)
+    if not wanted:
+        return []
+    rows = session.exec(
+        select(Department.id, Department.name, Transition.to_phase, Transition.at)
+        .join(Department, col(Department.id) == col(Transition.department_id))
+        .where(
+            col(Department.program_id) == program_id,
+            col(Transition.event).in_([Event.advance.value, Event.start.value]),
+            col(Transition.to_phase).in_(wanted),
+            col(Transition.at) > start,
+            col(Transition.at) <= end,
+        )
+        .order_by(col(Transition.at), col(Transition.id))
+    ).all()
+    return [(dept_id or 0, name, phase, at) for dept_id, name, phase, at in rows]
+
+
 def advances_between(
     *, session: Session, program_id: int, start: datetime, end: datetime
 ) -> list[tuple[str, str]]:

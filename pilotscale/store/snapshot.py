@@ -6,7 +6,7 @@ check (whose gate verdicts are read from it in pilotscale.engine.verdicts).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -68,7 +68,10 @@ def state_of(department: Department) -> DeptState:
 
 
 def snapshot_of(
-    department: Department, *, entered_by_check: str | None = None
+    department: Department,
+    *,
+    entered_by_check: str | None = None,
+    gate_failures: Mapping[str, int] | None = None,
 ) -> DepartmentSnapshot:
     return DepartmentSnapshot(
         name=department.name,
@@ -76,6 +79,7 @@ def snapshot_of(
         consecutive_failures=department.consecutive_failures,
         last_check_key=department.last_check_key,
         entered_by_check=entered_by_check,
+        gate_failures=dict(gate_failures or {}),
     )
 
 

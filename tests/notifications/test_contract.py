@@ -18,6 +18,7 @@ from pilotscale.core.messages import Job, Message, entry_work, for_decision, tra
 from pilotscale.core.phases import DeptState
 from pilotscale.core.replies import approval_rejected, barrier_reported, gate_waived
 from pilotscale.core.states import Outcome, Status
+from pilotscale.core.stories import KpiResult, Lesson, StoryFacts
 from pilotscale.engine.message_links import LinkMaker, dispatch_context
 from pilotscale.links import Signer
 from pilotscale.notifications import alerts
@@ -103,9 +104,16 @@ def _every_message(plan: Plan) -> list[Message]:
             stuck={gates[0]: 3},
         )
     members = [p for p in plan.people if p.department == dept.name]
+    # A success story with a result, one with none yet, and a lesson learned.
+    case = next(u for u in dept.use_cases if u.kpis)
+    results = (
+        KpiResult(case.name, case.kpis[0].kpi, "Time saved", "hours", 120.0, 100.0, 0.0, as_of=NOW),
+        *(KpiResult(case.name, t.kpi, t.kpi, "", None, t.target) for t in case.kpis[1:]),
+    )
+    story = StoryFacts(results, (Lesson("demo <with> real *work*", members[0].id, "piloting"),))
     for phase in phases:
         messages += entry_work(
-            plan, dept, phase, now=NOW, members=members, previous_phase=None
+            plan, dept, phase, now=NOW, members=members, previous_phase=None, story=story
         ).messages
     module = (dept.training.power or dept.training.casual)[0]
     overdue = [(members[0].id, module.id, NOW - timedelta(days=3))]
@@ -117,6 +125,7 @@ def _every_message(plan: Plan) -> list[Message]:
         impact=digest.figures(plan, {"time_saved_hours": 1240.0}, {"time_saved_hours": 1000.0}),
         departments=[line],
         advanced=[("Sales", "Scaling")],
+        stories=[digest.StoryLine(dept.name, phases[-2], NOW.date(), story)],
         now=NOW,
     )
     dead = alerts.DeadMessage("id-1", "gate_held", "x", "email", 6, "boom", NOW)

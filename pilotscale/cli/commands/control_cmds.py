@@ -99,14 +99,19 @@ def waive(
     gate: str = typer.Argument(
         ..., help="A gate of its current phase, e.g. answer-quality.", show_default=False
     ),
-    until: str = typer.Option(
-        ...,
+    until: str | None = typer.Option(
+        None,
         "--until",
         help=(
             "When the gate counts again (ISO 8601; a date alone is midnight, a time without "
-            "a zone local time, in the program's time zone)."
+            "a zone local time, in the program's time zone). Required unless --revoke."
         ),
         show_default=False,
+    ),
+    revoke: bool = typer.Option(
+        False,
+        "--revoke",
+        help="End the gate's waiver in force now: it counts again at once (recorded, in history).",
     ),
     by: str | None = By,
     reason: str = typer.Option("", "--reason", help="Why; recorded, shown and sent."),
@@ -116,25 +121,47 @@ def waive(
 ) -> None:
     """Let a gate count as passing until a date (a lead only). It is still evaluated and
     shown as "waived"; the department's sponsor and the gate's owner are told; from
-    --until it holds again if it does not pass.
+    --until it holds again if it does not pass. With --revoke, end that waiver now.
 
     Example:
 
       pilotscale waive hr answer-quality --until 2026-12-31 --by maria.lopez@acme.example
       --reason "survey tool down until January; usage is strong"
+
+      pilotscale waive hr answer-quality --revoke --by maria.lopez@acme.example
+      --reason "the survey tool is back"
     """
+    from pilotscale.engine.lead_actions import revoke_waiver
     from pilotscale.engine.lead_actions import waive as waive_gate
 
-    done = _guard(
-        lambda: waive_gate(
-            engine=store_engine(),
-            department=department,
-            gate=gate,
-            actor=_actor(by, on_behalf_of, reason),
-            reason=reason,
-            until=_until(until, program),
-            now=parse_as_of(as_of, program=program),
-            program=program,
+    if revoke and until is not None:
+        raise CliError("--revoke ends the waiver now: give --until only to waive")
+    if not revoke and until is None:
+        raise CliError("say until when: --until DATE (or --revoke to end a waiver now)")
+    if revoke:
+        done = _guard(
+            lambda: revoke_waiver(
+                engine=store_engine(),
+                department=department,
+                gate=gate,
+                actor=_actor(by, on_behalf_of, reason),
+                reason=reason,
+                now=parse_as_of(as_of, program=program),
+                program=program,
+            )
         )
-    )
+    else:
+        ends = until or ""
+        done = _guard(
+            lambda: waive_gate(
+                engine=store_engine(),
+                department=department,
+                gate=gate,
+                actor=_actor(by, on_behalf_of, reason),
+                reason=reason,
+                until=_until(ends, program),
+                now=parse_as_of(as_of, program=program),
+                program=program,
+            )
+        )
     console.print(text(f"{department}: {done.message}"))

@@ -18,7 +18,7 @@ from pilotscale.cli.errors import CliError
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, plain, terminal, text
 from pilotscale.core.actors import Source
-from pilotscale.core.controls import until_text
+from pilotscale.core.controls import is_revocation, until_text
 from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.states import Outcome, Status
 from pilotscale.core.vocabulary import STATE_MEANINGS, State, department_state
@@ -283,14 +283,18 @@ def history(
             "from_status": None,
             "to_phase": w.phase,
             "to_status": None,
-            "event": "waive",
+            "event": "revoke" if is_revocation(w.until, w.at) else "waive",
             "gate": w.gate,
-            "until": w.until.isoformat(),
+            "until": None if is_revocation(w.until, w.at) else w.until.isoformat(),
             "actor": w.on_behalf_of or w.actor,
             "on_behalf_of": w.actor if w.on_behalf_of else "",
             "identity_source": w.identity_source,
             "os_user": w.os_user,
-            "reason": f"'{w.gate}' waived until {until_text(w.until)}: {w.reason}",
+            "reason": (
+                f"'{w.gate}' waiver revoked: {w.reason}"
+                if is_revocation(w.until, w.at)
+                else f"'{w.gate}' waived until {until_text(w.until)}: {w.reason}"
+            ),
             "at": w.at.isoformat(),
             "run_id": None,
         }

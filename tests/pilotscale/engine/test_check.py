@@ -19,9 +19,10 @@ from pilotscale.core.decisions import Action
 from pilotscale.engine.check import run_readiness_check
 from pilotscale.models import GateResultRecord
 from tests.pilotscale.engine import helpers as h
-from tests.plans import LEAD, SUPPORT, plan_dict
+from tests.plans import EXEC, LEAD, SUPPORT, plan_dict
 
 DEPT = "d001"
+DSPONSOR = f"{DEPT}-sponsor"
 ENTERED = h.PILOTING_AT  # when d001 enters piloting
 CHECK = h.day(10)  # a week and a day later: the 1w soak has passed
 PILOT_GATES = ("weekly-active", "power-trained", "guardrails", "go-ahead", "piloting-min-soak")
@@ -203,8 +204,9 @@ def test_advancing_runs_the_next_phases_entry_actions_per_segment(engine: Engine
     }
     assert h.assignments(engine, DEPT) == power | casual  # scaling adds the casual users
     assert h.recipients(engine, "training_assigned") == {p for p, _, _ in power | casual}
-    # Scaling shares the success story with the other departments' champions.
-    assert h.recipients(engine, "success_story") == {"d002-champ1", "d002-champ2"}
+    # Scaling shares the success story with the other departments' champions and the
+    # sponsors (tests/pilotscale/engine/test_success_stories.py: what it tells).
+    assert h.recipients(engine, "success_story") == {"d002-champ1", "d002-champ2", DSPONSOR, EXEC}
     assert h.assignments(engine, "d002") == set()
 
 

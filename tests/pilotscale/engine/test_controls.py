@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.engine.acting import Refused, cli_actor
 from pilotscale.engine.check import run_readiness_check
-from pilotscale.engine.lead_actions import set_program_paused, waive
+from pilotscale.engine.lead_actions import revoke_waiver, set_program_paused, waive
 from pilotscale.engine.start import StartRefused, start_department
 from pilotscale.engine.verdicts import read_verdicts
 from pilotscale.models import ProgramControl, Waiver
@@ -102,6 +102,69 @@ def test_a_waiver_is_refused_and_nothing_is_recorded(
     with pytest.raises(refusal):
         _waive(piloting, until=CHECK + timedelta(days=until_days), now=CHECK, by=by, gate=gate)
     assert h.store_state(piloting) == before
+
+
+def _revoke(engine: Engine, *, now: Any, by: str = LEAD, gate: str = "go-ahead") -> Any:
+    return revoke_waiver(
+        engine=engine,
+        department=DEPT,
+        gate=gate,
+        actor=cli_actor(by),
+        reason="the executive is back",
+        now=now,
+    )
+
+
+def test_a_revoked_waiver_holds_again_at_once_and_is_recorded(piloting: Engine) -> None:
+    _waive(piloting, until=CHECK + timedelta(days=3), now=CHECK - timedelta(days=1))
+    assert _gates(piloting, CHECK - timedelta(hours=2))["go-ahead"].label == "waived"
+
+    done = _revoke(piloting, now=CHECK - timedelta(hours=1))
+
+    assert "revoked (the executive is back): it counts again now" in done.message
+    assert _gates(piloting, CHECK - timedelta(hours=1))["go-ahead"].label == "pending"
+    run_readiness_check(engine=piloting, now=CHECK)
+    assert h.states(piloting)[DEPT] == ("piloting", "active")
+    waived, revoked = sorted(_rows(piloting, Waiver), key=lambda w: w.id)
+    assert (revoked.actor, revoked.reason, revoked.gate) == (
+        LEAD,
+        "the executive is back",
+        "go-ahead",
+    )
+    assert revoked.until <= revoked.at
+    assert waived.until > revoked.at  # the waiver itself is kept as it was
+
+
+def test_a_new_waiver_after_a_revocation_counts_again(piloting: Engine) -> None:
+    _waive(piloting, until=CHECK + timedelta(days=3), now=CHECK - timedelta(days=2))
+    _revoke(piloting, now=CHECK - timedelta(days=1))
+    _waive(piloting, until=CHECK + timedelta(days=3), now=CHECK - timedelta(hours=1))
+
+    assert _gates(piloting, CHECK)["go-ahead"].label == "waived"
+
+
+@pytest.mark.parametrize(
+    ("by", "waived_first"),
+    [
+        (EXEC, True),  # only a lead revokes
+        (LEAD, False),  # nothing in force to revoke
+    ],
+)
+def test_a_revocation_is_refused_and_nothing_is_recorded(
+    piloting: Engine, by: str, waived_first: bool
+) -> None:
+    if waived_first:
+        _waive(piloting, until=CHECK + timedelta(days=3), now=CHECK - timedelta(days=1))
+    before = h.store_state(piloting)
+    with pytest.raises(NotAllowed if by == EXEC else Refused):
+        _revoke(piloting, now=CHECK, by=by)
+    assert h.store_state(piloting) == before
+
+
+def test_an_expired_waiver_cannot_be_revoked(piloting: Engine) -> None:
+    _waive(piloting, until=CHECK - timedelta(days=1), now=CHECK - timedelta(days=2))
+    with pytest.raises(Refused, match="no waiver in force"):
+        _revoke(piloting, now=CHECK)
 
 
 # --------------------------------------------------------------------------- program pause

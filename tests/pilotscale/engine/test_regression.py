@@ -19,6 +19,7 @@ from pilotscale.core.states import Outcome
 from pilotscale.engine.announce import announcements
 from pilotscale.engine.check import CheckReport, run_readiness_check
 from pilotscale.engine.verdicts import read_verdicts
+from pilotscale.models import MetricObservation
 from pilotscale.store.snapshot import load_view
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, SUPPORT, plan_dict
@@ -180,3 +181,66 @@ def test_a_falling_trend_regresses_like_any_monitoring_gate(engine: Engine) -> N
     assert h.states(engine)[DEPT] == ("piloting", "rolled_back")
     reason = h.transitions(engine, DEPT)[-1].reason
     assert "usage-trend: -2 points a week (5 samples), needs not declining" in reason
+
+
+# --------------------------------------------------------------------------- per gate
+
+DAILY = {"kind": "metric", "owner": "support.adoption", "aggregate": "avg", "window": "1d"}
+
+
+def _two_gates_plan() -> Any:
+    """The last phase watches two daily gates, each on its own metric, so each check can
+    fail either one."""
+    data = _plan(rollback_to="scaling")
+    data["metrics"].append({"name": "satisfaction", "title": "Satisfaction"})
+    data["gates"] += [
+        {**DAILY, "name": "active-1d", "title": "Used today", "metric": "weekly_active_rate"}
+        | {"op": ">=", "threshold": 0.5, "min_samples": 1},
+        {**DAILY, "name": "satisfied-1d", "title": "Happy today", "metric": "satisfaction"}
+        | {"op": ">=", "threshold": 3, "min_samples": 1},
+    ]
+    data["phases"][-1]["exit_gates"] = ["active-1d", "satisfied-1d"]
+    return data
+
+
+def _daily(engine: Engine, at: datetime, *, active: float, satisfied: float) -> CheckReport:
+    h.observe(engine, DEPT, [active], start=at - timedelta(hours=2))
+    with Session(engine) as session, session.begin():
+        dept = next(d for d in load_view(session=session).departments if d.name == DEPT)
+        session.add(
+            MetricObservation(
+                program_id=dept.program_id,
+                department_id=dept.id or 0,
+                metric="satisfaction",
+                value=satisfied,
+                observed_at=at - timedelta(hours=2),
+            )
+        )
+    return run_readiness_check(engine=engine, now=at)
+
+
+def test_a_different_gate_failing_each_check_does_not_regress_the_same_one_does(
+    engine: Engine,
+) -> None:
+    h.apply(engine, _two_gates_plan())
+    bad_active, bad_mood = {"active": 0.1, "satisfied": 4}, {"active": 0.9, "satisfied": 1}
+
+    # Four failing checks in a row, never the same gate twice running: held each time.
+    for day, data in enumerate([bad_active, bad_mood, bad_active, bad_mood], start=1):
+        assert _action(_daily(engine, h.day(day), **data)) is Action.hold
+    assert h.department(engine, DEPT).consecutive_failures == 4
+    assert h.outbox(engine, event="monitoring_regressed") == []
+
+    # active-1d's own third failing check in a row (it passed on day 4): regressed.
+    for day in (5, 6):
+        assert _action(_daily(engine, h.day(day), **bad_active)) is Action.hold
+    report = _daily(engine, h.day(7), **bad_active)
+
+    assert _action(report) is Action.rollback
+    assert h.states(engine)[DEPT] == ("scaling", "rolled_back")
+    reason = h.transitions(engine, DEPT)[-1].reason
+    assert reason.startswith("monitoring regressed: 3 consecutive failing checks (limit 3)")
+    assert "active-1d: 0.10 (1 sample), needs >= 0.50" in reason
+    assert "satisfied-1d" not in reason
+    (alert, *_) = h.outbox(engine, event="monitoring_regressed")
+    assert h.context(alert)["failures"] == 3

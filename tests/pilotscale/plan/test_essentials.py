@@ -53,6 +53,11 @@ def _add_soak_gate(data: dict[str, Any]) -> None:
 CASES: list[tuple[str, list[Change], list[tuple[tuple[Any, ...], Severity, str]]]] = [
     ("complete", [], []),
     (
+        "no sponsor at all: an essential, not a schema error",
+        [lambda data: _dept(data).pop("sponsor")],
+        [(("departments", 0, "sponsor"), Severity.missing, "'d001' has no sponsor")],
+    ),
+    (
         "blank sponsor",
         [_set("sponsor", "  ")],
         [(("departments", 0, "sponsor"), Severity.missing, "'d001' has no sponsor")],

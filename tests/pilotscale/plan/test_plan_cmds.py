@@ -137,6 +137,31 @@ def test_validate_allow_incomplete_warns_and_passes(tmp_path: Path, plan_text: s
     assert allowed.stdout.startswith("plan.yaml: OK")
 
 
+def test_validate_a_department_without_a_sponsor_is_a_located_essential(
+    tmp_path: Path, complete_plan_text: str
+) -> None:
+    # Not the schema's "field required": the essentials' message, at the department's line.
+    text = edit(complete_plan_text, "    wave: 1\n    sponsor: ines.sponsor\n", "    wave: 1\n")
+    (tmp_path / "plan.yaml").write_text(text, encoding="utf-8")
+
+    refused = run("validate", "plan.yaml", cwd=tmp_path)
+    allowed = run("validate", "plan.yaml", "--allow-incomplete", cwd=tmp_path)
+
+    missing = (
+        "plan.yaml:{line}: departments[1].sponsor: department 'legal' has no sponsor: name the "
+        "executive who backs it (a person id under people)"
+    )
+    assert refused.returncode == 2
+    (problem, total) = refused.stderr.splitlines()
+    line = problem.split(":")[1]
+    assert text.splitlines()[int(line) - 1] == "  - name: legal"  # the department's line
+    assert problem == missing.format(line=line)
+    assert total == "plan.yaml: 1 problem found"
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stderr.splitlines() == [f"warning: {missing.format(line=line)}"]
+    assert "field required" not in refused.stderr + allowed.stderr
+
+
 def test_validate_a_last_phase_without_monitoring_is_only_a_warning(
     tmp_path: Path, complete_plan_text: str
 ) -> None:

@@ -65,6 +65,47 @@ def test_a_lead_waives_a_gate_and_every_view_says_waived(data_dir: Path) -> None
     assert entry["reason"].endswith("exec away; agreed by <b>board</b>")
 
 
+def test_a_lead_revokes_a_waiver_and_history_shows_it(data_dir: Path) -> None:
+    run(
+        "waive", "d001", "go-ahead", "--until", "2026-11-20",
+        "--by", "lead@example.com", "--reason", "exec away",
+        "--as-of", "2026-11-12T08:00:00+00:00", data_dir=data_dir,
+    )  # fmt: skip
+
+    revoked = run(
+        "waive", "d001", "go-ahead", "--revoke",
+        "--by", "lead@example.com", "--reason", "exec <b>back</b>",
+        "--as-of", "2026-11-12T08:30:00+00:00", data_dir=data_dir,
+    )  # fmt: skip
+    again = run(
+        "waive", "d001", "go-ahead", "--revoke",
+        "--by", "lead@example.com", "--reason", "twice",
+        "--as-of", "2026-11-12T08:40:00+00:00", data_dir=data_dir,
+    )  # fmt: skip
+    both = run(
+        "waive", "d001", "go-ahead", "--revoke", "--until", "2026-11-20",
+        "--by", "lead@example.com", "--reason", "x", data_dir=data_dir,
+    )  # fmt: skip
+
+    assert revoked.returncode == 0, revoked.stderr
+    assert "the waiver of 'go-ahead' is revoked" in revoked.stdout
+    status = run("status", "--json", "--as-of", AS_OF, data_dir=data_dir)
+    d001 = next(d for d in json.loads(status.stdout)["departments"] if d["name"] == "d001")
+    assert d001["waived"] == []
+    assert again.returncode == 4
+    assert "no waiver in force" in again.stderr
+    assert both.returncode == 2
+    assert "--revoke ends the waiver now" in both.stderr
+    history = run("history", "d001", "--json", data_dir=data_dir)
+    events = [e["event"] for e in json.loads(history.stdout)]
+    assert [e for e in events if e in ("waive", "revoke")] == ["waive", "revoke"]
+    revoke = next(e for e in json.loads(history.stdout) if e["event"] == "revoke")
+    assert (revoke["actor"], revoke["until"]) == ("lead", None)
+    assert revoke["reason"] == "'go-ahead' waiver revoked: exec <b>back</b>"
+    table = run("history", "d001", data_dir=data_dir)
+    assert "waiver revoked: exec <b>back</b>" in " ".join(table.stdout.split())
+
+
 def test_someone_else_may_not_waive_or_pause(data_dir: Path) -> None:
     waived = run(
         "waive", "d001", "go-ahead", "--until", "2026-11-20",

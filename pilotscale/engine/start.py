@@ -116,11 +116,14 @@ def preflight_start(
     reason: str = "",
     force: bool = False,
     program: str | None = None,
-) -> None:
+) -> str | None:
     """Refuse early, without writing and without Prefect, what `start_department` would
     refuse: an unknown department or person, someone who may not start it, a start the
-    rules forbid. The flow still decides on its own (the store may change meanwhile)."""
-    _checked(
+    rules forbid. The flow still decides on its own (the store may change meanwhile).
+
+    Returns the phase of a department already started, which `start_department` would
+    only report (nothing to start, so nothing to run); None when there is a start to do."""
+    view, row = _checked(
         engine=engine,
         department=department,
         now=now,
@@ -129,6 +132,7 @@ def preflight_start(
         program=program,
         by=by,
     )
+    return row.phase if view.machine.is_started(state_of(row)) else None
 
 
 def start_department(

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from pilotscale.core.states import NotificationStatus
 from pilotscale.models.base import UTCDateTime, utcnow
-
-
-class NotificationStatus(StrEnum):
-    pending = "pending"
-    sending = "sending"  # leased by a sender until lease_until
-    sent = "sent"
-    uncertain = "uncertain"  # the channel may have received it; never retried blindly
-    dead = "dead"  # gave up after too many attempts
 
 
 def new_notification_id() -> str:

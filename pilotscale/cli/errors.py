@@ -17,16 +17,19 @@ import difflib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
 
 from pilotscale.cli.app import err_console
 from pilotscale.cli.text import plain
-from pilotscale.db import StoreError, store_failure
 from pilotscale.refusal import Exit, Refusal
-from pilotscale.store.queries import NotFound
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from pilotscale.db import StoreError
+    from pilotscale.store.queries import NotFound
 
 # What Prefect raises when its in-process API server does not answer within
 # PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (prefect/server/api/server.py).
@@ -69,8 +72,9 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> CliError:
 def refused(exc: Refusal) -> CliError:
     """What the CLI prints for a refusal: its one line (an unknown name with the closest
     known one), and its exit code."""
-    if isinstance(exc, NotFound):
-        return unknown_name(exc.kind, exc.name, exc.known)
+    if _is_a(exc, "pilotscale.store.queries", "NotFound"):
+        unknown = cast("NotFound", exc)
+        return unknown_name(unknown.kind, unknown.name, unknown.known)
     return CliError(exc.message, exit_code=exc.exit_code)
 
 
@@ -80,12 +84,16 @@ def expected_failure(exc: BaseException) -> CliError | None:
         return exc
     if isinstance(exc, Refusal):
         return refused(exc)
-    if isinstance(exc, StoreError):
-        return store_error(exc)
-    if isinstance(exc, DBAPIError):  # the store failed mid-command: full, locked, gone...
+    if _is_a(exc, "pilotscale.db", "StoreError"):
+        return store_error(cast("StoreError", exc))
+    if _is_a(exc, "sqlalchemy.exc", "DBAPIError"):  # the store failed mid-command: full, locked...
+        from pilotscale.db import store_failure
+
         return store_error(store_failure(exc))
-    if isinstance(exc, ValidationError) and exc.title == "Settings":
-        return CliError(_bad_settings(exc))
+    if _is_a(exc, "pydantic_core", "ValidationError"):
+        invalid = cast("ValidationError", exc)
+        if invalid.title == "Settings":
+            return CliError(_bad_settings(invalid))
     if isinstance(exc, RuntimeError) and str(exc).startswith(_EPHEMERAL_TIMEOUT):
         return CliError(
             "Prefect's local API did not start in time (no PREFECT_API_URL is set, so this "
@@ -96,10 +104,19 @@ def expected_failure(exc: BaseException) -> CliError | None:
             "PREFECT_API_URL",
             exit_code=Exit.failure,
         )
-    prefect = sys.modules.get("prefect.exceptions")  # never imported just to check
-    if prefect is not None and isinstance(exc, prefect.PrefectException):
+    if _is_a(exc, "prefect.exceptions", "PrefectException"):
         return CliError(f"Prefect: {exc}", exit_code=Exit.failure)
     return None
+
+
+def _is_a(exc: BaseException, module: str, name: str) -> bool:
+    """Whether `exc` is an instance of `module.name`, without importing `module`: an
+    exception of that class exists only once its module is loaded, and a read-only
+    command must not pay for SQLAlchemy's, pydantic's or Prefect's import just to check
+    (`pilotscale --help` and `status` answer in well under a second)."""
+    loaded = sys.modules.get(module)
+    cls = getattr(loaded, name, None) if loaded is not None else None
+    return isinstance(cls, type) and isinstance(exc, cls)
 
 
 def done_with_warnings(warnings: Sequence[str], hint: str = "") -> None:

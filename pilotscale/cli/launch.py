@@ -4,6 +4,10 @@ With a Prefect server configured (PREFECT_API_URL) and the flow's deployment on 
 flow runs there, through `run_deployment`, on whatever serves it; the command prints the
 run's link and follows it to the end. Otherwise it runs here, in this process, against
 the local store (what a single laptop needs, and what every test of the flows does).
+
+Importing Prefect and the flows takes a second or two and Prefect's local API some eight
+seconds more, where every other command answers in half a second: `prefect_starting`
+says so on stderr meanwhile (a spinner at a terminal, one line otherwise).
 """
 
 from __future__ import annotations
@@ -16,11 +20,49 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from pilotscale.cli.app import err_console
 from pilotscale.cli.errors import CliError, done_with_warnings, one_line_failures, refused
 from pilotscale.cli.text import guard_log_lines, plain
 from pilotscale.refusal import Exit, Refusal
 
 FlowCall = Callable[[], Coroutine[Any, Any, Any]]
+
+LOADING = "loading Prefect…"
+STARTING_LOCAL_API = "starting Prefect's local API (about 8 s)…"
+
+
+class Starting:
+    """What the command is waiting for while Prefect starts, on stderr: a spinner whose
+    text follows `say` at a terminal; elsewhere (a log, a script's capture) only the
+    local API's start as one line, the one wait long enough to wonder about. Never on
+    stdout, where --json goes."""
+
+    def __init__(self) -> None:
+        self._status = err_console.status(LOADING) if err_console.is_terminal else None
+        if self._status is not None:
+            self._status.start()
+
+    def say(self, line: str) -> None:
+        if self._status is not None:
+            self._status.update(line)
+        else:
+            err_console.print(line, markup=False, highlight=False)
+
+    def done(self) -> None:
+        """The spinner gone (a terminal's line left clean); safe to call again."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+@contextmanager
+def prefect_starting() -> Iterator[Starting]:
+    """Announce Prefect's start-up for the block; `launch` ends it once the flow can run."""
+    starting = Starting()
+    try:
+        yield starting
+    finally:
+        starting.done()
 
 
 @dataclass(frozen=True)
@@ -46,17 +88,41 @@ class Launched:
 
 
 def launch(
-    *, flow_name: str, program: str | None, parameters: dict[str, Any], here: FlowCall
+    *,
+    flow_name: str,
+    program: str | None,
+    parameters: dict[str, Any],
+    here: FlowCall,
+    starting: Starting | None = None,
 ) -> Launched:
-    """Run `flow_name` through its deployment when a server has one, else call `here()`."""
+    """Run `flow_name` through its deployment when a server has one, else call `here()`.
+    `starting` (see `prefect_starting`) is done once the run can begin."""
     from pilotscale.deployments.trigger import api_url
 
     if api_url() is None:
+        _start_local_api(starting)
+        if starting is not None:
+            starting.done()
         return Launched(result=run_here(here))
+    if starting is not None:
+        starting.done()
     remote = asyncio.run(_run_remote(flow_name, program, parameters))
     if remote is None:
         return Launched(result=run_here(here))
     return remote
+
+
+def _start_local_api(starting: Starting | None) -> None:
+    """Prefect's temporary API server, which the flow's first call to the API would start
+    anyway (the same one: Prefect keeps one per process), started now, while announced."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    if server.running:
+        return
+    if starting is not None:
+        starting.say(STARTING_LOCAL_API)
+    server.start()
 
 
 def run_here(here: FlowCall) -> Any:

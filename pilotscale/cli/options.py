@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlmodel import Session
 
 from pilotscale.cli.errors import CliError, refused, unknown_name
 from pilotscale.cli.store import store_engine
 from pilotscale.refusal import Refusal
-from pilotscale.store.queries import get_program
-from pilotscale.store.snapshot import ProgramView, load_view
+
+# The store's modules load SQLAlchemy and SQLModel: only a command that reads the store
+# imports them, when it runs (`--help` and `validate` never do).
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from pilotscale.store.snapshot import ProgramView
 
 # The one rule for a moment written without a zone, on the command line and in imported
 # files alike (`pilotscale.metrics.timeparse`): the program's time zone, because that is
@@ -59,6 +64,10 @@ def parse_as_of(
 def program_zone(program: str | None) -> str:
     """The time zone of `program` in the store; UTC when the store cannot say which
     program (none yet, or several and no --program), where the command refuses anyway."""
+    from sqlmodel import Session
+
+    from pilotscale.store.queries import get_program
+
     engine = store_engine()
     with Session(engine) as session:
         try:
@@ -73,6 +82,10 @@ def program_view(
 ) -> Iterator[tuple[Session, ProgramView]]:
     """A read session on the store and the program in it, or one clear error line.
     `owners_only`: the plan holds only the people who own a gate (see `load_view`)."""
+    from sqlmodel import Session
+
+    from pilotscale.store.snapshot import load_view
+
     engine = store_engine()
     with Session(engine, expire_on_commit=False) as session:
         try:

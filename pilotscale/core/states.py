@@ -19,3 +19,14 @@ class Outcome(StrEnum):
     passed = "pass"
     failed = "fail"
     pending = "pending"  # no data or too few samples: never a pass
+
+
+class NotificationStatus(StrEnum):
+    """Where an outbox row stands (pilotscale.models.Notification.status). Here, not beside
+    the table, so that `pilotscale outbox --help` lists them without loading SQLModel."""
+
+    pending = "pending"
+    sending = "sending"  # leased by a sender until lease_until
+    sent = "sent"
+    uncertain = "uncertain"  # the channel may have received it; never retried blindly
+    dead = "dead"  # gave up after too many attempts

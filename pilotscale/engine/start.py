@@ -11,8 +11,6 @@ from sqlmodel import Session, col, update
 from pilotscale.core.permissions import may_operate, may_roll_out
 from pilotscale.core.phases import Event
 from pilotscale.core.waves import StartDecision, can_start, plan_starts, resolve_wave_rules
-from pilotscale.engine.entry import enter_phase
-from pilotscale.engine.transitions import transition
 from pilotscale.models import Department, Program
 from pilotscale.refusal import Conflict
 from pilotscale.store.queries import NotFound, list_departments
@@ -116,11 +114,14 @@ def preflight_start(
     reason: str = "",
     force: bool = False,
     program: str | None = None,
-) -> None:
+) -> str | None:
     """Refuse early, without writing and without Prefect, what `start_department` would
     refuse: an unknown department or person, someone who may not start it, a start the
-    rules forbid. The flow still decides on its own (the store may change meanwhile)."""
-    _checked(
+    rules forbid. The flow still decides on its own (the store may change meanwhile).
+
+    Returns the phase of a department already started, which `start_department` would
+    only report (nothing to start, so nothing to run); None when there is a start to do."""
+    view, row = _checked(
         engine=engine,
         department=department,
         now=now,
@@ -129,6 +130,7 @@ def preflight_start(
         program=program,
         by=by,
     )
+    return row.phase if view.machine.is_started(state_of(row)) else None
 
 
 def start_department(
@@ -180,6 +182,11 @@ def _start(
     reason: str,
     run_id: str | None,
 ) -> StartResult:
+    # Only a start that happens needs these (message rendering, Jinja): a refused one,
+    # answered by `preflight_start` at the CLI, never loads them.
+    from pilotscale.engine.entry import enter_phase
+    from pilotscale.engine.transitions import transition
+
     with Session(engine, expire_on_commit=False) as session, session.begin():
         # Wave rules and max_active are about every department of the program, so two
         # starts (a rollout and a lead at the CLI) must not both decide on what they read

@@ -17,16 +17,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from pilotscale.core.roster import TRAINEE_SEGMENTS, effective_segment, role_names
-from pilotscale.metrics.roster_ingest import RosterRow
 from pilotscale.models import Department, Person, Program, TrainingAssignment
 from pilotscale.plan.schema import Plan
 from pilotscale.store.tables import columns_of, table_of
+
+# A type only: the roster's readers stay out of every command that merely reads the store.
+if TYPE_CHECKING:
+    from pilotscale.metrics.roster_ingest import RosterRow
 
 BATCH = 2000
 ANALYZE_AFTER = 10_000  # new people

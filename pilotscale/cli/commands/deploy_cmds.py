@@ -11,7 +11,6 @@ from pilotscale.cli.errors import CliError, refused
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain
 from pilotscale.refusal import Exit
-from pilotscale.settings import get_settings
 
 if TYPE_CHECKING:
     from pilotscale.deployments.definitions import ProgramSchedules
@@ -107,6 +106,8 @@ def serve(
         web = start_in_thread(engine=store_engine(), host=web_host, port=web_port)
         say(f"web app: http://{web_host}:{web_port}/")
     if url is None:
+        from pilotscale.settings import get_settings
+
         log = get_settings().data_dir / "prefect-server.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         say(f"no PREFECT_API_URL set: starting a local Prefect server on port {port} (log: {log})")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from sqlmodel import Session
 
 from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
@@ -101,6 +100,8 @@ def import_file(
     if dry_run:
         console.print(text(f"{file}: {rows:,} valid {kind} rows; nothing written (--dry-run)"))
         return
+
+    from sqlmodel import Session
 
     engine = store_engine()
     with (

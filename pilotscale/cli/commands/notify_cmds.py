@@ -10,33 +10,33 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from pilotscale.cli.app import app, err_console
 from pilotscale.cli.errors import CliError, refused, unknown_name
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import json_text, plain, terminal, text
-from pilotscale.models import Notification, NotificationStatus, new_notification_id, utcnow
+from pilotscale.core.states import NotificationStatus
 from pilotscale.notifications.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
 )
-from pilotscale.plan.problems import PlanError
-from pilotscale.plan.schema import Plan
 from pilotscale.refusal import Exit, Refusal
-from pilotscale.settings import get_settings
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from pilotscale.core.messages import Job
+    from pilotscale.models import Notification
     from pilotscale.notifications.channels import ResolvedChannel
     from pilotscale.notifications.render import EmailContent
+    from pilotscale.plan.schema import Plan
 
-# Apprise, Jinja, the dispatcher, the outbox and the plan loader are imported by the
-# commands that use them, so that every other command starts fast.
-from pilotscale.store.queries import get_program, load_program_plan
+# Apprise, Jinja, the dispatcher, the outbox, the plan loader, the settings and the store
+# (SQLAlchemy) are imported by the commands that use them, so that every other command
+# starts fast.
 
 STATUSES = [s.value for s in NotificationStatus]
 console = terminal()
@@ -83,6 +83,8 @@ def outbox(
     for value in status or []:
         if value not in STATUSES:
             raise unknown_name("status", value, STATUSES)
+    from sqlmodel import Session
+
     from pilotscale.store.outbox import list_rows, status_counts
 
     with Session(store_engine()) as session:
@@ -134,6 +136,8 @@ def outbox_retry(
     """
     if (notification_id is None) == (not dead):
         raise CliError("give a notification id or --dead (not both); see `pilotscale outbox`")
+    from sqlmodel import Session
+
     from pilotscale.store.outbox import retry
 
     now = parse_as_of(as_of)
@@ -204,6 +208,7 @@ def dispatch_command(
       pilotscale dispatch --as-of 2026-12-07   # in a simulation
     """
     from pilotscale.engine.dispatcher import dispatch
+    from pilotscale.settings import get_settings
 
     report = dispatch(
         engine=store_engine(),
@@ -258,6 +263,7 @@ def notify_test(
     """
     from pilotscale.notifications.channels import ChannelUnavailable, resolve
     from pilotscale.notifications.delivery import SendStatus, send
+    from pilotscale.settings import get_settings
 
     plan = _plan(plan_path, program)
     spec = next((c for c in plan.channels if c.name == channel), None)
@@ -298,7 +304,11 @@ def notify_test(
 
 
 def _plan(plan_path: Path | None, program: str | None) -> Plan:
+    from sqlmodel import Session
+
     from pilotscale.plan.loader import load_plan
+    from pilotscale.plan.problems import PlanError
+    from pilotscale.store.queries import get_program, load_program_plan
 
     if plan_path is not None:
         try:
@@ -319,6 +329,7 @@ def _test_message(
     plan: Plan, channel: ResolvedChannel, to: str, lead_email: str
 ) -> tuple[Job, EmailContent | str, str]:
     from pilotscale.core.messages import Job
+    from pilotscale.models import new_notification_id, utcnow
     from pilotscale.notifications.render import EmailContent
 
     notification_id = new_notification_id()
@@ -412,6 +423,7 @@ def templates_check(
     """
     from pilotscale.notifications.render import configured_limits, get_renderer
     from pilotscale.notifications.template_check import check_templates
+    from pilotscale.settings import get_settings
 
     folder = directory or get_settings().templates_dir
     renderer = get_renderer(folder, configured_limits())

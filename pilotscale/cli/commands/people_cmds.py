@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlmodel import Session
 
 from pilotscale.cli.app import app
 from pilotscale.cli.commands.metrics_cmds import MAX_SHOWN, progress
@@ -15,21 +14,16 @@ from pilotscale.cli.errors import CliError, refused, unknown_name
 from pilotscale.cli.options import AsOf, ProgramOpt, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import json_text, terminal, text
-from pilotscale.core.roster import ROSTER_SEGMENTS, headcount_warnings
-from pilotscale.metrics.ingest import RowProblem
-from pilotscale.metrics.reader import ReadError, RecordFile, detect_format
-from pilotscale.metrics.roster_ingest import RosterCatalog, check_header, validate
-from pilotscale.plan.schema import Plan
 from pilotscale.refusal import Refusal
-from pilotscale.store.queries import get_program, list_departments, load_program_plan
-from pilotscale.store.roster_rows import (
-    RosterCounts,
-    RosterWriter,
-    active_counts,
-    has_roster,
-    listed_people,
-    segment_counts,
-)
+
+# The readers, the plan's schema and the store (SQLAlchemy) are imported by the commands
+# when they run: `pilotscale --help` and the other commands never load them for these.
+if TYPE_CHECKING:
+    from pilotscale.metrics.ingest import RowProblem
+    from pilotscale.metrics.reader import RecordFile
+    from pilotscale.metrics.roster_ingest import RosterCatalog
+    from pilotscale.plan.schema import Plan
+    from pilotscale.store.roster_rows import RosterCounts
 
 people_app = typer.Typer(
     name="people",
@@ -90,6 +84,13 @@ def import_roster(
 
       pilotscale people import hr-export.json --dry-run
     """
+    from sqlmodel import Session
+
+    from pilotscale.metrics.reader import RecordFile, detect_format
+    from pilotscale.metrics.roster_ingest import RosterCatalog, validate
+    from pilotscale.store.queries import get_program, list_departments, load_program_plan
+    from pilotscale.store.roster_rows import RosterWriter, active_counts
+
     if not file.is_file():
         raise CliError(f"{file}: no such file")
     try:
@@ -146,6 +147,10 @@ def import_roster(
 
 def _check(source: RecordFile, catalog: RosterCatalog) -> tuple[int, list[RowProblem], int]:
     """First pass: valid rows, the first problems, and how many problems in all."""
+    from pilotscale.metrics.ingest import RowProblem
+    from pilotscale.metrics.reader import ReadError
+    from pilotscale.metrics.roster_ingest import check_header, validate
+
     shown: list[RowProblem] = []
     total = rows = 0
     header_done = False
@@ -200,6 +205,8 @@ def _summary(file: Path, counts: RosterCounts) -> str:
 
 def _warnings(plan: Plan, active: dict[str, int]) -> list[str]:
     # The store holds the plan, not its file: the path says where, `apply` adds the line.
+    from pilotscale.core.roster import headcount_warnings
+
     return [f"warning: plan: {message}" for _, message in headcount_warnings(plan, active)]
 
 
@@ -220,6 +227,11 @@ def list_people(
 
       pilotscale people list hr --json | jq '.people[] | select(.segment == "casual")'
     """
+    from sqlmodel import Session
+
+    from pilotscale.store.queries import get_program, list_departments, load_program_plan
+    from pilotscale.store.roster_rows import has_roster, listed_people, segment_counts
+
     engine = store_engine()
     with Session(engine, expire_on_commit=False) as session:
         try:
@@ -271,6 +283,8 @@ def _listing(
     roster: bool,
     people: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    from pilotscale.core.roster import ROSTER_SEGMENTS
+
     headcounts = {d.name: d.headcount for d in plan.departments}
     return {
         "roster_imported": roster,

@@ -6,15 +6,18 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pilotscale.cli.app import app
 from pilotscale.cli.errors import CliError
 from pilotscale.cli.text import plain
-from pilotscale.plan.problems import PlanError, Problem
-from pilotscale.plan.schema import Plan
+from pilotscale.plan.problems import PlanError
+
+# The plan's schema (pydantic models) is imported when a command needs it, not for --help.
+if TYPE_CHECKING:
+    from pilotscale.plan.problems import Problem
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -89,6 +92,8 @@ def _count(items: list[Any], noun: str) -> str:
 
 def plan_json_schema() -> dict[str, Any]:
     """The plan's JSON Schema, with the `$schema` and `title` editors expect."""
+    from pilotscale.plan.schema import Plan
+
     schema = Plan.model_json_schema()
     return {
         "$schema": JSON_SCHEMA_DIALECT,

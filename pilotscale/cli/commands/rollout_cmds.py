@@ -17,7 +17,6 @@ from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import json_text, terminal, text
 from pilotscale.core.actors import Actor
 from pilotscale.core.phases import Event
-from pilotscale.engine.check import check_summary
 
 if TYPE_CHECKING:
     from pilotscale.engine.dry_run import WouldSend
@@ -99,12 +98,11 @@ def start(
 
       pilotscale start sales --by maria.lopez@acme.example --force --reason "CEO request"
     """
-    from pilotscale.cli.launch import launch
     from pilotscale.engine.start import preflight_start
-    from pilotscale.flows.start_department import start_department_flow
 
-    # A refusal needs no Prefect run: answer it in one line before starting one.
-    _guard(
+    # A refusal, or a department already started, needs no Prefect run: answer it before
+    # importing Prefect (about a second) and starting its API (seconds more).
+    already = _guard(
         lambda: preflight_start(
             engine=store_engine(),
             department=department,
@@ -115,6 +113,11 @@ def start(
             program=program,
         )
     )
+    if already is not None:
+        _print_started(department, {"started": False, "phase": already, "overridden": []}, as_json)
+        return
+    from pilotscale.cli.launch import launch, prefect_starting
+
     params: dict[str, Any] = {
         "department": department,
         "by": _who(by),
@@ -123,16 +126,23 @@ def start(
         "program": program,
         "as_of": _moment(as_of, program),
     }
-    launched = launch(
-        flow_name="start-department",
-        program=program,
-        parameters=params,
-        here=lambda: start_department_flow(**params),
-    )
+    with prefect_starting() as starting:
+        from pilotscale.flows.start_department import start_department_flow
+
+        launched = launch(
+            flow_name="start-department",
+            program=program,
+            parameters=params,
+            here=lambda: start_department_flow(**params),
+            starting=starting,
+        )
     if not launched.ran_here:
         _report_remote(launched, as_json)
         return
-    result = launched.result
+    _print_started(department, launched.result, as_json)
+
+
+def _print_started(department: str, result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(
             json_text(
@@ -220,16 +230,19 @@ def check(
     if dry_run:
         _dry_check(program, as_of)
         return
-    from pilotscale.cli.launch import launch
-    from pilotscale.flows.readiness_check import readiness_check
+    from pilotscale.cli.launch import launch, prefect_starting
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of, program)}
-    launched = launch(
-        flow_name="readiness-check",
-        program=program,
-        parameters=params,
-        here=lambda: readiness_check(**params),
-    )
+    with prefect_starting() as starting:
+        from pilotscale.flows.readiness_check import readiness_check
+
+        launched = launch(
+            flow_name="readiness-check",
+            program=program,
+            parameters=params,
+            here=lambda: readiness_check(**params),
+            starting=starting,
+        )
     if not launched.ran_here:
         _report_remote(launched, as_json)
         return
@@ -265,6 +278,8 @@ def check(
 def _print_check(
     result: dict[str, Any], tally: dict[str, int], phases: str, messages: dict[str, int]
 ) -> None:
+    from pilotscale.engine.check import check_summary
+
     console.print(
         text(
             f"readiness check {result['check_key']}: {check_summary(tally)}; "
@@ -351,18 +366,22 @@ def rollout(
     if dry_run:
         _dry_rollout(_who(by), program, as_of)
         return
-    from pilotscale.cli.launch import launch
+    from pilotscale.cli.launch import launch, prefect_starting
     from pilotscale.engine.start import rollout_actor
-    from pilotscale.flows.rollout_program import rollout_program_flow
 
     params: dict[str, Any] = {"program": program, "as_of": _moment(as_of, program), "by": _who(by)}
+    # Refuse a non-lead before Prefect is even imported (the flow checks again).
+    _guard(lambda: rollout_actor(engine=store_engine(), by=params["by"], program=program))
+    with prefect_starting() as starting:
+        from pilotscale.flows.rollout_program import rollout_program_flow
 
-    async def here() -> Any:
-        # Refuse a non-lead before the flow (and a local Prefect API) even starts.
-        rollout_actor(engine=store_engine(), by=params["by"], program=program)
-        return await rollout_program_flow(**params)
-
-    launched = launch(flow_name="rollout-program", program=program, parameters=params, here=here)
+        launched = launch(
+            flow_name="rollout-program",
+            program=program,
+            parameters=params,
+            here=lambda: rollout_program_flow(**params),
+            starting=starting,
+        )
     if not launched.ran_here:
         _report_remote(launched, as_json)
         return

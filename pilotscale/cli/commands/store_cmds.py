@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from sqlmodel import Session
 
 from pilotscale.cli.app import app, err_console
 from pilotscale.cli.commands.plan_cmds import AllowIncomplete, print_problems, print_warnings
@@ -14,14 +13,9 @@ from pilotscale.cli.errors import refused, store_error
 from pilotscale.cli.options import AsOf, parse_as_of
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import json_text, plain, text
-from pilotscale.db import StoreError, current_revision, display_url, head_revision, upgrade
-from pilotscale.models import utcnow
-from pilotscale.plan.problems import PlanError
-from pilotscale.store.identity import os_user
-from pilotscale.store.versioned import ConcurrentUpdate
 
-# The plan loader (YAML) and the store's apply are imported by the commands that use
-# them, so that the read commands start without them.
+# The plan loader (YAML), the store (SQLAlchemy) and its apply are imported by the
+# commands that use them, so that `--help` and the read commands start without them.
 if TYPE_CHECKING:
     from pilotscale.plan.loader import LoadedPlan
 
@@ -70,7 +64,12 @@ def apply_command(
 
       pilotscale apply plan.yaml --dry-run     # what would change, nothing written
     """
+    from sqlmodel import Session
+
+    from pilotscale.models import utcnow
     from pilotscale.store.apply import ApplyRefused, apply_plan
+    from pilotscale.store.identity import os_user
+    from pilotscale.store.versioned import ConcurrentUpdate
 
     loaded = _load(plan, allow_incomplete=allow_incomplete)
     now = parse_as_of(as_of, zone=loaded.plan.program.timezone) if as_of else utcnow()
@@ -111,6 +110,7 @@ def apply_command(
 
 def _load(plan: Path, *, allow_incomplete: bool) -> LoadedPlan:
     from pilotscale.plan.loader import Essentials, load_plan
+    from pilotscale.plan.problems import PlanError
 
     check = Essentials.warn if allow_incomplete else Essentials.refuse
     try:
@@ -132,6 +132,8 @@ def db_upgrade() -> None:
 
       PILOTSCALE_DATABASE_URL=postgresql://pilotscale@db:5432/pilotscale pilotscale db upgrade
     """
+    from pilotscale.db import StoreError, current_revision, display_url, upgrade
+
     engine = store_engine(migrate=False)
     try:
         before = current_revision(engine=engine)
@@ -163,6 +165,8 @@ def db_current(
 
       pilotscale db current --json | jq .up_to_date
     """
+    from pilotscale.db import StoreError, current_revision, display_url, head_revision
+
     engine = store_engine(migrate=False)
     try:
         revision = current_revision(engine=engine)

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.cells import cell_len
@@ -18,17 +18,16 @@ from pilotscale.cli.errors import CliError
 from pilotscale.cli.options import AsOf, ProgramOpt, department_of, parse_as_of, program_view
 from pilotscale.cli.text import json_text, plain, terminal, text
 from pilotscale.core.actors import Source
-from pilotscale.core.controls import is_revocation, until_text
 from pilotscale.core.phases import PhaseMachine
 from pilotscale.core.states import Outcome, Status
 from pilotscale.core.vocabulary import STATE_MEANINGS, State, department_state
-from pilotscale.core.waves import can_start, resolve_wave_rules
-from pilotscale.engine.people_lines import lines
-from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict, read_verdicts
-from pilotscale.models import Department
-from pilotscale.store.queries import department_history, last_regression
-from pilotscale.store.snapshot import ProgramView, state_of
-from pilotscale.store.waivers import program_controls, waivers_of
+
+# The store, the verdicts and the plan's schema (SQLAlchemy, pydantic) are imported by the
+# functions that use them when a command runs: `pilotscale --help` never loads them.
+if TYPE_CHECKING:
+    from pilotscale.engine.verdicts import DepartmentVerdict, GateVerdict
+    from pilotscale.models import Department
+    from pilotscale.store.snapshot import ProgramView
 
 console = terminal(piped_width=160)
 
@@ -127,6 +126,9 @@ def _watch(show: Callable[[datetime], None], every: float) -> None:
 
 
 def _show_status(program: str | None, now: datetime, as_json: bool, show_all: bool) -> None:
+    from pilotscale.engine.verdicts import read_verdicts
+    from pilotscale.store.snapshot import state_of
+
     # Only gate owners are named: a plan of 200,000 people need not be read whole.
     with program_view(program, owners_only=True) as (session, view):
         verdicts = read_verdicts(session=session, view=view, now=now)
@@ -183,6 +185,10 @@ def explain(
 
       pilotscale explain sales --as-of 2026-12-14
     """
+    from pilotscale.engine.verdicts import read_verdicts
+    from pilotscale.store.queries import last_regression
+    from pilotscale.store.snapshot import state_of
+
     now = parse_as_of(as_of, program=program)
     with program_view(program) as (session, view):
         department_of(view, department)
@@ -267,6 +273,10 @@ def history(
 
       pilotscale history hr --as-of 2026-12-14
     """
+    from pilotscale.core.controls import is_revocation, until_text
+    from pilotscale.store.queries import department_history
+    from pilotscale.store.waivers import program_controls, waivers_of
+
     with program_view(program) as (session, view):
         department_of(view, department)
         d = view.department(department)
@@ -378,6 +388,8 @@ def _standing(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict |
 
 
 def _state(machine: PhaseMachine, d: Department, verdict: DepartmentVerdict | None) -> State:
+    from pilotscale.store.snapshot import state_of
+
     return department_state(
         status=d.status,
         started=machine.is_started(state_of(d)),
@@ -527,6 +539,8 @@ def _how(source: str, on_behalf_of: str) -> str:
 def _print_people(view: ProgramView, verdict: DepartmentVerdict) -> None:
     """Who decided, attested and answered in this visit, and how; the open barriers; the
     lessons learned."""
+    from pilotscale.engine.people_lines import lines
+
     said = lines(view.plan, verdict.people)
     for title, items in (
         ("Approvals", said.decisions),
@@ -552,6 +566,8 @@ def _paused_note(pause: dict[str, str] | None) -> str:
 
 def _last_pause(session: Any, view: ProgramView) -> dict[str, str] | None:
     """Who paused the program, when and why, while it is paused (None otherwise)."""
+    from pilotscale.store.waivers import program_controls
+
     if not view.program.paused:
         return None
     pauses = [
@@ -574,6 +590,8 @@ def _phase_status(phase: str | None, status: str | None) -> str:
 def _stuck_label(r: GateVerdict, label: object) -> str:
     """'go-ahead (stuck: pending at 4 checks)' for a stuck gate, 'csat (waived until
     2026-12-31)' for a waived one, 'nps (advisory)' for an advisory one, else the label."""
+    from pilotscale.core.controls import until_text
+
     if r.waived_until is not None:
         return f"{label} (waived until {until_text(r.waived_until)})"
     if r.advisory:
@@ -585,6 +603,8 @@ def _stuck_label(r: GateVerdict, label: object) -> str:
 
 def _result_label(r: GateVerdict) -> str:
     """Explain's result: 'waived until 2026-12-31', 'fail (advisory)', 'pending (stuck: ...)'."""
+    from pilotscale.core.controls import until_text
+
     if r.waived_until is not None:
         return f"waived until {until_text(r.waived_until)}"
     return _stuck_label(r, r.outcome)
@@ -682,6 +702,9 @@ def _guard(view: ProgramView, d: Department) -> str:
 
 def _start_outlook(view: ProgramView, d: Department, now: datetime) -> str:
     """For a department not started yet: may it start now, and if not, why not."""
+    from pilotscale.core.waves import can_start, resolve_wave_rules
+    from pilotscale.store.snapshot import state_of
+
     plan, machine = view.plan, view.machine
     states = {x.name: (x.wave, state_of(x)) for x in view.departments}
     rules = resolve_wave_rules(plan.rollout, [x.wave for x in view.departments])
@@ -725,6 +748,8 @@ def _explain_json(
 ) -> dict[str, Any]:
     """`explain --json`: the department, each gate as in `status --json` with its owner,
     and what comes next. Keys are stable (docs in the README)."""
+    from pilotscale.store.snapshot import state_of
+
     machine = view.machine
     started = machine.is_started(state_of(d))
     next_step = None

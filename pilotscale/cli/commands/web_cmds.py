@@ -7,7 +7,6 @@ import typer
 from pilotscale.cli.app import app
 from pilotscale.cli.store import store_engine
 from pilotscale.cli.text import plain
-from pilotscale.settings import get_settings
 
 HOST_HELP = "Address to listen on; the default (loopback) is reached through a proxy."
 
@@ -35,6 +34,8 @@ def web(
     check_store(engine)
     check_port(host, port)
     print(plain(f"pilotscale web: http://{_shown(host)}:{port}/ (Ctrl-C to stop)"), flush=True)
+    from pilotscale.settings import get_settings
+
     base = get_settings().base_url
     if base:
         print(plain(f"links in messages point to {base}"), flush=True)

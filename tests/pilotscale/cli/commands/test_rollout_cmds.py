@@ -242,4 +242,9 @@ def test_dry_runs_of_check_and_rollout_leave_the_store_byte_identical(data_dir: 
     real = run("check", "--as-of", "2026-11-12", data_dir=data_dir)
     assert real.returncode == 0, real.stderr
     assert "d001: hold" in real.stdout
+    # The wait for Prefect is said on stderr, as one line when it is not a terminal (a
+    # dry run needs no Prefect, so it says nothing), and never on stdout.
+    assert real.stderr.splitlines()[0] == "starting Prefect's local API (about 8 s)…"
+    assert "Prefect" not in checked.stderr + rolled.stderr
+    assert "starting Prefect" not in real.stdout
     assert _checkpointed(store) != before

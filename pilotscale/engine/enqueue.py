@@ -43,10 +43,13 @@ def enqueue(
     department_ids: Mapping[str, int],
     messages: Sequence[Message],
     now: datetime,
+    visits: Mapping[int, datetime] | None = None,
 ) -> int:
     """Queue `messages` in `session`'s transaction (no commit); returns rows inserted.
 
-    Each message becomes one row per channel its recipient is reached on.
+    Each message becomes one row per channel its recipient is reached on. `visits`
+    (department id -> when it entered its phase) spares the query when the caller has
+    just written them (the readiness check).
     """
     rows: dict[str, dict[str, Any]] = {}
     # Read in the caller's transaction, so a department that has just entered a phase
@@ -56,10 +59,12 @@ def enqueue(
         for m in messages
         if m.department is not None and m.department in department_ids
     }
-    visits = phase_visits(session=session, department_ids=wanted) if wanted else {}
+    if visits is None:
+        visits = phase_visits(session=session, department_ids=wanted) if wanted else {}
     for message in messages:
         department_id = department_ids.get(message.department) if message.department else None
-        visit = {"visit": visit_key(visits[department_id])} if department_id in visits else {}
+        entered = visits.get(department_id) if department_id is not None else None
+        visit = {"visit": visit_key(entered)} if entered is not None else {}
         for route in routes(plan, message):
             key = dedupe_key(message, route.channel)
             if key in rows:

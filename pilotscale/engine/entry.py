@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -12,7 +13,7 @@ from pilotscale.core.messages import EntryWork, Message, entry_work
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.models import ChampionOnboarding, Department, Person, TrainingAssignment
 from pilotscale.plan.schema import Plan
-from pilotscale.store.insert import insert_ignore
+from pilotscale.store.insert import insert_ignore_many
 
 
 def person_ids(*, session: Session, program_id: int) -> dict[str, int]:
@@ -42,42 +43,59 @@ def enter_phase(
     extra_messages: tuple[Message, ...] = (),
 ) -> EntryWork:
     """Run `phase`'s entry actions for `department`; repeats are dropped by unique keys."""
-    spec = plan.department(department.name)
-    members = list(plan.members(department.name))
-    work = entry_work(plan, spec, phase, now=now, members=members, previous_phase=previous_phase)
     ids = people if people is not None else person_ids(session=session, program_id=program_id)
-    dept_id = department.id or 0
-    insert_ignore(
-        session=session,
-        model=ChampionOnboarding,
-        rows=[
-            {"department_id": dept_id, "person_id": ids[c], "created_at": now, "welcomed_at": now}
-            for c in work.onboard
-            if c in ids
-        ],
+    work, onboard, assignments = entry_rows(
+        plan=plan,
+        department=department,
+        phase=phase,
+        previous_phase=previous_phase,
+        now=now,
+        people=ids,
     )
-    insert_ignore(
-        session=session,
-        model=TrainingAssignment,
-        rows=[
-            {
-                "department_id": dept_id,
-                "person_id": ids[a.person],
-                "segment": a.segment,
-                "module_id": a.module,
-                "assigned_at": now,
-                "due_at": a.due_at,
-            }
-            for a in work.assignments
-            if a.person in ids
-        ],
-    )
+    insert_ignore_many(session=session, model=ChampionOnboarding, rows=onboard)
+    insert_ignore_many(session=session, model=TrainingAssignment, rows=assignments)
     enqueue(
         session=session,
         plan=plan,
         program_id=program_id,
-        department_ids={department.name: dept_id},
+        department_ids={department.name: department.id or 0},
         messages=[*work.messages, *extra_messages],
         now=now,
     )
     return work
+
+
+def entry_rows(
+    *,
+    plan: Plan,
+    department: Department,
+    phase: str,
+    previous_phase: str | None,
+    now: datetime,
+    people: Mapping[str, int],
+) -> tuple[EntryWork, list[dict[str, Any]], list[dict[str, Any]]]:
+    """What entering `phase` writes, not yet written: the work (its messages among it), the
+    champions' onboarding rows and the training assignments. The readiness check inserts
+    those of all the departments of a batch together."""
+    spec = plan.department(department.name)
+    members = list(plan.members(department.name))
+    work = entry_work(plan, spec, phase, now=now, members=members, previous_phase=previous_phase)
+    dept_id = department.id or 0
+    onboard = [
+        {"department_id": dept_id, "person_id": people[c], "created_at": now, "welcomed_at": now}
+        for c in work.onboard
+        if c in people
+    ]
+    assignments = [
+        {
+            "department_id": dept_id,
+            "person_id": people[a.person],
+            "segment": a.segment,
+            "module_id": a.module,
+            "assigned_at": now,
+            "due_at": a.due_at,
+        }
+        for a in work.assignments
+        if a.person in people
+    ]
+    return work, onboard, assignments

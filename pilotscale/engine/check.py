@@ -39,7 +39,7 @@ from pilotscale.core.roster import headcount_warnings, unknown_references
 from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import entry_rows, person_ids
-from pilotscale.engine.transitions import save_department, transition
+from pilotscale.engine.transitions import prepare_transition, save_departments
 from pilotscale.engine.verdicts import DepartmentVerdict, blackout_of, read_verdicts
 from pilotscale.gcpause import without_gc
 from pilotscale.models import (
@@ -49,6 +49,7 @@ from pilotscale.models import (
     Notification,
     Person,
     TrainingAssignment,
+    Transition,
 )
 from pilotscale.plan.problems import format_path
 from pilotscale.plan.schema import Plan
@@ -352,6 +353,8 @@ class _Applier:
     visits: dict[int, datetime] = field(default_factory=dict)  # as written in the batch
     onboard_rows: list[dict[str, Any]] = field(default_factory=list)
     assignment_rows: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[tuple[Department, dict[str, Any]]] = field(default_factory=list)
+    transition_rows: list[Transition] = field(default_factory=list)
     # When approvers were first asked, per department and gate, for the open batch.
     requested: dict[str, dict[str, datetime]] = field(default_factory=dict)
 
@@ -401,9 +404,10 @@ class _Applier:
             "consecutive_failures": decision.consecutive_failures,
             "last_check_key": check_key if counted else row.last_check_key,
         }
+        # Written at the end of the batch (`_flush`), version-checked all together.
+        values: dict[str, Any] | None = None
         if decision.action in _MOVES:
-            transition(
-                session=session,
+            _, values, moved = prepare_transition(
                 department=row,
                 machine=view.machine,
                 event=_MOVES[decision.action],
@@ -415,8 +419,12 @@ class _Applier:
                 target=decision.after.phase if decision.action is Action.rollback else None,
                 extra=bookkeeping,
             )
+            self.transition_rows.append(moved)
         elif (row.consecutive_failures, row.last_check_key) != tuple(bookkeeping.values()):
-            save_department(session=session, department=row, now=now, values=bookkeeping)
+            values = bookkeeping
+        if values is not None:
+            self.changes.append((row, values))
+        visit = values.get("phase_entered_at", entered_at) if values else entered_at
         read = prepared.verdicts.get(decision.department)
         approvals = read.facts.approvals if read else {}
         approved = {
@@ -447,7 +455,7 @@ class _Applier:
         if blackout is None:  # newcomers' training is an entry action: it waits too
             self._newcomers(session=session, row=row, phase=decision.before.phase)
         self.department_ids[row.name] = row.id or 0
-        self.visits[row.id or 0] = row.phase_entered_at  # after the transition, if any
+        self.visits[row.id or 0] = visit
         if decision.action is not Action.advance:
             return 0
         # The decision's messages are queued before the next phase's, as they always have
@@ -493,8 +501,11 @@ class _Applier:
     def _reset(self) -> None:
         self.gate_rows, self.messages, self.department_ids, self.visits = [], [], {}, {}
         self.onboard_rows, self.assignment_rows = [], []
+        self.changes, self.transition_rows = [], []
 
     def _flush(self, *, session: Session) -> int:
+        save_departments(session=session, changes=self.changes, now=self.prepared.as_of)
+        session.add_all(self.transition_rows)
         insert_ignore_many(session=session, model=GateResultRecord, rows=self.gate_rows)
         insert_ignore_many(session=session, model=ChampionOnboarding, rows=self.onboard_rows)
         insert_ignore_many(session=session, model=TrainingAssignment, rows=self.assignment_rows)

@@ -54,15 +54,31 @@ def insert_ignore_many(*, session: Session, model: Any, rows: Sequence[Mapping[s
     dialect = connection.dialect
     names = list(rows[0])
     sql, processors, defaults = _prepared(table, tuple(names), dialect)
-    params = [
-        (
-            *(row[n] if f is None else f(row[n]) for n, f in zip(names, processors, strict=True)),
-            *(d(None) if f is None else f(d(None)) for f, d in defaults),
-        )
-        for row in rows
+    # Column by column, each distinct value processed once: a check's rows share their
+    # moments (`now`), and the type's processing was most of the cost of the parameters.
+    values = [
+        _processed([row[n] for row in rows], f) for n, f in zip(names, processors, strict=True)
     ]
+    values += [_processed([d(None) for _ in rows], f) for f, d in defaults]
+    params = list(zip(*values, strict=True))
     result = connection.exec_driver_sql(sql, params)
     return max(result.rowcount, 0)
+
+
+def _processed(column: list[Any], process: Any) -> list[Any]:
+    if process is None:
+        return column
+    seen: dict[Any, Any] = {}
+    out = []
+    for value in column:
+        try:
+            found = seen[value]
+        except KeyError:
+            found = seen[value] = process(value)
+        except TypeError:  # unhashable (a JSON value): processed every time
+            found = process(value)
+        out.append(found)
+    return out
 
 
 _PREPARED: dict[tuple[str, tuple[str, ...], str], Any] = {}

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,13 +50,32 @@ def lower_bound(*, engine: Engine, now: datetime) -> list[Decision]:
             cursor.execute(sql, tuple(db_value(p, dialect) for p in params))
             return cursor.fetchall()
 
-        return _decide_all(rows, dialect, now)
+        return decide_all(rows, now).decisions
     finally:
         raw.rollback()
         raw.close()
 
 
-def _decide_all(rows: Any, dialect: str, now: datetime) -> list[Decision]:
+@dataclass
+class Decided:
+    """What the lower bound read and decided: its writing twin (`bench.lower_bound_writes`)
+    writes from this, without reading any of it again."""
+
+    program_id: int
+    plan_json: str
+    check_key: str
+    decisions: list[Decision]
+    # Department id -> (name, version, phase_entered_at, consecutive_failures, last_check_key)
+    departments: dict[int, tuple[str, int, datetime, int, str | None]]
+    facts: dict[int, DepartmentFacts]  # of the evaluated departments
+
+
+def decide_all(
+    rows: Any, now: datetime, owners: Callable[[str], Mapping[str, str]] | None = None
+) -> Decided:
+    """Decide with `rows(sql, *params)`, a DB-API query with '?' marks. `owners`: the
+    owners' names per gate of a department, which only the wording of reasons needs
+    (the writing twin stores reasons; deciding alone does without the people)."""
     ((program_id, plan_json),) = rows("SELECT id, plan_json FROM program")
     plan, specs = _lean_plan(plan_json)
     machine = PhaseMachine([p.name for p in plan.phases])
@@ -64,8 +84,8 @@ def _decide_all(rows: Any, dialect: str, now: datetime) -> list[Decision]:
     at = _at
 
     departments = rows(
-        "SELECT id, name, phase, status, phase_entered_at, consecutive_failures, last_check_key "
-        "FROM department WHERE program_id = ? AND removed_at IS NULL ORDER BY wave, name",
+        "SELECT id, name, phase, status, phase_entered_at, consecutive_failures, last_check_key, "
+        "version FROM department WHERE program_id = ? AND removed_at IS NULL ORDER BY wave, name",
         program_id,
     )
     states = {d[0]: DeptState(d[2], Status(d[3])) for d in departments}
@@ -175,7 +195,8 @@ def _decide_all(rows: Any, dialect: str, now: datetime) -> list[Decision]:
     }
 
     decisions = []
-    for dept_id, name, _, _, entered, failures, last_key in departments:
+    read: dict[int, DepartmentFacts] = {}
+    for dept_id, name, _, _, entered, failures, last_key, _ in departments:
         facts = None
         if dept_id in evaluated:
             headcount, identified, support = specs[name]
@@ -191,15 +212,23 @@ def _decide_all(rows: Any, dialect: str, now: datetime) -> list[Decision]:
                 headcount=headcount,
                 support=support,
             )
+            read[dept_id] = facts
         snapshot = DepartmentSnapshot(
             name, states[dept_id], failures, last_key, advanced.get(dept_id)
         )
         decisions.append(
             decide(
-                plan=plan, machine=machine, snapshot=snapshot, facts=facts, now=now, check_key=key
+                plan=plan,
+                machine=machine,
+                snapshot=snapshot,
+                facts=facts,
+                now=now,
+                check_key=key,
+                owner_names=owners(name) if owners is not None and facts is not None else None,
             )
         )
-    return decisions
+    rows_by_id = {d[0]: (d[1], int(d[7]), at(d[4]), int(d[5]), d[6]) for d in departments}
+    return Decided(program_id, plan_json, key, decisions, rows_by_id, read)
 
 
 def _lean_plan(plan_json: str) -> tuple[Plan, dict[str, tuple[int, int, dict[str, Any]]]]:

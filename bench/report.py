@@ -11,6 +11,8 @@ from bench.scenario import Config, StoreResults
 
 NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 TARGET_RATIO = 1.5
+TARGET_WRITE_RATIO = 2.0  # the flow against the write lower bound
+TARGET_NAIVE = 30.0  # the naive design against the flow, at least
 TARGET_GROWTH = 2.2
 TARGET_RATE = 200.0
 TARGET_RSS_MB = 400.0
@@ -92,6 +94,20 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
         lambda r: _shown(size(r).lower),
     )
     row(
+        "**write lower bound**: decide as above, then write the same rows as pilotscale "
+        "(department updates, transitions, gate results, entry actions, outbox) with raw SQL, "
+        "one executemany per table, one transaction",
+        lambda r: _writes_cell(size(r).writes),
+    )
+    row(
+        f"**pilotscale flow / write lower bound** (target ≤ {TARGET_WRITE_RATIO:g}×)",
+        lambda r: _ratio(flow(r), _get(size(r).writes)),
+    )
+    row(
+        "pilotscale decide + apply without Prefect / write lower bound",
+        lambda r: _ratio(_get(size(r).apply), _get(size(r).writes)),
+    )
+    row(
         f"pilotscale decide only / lower bound (target ≤ {TARGET_RATIO})",
         lambda r: _ratio(_get(size(r).decide), _get(size(r).lower)),
     )
@@ -108,7 +124,14 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
         ),
     )
     row(f"naive, extrapolated to {n:,} departments", lambda r: seconds(naive_total(r)))
-    row("naive / pilotscale flow", lambda r: _ratio(naive_total(r), flow(r)))
+    row(
+        f"**naive / pilotscale flow** (target ≥ {TARGET_NAIVE:g}×)",
+        lambda r: _ratio(naive_total(r), flow(r)),
+    )
+    row(
+        "messages queued by the check (flow; decide + apply without Prefect)",
+        lambda r: f"{_count(size(r).flow)}; {_count(size(r).apply)}",
+    )
     row("decisions (advance / hold / block / monitor / skip)", lambda r: _tally(size(r).apply))
     row(
         f"dispatch: queue {config.dispatch_messages:,} announcement messages (`enqueue`)",
@@ -183,7 +206,7 @@ def agreement(results: Sequence[StoreResults]) -> str:
     for r in results:
         lines += [f"- {NAMES[r.kind]}, FAILED: {failure}" for failure in r.failures]
         for label, ok, detail in r.agreement:
-            verdict = "not compared" if ok is None else "same decisions" if ok else "DIFFER"
+            verdict = "not compared" if ok is None else "agree" if ok else "DIFFER"
             lines.append(f"- {NAMES[r.kind]}, {label}: {verdict} ({detail})")
     return "\n".join(lines)
 
@@ -209,6 +232,25 @@ def targets(results: Sequence[StoreResults], config: Config) -> str:
                 TARGET_RATIO,
             )
         )
+        lines.append(
+            _target(
+                f"{name}: readiness-check flow / write lower bound at N={n:,}",
+                _get(s.flow),
+                _get(s.writes),
+                TARGET_WRITE_RATIO,
+            )
+        )
+        naive = _get(r.naive)
+        flow_seconds = _get(s.flow)
+        if naive is not None and r.naive_names and flow_seconds:
+            ratio = naive / len(r.naive_names) * n / flow_seconds
+            verdict = (
+                "met" if ratio >= TARGET_NAIVE else f"MISSED by {1 - ratio / TARGET_NAIVE:.0%}"
+            )
+            lines.append(
+                f"- {name}: naive design / readiness-check flow at N={n:,}: {ratio:.2f}×, "
+                f"target ≥ {TARGET_NAIVE:g}× — {verdict}"
+            )
         for key, label in (
             ("decide", "decide only"),
             ("apply", "decide + apply"),
@@ -277,6 +319,24 @@ def _apply_cell(outcome: Outcome) -> str:
         f"{seconds(res['seconds'])} (decide {seconds(res['decide_seconds'])} + apply "
         f"{seconds(res['apply_seconds'])}; {res['enqueued']:,} messages queued)"
     )
+
+
+def _writes_cell(outcome: Outcome | None) -> str:
+    if outcome is None or outcome.result is None:
+        return _shown(outcome)
+    rows = outcome.result["rows"]
+    return (
+        f"{seconds(outcome.result['seconds'])} ({rows['notification']:,} messages, "
+        f"{rows['gate_result']:,} gate results, {rows['transition']:,} transitions, "
+        f"{rows['department']:,} department updates, "
+        f"{rows['champion_onboarding'] + rows['training_assignment']:,} entry-action rows)"
+    )
+
+
+def _count(outcome: Outcome | None) -> str:
+    if outcome is None or outcome.result is None:
+        return "—"
+    return f"{outcome.result['enqueued']:,}"
 
 
 def _tally(outcome: Outcome) -> str:

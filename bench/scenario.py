@@ -39,6 +39,7 @@ class SizeResults:
     decide: Outcome
     apply: Outcome
     flow: Outcome | None = None
+    writes: Outcome | None = None  # the write lower bound (at the side-by-side size)
 
 
 @dataclass
@@ -110,6 +111,11 @@ def measure(stores: Stores, config: Config, say: Any) -> StoreResults:
         out.sizes[n] = size
         _agree(out, f"N={n}: lower bound = pilotscale", size.lower, size.decide, "signature")
         _agree(out, f"N={n}: decide+apply = decide only", size.apply, size.decide, "signature")
+        if n == config.departments:
+            size.writes = job("write-lower-bound", url=stores.reset_work(n))
+            _agree(out, f"N={n}: write lower bound = pilotscale", size.writes, size.decide,
+                   "signature")  # fmt: skip
+            _agree_rows(out, f"N={n}: write lower bound = decide+apply", size.writes, size.apply)
         if n in (config.departments, config.largest):
             flow_growth = _flow_growth(out, n)
             limit = None
@@ -202,6 +208,16 @@ def _agree(out: StoreResults, label: str, a: Outcome, b: Outcome, key: str) -> N
     )
     detail = f"{len(left)} departments" if not differ else f"differ on {', '.join(differ[:5])}"
     out.agreement.append((label, not differ, detail))
+
+
+def _agree_rows(out: StoreResults, label: str, bound: Outcome, applied: Outcome) -> None:
+    """The same number of messages queued (the tests compare the rows themselves)."""
+    if bound.result is None or applied.result is None:
+        out.agreement.append((label, None, "a run did not finish"))
+        return
+    mine, theirs = bound.result["enqueued"], applied.result["enqueued"]
+    detail = f"{mine:,} messages queued" + ("" if mine == theirs else f" against {theirs:,}")
+    out.agreement.append((label, mine == theirs, detail))
 
 
 def _agree_actions(out: StoreResults, label: str, a: Outcome, decided: Outcome) -> None:

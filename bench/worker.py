@@ -56,6 +56,21 @@ def job_lower_bound(url: str, repeats: int) -> dict[str, Any]:
     return {"seconds": seconds, "signature": signature(decisions)}
 
 
+def job_write_lower_bound(url: str) -> dict[str, Any]:
+    """The write lower bound, once (it writes: each run needs a fresh store)."""
+    from bench.lower_bound_writes import write_lower_bound
+
+    engine = get_engine(url)
+    started = time.perf_counter()
+    written = write_lower_bound(engine=engine, now=NOW)
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": written.rows,
+        "enqueued": written.rows["notification"],
+        "signature": signature(written.decisions),
+    }
+
+
 def job_decide(url: str, repeats: int) -> dict[str, Any]:
     engine = get_engine(url)
     seconds, prepared = _best(repeats, lambda: _cold(prepare_check)(engine=engine, now=NOW))
@@ -176,6 +191,7 @@ def job_dispatch(url: str, count: int, naive_count: int, folder: str) -> dict[st
 JOBS: dict[str, Callable[..., dict[str, Any]]] = {
     "generate": job_generate,
     "lower-bound": job_lower_bound,
+    "write-lower-bound": job_write_lower_bound,
     "decide": job_decide,
     "decide-apply": job_decide_apply,
     "prefect-warm-up": job_prefect_warm_up,

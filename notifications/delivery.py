@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -88,7 +88,18 @@ def deliver(
         )
     except TemplateProblem as problem:
         return SendResult(SendStatus.failed, f"template: {problem}")
+    if medium == "chat":
+        job = replace(job, subject=chat_title(job, renderer))
     return send(job, content, channel=channel, outbox_dir=outbox_dir, timeout=timeout)
+
+
+def chat_title(job: Job, renderer: Renderer) -> str:
+    """The subject rendered now (rows are queued with a plain one, `engine.enqueue`); a
+    subject template that fails leaves the plain one: the chat text carries the message."""
+    try:
+        return renderer.subject(job.event, job.context)
+    except TemplateProblem:
+        return job.subject
 
 
 def send(

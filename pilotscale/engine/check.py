@@ -38,16 +38,24 @@ from pilotscale.core.phases import Event
 from pilotscale.core.roster import headcount_warnings, unknown_references
 from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.engine.enqueue import enqueue
-from pilotscale.engine.entry import enter_phase, person_ids
-from pilotscale.engine.transitions import save_department, transition
+from pilotscale.engine.entry import entry_rows, person_ids, story_for
+from pilotscale.engine.transitions import prepare_transition, save_departments
 from pilotscale.engine.verdicts import DepartmentVerdict, blackout_of, read_verdicts
 from pilotscale.gcpause import without_gc
-from pilotscale.models import Department, GateResultRecord, Notification, Person, TrainingAssignment
+from pilotscale.models import (
+    ChampionOnboarding,
+    Department,
+    GateResultRecord,
+    Notification,
+    Person,
+    TrainingAssignment,
+    Transition,
+)
 from pilotscale.plan.problems import format_path
 from pilotscale.plan.schema import Plan
 from pilotscale.refusal import Invalid
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
-from pilotscale.store.insert import insert_ignore
+from pilotscale.store.insert import insert_ignore_many
 from pilotscale.store.queries import load_program_plan
 from pilotscale.store.roster_rows import Newcomer, unassigned_trainees
 from pilotscale.store.snapshot import (
@@ -333,8 +341,10 @@ _MOVES = {Action.advance: Event.advance, Action.block: Event.block, Action.rollb
 @dataclass
 class _Applier:
     """Writes decisions, several departments to a transaction, in few statements: the
-    department rows are read in one query, and the gate results and the notifications
-    of departments that do not advance are inserted together at the end."""
+    department rows are read in one query, and the gate results, the entry actions of
+    advancing departments and every notification are inserted at the end, one
+    statement per table (an advancing department's own statements were a fifth of a
+    large check)."""
 
     prepared: PreparedCheck
     run_id: str | None
@@ -344,6 +354,11 @@ class _Applier:
     gate_rows: list[dict[str, Any]] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     department_ids: dict[str, int] = field(default_factory=dict)
+    visits: dict[int, datetime] = field(default_factory=dict)  # as written in the batch
+    onboard_rows: list[dict[str, Any]] = field(default_factory=list)
+    assignment_rows: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[tuple[Department, dict[str, Any]]] = field(default_factory=list)
+    transition_rows: list[Transition] = field(default_factory=list)
     # When approvers were first asked, per department and gate, for the open batch.
     requested: dict[str, dict[str, datetime]] = field(default_factory=dict)
 
@@ -359,7 +374,7 @@ class _Applier:
                     select(Department).where(col(Department.id).in_([r.id for r in reads.values()]))
                 )
             }
-            self.gate_rows, self.messages, self.department_ids = [], [], {}
+            self._reset()
             checked: list[tuple[Department, Decision]] = []
             for decision in decisions:
                 read = reads[decision.department]
@@ -393,9 +408,10 @@ class _Applier:
             "consecutive_failures": decision.consecutive_failures,
             "last_check_key": check_key if counted else row.last_check_key,
         }
+        # Written at the end of the batch (`_flush`), version-checked all together.
+        values: dict[str, Any] | None = None
         if decision.action in _MOVES:
-            transition(
-                session=session,
+            _, values, moved = prepare_transition(
                 department=row,
                 machine=view.machine,
                 event=_MOVES[decision.action],
@@ -407,8 +423,12 @@ class _Applier:
                 target=decision.after.phase if decision.action is Action.rollback else None,
                 extra=bookkeeping,
             )
+            self.transition_rows.append(moved)
         elif (row.consecutive_failures, row.last_check_key) != tuple(bookkeeping.values()):
-            save_department(session=session, department=row, now=now, values=bookkeeping)
+            values = bookkeeping
+        if values is not None:
+            self.changes.append((row, values))
+        visit = values.get("phase_entered_at", entered_at) if values else entered_at
         read = prepared.verdicts.get(decision.department)
         approvals = read.facts.approvals if read else {}
         approved = {
@@ -439,22 +459,26 @@ class _Applier:
         if blackout is None:  # newcomers' training is an entry action: it waits too
             self._newcomers(session=session, row=row, phase=decision.before.phase)
         self.department_ids[row.name] = row.id or 0
+        self.visits[row.id or 0] = visit
         if decision.action is not Action.advance:
             return 0
-        # The decision's messages go in before the next phase's, as they always have:
-        # where two share a dedupe key, the first one queued is the one kept.
-        enqueued = self._flush(session=session)
-        work = enter_phase(
-            session=session,
+        # The decision's messages are queued before the next phase's, as they always have
+        # been: where two share a dedupe key, the first one queued is the one kept.
+        work, onboard, assignments = entry_rows(
             plan=plan,
-            program_id=view.program.id or 0,
             department=row,
             phase=decision.after.phase,
             previous_phase=decision.before.phase,
             now=now,
             people=self.people,
+            story=story_for(
+                session=session, plan=plan, department=row, phase=decision.after.phase, now=now
+            ),
         )
-        return enqueued + len(work.messages)
+        self.onboard_rows += onboard
+        self.assignment_rows += assignments
+        self.messages += work.messages
+        return 0
 
     def _newcomers(self, *, session: Session, row: Department, phase: str) -> None:
         """Assign the training already delivered to people who joined the roster since:
@@ -468,25 +492,30 @@ class _Applier:
         assignments, messages = newcomer_training(
             plan, plan.department(row.name), phase, members=members, now=self.prepared.as_of
         )
-        insert_ignore(
-            session=session,
-            model=TrainingAssignment,
-            rows=[
-                {
-                    "department_id": row.id or 0,
-                    "person_id": ids[a.person],
-                    "segment": a.segment,
-                    "module_id": a.module,
-                    "assigned_at": self.prepared.as_of,
-                    "due_at": a.due_at,
-                }
-                for a in assignments
-            ],
-        )
+        self.assignment_rows += [
+            {
+                "department_id": row.id or 0,
+                "person_id": ids[a.person],
+                "segment": a.segment,
+                "module_id": a.module,
+                "assigned_at": self.prepared.as_of,
+                "due_at": a.due_at,
+            }
+            for a in assignments
+        ]
         self.messages += messages
 
+    def _reset(self) -> None:
+        self.gate_rows, self.messages, self.department_ids, self.visits = [], [], {}, {}
+        self.onboard_rows, self.assignment_rows = [], []
+        self.changes, self.transition_rows = [], []
+
     def _flush(self, *, session: Session) -> int:
-        insert_ignore(session=session, model=GateResultRecord, rows=self.gate_rows)
+        save_departments(session=session, changes=self.changes, now=self.prepared.as_of)
+        session.add_all(self.transition_rows)
+        insert_ignore_many(session=session, model=GateResultRecord, rows=self.gate_rows)
+        insert_ignore_many(session=session, model=ChampionOnboarding, rows=self.onboard_rows)
+        insert_ignore_many(session=session, model=TrainingAssignment, rows=self.assignment_rows)
         enqueued = enqueue(
             session=session,
             plan=self.prepared.view.plan,
@@ -494,8 +523,9 @@ class _Applier:
             department_ids=self.department_ids,
             messages=self.messages,
             now=self.prepared.as_of,
+            visits=self.visits,
         )
-        self.gate_rows, self.messages, self.department_ids = [], [], {}
+        self._reset()
         return enqueued
 
 

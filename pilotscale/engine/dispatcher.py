@@ -380,7 +380,6 @@ class _Run:
                     department_ids={},
                     messages=[alert],
                     now=now,
-                    renderer=self.renderer,
                 )
 
     # ------------------------------------------------------------------ lookups

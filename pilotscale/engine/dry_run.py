@@ -10,15 +10,17 @@ the store's write lock is held while the dry run works (seconds at 1,000 departm
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from pilotscale.models import Notification
+from pilotscale.notifications.render import TemplateProblem, configured_renderer
 from pilotscale.store.tables import table_of
 
 T = TypeVar("T")
@@ -52,15 +54,24 @@ def dry_run(*, engine: Engine, now: datetime, act: Callable[[Engine], T]) -> Dry
             # engine functions use the engine only to open sessions.
             result = act(cast(Engine, connection))
             rows = connection.execute(
-                select(c.id, c.event, c.recipient_key, c.channel, c.subject)
+                select(c.id, c.event, c.recipient_key, c.channel, c.subject, c.context_json)
                 .where(c.created_at == now)
                 .order_by(c.event, c.recipient_key, col(Notification.id))
             ).all()
         finally:
             outer.rollback()
+    renderer = configured_renderer()
     messages = [
-        WouldSend(event, recipient, channel, subject)
-        for id_, event, recipient, channel, subject in rows
+        WouldSend(event, recipient, channel, _subject(renderer, event, subject, context))
+        for id_, event, recipient, channel, subject, context in rows
         if id_ not in before
     ]
     return DryRun(result, messages)
+
+
+def _subject(renderer: Any, event: str, stored: str, context_json: str) -> str:
+    """The subject as it would be sent: rows store a plain one (`engine.enqueue`)."""
+    try:
+        return str(renderer.subject(event, json.loads(context_json)))
+    except TemplateProblem:
+        return stored

@@ -1,4 +1,4 @@
-"""Turning message intents into outbox rows: one per (message, channel), subject rendered.
+"""Turning message intents into outbox rows: one per (message, channel).
 
 Routing (who is reached on which channel) and rendering live in notifications/; the
 rows go in through `store.outbox.insert_rows`, in the caller's transaction, so a
@@ -9,12 +9,17 @@ phase it is in as the message is queued (`pilotscale.links.visit_key`). The sign
 links made at dispatch are bound to that visit, so a message sent after the
 department moved on carries links the web app refuses as out of date. The links
 themselves are never stored (`pilotscale.engine.message_links`).
+
+The subject people read is rendered when the message is sent (`notifications.delivery`)
+or shown (`pilotscale.engine.dry_run`), not here: rendering it for every row was a
+seventh of a large readiness check, for rows nobody reads before they are sent. The row
+keeps a plain one (`stored_subject`) for `pilotscale outbox --json` and for a chat send
+whose subject template fails.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -24,13 +29,10 @@ from sqlmodel import Session
 from pilotscale.core.messages import Message
 from pilotscale.links import visit_key
 from pilotscale.models import NotificationStatus, new_notification_id
-from pilotscale.notifications.render import Renderer, TemplateProblem, configured_renderer
 from pilotscale.notifications.routing import dedupe_key, routes, send_after
 from pilotscale.plan.schema import Plan
 from pilotscale.store.outbox import insert_rows
 from pilotscale.store.queries import phase_visits
-
-log = logging.getLogger(__name__)
 
 
 def enqueue(
@@ -41,15 +43,14 @@ def enqueue(
     department_ids: Mapping[str, int],
     messages: Sequence[Message],
     now: datetime,
-    renderer: Renderer | None = None,
+    visits: Mapping[int, datetime] | None = None,
 ) -> int:
     """Queue `messages` in `session`'s transaction (no commit); returns rows inserted.
 
-    Each message becomes one row per channel its recipient is reached on. The subject
-    is rendered now, so `pilotscale outbox` can show it; a template that fails here
-    does not fail the caller's transaction (the send will report the problem).
+    Each message becomes one row per channel its recipient is reached on. `visits`
+    (department id -> when it entered its phase) spares the query when the caller has
+    just written them (the readiness check).
     """
-    renderer = renderer or configured_renderer()
     rows: dict[str, dict[str, Any]] = {}
     # Read in the caller's transaction, so a department that has just entered a phase
     # is seen in it (the session flushes its changes before the query).
@@ -58,10 +59,12 @@ def enqueue(
         for m in messages
         if m.department is not None and m.department in department_ids
     }
-    visits = phase_visits(session=session, department_ids=wanted) if wanted else {}
+    if visits is None:
+        visits = phase_visits(session=session, department_ids=wanted) if wanted else {}
     for message in messages:
         department_id = department_ids.get(message.department) if message.department else None
-        visit = {"visit": visit_key(visits[department_id])} if department_id in visits else {}
+        entered = visits.get(department_id) if department_id is not None else None
+        visit = {"visit": visit_key(entered)} if entered is not None else {}
         for route in routes(plan, message):
             key = dedupe_key(message, route.channel)
             if key in rows:
@@ -75,7 +78,7 @@ def enqueue(
                 "event": message.event,
                 "recipient_key": message.recipient,
                 "channel": route.channel,
-                "subject": _subject(renderer, message, context),
+                "subject": stored_subject(message),
                 "context_json": json.dumps(context, ensure_ascii=False, default=str),
                 "status": NotificationStatus.pending.value,
                 "attempts": 0,
@@ -86,9 +89,6 @@ def enqueue(
     return insert_rows(session=session, rows=list(rows.values()))
 
 
-def _subject(renderer: Renderer, message: Message, context: Mapping[str, Any]) -> str:
-    try:
-        return renderer.subject(message.event, context)
-    except TemplateProblem as problem:
-        log.warning("subject of %s not rendered: %s", message.event, problem)
-        return f"{message.event.replace('_', ' ')}: {message.about}"
+def stored_subject(message: Message) -> str:
+    """The plain subject a row is stored with, e.g. 'gate held: finance:piloting:…'."""
+    return f"{message.event.replace('_', ' ')}: {message.about}"

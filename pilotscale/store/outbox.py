@@ -36,7 +36,7 @@ from sqlmodel import Session, col
 
 from pilotscale.core.messages import Job
 from pilotscale.models import Notification, NotificationStatus
-from pilotscale.store.insert import insert_ignore
+from pilotscale.store.insert import insert_ignore_many
 from pilotscale.store.tables import table_of
 
 TABLE = table_of(Notification)
@@ -53,7 +53,7 @@ def insert_rows(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     A row whose dedupe key is already there is skipped, so a re-run queues nothing twice.
     Rows are built above the store (`pilotscale.engine.enqueue`).
     """
-    return insert_ignore(session=session, model=Notification, rows=list(rows))
+    return insert_ignore_many(session=session, model=Notification, rows=list(rows))
 
 
 # --------------------------------------------------------------------------- claim

@@ -8,11 +8,11 @@ must reload and decide again, instead of silently overwriting what the first one
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, bindparam, update
 from sqlmodel import Session
 
 from pilotscale.models import Department
@@ -48,3 +48,42 @@ def update_department(
         .values(**values, version=expected_version + 1, updated_at=now)
     )
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+def update_departments(
+    *, session: Session, updates: Sequence[tuple[int, int, Mapping[str, Any]]], now: datetime
+) -> int:
+    """`update_department` for many (id, expected version, values) at once: one executemany
+    per set of columns changed. Returns the rows updated: fewer than `updates` when some
+    department changed since it was read (the caller rolls back)."""
+    table = table_of(Department)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for department_id, version, values in updates:
+        if "version" in values:
+            raise ValueError("the version is bumped here; do not set it yourself")
+        groups.setdefault(tuple(sorted(values)), []).append(
+            {
+                "b_id": department_id,
+                "b_version": version,
+                "b_next": version + 1,
+                "b_now": now,
+                **{f"v_{name}": value for name, value in values.items()},
+            }
+        )
+    updated = 0
+    for names, params in groups.items():
+        c = table.c
+        statement = (
+            update(table)
+            .where(c.id == bindparam("b_id"), c.version == bindparam("b_version"))
+            .values(
+                {
+                    **{name: bindparam(f"v_{name}", type_=c[name].type) for name in names},
+                    "version": bindparam("b_next"),
+                    "updated_at": bindparam("b_now", type_=c.updated_at.type),
+                }
+            )
+        )
+        result = cast(CursorResult[Any], session.execute(statement, params))
+        updated += result.rowcount
+    return updated

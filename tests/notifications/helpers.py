@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 from pilotscale.core.messages import Message
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.models import Department, Notification, Program
-from pilotscale.notifications.render import Renderer
 from pilotscale.plan.loader import load_plan_text
 from pilotscale.plan.schema import Plan
 from pilotscale.store.apply import apply_plan
@@ -129,7 +128,6 @@ def queue(
     messages: Sequence[Message],
     *,
     now: datetime = NOW,
-    renderer: Renderer | None = None,
 ) -> int:
     program_id, departments = applied_ids(engine)
     with Session(engine) as session, session.begin():
@@ -140,7 +138,6 @@ def queue(
             department_ids=departments,
             messages=messages,
             now=now,
-            renderer=renderer or Renderer(),
         )
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from pilotscale.core.messages import Job
 from pilotscale.engine.dispatcher import dispatch
+from pilotscale.notifications.delivery import chat_title
 from pilotscale.notifications.render import Renderer
 from tests.notifications.helpers import (
     CHAT_ENV,
@@ -15,6 +17,7 @@ from tests.notifications.helpers import (
     HOSTILE_NAME,
     NOW,
     SMTP_ENV,
+    context_of,
     gate_held,
     queue,
     rows,
@@ -80,7 +83,9 @@ def test_json_webhook_gets_markdown_header_and_payload_id(
     assert request.headers["X-Notification-Id"] == row.id
     assert request.body["notification_id"] == row.id
     assert request.body["to"] == "@lola"
-    assert request.body["title"] == row.subject
+    # Rendered at send: the row keeps a plain subject (engine.enqueue).
+    assert request.body["title"] == Renderer().subject(row.event, context_of(row))
+    assert request.body["title"] != row.subject
     message = request.body["message"]
     assert message.startswith("**Action needed: Finance is held in piloting**")
     assert "\\<script\\>alert\\(1\\)\\</script\\>" in message
@@ -135,3 +140,17 @@ def test_local_delivery_writes_readable_files_for_unset_channels(
     assert "Content-Type: text/plain" in text
     assert "Content-Type: text/html" in text
     assert md.read_text().startswith(f"<!-- X-Notification-Id: {chat_row.id} -->")
+
+
+def test_a_broken_subject_template_leaves_a_chat_message_its_plain_subject(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    queue(sqlite_engine, [gate_held("lola.champion")])
+    (row,) = rows(sqlite_engine)
+    (tmp_path / "gate_held").mkdir()
+    (tmp_path / "gate_held" / "subject.txt").write_text("{{ nope.nope }}")
+    job = Job(row.id, row.program_id, row.event, row.recipient_key, row.channel, row.subject,
+              context_of(row), row.created_at, 1)  # fmt: skip
+
+    assert chat_title(job, Renderer(tmp_path)) == row.subject
+    assert chat_title(job, Renderer()) == Renderer().subject(row.event, context_of(row))

@@ -3,6 +3,7 @@ every table compares equal before and after, and the real run then does what was
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from pilotscale.core.decisions import Action
 from pilotscale.engine.check import CheckReport, run_readiness_check
 from pilotscale.engine.dry_run import dry_run
 from pilotscale.engine.start import RolloutResult, rollout_program
+from pilotscale.notifications.render import configured_renderer
 from tests.pilotscale.engine import helpers as h
 from tests.plans import LEAD, plan_dict
 
@@ -53,8 +55,10 @@ def test_a_dry_check_writes_nothing_and_shows_what_the_check_then_does(engine: E
     done: CheckReport = run_readiness_check(engine=engine, now=at, run_id="real")
     assert {d.department: d.action for d in done.decisions} == actions
     assert done.enqueued == len(shown.messages)
-    real = sorted((n.event, n.recipient_key, n.channel, n.subject) for n in h.outbox(engine)
-                  if n.created_at == at)  # fmt: skip
+    renderer = configured_renderer()
+    real = sorted((n.event, n.recipient_key, n.channel,
+                   renderer.subject(n.event, json.loads(n.context_json)))
+                  for n in h.outbox(engine) if n.created_at == at)  # fmt: skip
     assert real == sorted((m.event, m.recipient, m.channel, m.subject) for m in shown.messages)
 
 

@@ -166,7 +166,9 @@ def spread(stores: Stores, count: int, *, thorough: bool) -> list[int]:
 
 def killed_and_rerun(stores: Stores, rerun: Rerun, *, thorough: bool) -> None:
     total, expected = statements_of_one_check(stores)
-    assert total >= 4 * len(NAMES)  # the story is rich enough to kill it in many places
+    # The story is rich enough to kill it in many places (a batch writes one statement per
+    # table, so fewer than one per department and table: 15 on PostgreSQL for these 4).
+    assert total >= 3 * len(NAMES)
     for statement in spread(stores, total, thorough=thorough):
         with engine_at(stores.fresh()) as engine:
             prepared = prepare_check(engine=engine, now=CHECK)

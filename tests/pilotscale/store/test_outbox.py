@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -37,11 +36,15 @@ def test_enqueue_writes_one_row_per_channel_and_a_second_time_nothing(engine: En
     )
 
 
-def test_rows_carry_the_rendered_subject_and_the_recipient(engine: Engine) -> None:
+def test_rows_carry_a_plain_subject_and_the_recipient(engine: Engine) -> None:
     queue(engine, [gate_held("ines.sponsor")])
     (row,) = rows(engine)
 
-    assert row.subject == 'Action needed: Finance is held by "People use it every week"'
+    # The subject people read is rendered at send (notifications.delivery), not per row.
+    assert row.subject == "gate held: finance:piloting:weekly-active:2026-11-23"
+    assert Renderer().subject(row.event, context_of(row)) == (
+        'Action needed: Finance is held by "People use it every week"'
+    )
     assert row.status == NotificationStatus.pending.value
     assert row.attempts == 0
     assert row.next_attempt_at == NOW
@@ -67,24 +70,11 @@ def test_enqueue_belongs_to_the_callers_transaction(engine: Engine) -> None:
             department_ids=departments,
             messages=[gate_held("ines.sponsor")],
             now=NOW,
-            renderer=Renderer(),
         )
         session.rollback()
 
     assert inserted == 1
     assert rows(engine) == []
-
-
-def test_a_broken_subject_template_does_not_fail_the_enqueue(
-    engine: Engine, tmp_path: Path
-) -> None:
-    (tmp_path / "gate_held").mkdir()
-    (tmp_path / "gate_held" / "subject.txt").write_text("{{ nope.nope }}")
-
-    queue(engine, [gate_held("ines.sponsor")], renderer=Renderer(tmp_path))
-
-    (row,) = rows(engine)
-    assert row.subject == "gate held: finance:piloting:weekly-active:2026-11-23"
 
 
 def test_a_claim_leases_due_rows_once(engine: Engine) -> None:

@@ -2,8 +2,8 @@
 
 Reads are bulk (one query per kind of fact for all departments); decisions come from
 the pure core; a department's decision — the phase change, its transition row, the
-gate results, the entry actions of the next phase and every notification they cause —
-commits together or not at all, in a transaction shared with up to `BATCH` other
+gate results, the entry actions of the next phase and every notification they cause
+but the reminders — commits together or not at all, in a transaction shared with up to `BATCH` other
 departments (a commit per department was most of a 1,000-department check). A
 department that another run changed in the meantime is left alone (version check) and
 picked up by the next check, so two racing checks advance it once; its batch is rolled
@@ -11,6 +11,11 @@ back and re-applied one department at a time, so only the changed one is skipped
 retry of the same run (Prefect retries the task after a lost connection) finds what
 its failed attempt committed changed too: the run's own transitions and gate results
 in the store say those are its own, so they count as applied, not as changed.
+
+The reminders (held and stuck gates, overdue approvals, champions' weekly state) wait
+for the last batch: one message per person for the whole check (`engine.grouped`),
+each item recorded as told so that a re-run sends nothing twice. A retry recollects
+the reminders of the departments its failed attempt committed.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ from pilotscale.models.history import (
 from pilotscale.models.notification import (
     Notification,
     NotificationBase,
+    NotificationItem,
+    NotificationItemBase,
     NotificationStatus,
     new_notification_id,
 )
@@ -69,6 +71,8 @@ __all__ = [
     "NoteBase",
     "Notification",
     "NotificationBase",
+    "NotificationItem",
+    "NotificationItemBase",
     "NotificationStatus",
     "Person",
     "PersonBase",

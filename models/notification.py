@@ -47,3 +47,22 @@ class Notification(NotificationBase, table=True):
     id: str = Field(default_factory=new_notification_id, primary_key=True)
     program_id: int = Field(foreign_key="program.id")
     department_id: int | None = Field(default=None, foreign_key="department.id")
+
+
+class NotificationItemBase(SQLModel):
+    # event|about|recipient of one item of a grouped message (pilotscale.core.grouping):
+    # an item is told once, whichever check or run finds it again.
+    dedupe_key: str
+    told_in: str = Field(description="The check that told it (its day, the check key).")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NotificationItem(NotificationItemBase, table=True):
+    """The ledger of items told in grouped messages: one narrow row per item, so the
+    outbox holds one row per person per check and the per-item cadence survives."""
+
+    __tablename__ = "notification_item"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_notification_item_dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id")

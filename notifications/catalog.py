@@ -23,6 +23,7 @@ EVENTS: Final = (
     "approval_rejected",
     "barrier_reported",
     "gate_waived",
+    "your_open_items",
 )
 
 # Messages nobody has to act on: their emails carry List-Unsubscribe (mail clients then

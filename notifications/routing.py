@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pilotscale.core.messages import ACTION_REQUIRED, Message
+from pilotscale.core.messages import Message
 from pilotscale.core.quiet_hours import preferences, send_at
 from pilotscale.notifications.catalog import Medium
 from pilotscale.plan.schema import Person, Plan
@@ -39,7 +39,7 @@ def routes(plan: Plan, message: Message) -> list[Route]:
         # fail the transaction that changed the department.
         log.warning("no person '%s' in the plan: %s not queued", message.recipient, message.event)
         return []
-    return _person_routes(plan, person, message.event)
+    return _person_routes(plan, person, message.event, message.action_required)
 
 
 def _channel_route(plan: Plan, name: str) -> Route:
@@ -54,8 +54,9 @@ def _channel_route(plan: Plan, name: str) -> Route:
     return Route(name if known else LOCAL, "chat", recipient)
 
 
-def _person_routes(plan: Plan, person: Person, event: str) -> list[Route]:
-    if person.notify == "digest" and event not in ACTION_REQUIRED and event != DIGEST:
+def _person_routes(plan: Plan, person: Person, event: str, action_required: bool) -> list[Route]:
+    # A list of open items asks to act unless it holds only a department's state.
+    if person.notify == "digest" and not action_required and event != DIGEST:
         return []
     recipient = {
         "id": person.id,

@@ -34,6 +34,8 @@ JON = _person("jon.ruiz", "Jon Ruiz", "@jon")
 ANA = _person("ana.diaz", "Ana Díaz", "@ana")
 PAU = _person("pau.vidal", "Pau Vidal")
 
+_SALES = {"name": "sales", "title": "Sales", "headcount": 120, "wave": 2}
+_VISIT = "2026-11-02T09:00:00.000000+00:00"
 _BASE = {"program": _PROGRAM, "department": _HR, "as_of": _AS_OF}
 _ENTRY_BASE = {**_BASE, "phase": "piloting", "phase_title": "Departmental mini-pilot"}
 
@@ -373,6 +375,42 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "entered_by": {"person": MARIA, "reason": "Elena said so by phone"},
         "recipient": _recipient(MARIA),
     },
+    "your_open_items": {
+        "program": _PROGRAM,
+        "as_of": _AS_OF,
+        "items": [
+            {
+                "kind": "failing",
+                "event": "gate_held",
+                "department": _HR,
+                "phase": "piloting",
+                "gate": _METRIC_RESULT,
+                "visit": _VISIT,
+            },
+            {
+                "kind": "approval",
+                "event": "approval_reminder",
+                "department": _SALES,
+                "phase": "scaling",
+                "gate": _APPROVAL_RESULT,
+                **_APPROVAL_EXTRA,
+                "visit": _VISIT,
+            },
+            {
+                "kind": "pending",
+                "event": "gate_held",
+                "department": _SALES,
+                "phase": "scaling",
+                "gate": {**_METRIC_RESULT, "outcome": "pending"},
+                "visit": _VISIT,
+            },
+        ],
+        "more": 0,
+        "total": 3,
+        "counts": {"failing": 1, "approval": 1, "pending": 1},
+        "departments": 2,
+        "recipient": _recipient(ELENA),
+    },
     "barrier_reported": {
         **_BASE,
         "phase": "piloting",
@@ -386,7 +424,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
 
 
 _WEB = "https://pilotscale.acme.example"
-_VISIT = "2026-11-02T09:00:00.000000+00:00"
 # What each sample's recipient is asked to do: the action links of that message.
 _ACTIONS: dict[str, tuple[str, ...]] = {
     "champion_welcome": ("acknowledge", "barrier"),
@@ -408,9 +445,28 @@ def _sent(event: str, context: dict[str, Any]) -> dict[str, Any]:
     for purpose in _ACTIONS.get(event, ()):
         links[purpose] = f"{_WEB}/a/{purpose}/SAMPLE-TOKEN-{purpose}"
     visit = {"visit": _VISIT} if "department" in context else {}
+    # A grouped message's links per item: its department's page and the action it asks.
+    per_item = {"failing": (), "pending": (), "approval": ("decide",)}
+    items = (
+        {
+            "item_links": [
+                {
+                    "department": f"{_WEB}/d/{item['department']['name']}",
+                    **{
+                        p: f"{_WEB}/a/{p}/SAMPLE-TOKEN-{p}-{i}"
+                        for p in per_item.get(item["kind"], ())
+                    },
+                }
+                for i, item in enumerate(context["items"])
+            ]
+        }
+        if "items" in context
+        else {}
+    )
     return {
         **context,
         **visit,
+        **items,
         "links": links,
         "operator": context["recipient"]["id"] == MARIA["id"],
         "program_lead": {"name": MARIA["name"], "email": MARIA["email"]},
@@ -427,4 +483,7 @@ def sample(event: str) -> dict[str, Any]:
 def without_links(event: str, *, operator: bool = False) -> dict[str, Any]:
     """The sample as sent with no web address or link key configured: `links` is empty,
     so templates fall back to CLI commands (`operator`) or to whom to ask."""
-    return {**SAMPLES[event], "links": {}, "operator": operator}
+    found = {**SAMPLES[event], "links": {}, "operator": operator}
+    if "item_links" in found:
+        found["item_links"] = []
+    return found

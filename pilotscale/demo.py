@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from pilotscale.cli.main import ephemeral_api_patience
 from pilotscale.cli.text import guard_log_lines, terminal, text
+from pilotscale.core.messages import GROUPED
 from pilotscale.core.permissions import NotAllowed
 from pilotscale.db import get_engine
 from pilotscale.demo_links import confirm, email_text, first_action, link_in
@@ -169,14 +170,20 @@ def escalations(at: datetime) -> None:
     """Say which gates this check escalated as stuck (pending for too many checks)."""
     told: dict[tuple[str, str, int], list[str]] = {}
     with Session(get_engine()) as session:
-        for recipient, context in session.exec(
-            select(Notification.recipient_key, Notification.context_json).where(
-                Notification.event == "gate_stuck", Notification.created_at == at
+        for recipient, event, context in session.exec(
+            select(Notification.recipient_key, Notification.event, Notification.context_json).where(
+                col(Notification.event).in_(["gate_stuck", GROUPED]),
+                Notification.created_at == at,
             )
         ):
             facts = json.loads(context)
-            key = (facts["department"]["name"], facts["gate"]["title"], facts.get("checks", 0))
-            told.setdefault(key, []).append(recipient)
+            # Told on its own, or as an item of the person's list of open items.
+            found = facts["items"] if event == GROUPED else [facts]
+            for item in found:
+                if event == GROUPED and item.get("event") != "gate_stuck":
+                    continue
+                key = (item["department"]["name"], item["gate"]["title"], item.get("checks", 0))
+                told.setdefault(key, []).append(recipient)
     for (department, gate, checks), people in sorted(told.items()):
         pending = f" pending at {checks} checks" if checks else " stuck in pending"
         say(

@@ -29,9 +29,15 @@ from pilotscale.plan.schema import (
     TrainingModule,
 )
 
+# The one message per person per check that lists their open items (core.grouping).
+GROUPED = "your_open_items"
+# A recipient that is a department's chat channel rather than a person.
+CHANNEL_RECIPIENT = "channel:"
+
 # Events a person must act on reach them even when they asked for the digest only.
 ACTION_REQUIRED = frozenset(
     {
+        GROUPED,
         "gate_held",
         "approval_requested",
         "approval_reminder",
@@ -59,6 +65,10 @@ class Message:
 
     @property
     def action_required(self) -> bool:
+        if self.event == GROUPED:
+            # A champion's weekly state alone asks nothing: the digest covers it.
+            items = self.context.get("items") or ()
+            return any(i.get("kind") != "state" for i in items) or bool(self.context.get("more"))
         return self.event in ACTION_REQUIRED
 
 
@@ -172,21 +182,31 @@ def for_decision(
     ):
         return _regressed(plan, dept, decision, base, check_key)
     if decision.action is Action.monitor:
-        return _advisory(plan, dept, decision, base, check_key)
+        return _advisory(plan, dept, decision, base, check_key) + _champion_state(
+            plan, dept, decision, base, phase_entered_at=phase_entered_at, now=now
+        )
     if decision.action is Action.block:
         return _blocked(plan, dept, decision, base, check_key)
     if decision.action is Action.hold and decision.verdict is not None:
-        return _held(
-            plan,
-            dept,
-            decision,
-            base,
-            check_key=check_key,
-            phase_entered_at=phase_entered_at,
-            now=now,
-            approved_by=approved_by or {},
-            requested_at=requested_at or {},
-        ) + _stuck(plan, dept, decision, base, phase_entered_at=phase_entered_at, stuck=stuck or {})
+        return (
+            _held(
+                plan,
+                dept,
+                decision,
+                base,
+                check_key=check_key,
+                phase_entered_at=phase_entered_at,
+                now=now,
+                approved_by=approved_by or {},
+                requested_at=requested_at or {},
+            )
+            + _stuck(
+                plan, dept, decision, base, phase_entered_at=phase_entered_at, stuck=stuck or {}
+            )
+            + _champion_state(
+                plan, dept, decision, base, phase_entered_at=phase_entered_at, now=now
+            )
+        )
     return []
 
 
@@ -354,15 +374,48 @@ def _held(
     return messages
 
 
+def _window(plan: Plan, entered: datetime, now: datetime) -> int:
+    return max(int((now - entered) / plan.program.remind_every), 0)
+
+
 def _reminder_slot(
     plan: Plan, department: str, phase: str, result: GateResult, entered: datetime, now: datetime
 ) -> str:
     """The dedupe key of a held gate's reminder: one per `remind_every` window of the
     visit and result, so a daily check does not nag daily, a re-run sends nothing twice,
     and a change of result (failing to pending, or back) is told at once."""
-    window = max(int((now - entered) / plan.program.remind_every), 0)
+    window = _window(plan, entered, now)
     visit = entered.isoformat()
     return f"{department}:{phase}:{result.gate}:{visit}:{result.outcome}:{window}"
+
+
+def _champion_state(
+    plan: Plan,
+    dept: Department,
+    decision: Decision,
+    base: dict[str, Any],
+    *,
+    phase_entered_at: datetime,
+    now: datetime,
+) -> list[Message]:
+    """Champions hear where their department stands once per `remind_every` window of
+    the visit (weekly by default): the item of their grouped message, never daily."""
+    if decision.verdict is None or not dept.champions:
+        return []
+    phase = decision.before.phase
+    holding = [r for r in decision.verdict.holding if r.gate not in decision.verdict.advisory]
+    context = {
+        **base,
+        "phase": phase,
+        "phase_title": plan.phase(phase).title or phase,
+        "operating": phase == plan.phases[-1].name,
+        "holding": [_result(r, plan, dept) for r in holding],
+        "passing": sum(1 for r in decision.verdict.results if r.outcome is Outcome.passed),
+        "gates": len(decision.verdict.results),
+    }
+    window = _window(plan, phase_entered_at, now)
+    about = f"{dept.name}:{phase}:{phase_entered_at.isoformat()}:{window}"
+    return [Message("department_state", c, about, dept.name, context) for c in dept.champions]
 
 
 def _stuck(

@@ -2,8 +2,8 @@
 
 Reads are bulk (one query per kind of fact for all departments); decisions come from
 the pure core; a department's decision — the phase change, its transition row, the
-gate results, the entry actions of the next phase and every notification they cause —
-commits together or not at all, in a transaction shared with up to `BATCH` other
+gate results, the entry actions of the next phase and every notification they cause
+but the reminders — commits together or not at all, in a transaction shared with up to `BATCH` other
 departments (a commit per department was most of a 1,000-department check). A
 department that another run changed in the meantime is left alone (version check) and
 picked up by the next check, so two racing checks advance it once; its batch is rolled
@@ -11,6 +11,11 @@ back and re-applied one department at a time, so only the changed one is skipped
 retry of the same run (Prefect retries the task after a lost connection) finds what
 its failed attempt committed changed too: the run's own transitions and gate results
 in the store say those are its own, so they count as applied, not as changed.
+
+The reminders (held and stuck gates, overdue approvals, champions' weekly state) wait
+for the last batch: one message per person for the whole check (`engine.grouped`),
+each item recorded as told so that a re-run sends nothing twice. A retry recollects
+the reminders of the departments its failed attempt committed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sqlmodel import Session, col, select
 from pilotscale.core.controls import in_blackout, paused, quiet
 from pilotscale.core.decisions import Action, Decision, counts, decide, phase_counts
 from pilotscale.core.facts import DepartmentFacts, latest_decisions
+from pilotscale.core.grouping import split
 from pilotscale.core.messages import (
     Message,
     delivered_segments,
@@ -39,6 +45,7 @@ from pilotscale.core.roster import headcount_warnings, unknown_references
 from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.engine.enqueue import enqueue
 from pilotscale.engine.entry import entry_rows, person_ids, story_for
+from pilotscale.engine.grouped import queue_grouped
 from pilotscale.engine.transitions import prepare_transition, save_departments
 from pilotscale.engine.verdicts import DepartmentVerdict, blackout_of, read_verdicts
 from pilotscale.gcpause import without_gc
@@ -282,6 +289,22 @@ def apply_check(
         report.conflicts = _changed_by_others(
             session=session, prepared=prepared, run_id=run_id, changed=changed
         )
+        ours = _committed_earlier(
+            session=session, prepared=prepared, run_id=run_id, changed=changed
+        )
+    applier.recollect(engine=engine, decisions=[d for d in todo if d.department in ours])
+    # One message per person for the whole check, not one per batch: the reminders wait
+    # for the last batch (a check that dies before this sends them on its retry or rerun).
+    report.enqueued += queue_grouped(
+        engine=engine,
+        plan=prepared.view.plan,
+        program_id=prepared.view.program.id or 0,
+        department_ids={d.name: d.id or 0 for d in prepared.view.departments},
+        items=applier.items,
+        check_key=prepared.check_key,
+        now=prepared.as_of,
+    )
+    with Session(engine) as session:
         report.transitions = _transitions_of_check(
             session=session, prepared=prepared, departments={d.department for d in report.decisions}
         )
@@ -299,6 +322,18 @@ def _changed_by_others(
     ids = {prepared.view.department(name).id or 0: name for name in changed}
     ours = committed_by_run(session=session, run_id=run_id, at=prepared.as_of, department_ids=ids)
     return [name for department_id, name in ids.items() if department_id not in ours]
+
+
+def _committed_earlier(
+    *, session: Session, prepared: PreparedCheck, run_id: str | None, changed: list[str]
+) -> set[str]:
+    """The departments of `changed` that an earlier attempt of this apply committed: their
+    reminders are still to be told (`_Applier.recollect`)."""
+    if not changed:
+        return set()
+    ids = {prepared.view.department(name).id or 0: name for name in changed}
+    ours = committed_by_run(session=session, run_id=run_id, at=prepared.as_of, department_ids=ids)
+    return {ids[i] for i in ours}
 
 
 def _transitions_of_check(
@@ -361,6 +396,9 @@ class _Applier:
     transition_rows: list[Transition] = field(default_factory=list)
     # When approvers were first asked, per department and gate, for the open batch.
     requested: dict[str, dict[str, datetime]] = field(default_factory=dict)
+    # The groupable intents (core.grouping) of the open batch, and of the committed ones.
+    batch_items: list[Message] = field(default_factory=list)
+    items: list[Message] = field(default_factory=list)
 
     def apply(self, *, engine: Engine, decisions: list[Decision]) -> int:
         """One transaction; ConcurrentUpdate (and nothing written) if any department
@@ -375,6 +413,7 @@ class _Applier:
                 )
             }
             self._reset()
+            self.batch_items = []
             checked: list[tuple[Department, Decision]] = []
             for decision in decisions:
                 read = reads[decision.department]
@@ -387,6 +426,9 @@ class _Applier:
             for row, decision in checked:
                 enqueued += self._department(session=session, row=row, decision=decision)
             enqueued += self._flush(session=session)
+        # Committed: its reminders are told at the check's end (a batch rolled back
+        # for a concurrent change is applied again one department at a time).
+        self.items += self.batch_items
         return enqueued
 
     def _department(self, *, session: Session, row: Department, decision: Decision) -> int:
@@ -429,33 +471,10 @@ class _Applier:
         if values is not None:
             self.changes.append((row, values))
         visit = values.get("phase_entered_at", entered_at) if values else entered_at
-        read = prepared.verdicts.get(decision.department)
-        approvals = read.facts.approvals if read else {}
-        approved = {
-            gate: [by for by, fact in latest_decisions(given).items() if not fact.rejects]
-            for gate, given in approvals.items()
-        }
-        requested = self.requested.get(row.name, {})
-        # In a blackout only urgent messages go now; the first check after it finds the
-        # same gates and the same overdue training, and queues the rest then.
-        blackout = blackout_of(view, row.name, now)
-        self.messages += quiet(
-            for_decision(
-                plan,
-                decision,
-                check_key=check_key,
-                phase_entered_at=entered_at,
-                now=now,
-                approved_by=approved,
-                requested_at=requested,
-                stuck=_stuck_after_this_check(plan, read),
-            ),
-            blackout,
+        self.messages += self._messages(
+            row=row, decision=decision, entered_at=entered_at, requested=self.requested
         )
-        spec = plan.department(row.name)
-        overdue = prepared.overdue.get(decision.department, [])
-        reminders = training_reminders(plan, spec, overdue, check_key=check_key, now=now)
-        self.messages += quiet(reminders, blackout)
+        blackout = blackout_of(view, row.name, now)
         if blackout is None:  # newcomers' training is an entry action: it waits too
             self._newcomers(session=session, row=row, phase=decision.before.phase)
         self.department_ids[row.name] = row.id or 0
@@ -479,6 +498,66 @@ class _Applier:
         self.assignment_rows += assignments
         self.messages += work.messages
         return 0
+
+    def _messages(
+        self,
+        *,
+        row: Department,
+        decision: Decision,
+        entered_at: datetime,
+        requested: Mapping[str, Mapping[str, datetime]],
+    ) -> list[Message]:
+        """What the decision tells, and the department's overdue training reminders."""
+        prepared, plan = self.prepared, self.prepared.view.plan
+        now, check_key = prepared.as_of, prepared.check_key
+        read = prepared.verdicts.get(decision.department)
+        approvals = read.facts.approvals if read else {}
+        approved = {
+            gate: [by for by, fact in latest_decisions(given).items() if not fact.rejects]
+            for gate, given in approvals.items()
+        }
+        # In a blackout only urgent messages go now; the first check after it finds the
+        # same gates and the same overdue training, and queues the rest then.
+        blackout = blackout_of(prepared.view, row.name, now)
+        messages = quiet(
+            for_decision(
+                plan,
+                decision,
+                check_key=check_key,
+                phase_entered_at=entered_at,
+                now=now,
+                approved_by=approved,
+                requested_at=requested.get(row.name, {}),
+                stuck=_stuck_after_this_check(plan, read),
+            ),
+            blackout,
+        )
+        spec = plan.department(row.name)
+        overdue = prepared.overdue.get(decision.department, [])
+        reminders = training_reminders(plan, spec, overdue, check_key=check_key, now=now)
+        return messages + quiet(reminders, blackout)
+
+    def recollect(self, *, engine: Engine, decisions: list[Decision]) -> None:
+        """The reminders of departments an earlier attempt of this run committed (a task
+        retry finds them changed): they were never told, since an attempt tells its
+        reminders only once all its batches are in. Read-only; what they tell does not
+        depend on the commit (a hold keeps its visit, an advance tells no visit's)."""
+        if not decisions:
+            return
+        view = self.prepared.view
+        ids = [view.department(d.department).id for d in decisions]
+        with Session(engine, expire_on_commit=False) as session:
+            rows = {
+                r.name: r
+                for r in session.exec(select(Department).where(col(Department.id).in_(ids)))
+            }
+            checked = [(rows[d.department], d) for d in decisions if d.department in rows]
+            requested = _approval_requests(session=session, waiting=_waiting(checked))
+        for row, decision in checked:
+            messages = self._messages(
+                row=row, decision=decision, entered_at=row.phase_entered_at, requested=requested
+            )
+            self.items += split(messages)[1]
 
     def _newcomers(self, *, session: Session, row: Department, phase: str) -> None:
         """Assign the training already delivered to people who joined the roster since:
@@ -516,12 +595,14 @@ class _Applier:
         insert_ignore_many(session=session, model=GateResultRecord, rows=self.gate_rows)
         insert_ignore_many(session=session, model=ChampionOnboarding, rows=self.onboard_rows)
         insert_ignore_many(session=session, model=TrainingAssignment, rows=self.assignment_rows)
+        single, items = split(self.messages)
+        self.batch_items += items
         enqueued = enqueue(
             session=session,
             plan=self.prepared.view.plan,
             program_id=self.prepared.view.program.id or 0,
             department_ids=self.department_ids,
-            messages=self.messages,
+            messages=single,
             now=self.prepared.as_of,
             visits=self.visits,
         )

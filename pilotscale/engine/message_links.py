@@ -17,6 +17,9 @@ Context keys added to every message at dispatch (`dispatch_context`):
   reminders and escalations to an approver), `acknowledge` (a champion's welcome kit),
   `attest` (a held attestation gate, to its owner), `operate` (a blocked department,
   to its sponsor), `barrier` (a member or champion of the department).
+- `item_links`: for a grouped message (`your_open_items`), one mapping per listed item:
+  its `department` page and the action link the item asks of this person (`decide`,
+  `attest`), bound to the item's own department and visit; empty without links.
 - `operator`: the recipient is a program lead, who has the CLI (the fallback text
   names commands for them, and "ask the program lead" for everyone else).
 - `program_lead`: `{name, email}` of the program lead (empty strings when unknown).
@@ -29,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pilotscale.core.messages import Job
+from pilotscale.core.messages import GROUPED, Job
 from pilotscale.links import Link, Purpose, Signer, absolute, action_path, department_path
 from pilotscale.plan.schema import Plan, Role
 from pilotscale.redact import register
@@ -88,13 +91,49 @@ def dispatch_context(job: Job, plan: Plan | None, maker: LinkMaker | None) -> di
     recipient = job.context.get("recipient") or {}
     person_id = str(recipient.get("id") or "") if recipient.get("kind") == "person" else ""
     lead = plan.find_person(plan.program.lead) if plan is not None else None
-    return {
+    found = {
         "links": links_for(job, plan, maker) if maker is not None else {},
         "operator": bool(plan is not None and person_id and _is_lead(plan, person_id)),
         "program_lead": {"name": lead.name, "email": lead.email}
         if lead is not None
         else {"name": "", "email": ""},
     }
+    if job.event == GROUPED:
+        found["item_links"] = item_links(job, plan, maker) if maker is not None else []
+    return found
+
+
+# The event each kind of item would have had as a message of its own (core.grouping).
+_ITEM_EVENTS = {
+    "failing": "gate_held",
+    "pending": "gate_held",
+    "advisory": "gate_held",
+    "approval": "approval_reminder",
+    "approval_overdue": "approval_escalation",
+}
+
+
+def item_links(job: Job, plan: Plan | None, maker: LinkMaker) -> list[dict[str, str]]:
+    """Per item of a grouped message: what `links_for` would give it as a message of its
+    own, less what the whole message carries already (board, own page, barrier)."""
+    recipient = job.context.get("recipient") or {}
+    person = str(recipient.get("id") or "") if recipient.get("kind") == "person" else ""
+    out: list[dict[str, str]] = []
+    for item in job.context.get("items") or ():
+        department = _name(item.get("department"))
+        links = {"department": maker.url(department_path(department))} if department else {}
+        spec = plan.departments_by_name.get(department) if plan is not None else None
+        visit = str(item.get("visit") or "")
+        event = _ITEM_EVENTS.get(str(item.get("kind")), "")
+        if person and spec is not None and visit and plan is not None and plan.find_person(person):
+            gate = _name(item.get("gate"), "gate")
+            for purpose in _purposes(event, item, person, spec.sponsor, spec.champions):
+                if purpose in _GATED:
+                    links[purpose.value] = maker.signed(
+                        Link(purpose, person, department, gate, visit)
+                    )
+        out.append(links)
+    return out
 
 
 def links_for(job: Job, plan: Plan | None, maker: LinkMaker) -> dict[str, str]:

@@ -27,20 +27,21 @@ CHECK_EVENTS = (Event.advance.value, Event.block.value)
 
 
 def committed_by_run(
-    *, session: Session, run_id: str, at: datetime, department_ids: Collection[int]
+    *, session: Session, run_id: str | None, at: datetime, department_ids: Collection[int]
 ) -> set[int]:
     """Which of `department_ids` the run `run_id`, checking as of `at`, already wrote:
     a transition, or gate results (a check writes a department's gate results in the
-    transaction that changes the department)."""
+    transaction that changes the department). Without a run id: what a check as of the
+    very same `at` wrote without one (an earlier attempt of the same apply, in practice)."""
     if not department_ids:
         return set()
     t, g = columns_of(Transition), columns_of(GateResultRecord)
     ids = list(department_ids)
+    by_t = t.run_id == run_id if run_id is not None else t.run_id.is_(None)
+    by_g = g.run_id == run_id if run_id is not None else g.run_id.is_(None)
     query = union(
-        select(t.department_id).where(t.department_id.in_(ids), t.run_id == run_id, t.at == at),
-        select(g.department_id).where(
-            g.department_id.in_(ids), g.run_id == run_id, g.evaluated_at == at
-        ),
+        select(t.department_id).where(t.department_id.in_(ids), by_t, t.at == at),
+        select(g.department_id).where(g.department_id.in_(ids), by_g, g.evaluated_at == at),
     )
     return {department_id for (department_id,) in session.execute(query)}
 

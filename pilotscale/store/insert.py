@@ -22,6 +22,24 @@ def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, A
     if not rows:
         return 0
     table = table_of(model)
+    key = next(iter(table.primary_key.columns))
+    return len(_insert_ignoring(session=session, table=table, rows=rows, returning=key))
+
+
+def inserted_values(
+    *, session: Session, model: Any, rows: Sequence[Mapping[str, Any]], column: str
+) -> list[Any]:
+    """Insert `rows` as `insert_ignore` does; returns `column` of the rows inserted (a row
+    that hit a unique constraint is not among them)."""
+    if not rows:
+        return []
+    table = table_of(model)
+    return _insert_ignoring(session=session, table=table, rows=rows, returning=table.c[column])
+
+
+def _insert_ignoring(
+    *, session: Session, table: Any, rows: Sequence[Mapping[str, Any]], returning: Any
+) -> list[Any]:
     dialect = session.get_bind().dialect.name
     # The dialect's own INSERT, imported here: a SQLite store never loads PostgreSQL's
     # dialects (and their drivers' modules), which cost the read commands' start-up.
@@ -31,11 +49,10 @@ def insert_ignore(*, session: Session, model: Any, rows: Sequence[Mapping[str, A
     else:
         from sqlalchemy.dialects.sqlite import insert
     # Conflicts on any unique constraint are ignored: each table has exactly one natural key.
-    # RETURNING counts what was inserted: psycopg reports no row count for batched inserts.
-    key = next(iter(table.primary_key.columns))
-    statement = insert(table).on_conflict_do_nothing().returning(key)
+    # RETURNING tells what was inserted: psycopg reports no row count for batched inserts.
+    statement = insert(table).on_conflict_do_nothing().returning(returning)
     result = session.execute(statement, [dict(r) for r in rows])
-    return len(result.all())
+    return list(result.scalars().all())
 
 
 def insert_ignore_many(*, session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> int:

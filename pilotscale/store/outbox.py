@@ -35,8 +35,8 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from pilotscale.core.messages import Job
-from pilotscale.models import Notification, NotificationStatus
-from pilotscale.store.insert import insert_ignore_many
+from pilotscale.models import Notification, NotificationItem, NotificationStatus
+from pilotscale.store.insert import insert_ignore_many, inserted_values
 from pilotscale.store.tables import table_of
 
 TABLE = table_of(Notification)
@@ -262,3 +262,14 @@ def retry(
     )
     result = cast(CursorResult[Any], session.execute(statement))
     return max(result.rowcount, 0)
+
+
+# --------------------------------------------------------------------------- told items
+
+
+def record_items(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Record the items of grouped messages (`notification_item` rows) in `session`'s
+    transaction; returns the dedupe keys that were new. One statement for the batch."""
+    return set(
+        inserted_values(session=session, model=NotificationItem, rows=rows, column="dedupe_key")
+    )

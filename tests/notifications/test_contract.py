@@ -14,6 +14,7 @@ import pytest
 
 from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.gates import GateResult, PhaseVerdict
+from pilotscale.core.grouping import fold, split
 from pilotscale.core.messages import Job, Message, entry_work, for_decision, training_reminders
 from pilotscale.core.phases import DeptState
 from pilotscale.core.replies import approval_rejected, barrier_reported, gate_waived
@@ -51,6 +52,8 @@ def _every_message(plan: Plan) -> list[Message]:
     gates = held_phase.exit_gates
     holding = PhaseVerdict(Outcome.failed, tuple(_result(plan, g, Outcome.failed) for g in gates))
     pending = PhaseVerdict(Outcome.pending, (_result(plan, gates[0], Outcome.pending),))
+    approval_gate = next(g for g in gates if plan.gate(g).kind == "approval")
+    awaiting = PhaseVerdict(Outcome.pending, (_result(plan, approval_gate, Outcome.pending),))
     here = DeptState(held_phase.name, Status.active)
     nxt = DeptState(phases[phases.index(held_phase.name) + 1], Status.active)
     decisions = [
@@ -81,6 +84,8 @@ def _every_message(plan: Plan) -> list[Message]:
             "all passed; an advisory gate fails",
         ),
         Decision(dept.name, Action.hold, here, here, pending, 0, "pending"),
+        # Held by its approval alone: the sponsor's escalation is their only item.
+        Decision(dept.name, Action.hold, here, here, awaiting, 0, "awaiting approval"),
         # The last phase's monitoring regressed: rolled back by the plan's on_regression.
         Decision(
             dept.name,
@@ -93,16 +98,21 @@ def _every_message(plan: Plan) -> list[Message]:
         ),
     ]
     messages: list[Message] = []
+    # Each decision as its own check: its reminders folded per person as the engine does
+    # (engine.grouped), so both the grouped message and the single items are rendered.
     for decision in decisions:
-        messages += for_decision(
-            plan,
-            decision,
-            check_key="2026-11-23",
-            phase_entered_at=NOW - timedelta(days=30),
-            now=NOW,
-            requested_at={g: NOW - timedelta(days=10) for g in gates},
-            stuck={gates[0]: 3},
+        single, items = split(
+            for_decision(
+                plan,
+                decision,
+                check_key="2026-11-23",
+                phase_entered_at=NOW - timedelta(days=30),
+                now=NOW,
+                requested_at={g: NOW - timedelta(days=10) for g in gates},
+                stuck={gates[0]: 3},
+            )
         )
+        messages += single + fold(items, check_key="2026-11-23")
     members = [p for p in plan.people if p.department == dept.name]
     # A success story with a result, one with none yet, and a lesson learned.
     case = next(u for u in dept.use_cases if u.kpis)

@@ -67,7 +67,9 @@ def _approval_requests() -> list[Message]:
     decision = Decision(
         "finance", Action.hold, here, here, PhaseVerdict(Outcome.pending, (result,)), 0, "held"
     )
-    messages = for_decision(plan(), decision, check_key="2026-11-23", phase_entered_at=NOW, now=NOW)
+    found = for_decision(plan(), decision, check_key="2026-11-23", phase_entered_at=NOW, now=NOW)
+    # The champions' weekly state waits for their list of open items (core.grouping).
+    messages = [m for m in found if m.event != "department_state"]
     assert {m.recipient for m in messages} == {"ines.sponsor", "leo.lead"}
     return messages
 

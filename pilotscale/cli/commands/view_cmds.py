@@ -674,7 +674,8 @@ def _next_step(
     failing = d.consecutive_failures
     return (
         f"Held in '{d.phase}'. Consecutive failing checks so far: {failing}. Owners are "
-        f"told when a gate's result changes, then every {_span(remind_every)}."
+        f"told when a gate's result changes, then every {_span(remind_every)} (one "
+        "message per check lists all of a person's gates)."
     )
 
 

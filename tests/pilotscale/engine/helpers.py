@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select, update
 
+from pilotscale.core.messages import GROUPED
 from pilotscale.engine import operator
 from pilotscale.engine.acting import cli_actor
 from pilotscale.engine.check import run_readiness_check
@@ -207,6 +209,41 @@ def outbox(engine: Engine, *, event: str | None = None) -> list[Notification]:
         return list(session.exec(query))
 
 
+@dataclass(frozen=True)
+class Told:
+    """One item told in the outbox: a message of its own, or an item of a grouped one
+    (core.grouping), with the dedupe key and context it would have had on its own."""
+
+    event: str
+    recipient_key: str
+    channel: str
+    dedupe_key: str
+    context_json: str
+    grouped: bool
+
+
+def told(engine: Engine, *, event: str) -> list[Told]:
+    """Every row of `event`, and every item of that event in a grouped message."""
+    found = [
+        Told(n.event, n.recipient_key, n.channel, n.dedupe_key, n.context_json, False)
+        for n in outbox(engine, event=event)
+    ]
+    for n in outbox(engine, event=GROUPED):
+        message = context(n)
+        shared = {k: message[k] for k in ("program", "as_of") if k in message}
+        for item in message["items"]:
+            if item["event"] != event:
+                continue
+            key = f"{event}|{item['about']}|{n.recipient_key}|{n.channel}"
+            ctx = json.dumps({**shared, **item, "recipient": message.get("recipient")})
+            found.append(Told(event, n.recipient_key, n.channel, key, ctx, True))
+    return sorted(found, key=lambda t: t.dedupe_key)
+
+
+def told_to(engine: Engine, event: str) -> set[str]:
+    return {t.recipient_key for t in told(engine, event=event)}
+
+
 def recipients(engine: Engine, event: str, *, about: str | None = None) -> set[str]:
     """Recipients of `event` (optionally only those whose dedupe key mentions `about`)."""
     return {
@@ -216,7 +253,7 @@ def recipients(engine: Engine, event: str, *, about: str | None = None) -> set[s
     }
 
 
-def context(notification: Notification) -> dict[str, Any]:
+def context(notification: Notification | Told) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(notification.context_json)
     return data
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from pilotscale.core.messages import GROUPED
 from pilotscale.core.phases import Event
 from pilotscale.db import _create_engine, get_engine, normalize_url
 from pilotscale.engine.acting import cli_actor
@@ -158,6 +159,10 @@ def test_a_department_changed_mid_check_costs_only_itself(
     assert [n.event for n in h.outbox(engine) if n.department_id == changed_id] == [
         n.event for n in before if n.department_id == changed_id
     ]
-    assert {h.department(engine, n).id for n in names if n != changed} <= {
-        n.department_id for n in h.outbox(engine) if n.created_at == CHECK
-    }
+    # Each of the others told its people: in messages of its own or as items of the
+    # check's lists of open items (core.grouping), which name no one department.
+    told = {n.department_id for n in h.outbox(engine) if n.created_at == CHECK}
+    for n in h.outbox(engine, event=GROUPED):
+        told |= {h.department(engine, i["department"]["name"]).id for i in h.context(n)["items"]}
+    assert {h.department(engine, n).id for n in names if n != changed} <= told
+    assert changed_id not in told - {n.department_id for n in before}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pilotscale.core.messages import Job
+from pilotscale.core.messages import GROUPED, Job
 from pilotscale.engine.message_links import LinkMaker, configured_link_maker, dispatch_context
 from pilotscale.links import Link, Purpose, Signer
 from pilotscale.settings import get_settings
@@ -101,6 +101,45 @@ def test_only_the_owner_of_a_held_attestation_gate_gets_an_attest_link() -> None
     assert (attest.person, attest.gate, attest.visit) == ("it.desk", "weekly-active", VISIT)
     assert "attest" not in held("leo.lead", "attestation", "it.desk")  # not theirs
     assert "attest" not in held("it.desk", "metric", "it.desk")  # nothing to attest
+
+
+def test_a_list_of_open_items_carries_each_items_own_links() -> None:
+    attestation = {"gate": "guardrails", "kind": "attestation", "owner": _recipient("leo.lead")}
+    approval = {"gate": "go-ahead", "kind": "approval", "owner": _recipient("leo.lead")}
+    items = [
+        {"kind": "pending", "department": FINANCE, "gate": attestation, "visit": VISIT},
+        {
+            "kind": "approval",
+            "department": FINANCE,
+            "gate": approval,
+            "approvers": [INES, LEO],
+            "visit": VISIT,
+        },
+        {"kind": "stuck", "department": FINANCE, "gate": approval, "visit": VISIT},
+        {"kind": "pending", "department": FINANCE, "gate": attestation},  # no visit stored
+    ]
+    stored = {"items": items, "recipient": _recipient("leo.lead")}
+    job = Job("n-1", 1, GROUPED, "leo.lead", "email", "subject", stored, NOW, 1)
+
+    context = dispatch_context(job, plan(), MAKER)
+
+    per_item = context["item_links"]
+    assert [sorted(links) for links in per_item] == [
+        ["attest", "department"],
+        ["decide", "department"],
+        ["department"],  # a stuck gate asks its sponsor or lead to follow up, not to act
+        ["department"],
+    ]
+    attest, decide = _read(per_item[0]["attest"]), _read(per_item[1]["decide"])
+    assert (attest.person, attest.department, attest.gate, attest.visit) == (
+        "leo.lead",
+        "finance",
+        "guardrails",
+        VISIT,
+    )
+    assert (decide.purpose, decide.gate) == (Purpose.decide, "go-ahead")
+    assert "department" not in context["links"]  # the list is about several
+    assert dispatch_context(job, plan(), None)["item_links"] == []
 
 
 @pytest.mark.parametrize("event", ["department_blocked", "monitoring_regressed"])

@@ -46,12 +46,12 @@ def test_a_gate_pending_at_three_checks_tells_sponsor_and_lead_once(piloting: En
     for week in (0, 1):
         _keep_metric_fresh(piloting, week)
         run_readiness_check(engine=piloting, now=CHECK + week * WEEK)
-        assert h.outbox(piloting, event="gate_stuck") == [], f"week {week}: not yet"
+        assert h.told(piloting, event="gate_stuck") == [], f"week {week}: not yet"
     assert _stuck_now(piloting, 1) == []
 
     _keep_metric_fresh(piloting, 2)
     run_readiness_check(engine=piloting, now=CHECK + 2 * WEEK)
-    stuck = h.outbox(piloting, event="gate_stuck")
+    stuck = h.told(piloting, event="gate_stuck")
     assert {n.recipient_key for n in stuck} == {sponsor, LEAD}
     assert {h.context(n)["checks"] for n in stuck} == {3}
     assert {h.context(n)["gate"]["gate"] for n in stuck} == {"go-ahead"}
@@ -62,7 +62,7 @@ def test_a_gate_pending_at_three_checks_tells_sponsor_and_lead_once(piloting: En
     run_readiness_check(engine=piloting, now=CHECK + 2 * WEEK + timedelta(hours=2))
     _keep_metric_fresh(piloting, 3)
     run_readiness_check(engine=piloting, now=CHECK + 3 * WEEK)
-    assert len(h.outbox(piloting, event="gate_stuck")) == 2
+    assert len(h.told(piloting, event="gate_stuck")) == 2
     assert _stuck_now(piloting, 3) == [("go-ahead", 4)]
 
 
@@ -73,7 +73,7 @@ def test_a_result_that_is_not_pending_restarts_the_count(piloting: Engine) -> No
     # Week 2: the metric has no fresh data, so the weekly-active gate pends too; then the
     # approval pends a third time, while weekly-active has pended only once.
     run_readiness_check(engine=piloting, now=CHECK + 2 * WEEK)
-    recipients = {h.context(n)["gate"]["gate"] for n in h.outbox(piloting, event="gate_stuck")}
+    recipients = {h.context(n)["gate"]["gate"] for n in h.told(piloting, event="gate_stuck")}
     assert recipients == {"go-ahead"}
 
 
@@ -87,7 +87,7 @@ def test_a_gate_can_set_its_own_limit(engine: Engine) -> None:
     h.complete(engine, DEPT, "power", now=CHECK - timedelta(hours=1))
     h.attest(engine, DEPT, "guardrails", now=CHECK - timedelta(hours=1))
     run_readiness_check(engine=engine, now=CHECK)
-    assert {h.context(n)["checks"] for n in h.outbox(engine, event="gate_stuck")} == {1}
+    assert {h.context(n)["checks"] for n in h.told(engine, event="gate_stuck")} == {1}
 
 
 def test_status_explain_and_the_report_say_stuck(piloting: Engine) -> None:

@@ -25,7 +25,9 @@ from bench.bulk import db_value
 from bench.lower_bound import Decided, decide_all
 from pilotscale.core.decisions import Action, Decision
 from pilotscale.core.facts import latest_decisions
+from pilotscale.core.grouping import fold, item_key, split
 from pilotscale.core.messages import (
+    GROUPED,
     Message,
     delivered_segments,
     entry_work,
@@ -40,7 +42,7 @@ from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.engine.enqueue import stored_subject
 from pilotscale.links import visit_key
 from pilotscale.models import NotificationStatus, new_notification_id
-from pilotscale.notifications.routing import dedupe_key, routes
+from pilotscale.notifications.routing import dedupe_key, routes, send_after
 from pilotscale.plan.schema import Plan
 from pilotscale.store.identity import os_user
 from pilotscale.store.queries import parse_plan_json
@@ -235,7 +237,32 @@ def _write(
             found += work.messages
         messages += found
 
-    outbox = _outbox_rows(plan, program_id, ids, messages, visits, now)
+    # One message per person per check, as `engine.grouped` queues it: the reminders'
+    # keys go into the ledger, and only the new ones are listed.
+    single, items = split(messages)
+    keys = list(dict.fromkeys(item_key(m) for m in items))
+    told: set[str] = set()
+    for first in range(0, len(keys), 500):
+        chunk = keys[first : first + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found = rows(
+            f"SELECT dedupe_key FROM notification_item WHERE dedupe_key IN ({marks})", *chunk
+        )
+        told |= {k for (k,) in found}
+    new = [k for k in keys if k not in told]
+    many(
+        "INSERT INTO notification_item (program_id, dedupe_key, told_in, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(program_id, k, key, now) for k in new],
+    )
+    fresh = set(new)
+    grouped = fold([m for m in items if item_key(m) in fresh], check_key=key)
+    for message in grouped:
+        for item in message.context.get("items", ()) if message.event == GROUPED else ():
+            found_id = ids.get(str(item.get("department", {}).get("name", "")))
+            if found_id in visits:
+                item["visit"] = visit_key(visits[found_id])
+    outbox = _outbox_rows(plan, program_id, ids, [*single, *grouped], visits, now)
     many(
         "UPDATE department SET phase = ?, status = ?, phase_entered_at = ?, "
         "consecutive_failures = ?, last_check_key = ?, version = ?, updated_at = ? "
@@ -277,6 +304,7 @@ def _write(
         "champion_onboarding": len(onboarding),
         "training_assignment": len(assignments),
         "notification": len(outbox),
+        "notification_item": len(new),
     }
     return Written(decided.decisions, counts)
 
@@ -313,7 +341,7 @@ def _outbox_rows(
                 json.dumps(context, ensure_ascii=False, default=str),
                 pending,
                 0,
-                now,
+                send_after(plan, message, now),
                 now,
             )
     return list(out.values())

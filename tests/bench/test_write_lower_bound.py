@@ -22,7 +22,14 @@ from pilotscale.engine.check import run_readiness_check
 from tests.conftest import PG_HOST, PG_MAINTENANCE_URL, PG_PORT
 
 DEPARTMENTS = 12
-TABLES = ("transition", "gate_result", "champion_onboarding", "training_assignment", "notification")
+TABLES = (
+    "transition",
+    "gate_result",
+    "champion_onboarding",
+    "training_assignment",
+    "notification",
+    "notification_item",
+)
 
 
 @pytest.fixture

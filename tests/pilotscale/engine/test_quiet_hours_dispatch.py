@@ -49,7 +49,6 @@ def queue(engine: Engine, messages: list[Message]) -> int:
             department_ids=departments,
             messages=messages,
             now=QUEUED,
-            renderer=Renderer(),
         )
 
 

@@ -56,8 +56,9 @@ def test_an_unanswered_approval_escalates_to_the_lead(unsponsored: Engine) -> No
         report = run_readiness_check(engine=unsponsored, now=at)
         assert [str(d.action) for d in report.decisions if d.department == DEPT] == ["hold"]
 
-    assert h.recipients(unsponsored, "approval_escalation") == {LEAD}
-    assert h.recipients(unsponsored, "approval_reminder") == {LEAD, EXEC}
+    # Reminders and escalations go out in each person's one message of the check.
+    assert h.told_to(unsponsored, "approval_escalation") == {LEAD}
+    assert h.told_to(unsponsored, "approval_reminder") == {LEAD, EXEC}
 
 
 def test_a_blocked_department_alerts_the_lead(unsponsored: Engine) -> None:

@@ -6,6 +6,7 @@ with who did it and how their identity is known (as every action, engine/acting.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, update
@@ -97,20 +98,7 @@ def waive(
         act = begin(view, row, actor)
         allow_lead(view.plan, act.subject, f"waive '{gate}' for '{department}'")
         require_current_gate(view, row, gate)
-        session.add(
-            Waiver(
-                department_id=row.id or 0,
-                gate=gate,
-                phase=row.phase,
-                until=until,
-                reason=reason,
-                actor=act.subject.id,
-                at=now,
-                identity_source=act.identity_source,
-                on_behalf_of=act.person.id if act.on_behalf else "",
-                os_user=recorded_os_user(actor),
-            )
-        )
+        session.add(_waiver(row, gate, until=until, reason=reason, act=act, actor=actor, now=now))
         spec = view.plan.department(department)
         messages = gate_waived(
             view.plan,
@@ -167,21 +155,27 @@ def revoke_waiver(
                 f"'{gate}' has no waiver in force in {department}: nothing to revoke "
                 "(pilotscale history shows its waivers)"
             )
-        session.add(
-            Waiver(
-                department_id=row.id or 0,
-                gate=gate,
-                phase=row.phase,
-                until=now,
-                reason=reason,
-                actor=act.subject.id,
-                at=now,
-                identity_source=act.identity_source,
-                on_behalf_of=act.person.id if act.on_behalf else "",
-                os_user=recorded_os_user(actor),
-            )
-        )
+        # A waiver that ends the moment it is recorded: the latest row is the one in force.
+        session.add(_waiver(row, gate, until=now, reason=reason, act=act, actor=actor, now=now))
     return Done(
         department,
         f"the waiver of '{gate}' is revoked ({reason}): it counts again now{on_behalf_note(act)}",
+    )
+
+
+def _waiver(
+    row: Any, gate: str, *, until: datetime, reason: str, act: Any, actor: Any, now: datetime
+) -> Waiver:
+    """The waiver row a lead's waive or revoke records, with who acted and how."""
+    return Waiver(
+        department_id=row.id or 0,
+        gate=gate,
+        phase=row.phase,
+        until=until,
+        reason=reason,
+        actor=act.subject.id,
+        at=now,
+        identity_source=act.identity_source,
+        on_behalf_of=act.person.id if act.on_behalf else "",
+        os_user=recorded_os_user(actor),
     )

@@ -1,4 +1,5 @@
-"""The `pilotscale` command's entry point: logging set-up and the one-line error handling."""
+"""The `pilotscale` command: logging set-up and the one-line error handling (the installed
+script, `pilotscale.cli.script`, runs it)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import typer
 # typer 0.29 carries its own copy of click: its usage errors are these classes.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-# Importing the command modules registers each command on `app`.
-from pilotscale.cli import commands  # noqa: F401
+from pilotscale.cli import commands
 from pilotscale.cli.app import app, err_console, reflow_help
 from pilotscale.cli.errors import CliError, Unexpected, expected_failure
 from pilotscale.cli.text import guard_log_lines, plain
 
+# Importing the command modules registers each command on `app` (all of them, unless
+# the installed command narrowed it to the one it runs: pilotscale.cli.script).
+commands.load()
 reflow_help(app)
 
 

@@ -66,8 +66,11 @@ def headcount_warnings(plan: Plan, active: Mapping[str, int]) -> list[tuple[Path
 
 def role_names(plan: Plan) -> dict[str, set[str]]:
     """Every role the plan gives each person id: declared ones, and those of the program,
-    departments (sponsor, champions, support owners) and approval gates."""
-    roles: dict[str, set[str]] = {p.id: {r.value for r in p.roles} for p in plan.people}
+    departments (sponsor, champions, support owners) and approval gates. A person with
+    none is not a key: most of a 100,000-person plan has none, and a set each cost
+    0.2 s of a one-department `explain`."""
+    # Role is a StrEnum: str() is its value, without the enum's slower `.value`.
+    roles: dict[str, set[str]] = {p.id: set(map(str, p.roles)) for p in plan.people if p.roles}
 
     def add(person: str | None, role: str) -> None:
         if person:

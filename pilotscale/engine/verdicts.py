@@ -139,6 +139,7 @@ def read_verdicts(
     names: Iterable[str] | None = None,
     with_people: bool = False,
     check_key: str | None = None,
+    parallel: bool = False,
 ) -> dict[str, DepartmentVerdict]:
     """The verdict of each department (by name) on its current phase's gates, as of `now`.
 
@@ -151,6 +152,8 @@ def read_verdicts(
     show who decided, attested or answered, and how (explain, the report, the web app).
     `check_key` names the readiness check in progress: its own recorded results (a
     re-run's) are left out of the checks a gate has been pending, so a re-run counts once.
+    `parallel`: some facts are read on a second connection at the same time
+    (`store.side_read`), for read-only views whose session has written nothing.
     """
     machine, plan = view.machine, view.plan
     if departments is None:
@@ -163,7 +166,12 @@ def read_verdicts(
     targets = [d for d in departments if wanted is None or d.name in wanted]
     refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in targets]
     facts = load_facts(
-        session=session, plan=plan, departments=refs, now=now, metric_errors=metric_errors
+        session=session,
+        plan=plan,
+        departments=refs,
+        now=now,
+        metric_errors=metric_errors,
+        parallel=parallel,
     )
     people = load_people_side(session=session, departments=refs, now=now) if with_people else {}
     streaks = pending_streaks(session=session, departments=refs, exclude_check=check_key)
@@ -178,7 +186,7 @@ def read_verdicts(
         phase_gates = gates.get(f"{d.phase}|{key}")
         if phase_gates is None:
             phase_gates = gates[f"{d.phase}|{key}"] = gates_for(plan, d.phase, key or None)
-        names_of = owner_names(plan, d.name)
+        names_of = owner_names(plan, d.name, phase_gates)
         verdict = evaluate_phase(phase_gates, facts[d.name], now=now, owner_names=names_of)
         verdict = apply_waivers(verdict, waivers.get(d.name, ()), now)
         checks = pending_checks(verdict, streaks.get(d.name, {}), counting_this_check=False)

@@ -131,7 +131,7 @@ def _show_status(program: str | None, now: datetime, as_json: bool, show_all: bo
 
     # Only gate owners are named: a plan of 200,000 people need not be read whole.
     with program_view(program, owners_only=True) as (session, view):
-        verdicts = read_verdicts(session=session, view=view, now=now)
+        verdicts = read_verdicts(session=session, view=view, now=now, parallel=True)
         pause = _last_pause(session, view)
     if as_json:
         print(json_text({**_status_json(view, verdicts, now), "pause": pause}))
@@ -277,7 +277,9 @@ def history(
     from pilotscale.store.queries import department_history
     from pilotscale.store.waivers import program_controls, waivers_of
 
-    with program_view(program) as (session, view):
+    # The owners' plan: a history names no one from the plan (at 1,000 departments of 100
+    # people the whole plan took 0.6 s of the command's 1 s).
+    with program_view(program, owners_only=True) as (session, view):
         department_of(view, department)
         d = view.department(department)
         rows = department_history(session=session, department_id=d.id or 0)

@@ -23,13 +23,18 @@ from tests.security.hostile import EXAMPLE
 pytestmark = pytest.mark.slow
 
 LEAD = "maria.lopez"
-# The command, run as `python -m pilotscale.cli` would, then a line on stderr naming the
-# Prefect modules in sys.modules at exit (atexit: after the command's own exit).
+# The command, run as the installed `pilotscale` runs it (pilotscale.cli.script), then
+# lines on stderr naming the Prefect modules and the command modules in sys.modules at
+# exit (atexit: after the command's own exit).
 WRAPPER = (
     "import atexit, sys\n"
     "atexit.register(lambda: print('PREFECT-MODULES: ' + ' '.join(sorted("
     "m for m in sys.modules if m == 'prefect' or m.startswith('prefect.'))), file=sys.stderr))\n"
-    "from pilotscale.cli.main import main\n"
+    "atexit.register(lambda: print('COMMAND-MODULES: ' + ' '.join(sorted("
+    "m.rpartition('.')[2] for m in sys.modules if m.startswith('pilotscale.cli.commands.'))),"
+    " file=sys.stderr))\n"
+    "sys.argv[0] = 'pilotscale'\n"
+    "from pilotscale.cli.script import main\n"
     "main()\n"
 )
 
@@ -73,6 +78,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def run_watched(args: tuple[str, ...], env: dict[str, str]) -> tuple[int, str, list[str]]:
     """Exit code, stdout, and the Prefect modules the command had loaded at its exit."""
+    code, out, prefect, _ = run_watching(args, env)
+    return code, out, prefect
+
+
+def run_watching(
+    args: tuple[str, ...], env: dict[str, str]
+) -> tuple[int, str, list[str], list[str]]:
+    """Exit code, stdout, and the Prefect modules and command modules loaded at exit."""
     done = subprocess.run(
         [sys.executable, "-c", WRAPPER, *args],
         env=env,
@@ -81,9 +94,16 @@ def run_watched(args: tuple[str, ...], env: dict[str, str]) -> tuple[int, str, l
         timeout=120,
         check=False,
     )
-    marker = [line for line in done.stderr.splitlines() if line.startswith("PREFECT-MODULES:")]
+    lines = done.stderr.splitlines()
+    marker = [line for line in lines if line.startswith("PREFECT-MODULES:")]
     assert marker, done.stderr
-    return done.returncode, done.stdout, marker[-1].removeprefix("PREFECT-MODULES:").split()
+    modules = [line for line in lines if line.startswith("COMMAND-MODULES:")]
+    return (
+        done.returncode,
+        done.stdout,
+        marker[-1].removeprefix("PREFECT-MODULES:").split(),
+        modules[-1].removeprefix("COMMAND-MODULES:").split(),
+    )
 
 
 @pytest.mark.parametrize(("args", "code"), READ_ONLY, ids=[" ".join(a) for a, _ in READ_ONLY])
@@ -94,6 +114,33 @@ def test_a_read_only_command_or_a_refusal_never_imports_prefect(
 
     assert returncode == code
     assert prefect == [], f"`pilotscale {' '.join(args)}` imported {prefect[:5]}..."
+
+
+@pytest.mark.parametrize(
+    ("args", "modules"),
+    [
+        (("status",), ["view_cmds"]),
+        (("history", "hr"), ["view_cmds"]),
+        (("start", "nosuch", "--by", LEAD), ["rollout_cmds"]),
+        (("db", "current"), ["plan_cmds", "store_cmds"]),  # `apply` prints problems as `validate`
+    ],
+)
+def test_a_command_imports_its_own_command_module_alone(
+    args: tuple[str, ...], modules: list[str], env: dict[str, str]
+) -> None:
+    _, _, _, loaded = run_watching(args, env)
+
+    assert loaded == modules
+
+
+def test_help_still_lists_every_command(env: dict[str, str]) -> None:
+    from pilotscale.cli.commands import MODULES, OWNERS
+
+    code, shown, _, loaded = run_watching(("--help",), env)
+
+    assert code == 0
+    assert loaded == sorted(MODULES)
+    assert all(name in shown for name in OWNERS)
 
 
 def test_the_watch_sees_prefect_when_a_command_imports_it(env: dict[str, str]) -> None:

@@ -95,3 +95,27 @@ def test_owners_are_named_as_the_plan_says_with_the_lead_for_implicit_gates(
     assert soak.owner == view.plan.program.lead
     assert soak.owner_name == view.plan.person(view.plan.program.lead).name
     assert soak.title != soak.gate  # the phase's own title for its implicit soak gate
+
+
+def test_reading_beside_on_a_second_connection_gives_the_same_verdicts(engine: Engine) -> None:
+    """`parallel=True` (status) reads the training figures and the daily roll-up on
+    connections of their own: the verdicts are the ones read in line, day roll-ups and
+    partial days included (hourly samples over ten days cross every window's edges)."""
+    _store(engine)
+    h.observe(
+        engine,
+        "d001",
+        [0.1 + 0.01 * (i % 50) for i in range(240)],
+        start=CHECK - timedelta(days=10),
+    )
+    h.complete(engine, "d001", "power", now=CHECK - timedelta(days=2))
+    with Session(engine, expire_on_commit=False) as session:
+        view = load_view(session=session)
+        in_line = read_verdicts(session=session, view=view, now=CHECK)
+        beside = read_verdicts(session=session, view=view, now=CHECK, parallel=True)
+
+    assert beside == in_line
+    trained = in_line["d001"].facts.training
+    assert any(fact.completed for fact in trained.values())  # the side read had rows to read
+    metrics = in_line["d001"].facts.metrics
+    assert any(agg.count > 24 for agg in metrics.values())  # windows longer than a day

@@ -132,6 +132,12 @@ def side_by_side(results: Sequence[StoreResults], config: Config) -> str:
         "messages queued by the check (flow; decide + apply without Prefect)",
         lambda r: f"{_count(size(r).flow)}; {_count(size(r).apply)}",
     )
+    row(
+        "messages queued by the check, one per item (as before grouping) → one per person "
+        "(`your_open_items` lists a person's held and stuck gates, overdue approvals and, "
+        "for champions, their department's weekly state)",
+        lambda r: _grouping(size(r).apply),
+    )
     row("decisions (advance / hold / block / monitor / skip)", lambda r: _tally(size(r).apply))
     row(
         f"dispatch: queue {config.dispatch_messages:,} announcement messages (`enqueue`)",
@@ -337,6 +343,16 @@ def _count(outcome: Outcome | None) -> str:
     if outcome is None or outcome.result is None:
         return "—"
     return f"{outcome.result['enqueued']:,}"
+
+
+def _grouping(outcome: Outcome | None) -> str:
+    g = (outcome.result or {}).get("grouping") if outcome is not None else None
+    if not g:
+        return "—"
+    return (
+        f"{g['before']:,} → {g['rows']:,} "
+        f"({g['grouped_rows']:,} grouped messages listing {g['items']:,} items)"
+    )
 
 
 def _tally(outcome: Outcome) -> str:

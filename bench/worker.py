@@ -101,9 +101,33 @@ def job_decide_apply(url: str) -> dict[str, Any]:
         "decide_seconds": decided - started,
         "apply_seconds": applied - decided,
         "enqueued": report.enqueued,
+        "grouping": grouping(engine),
         "conflicts": len(report.conflicts),
         "tally": {str(k): v for k, v in counts(prepared.decisions).items()},
         "signature": signature(prepared.decisions),
+    }
+
+
+def grouping(engine: Any) -> dict[str, int]:
+    """What grouping did to the outbox of a store checked once (the bench's stores are):
+    its rows, the grouped rows (one per person: `your_open_items`), the items those list,
+    and the rows there would be with one message per item, as before grouping."""
+    import json
+
+    from sqlmodel import Session, select
+
+    from pilotscale.core.messages import GROUPED
+    from pilotscale.models import Notification
+
+    with Session(engine) as session:
+        rows = session.exec(select(Notification.event, Notification.context_json)).all()
+    grouped = [json.loads(context) for event, context in rows if event == GROUPED]
+    items = sum(int(context.get("total", 0)) for context in grouped)
+    return {
+        "rows": len(rows),
+        "grouped_rows": len(grouped),
+        "items": items,
+        "before": len(rows) - len(grouped) + items,
     }
 
 

@@ -68,3 +68,28 @@ def test_signatures_agree_up_to_the_order_of_a_sum() -> None:
     assert not same_signature(one, ("block", one[1]))
     assert not same_signature(one, held(0.3254125, soak=1.0))
     assert not same_signature(one, None)
+
+
+def test_the_grouping_count_adds_up_the_items_of_the_grouped_messages(engine: Engine) -> None:
+    """The bench reports messages before and after grouping: after is the outbox; before
+    counts one message per item of each grouped message, so it is larger by exactly the
+    items folded away, and the check grouped something."""
+    import json
+
+    from sqlmodel import Session, select
+
+    from bench.worker import grouping
+    from pilotscale.core.messages import GROUPED
+    from pilotscale.models import Notification
+
+    generate(engine=engine, departments=12)
+    run_readiness_check(engine=engine, now=NOW)
+
+    found = grouping(engine)
+    with Session(engine) as session:
+        rows = session.exec(select(Notification.event, Notification.context_json)).all()
+    listed = [json.loads(c) for e, c in rows if e == GROUPED]
+    assert found["rows"] == len(rows)
+    assert found["grouped_rows"] == len(listed) > 0
+    assert found["items"] == sum(len(c["items"]) + c["more"] for c in listed)
+    assert found["before"] == len(rows) - len(listed) + found["items"] > found["rows"]

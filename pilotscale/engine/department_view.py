@@ -1,6 +1,7 @@
 """Everything one department's page shows, read in one session: its gates as the
-readiness check sees them (`engine.verdicts`), its history, champions, training by
-segment, approvals given and still wanted, and attestations with their expiry."""
+readiness check sees them (`engine.verdicts`), its history (`engine.timeline`),
+champions, training by segment, approvals given and still wanted, and attestations with
+their expiry."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
 from pilotscale.core.vocabulary import department_state
+from pilotscale.engine.timeline import Entry, department_timeline
 from pilotscale.engine.verdicts import DepartmentVerdict, read_verdicts
-from pilotscale.models import Approval, Attestation, Department, Transition
+from pilotscale.models import Approval, Attestation, Department
 from pilotscale.plan.schema import ApprovalGate
 from pilotscale.store import impact
 from pilotscale.store.department_rows import (
@@ -22,7 +24,7 @@ from pilotscale.store.department_rows import (
     attestations_of,
     champions_of,
 )
-from pilotscale.store.queries import NotFound, department_history
+from pilotscale.store.queries import NotFound
 from pilotscale.store.snapshot import ProgramView, load_view, state_of
 
 
@@ -55,7 +57,7 @@ class DepartmentPage:
     owner_names: dict[str, str]  # person id -> name, for everyone the page names
     sponsor: str | None  # person id; None: none named (the program lead hears for them)
     verdict: DepartmentVerdict | None  # None: not started, or a phase the plan no longer has
-    history: list[Transition]
+    history: list[Entry]  # phase changes, waivers, the program's pauses (engine.timeline)
     champions: list[ChampionRow]
     training: list[TrainingRow]
     approvals: list[Approval]  # of the current visit
@@ -127,7 +129,7 @@ def department_page(
         owner_names=people,
         sponsor=spec.sponsor,
         verdict=verdict,
-        history=department_history(session=session, department_id=ident),
+        history=department_timeline(session=session, department=row),
         champions=champions_of(session=session, department_ids=[ident]),
         training=training,
         approvals=current,

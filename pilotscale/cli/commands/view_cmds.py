@@ -273,86 +273,35 @@ def history(
 
       pilotscale history hr --as-of 2026-12-14
     """
-    from pilotscale.core.controls import is_revocation, until_text
-    from pilotscale.store.queries import department_history
-    from pilotscale.store.waivers import program_controls, waivers_of
+    from pilotscale.engine.timeline import department_timeline
 
     # The owners' plan: a history names no one from the plan (at 1,000 departments of 100
     # people the whole plan took 0.6 s of the command's 1 s).
     with program_view(program, owners_only=True) as (session, view):
         department_of(view, department)
         d = view.department(department)
-        rows = department_history(session=session, department_id=d.id or 0)
-        waivers = waivers_of(session=session, department_ids=[d.id or 0]).get(d.id or 0, [])
-        controls = program_controls(session=session, program_id=view.program.id or 0)
         until = parse_as_of(as_of, zone=view.plan.program.timezone) if as_of is not None else None
-    # Waivers and the program's pauses belong to the department's story too: one list,
-    # in time order, each entry in the transitions' shape.
-    entries: list[dict[str, Any]] = [r.model_dump(mode="json") for r in rows]
-    entries += [
-        {
-            "from_phase": w.phase,
-            "from_status": None,
-            "to_phase": w.phase,
-            "to_status": None,
-            "event": "revoke" if is_revocation(w.until, w.at) else "waive",
-            "gate": w.gate,
-            "until": None if is_revocation(w.until, w.at) else w.until.isoformat(),
-            "actor": w.on_behalf_of or w.actor,
-            "on_behalf_of": w.actor if w.on_behalf_of else "",
-            "identity_source": w.identity_source,
-            "os_user": w.os_user,
-            "reason": (
-                f"'{w.gate}' waiver revoked: {w.reason}"
-                if is_revocation(w.until, w.at)
-                else f"'{w.gate}' waived until {until_text(w.until)}: {w.reason}"
-            ),
-            "at": w.at.isoformat(),
-            "run_id": None,
-        }
-        for w in waivers
-    ]
-    entries += [
-        {
-            "from_phase": None,
-            "from_status": None,
-            "to_phase": None,
-            "to_status": None,
-            "event": f"program {c.event}",
-            "actor": c.actor,
-            "on_behalf_of": c.on_behalf_of,
-            "identity_source": c.identity_source,
-            "os_user": c.os_user,
-            "reason": c.reason,
-            "at": c.at.isoformat(),
-            "run_id": None,
-        }
-        for c in controls
-    ]
-    entries.sort(key=lambda e: datetime.fromisoformat(e["at"]))
-    if until is not None:  # the history as it stood then
-        entries = [e for e in entries if datetime.fromisoformat(e["at"]) <= until]
+        # Waivers and the program's pauses belong to the department's story too.
+        timeline = department_timeline(session=session, department=d, until=until)
     if as_json:
-        print(json_text(entries))
+        print(json_text([e.fields for e in timeline]))
         return
     table = Table(title=text(f"{d.title} — history"))
     for column in ("When (UTC)", "From", "To", "Event", "Actor", "How", "Reason", "Run"):
         table.add_column(column, overflow="fold")
-    for e in entries:
-        before = _phase_status(e["from_phase"], e["from_status"])
-        after = _phase_status(e["to_phase"], e["to_status"])
-        actor = text(f"{e['actor']} for {e['on_behalf_of']}" if e["on_behalf_of"] else e["actor"])
-        if e["os_user"] and e["os_user"] != e["actor"]:
-            actor.append_text(text(f" ({e['os_user']})", "dim"))
+    for e in timeline:
+        actor = text(f"{e.actor} for {e.on_behalf_of}" if e.on_behalf_of else e.actor)
+        if e.os_user and e.os_user != e.actor:
+            actor.append_text(text(f" ({e.os_user})", "dim"))
         table.add_row(
-            f"{datetime.fromisoformat(e['at']):%Y-%m-%d %H:%M}",
-            text(before),
-            text(after),
-            text(e["event"]),
+            f"{e.at.astimezone(UTC):%Y-%m-%d %H:%M}",
+            text(_phase_status(e.from_phase, e.from_status)),
+            text(_phase_status(e.to_phase, e.to_status)),
+            text(e.event),
             actor,
-            text(_how(e["identity_source"], e["on_behalf_of"])),
-            text(e["reason"]),
-            text((e["run_id"] or "")[:8]),
+            text(_how(e.identity_source, e.on_behalf_of)),
+            text(e.reason),
+            text((e.run_id or "")[:8]),
         )
     console.print(table)
 

@@ -51,6 +51,27 @@ def test_a_department_page_shows_gates_champions_training_approvals_history(web:
     assert "<form" not in page.text  # read only without single sign-on
 
 
+def test_the_department_pages_history_shows_the_programs_pause(web: Web) -> None:
+    """Why a department waited is on its page: the program's pause, with who and why."""
+    from datetime import timedelta
+
+    from pilotscale.engine.acting import cli_actor
+    from pilotscale.engine.lead_actions import set_program_paused
+
+    lead = cli_actor("maria.lopez")
+    set_program_paused(engine=web.engine, paused=True, actor=lead, reason="audit week", now=NOW)
+    set_program_paused(
+        engine=web.engine, paused=False, actor=lead, reason="audit done", now=NOW + timedelta(1)
+    )
+
+    page = web.client.get("/d/customer-service").text
+    history = page[page.index('id="history-table"') :]
+
+    assert "<td>program pause</td>" in history
+    assert "<td>audit week</td>" in history
+    assert "(None)" not in history  # a pause changes no phase: no empty status shown
+
+
 def test_an_unknown_department_is_a_404_listing_the_known_ones(web: Web) -> None:
     page = web.client.get("/d/finance")
 

@@ -9,6 +9,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from pilotscale.db import get_engine
+from pilotscale.engine.check import CheckReport, PreparedCheck
+from pilotscale.engine.check_facts import standing_verdicts
 from pilotscale.report.data import read_report
 from pilotscale.report.markdown import render_markdown
 from pilotscale.tasks.artifacts import _key
@@ -16,16 +18,25 @@ from pilotscale.tasks.artifacts import _key
 
 @task(name="publish-summary", cache_policy=NO_CACHE)
 def publish_summary(
-    *, as_of: datetime, program: str | None = None, metric_errors: dict[str, str] | None = None
+    *,
+    as_of: datetime,
+    program: str | None = None,
+    metric_errors: dict[str, str] | None = None,
+    prepared: PreparedCheck | None = None,
+    report: CheckReport | None = None,
 ) -> str:
     """Phase board, held departments with their forecast, impact and budget — as they stand
-    after the check applied its decisions. Returns the Markdown."""
+    after the check applied its decisions. Returns the Markdown.
+
+    Given the check (`prepared`, and the `report` of what it applied), the facts it read
+    of the departments it did not move are not read again: the same Markdown, sooner."""
     data = read_report(
         engine=get_engine(),
         program=program,
         now=as_of,
         metric_errors=metric_errors,
-        with_curve=False,
+        with_charts=False,
+        known=standing_verdicts(prepared, report) if prepared and report else None,
     )
     markdown = render_markdown(data)
     create_markdown_artifact(

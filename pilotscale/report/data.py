@@ -153,17 +153,21 @@ def build_report(
     view: ProgramView,
     now: datetime,
     metric_errors: Mapping[str, str] | None = None,
-    with_curve: bool = True,
+    with_charts: bool = True,
+    known: Mapping[str, DepartmentVerdict] | None = None,
 ) -> ReportData:
-    """Everything the report shows. `with_curve=False` leaves out the adoption curve
-    (every sample of a month, the costliest read): the Markdown summary has no chart."""
+    """Everything the report shows. `with_charts=False` leaves out what only the page's
+    charts show: the adoption curve (every sample of a month, the costliest read) and the
+    funnel. The Markdown summary and the digest have no chart.
+    `known`: verdicts already read as of `now` that still hold (`read_verdicts`), so
+    that the readiness check's summary does not read its facts a second time."""
     plan, machine = view.plan, view.machine
     errors = dict(metric_errors or {})
     zone = ZoneInfo(plan.program.timezone)
     names = {d.id or 0: d.name for d in view.departments}
     started = [d for d in view.departments if machine.is_started(state_of(d))]
     verdicts = read_verdicts(
-        session=session, view=view, now=now, metric_errors=errors, with_people=True
+        session=session, view=view, now=now, metric_errors=errors, with_people=True, known=known
     )
     rows = []
     held: list[_Held] = []
@@ -205,8 +209,12 @@ def build_report(
     stats = impact.metric_stats(
         session=session, department_names=names, metrics=domains(plan, kpi_names), now=now
     )
-    latest = impact.latest_values(
-        session=session, department_names=names, metrics=domains(plan, STAGE_METRICS), now=now
+    latest = (
+        impact.latest_values(
+            session=session, department_names=names, metrics=domains(plan, STAGE_METRICS), now=now
+        )
+        if with_charts
+        else {}
     )
     program_kpis = program_impact(plan, stats)
     quiet = [k.kpi for k in program_kpis if k.actual is None and k.rate]
@@ -228,9 +236,9 @@ def build_report(
         program_impact=program_kpis,
         department_impact=department_impact(plan, stats),
         use_cases=use_case_kpis(plan, stats),
-        funnel=funnel(latest, [d.name for d in view.departments]),
+        funnel=funnel(latest, [d.name for d in view.departments]) if with_charts else [],
         curve=_curve(session=session, plan=plan, names=names, now=now, zone=zone, view=view)
-        if with_curve
+        if with_charts
         else None,
         budget=project(plan, started=[d.name for d in started]),
         metric_errors=errors,
@@ -244,7 +252,8 @@ def read_report(
     program: str | None,
     now: datetime,
     metric_errors: Mapping[str, str] | None = None,
-    with_curve: bool = True,
+    with_charts: bool = True,
+    known: Mapping[str, DepartmentVerdict] | None = None,
 ) -> ReportData:
     """`build_report` in a session of its own, for callers that hold no session."""
     with Session(engine, expire_on_commit=False) as session:
@@ -254,7 +263,8 @@ def read_report(
             view=view,
             now=now,
             metric_errors=metric_errors,
-            with_curve=with_curve,
+            with_charts=with_charts,
+            known=known,
         )
 
 

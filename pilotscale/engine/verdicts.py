@@ -8,7 +8,7 @@ metric sources (their gates pend, with the reason), the same owners.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -33,7 +33,7 @@ from pilotscale.models import Department
 from pilotscale.plan.schema import Plan
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.pending_streaks import failing_streaks, pending_streaks
-from pilotscale.store.people_queries import PeopleSide, load_people_side
+from pilotscale.store.people_queries import PEOPLE_KINDS, PeopleSide, load_people_side
 from pilotscale.store.snapshot import ProgramView, state_of
 from pilotscale.store.waivers import waivers_of
 
@@ -138,7 +138,7 @@ def read_verdicts(
     metric_errors: Mapping[str, str] | None = None,
     departments: Iterable[Department] | None = None,
     names: Iterable[str] | None = None,
-    with_people: bool = False,
+    with_people: bool | Collection[str] = False,
     check_key: str | None = None,
     known: Mapping[str, DepartmentVerdict] | None = None,
 ) -> dict[str, DepartmentVerdict]:
@@ -150,7 +150,8 @@ def read_verdicts(
     either. `metric_errors` (metric name -> why its source failed) makes that metric's
     gates pending with the reason, whatever the stored observations say. `with_people`
     adds each department's people's side (`store.people_queries`), for the views that
-    show who decided, attested or answered, and how (explain, the report, the web app).
+    show who decided, attested or answered, and how (explain, the report, the web app);
+    or the kinds of it to read (PEOPLE_KINDS), for a view that shows only those.
     `check_key` names the readiness check in progress: its own recorded results (a
     re-run's) are left out of the checks a gate has been pending, so a re-run counts once.
 
@@ -178,7 +179,16 @@ def read_verdicts(
         now=now,
         metric_errors=metric_errors,
     )
-    people = load_people_side(session=session, departments=refs, now=now) if with_people else {}
+    people = (
+        load_people_side(
+            session=session,
+            departments=refs,
+            now=now,
+            kinds=PEOPLE_KINDS if with_people is True else with_people,
+        )
+        if with_people
+        else {}
+    )
     streaks = pending_streaks(session=session, departments=refs, exclude_check=check_key)
     monitored = [r for r in refs if r.phase == machine.final]
     failing = failing_streaks(session=session, departments=monitored, exclude_check=check_key)

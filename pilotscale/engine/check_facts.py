@@ -3,8 +3,8 @@
 The check reads every active department's facts and evaluates its gates as of `now`;
 the summary that follows shows the verdicts as of the same `now`. For a department the
 check left in its visit to its phase (held, blocked, monitored) and whose facts it did
-not write, those are the same facts: reading them again was a quarter of a
-1,000-department check. The check's own writes that change them: a move (new phase,
+not write, those are the same facts: reading them again was a third of the summary
+at 1,000 departments (0.4 of 1.1 s). The check's own writes that change them: a move (new phase,
 new gates, new visit) and the training it assigns to newcomers.
 """
 

@@ -40,7 +40,14 @@ async def readiness_check(
     )
     emitted = emit_department_events(report=unwalked(report))
     publish_check_artifacts(prepared=unwalked(prepared), report=unwalked(report))
-    publish_summary(as_of=now, program=program, metric_errors=pulled.errors)
+    # From the facts the check read: only the departments it moved are read again.
+    publish_summary(
+        as_of=now,
+        program=program,
+        metric_errors=pulled.errors,
+        prepared=unwalked(prepared),
+        report=unwalked(report),
+    )
     summary = f"readiness-check {report.check_key}: {report.summary()}"
     logger.info(summary)
     for warning in prepared.warnings:  # a plan headcount the roster disagrees with

@@ -120,7 +120,7 @@ def queue_weekly_digest(*, engine: Engine, now: datetime, program: str | None) -
         this_week, last_week = digest_totals(session=session, view=view, now=now)
         # The report's headline and words, from the same verdicts, so the digest and the
         # report an executive opens from it say the same thing.
-        report = build_report(session=session, view=view, now=now, with_curve=False)
+        report = build_report(session=session, view=view, now=now, with_charts=False)
         lead = headline(report)
         messages = weekly_digest(
             view.plan,

@@ -8,8 +8,8 @@ metric sources (their gates pend, with the reason), the same owners.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -30,9 +30,10 @@ from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.core.waves import Blackout
 from pilotscale.gcpause import without_gc
 from pilotscale.models import Department
+from pilotscale.plan.schema import Plan
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.pending_streaks import failing_streaks, pending_streaks
-from pilotscale.store.people_queries import PeopleSide, load_people_side
+from pilotscale.store.people_queries import PEOPLE_KINDS, PeopleSide, load_people_side
 from pilotscale.store.snapshot import ProgramView, state_of
 from pilotscale.store.waivers import waivers_of
 
@@ -137,9 +138,10 @@ def read_verdicts(
     metric_errors: Mapping[str, str] | None = None,
     departments: Iterable[Department] | None = None,
     names: Iterable[str] | None = None,
-    with_people: bool = False,
+    with_people: bool | Collection[str] = False,
     check_key: str | None = None,
     parallel: bool = False,
+    known: Mapping[str, DepartmentVerdict] | None = None,
 ) -> dict[str, DepartmentVerdict]:
     """The verdict of each department (by name) on its current phase's gates, as of `now`.
 
@@ -149,11 +151,18 @@ def read_verdicts(
     either. `metric_errors` (metric name -> why its source failed) makes that metric's
     gates pending with the reason, whatever the stored observations say. `with_people`
     adds each department's people's side (`store.people_queries`), for the views that
-    show who decided, attested or answered, and how (explain, the report, the web app).
+    show who decided, attested or answered, and how (explain, the report, the web app);
+    or the kinds of it to read (PEOPLE_KINDS), for a view that shows only those.
     `check_key` names the readiness check in progress: its own recorded results (a
     re-run's) are left out of the checks a gate has been pending, so a re-run counts once.
     `parallel`: some facts are read on a second connection at the same time
     (`store.side_read`), for read-only views whose session has written nothing.
+
+    `known`: verdicts read earlier as of the same `now` and `metric_errors` whose facts
+    nothing has written since (the readiness check's, after it applied its decisions:
+    `engine.check_facts`). A department still in the visit one was read in keeps its
+    facts and evaluation; the recorded checks, the people's side and the rest are read
+    again, since the check itself records them.
     """
     machine, plan = view.machine, view.plan
     if departments is None:
@@ -165,22 +174,45 @@ def read_verdicts(
     wanted = set(names) if names is not None else None
     targets = [d for d in departments if wanted is None or d.name in wanted]
     refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in targets]
+    kept = _same_visit(known or {}, targets, metric_errors)
     facts = load_facts(
         session=session,
         plan=plan,
-        departments=refs,
+        departments=[r for r in refs if r.name not in kept],
         now=now,
         metric_errors=metric_errors,
         parallel=parallel,
     )
-    people = load_people_side(session=session, departments=refs, now=now) if with_people else {}
+    people = (
+        load_people_side(
+            session=session,
+            departments=refs,
+            now=now,
+            kinds=PEOPLE_KINDS if with_people is True else with_people,
+        )
+        if with_people
+        else {}
+    )
     streaks = pending_streaks(session=session, departments=refs, exclude_check=check_key)
     monitored = [r for r in refs if r.phase == machine.final]
     failing = failing_streaks(session=session, departments=monitored, exclude_check=check_key)
-    waivers = _waivers(session=session, view=view, departments=targets)
+    waivers = _waivers(
+        session=session, view=view, departments=[d for d in targets if d.name not in kept]
+    )
     gates: dict[str, list[AnyGate]] = {}
     out: dict[str, DepartmentVerdict] = {}
     for d in targets:
+        if (same := kept.get(d.name)) is not None:
+            recorded = streaks.get(d.name, {})
+            checks = pending_checks(same.verdict, recorded, counting_this_check=False)
+            out[d.name] = replace(
+                same,
+                gates=_restreaked(plan, same.gates, checks),
+                people=people.get(d.name, PeopleSide()),
+                blackout=blackout_of(view, d.name, now),
+                failing_checks=failing.get(d.name, {}),
+            )
+            continue
         # A department with its own numbers has its own gates; the others share the plan's.
         key = d.name if plan.department(d.name).gate_overrides else ""
         phase_gates = gates.get(f"{d.phase}|{key}")
@@ -201,6 +233,38 @@ def read_verdicts(
             failing_checks=failing.get(d.name, {}),
         )
     return out
+
+
+def _same_visit(
+    known: Mapping[str, DepartmentVerdict],
+    targets: Iterable[Department],
+    metric_errors: Mapping[str, str] | None,
+) -> dict[str, DepartmentVerdict]:
+    """The known verdicts of the targets still in the visit they were read in, read with
+    the same failing sources: a moved department (advanced, rolled back) has other gates
+    and other facts."""
+    errors = dict(metric_errors or {})
+    out = {}
+    for d in targets:
+        same = known.get(d.name)
+        if (
+            same is not None
+            and same.phase == d.phase
+            and _aware(same.facts.phase_entered_at) == _aware(d.phase_entered_at)
+            and dict(same.facts.metric_errors) == errors
+        ):
+            out[d.name] = same
+    return out
+
+
+def _restreaked(
+    plan: Plan, gates: tuple[GateVerdict, ...], checks: Mapping[str, int]
+) -> tuple[GateVerdict, ...]:
+    """The gates with the pending checks the store records now (a check records its own)."""
+    stuck = stuck_gates(plan, checks)
+    return tuple(
+        replace(g, pending_checks=checks.get(g.gate, 0), stuck=g.gate in stuck) for g in gates
+    )
 
 
 def blackout_of(view: ProgramView, department: str, now: datetime) -> Blackout | None:

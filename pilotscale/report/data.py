@@ -9,7 +9,7 @@ sources of the last pull, if given.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from pilotscale.plan.domains import domain_of, domains
 from pilotscale.plan.schema import MetricGate, Plan, SoakGate, TrainingGate
 from pilotscale.store import impact
 from pilotscale.store.latest_kpis import latest_readings
+from pilotscale.store.people_queries import PEOPLE_KINDS
 from pilotscale.store.snapshot import ProgramView, load_view, state_of
 
 ADOPTION_METRIC = "weekly_active_rate"
@@ -153,17 +154,23 @@ def build_report(
     view: ProgramView,
     now: datetime,
     metric_errors: Mapping[str, str] | None = None,
-    with_curve: bool = True,
+    with_charts: bool = True,
+    known: Mapping[str, DepartmentVerdict] | None = None,
+    people: Collection[str] = PEOPLE_KINDS,
 ) -> ReportData:
-    """Everything the report shows. `with_curve=False` leaves out the adoption curve
-    (every sample of a month, the costliest read): the Markdown summary has no chart."""
+    """Everything the report shows. `with_charts=False` leaves out what only the page's
+    charts show: the adoption curve (every sample of a month, the costliest read) and the
+    funnel. The Markdown summary and the digest have no chart.
+    `known`: verdicts already read as of `now` that still hold (`read_verdicts`), so
+    that the readiness check's summary does not read its facts a second time. `people`:
+    the kinds of the people's side to read (`store.people_queries`), the others empty."""
     plan, machine = view.plan, view.machine
     errors = dict(metric_errors or {})
     zone = ZoneInfo(plan.program.timezone)
     names = {d.id or 0: d.name for d in view.departments}
     started = [d for d in view.departments if machine.is_started(state_of(d))]
     verdicts = read_verdicts(
-        session=session, view=view, now=now, metric_errors=errors, with_people=True
+        session=session, view=view, now=now, metric_errors=errors, with_people=people, known=known
     )
     rows = []
     held: list[_Held] = []
@@ -205,8 +212,12 @@ def build_report(
     stats = impact.metric_stats(
         session=session, department_names=names, metrics=domains(plan, kpi_names), now=now
     )
-    latest = impact.latest_values(
-        session=session, department_names=names, metrics=domains(plan, STAGE_METRICS), now=now
+    latest = (
+        impact.latest_values(
+            session=session, department_names=names, metrics=domains(plan, STAGE_METRICS), now=now
+        )
+        if with_charts
+        else {}
     )
     program_kpis = program_impact(plan, stats)
     quiet = [k.kpi for k in program_kpis if k.actual is None and k.rate]
@@ -228,9 +239,9 @@ def build_report(
         program_impact=program_kpis,
         department_impact=department_impact(plan, stats),
         use_cases=use_case_kpis(plan, stats),
-        funnel=funnel(latest, [d.name for d in view.departments]),
+        funnel=funnel(latest, [d.name for d in view.departments]) if with_charts else [],
         curve=_curve(session=session, plan=plan, names=names, now=now, zone=zone, view=view)
-        if with_curve
+        if with_charts
         else None,
         budget=project(plan, started=[d.name for d in started]),
         metric_errors=errors,
@@ -244,7 +255,9 @@ def read_report(
     program: str | None,
     now: datetime,
     metric_errors: Mapping[str, str] | None = None,
-    with_curve: bool = True,
+    with_charts: bool = True,
+    known: Mapping[str, DepartmentVerdict] | None = None,
+    people: Collection[str] = PEOPLE_KINDS,
 ) -> ReportData:
     """`build_report` in a session of its own, for callers that hold no session."""
     with Session(engine, expire_on_commit=False) as session:
@@ -254,7 +267,9 @@ def read_report(
             view=view,
             now=now,
             metric_errors=metric_errors,
-            with_curve=with_curve,
+            with_charts=with_charts,
+            known=known,
+            people=people,
         )
 
 

@@ -15,6 +15,10 @@ from pilotscale.metrics.kpis import KpiActual
 from pilotscale.report.data import ReportData
 from pilotscale.report.headline import headline, states
 
+# The people's side the summary shows (`store.people_queries`): the held departments'
+# open barriers and every lesson learned. Who decided or attested is the page's.
+PEOPLE_SHOWN = ("barriers", "notes")
+
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 _MARKS = {"pass": "✓", "fail": "✗", "pending": "…"}
 

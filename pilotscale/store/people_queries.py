@@ -6,9 +6,10 @@ open barriers. One query per kind for all departments, like store.fact_queries.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -108,26 +109,34 @@ class PeopleSide:
         return tuple(d for d in self.decisions if d.decision == "reject")
 
 
+# What `load_people_side` can read, each in one query: the PeopleSide fields.
+PEOPLE_KINDS = ("decisions", "attestations", "champions", "barriers", "notes")
+
+
 def load_people_side(
-    *, session: Session, departments: Sequence[DepartmentRef], now: datetime
+    *,
+    session: Session,
+    departments: Sequence[DepartmentRef],
+    now: datetime,
+    kinds: Collection[str] = PEOPLE_KINDS,
 ) -> dict[str, PeopleSide]:
-    """By department name; nothing recorded after `now` counts."""
+    """By department name; nothing recorded after `now` counts. `kinds` (of PEOPLE_KINDS)
+    are read; the others are left empty, for a view that shows only some."""
     if not departments:
         return {}
     ids = [d.id for d in departments]
-    decisions = _decisions(session, ids, now)
-    attestations = _attestations(session, ids, now)
-    champions = _champions(session, ids, now)
-    barriers = _barriers(session, ids, now)
-    notes = _notes(session, ids, now)
+    readers: dict[str, Callable[[Session, list[int], datetime], Mapping[int, Sequence[Any]]]] = {
+        "decisions": _decisions,
+        "attestations": _attestations,
+        "champions": _champions,
+        "barriers": _barriers,
+        "notes": _notes,
+    }
+    found: dict[str, Mapping[int, Sequence[Any]]] = {
+        kind: read(session, ids, now) if kind in kinds else {} for kind, read in readers.items()
+    }
     return {
-        d.name: PeopleSide(
-            decisions=tuple(decisions.get(d.id, ())),
-            attestations=tuple(attestations.get(d.id, ())),
-            champions=tuple(champions.get(d.id, ())),
-            barriers=tuple(barriers.get(d.id, ())),
-            notes=tuple(notes.get(d.id, ())),
-        )
+        d.name: PeopleSide(**{kind: tuple(rows.get(d.id, ())) for kind, rows in found.items()})
         for d in departments
     }
 

@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 
 from pilotscale.engine.start import rollout_program
 from pilotscale.flows.readiness_check import readiness_check
+from pilotscale.report.data import read_report
+from pilotscale.report.markdown import render_markdown
 from tests.flows.prefect_api import (
     artifacts,
     flow_run,
@@ -62,6 +64,9 @@ def test_a_check_advances_holds_and_says_so(configured_store: Engine, tmp_path: 
     progress = shown["progress"]
     assert progress.key == "test-program-operating"
     assert progress.description == "0 of 3 departments operating"
+    # The summary, built from the facts the check read, is the report read afresh after it.
+    after = read_report(engine=configured_store, program=None, now=h.day(10))
+    assert shown["markdown"].data == render_markdown(after)
 
 
 def test_running_the_same_check_again_sends_nothing_twice(configured_store: Engine) -> None:

@@ -74,7 +74,7 @@ def test_the_digest_opens_with_the_reports_headline_and_words(engine: Engine) ->
 
     queue_weekly_digest(engine=engine, now=day(4), program=None)
 
-    report = read_report(engine=engine, program=None, now=day(4), with_curve=False)
+    report = read_report(engine=engine, program=None, now=day(4), with_charts=False)
     lead = headline(report)
     context = json.loads(outbox(engine, event="weekly_digest")[0].context_json)
     assert context["headline"]["text"] == lead.text

@@ -71,7 +71,7 @@ def test_a_champion_notes_a_lesson_with_identity_and_it_is_shown(piloting: Engin
 def test_the_report_lists_lessons_per_department_escaped(piloting: Engine) -> None:
     _note(piloting, f"{DEPT}-sponsor")
 
-    data = read_report(engine=piloting, program=None, now=h.day(4), with_curve=False)
+    data = read_report(engine=piloting, program=None, now=h.day(4), with_charts=False)
     (row,) = [d for d in data.departments if d.name == DEPT]
     assert len(row.notes) == 1
     markdown = render_markdown(data)

@@ -107,7 +107,7 @@ def test_a_kpi_gone_quiet_is_told_with_its_latest_reading_and_its_day(scaling: E
 
 
 def test_the_report_still_lists_the_lessons_per_department(scaling: Engine) -> None:
-    data = read_report(engine=scaling, program=None, now=h.day(11), with_curve=False)
+    data = read_report(engine=scaling, program=None, now=h.day(11), with_charts=False)
 
     (row,) = [d for d in data.departments if d.name == DEPT]
     assert len(row.notes) == 1

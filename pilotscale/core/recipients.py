@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from pilotscale.plan.schema import Department, Gate, Plan
+from pilotscale.plan.schema import Department, Plan
 
 SUPPORT_AREAS = ("technical", "adoption", "content", "governance")
 DEPARTMENT_ROLES = ("sponsor", "lead", *(f"support.{area}" for area in SUPPORT_AREAS))
@@ -43,12 +41,8 @@ def gate_owner(plan: Plan, department: Department, gate: str) -> str:
     return owner_or_lead(plan, department, spec.owner) if spec else plan.program.lead
 
 
-def owner_names(plan: Plan, department: str, gates: Iterable[Gate] | None = None) -> dict[str, str]:
+def owner_names(plan: Plan, department: str) -> dict[str, str]:
     """Gate name -> the display name of the person who owns it in this department, for
-    `gates` (default: every gate of the plan): what a gate's sentence names its owner by.
-    A reader of thousands of departments names only each one's phase gates."""
+    every gate of the plan (what a gate's sentence names its owner by)."""
     spec = plan.department(department)
-    return {
-        g.name: plan.person(owner_or_lead(plan, spec, g.owner)).name
-        for g in (plan.gates if gates is None else gates)
-    }
+    return {g.name: plan.person(owner_or_lead(plan, spec, g.owner)).name for g in plan.gates}

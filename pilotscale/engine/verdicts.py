@@ -24,7 +24,7 @@ from pilotscale.core.controls import (
 from pilotscale.core.decisions import gates_for, holding_summary
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase
-from pilotscale.core.recipients import gate_owner, owner_names
+from pilotscale.core.recipients import gate_owner, owner_or_lead
 from pilotscale.core.states import Outcome
 from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.core.waves import Blackout
@@ -34,6 +34,7 @@ from pilotscale.plan.schema import Plan
 from pilotscale.store.fact_queries import DepartmentRef, load_facts
 from pilotscale.store.pending_streaks import failing_streaks, pending_streaks
 from pilotscale.store.people_queries import PEOPLE_KINDS, PeopleSide, load_people_side
+from pilotscale.store.side_read import SideRead
 from pilotscale.store.snapshot import ProgramView, state_of
 from pilotscale.store.waivers import waivers_of
 
@@ -175,6 +176,11 @@ def read_verdicts(
     targets = [d for d in departments if wanted is None or d.name in wanted]
     refs = [DepartmentRef(d.id or 0, d.name, d.phase, d.phase_entered_at) for d in targets]
     kept = _same_visit(known or {}, targets, metric_errors)
+    streaks_read = SideRead(
+        session=session,
+        read=lambda own: pending_streaks(session=own, departments=refs, exclude_check=check_key),
+        parallel=parallel,
+    )
     facts = load_facts(
         session=session,
         plan=plan,
@@ -193,7 +199,7 @@ def read_verdicts(
         if with_people
         else {}
     )
-    streaks = pending_streaks(session=session, departments=refs, exclude_check=check_key)
+    streaks = streaks_read.result()
     monitored = [r for r in refs if r.phase == machine.final]
     failing = failing_streaks(session=session, departments=monitored, exclude_check=check_key)
     waivers = _waivers(
@@ -218,7 +224,9 @@ def read_verdicts(
         phase_gates = gates.get(f"{d.phase}|{key}")
         if phase_gates is None:
             phase_gates = gates[f"{d.phase}|{key}"] = gates_for(plan, d.phase, key or None)
-        names_of = owner_names(plan, d.name, phase_gates)
+        spec = plan.department(d.name)
+        owners = {g.name: owner_or_lead(plan, spec, g.owner) for g in phase_gates}
+        names_of = {gate: plan.person(owner).name for gate, owner in owners.items()}
         verdict = evaluate_phase(phase_gates, facts[d.name], now=now, owner_names=names_of)
         verdict = apply_waivers(verdict, waivers.get(d.name, ()), now)
         checks = pending_checks(verdict, streaks.get(d.name, {}), counting_this_check=False)
@@ -226,7 +234,9 @@ def read_verdicts(
             department=d.name,
             phase=d.phase,
             verdict=verdict,
-            gates=_gates(view, d.name, phase_gates, verdict, checks, waivers.get(d.name, ()), now),
+            gates=_gates(
+                view, d.name, phase_gates, verdict, checks, waivers.get(d.name, ()), now, owners
+            ),
             facts=facts[d.name],
             people=people.get(d.name, PeopleSide()),
             blackout=blackout_of(view, d.name, now),
@@ -283,15 +293,18 @@ def _gates(
     checks: Mapping[str, int],
     waivers: Iterable[Waiver],
     now: datetime,
+    owners: Mapping[str, str] | None = None,
 ) -> tuple[GateVerdict, ...]:
+    """`owners`: gate -> its owner's person id in this department, where already known."""
     plan = view.plan
     stuck = stuck_gates(plan, checks)
     active = active_waivers(waivers, now)
     spec = plan.department(department)
     titles = {g.name: g.title for g in phase_gates}
+    known = owners or {}
     out = []
     for r in verdict.results:
-        owner = gate_owner(plan, spec, r.gate)
+        owner = known.get(r.gate) or gate_owner(plan, spec, r.gate)
         name = plan.person(owner).name
         # The core's result, field for field, and what the plan says about the gate.
         out.append(

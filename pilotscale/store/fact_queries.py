@@ -92,7 +92,7 @@ def load_facts(
         }.values()
     )
     ranges = domains(plan, {g.metric for g in metric_gates})
-    metrics = _metrics(session, ids, metric_gates, ranges, now, parallel=parallel)
+    metrics = _metrics(session, ids, metric_gates, ranges, now)
     trend_gates = [
         g
         for phase in {d.phase for d in departments}
@@ -137,8 +137,6 @@ def _metrics(
     gates: Iterable[MetricGate],
     ranges: Mapping[str, Domain],
     now: datetime,
-    *,
-    parallel: bool = False,
 ) -> dict[int, dict[tuple[str, int], MetricAggregate]]:
     """One grouped query for every window at once (a FILTER column set per window): one
     scan of the observations, not one per window, and never one per department.
@@ -157,7 +155,7 @@ def _metrics(
         return {}
     spec = _Windows(by_window, wants_last, now)
     names = sorted(set().union(*by_window.values()))
-    found = _read(session, ids, names, spec, valid=None, parallel=parallel)
+    found = _read(session, ids, names, spec, valid=None)
     dirty = {
         key
         for key, per_window in found.items()
@@ -199,7 +197,6 @@ def _read(
     *,
     valid: Any,
     raw: bool = False,
-    parallel: bool = False,
 ) -> dict[tuple[int, str], dict[timedelta, MetricAggregate]]:
     """Per (department, metric) and window: its aggregate. With `valid`, only the rows it
     accepts count, and the others are counted apart; without, every row counts, but a
@@ -238,7 +235,7 @@ def _read(
     # (department, metric) -> each window's (count, total, min, max, outside)
     per_window: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
     if valid is None and not raw:
-        per_window = _by_days(session, m, ids, names, windows, spec.now, parallel=parallel)
+        per_window = _by_days(session, m, ids, names, windows, spec.now)
     elif session.get_bind().dialect.name == "postgresql":
         columns = [c for w in windows for c in figures(m.observed_at > spec.now - w)]
         rows = session.execute(
@@ -284,16 +281,13 @@ def _by_days(
     names: list[str],
     windows: list[timedelta],
     now: datetime,
-    *,
-    parallel: bool = False,
 ) -> dict[tuple[int, str], list[tuple[Any, ...]]]:
     """Each window's (count, total, min, max, 0) from the daily roll-up (`metric_daily`,
     kept by triggers) for its whole UTC days, plus the observations of its partial days:
     from its start to the next midnight, and from today's midnight to `now`. At 2,000
     departments that reads 170,000 roll-up rows and a tenth of the observations
     instead of 1.4 million observations. A window that starts today is read whole from the
-    observations. Rows: one per window, smallest first, as `_by_slices` gives them.
-    `parallel`: the roll-up is read on a connection of its own meanwhile."""
+    observations. Rows: one per window, smallest first, as `_by_slices` gives them."""
     scope = (m.department_id.in_(ids), m.metric.in_(names))
     today = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
     bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
@@ -312,14 +306,8 @@ def _by_days(
             continue
         first_full[n] = datetime.combine(start.astimezone(UTC).date(), time(), tzinfo=UTC) + DAY
         pieces.append((f"t{n}", m.observed_at > start, m.observed_at < first_full[n]))
-    rolled = None
     if first_full:
         pieces.append(("head", m.observed_at >= today, m.observed_at <= now))
-        rolled = SideRead(
-            session=session,
-            read=lambda own: _rolled_days(own, ids, names, first_full, today),
-            parallel=parallel,
-        )
     scans = [
         select(m.department_id, m.metric, literal(label).label("piece"), *figures)
         .where(*scope, lower, upper)
@@ -331,8 +319,8 @@ def _by_days(
         union_all(*scans) if len(scans) > 1 else scans[0]
     ).all():
         found[(dept_id, metric)][piece] = tuple(values)
-    if rolled is not None:
-        for key, days in rolled.result().items():
+    if first_full:
+        for key, days in _rolled_days(session, ids, names, first_full, today).items():
             found[key].update(days)
     out: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
     for key, of_piece in found.items():

@@ -4,10 +4,15 @@ Each case runs in a process of its own, with the command replaced by a probe."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from tests.cli import run_cli
+from tests.security.hostile import EXAMPLE
 
 PROBE = """
 import atexit, gc, sys, time
@@ -50,3 +55,23 @@ def test_the_collector_is_off_only_for_a_short_command(
         f"collector on while running: {enabled}",
         "frozen at exit: True",
     ]
+
+
+def test_the_store_is_closed_at_exit_so_sqlite_folds_its_log_back(tmp_path: Path) -> None:
+    """Nothing is collected at exit, but the store's connections are still closed: SQLite
+    folds its write-ahead log into the database file when the last one closes, so the file
+    alone holds what the command wrote (a backup copy of it is whole)."""
+    env = {
+        **os.environ,
+        "PILOTSCALE_DATA_DIR": str(tmp_path),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    env.pop("PILOTSCALE_DATABASE_URL", None)
+
+    done = run_cli("apply", str(EXAMPLE), "--allow-incomplete", env=env)
+
+    assert done.returncode == 0, done.stderr
+    stores = list(tmp_path.glob("*.db"))
+    assert len(stores) == 1
+    log = stores[0].with_name(stores[0].name + "-wal")
+    assert not log.exists() or log.stat().st_size == 0

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pilotscale.plan.schema import Department, Plan
+
+if TYPE_CHECKING:
+    from pilotscale.core.gates import AnyGate
 
 SUPPORT_AREAS = ("technical", "adoption", "content", "governance")
 DEPARTMENT_ROLES = ("sponsor", "lead", *(f"support.{area}" for area in SUPPORT_AREAS))
@@ -41,8 +47,18 @@ def gate_owner(plan: Plan, department: Department, gate: str) -> str:
     return owner_or_lead(plan, department, spec.owner) if spec else plan.program.lead
 
 
+def gate_owners(
+    plan: Plan, department: str, gates: Iterable[AnyGate] | None = None
+) -> dict[str, str]:
+    """Gate name -> the person id of its owner in this department, for `gates` (default:
+    every gate of the plan). A reader of thousands of departments asks for each one's
+    phase gates only."""
+    spec = plan.department(department)
+    chosen = plan.gates if gates is None else gates
+    return {g.name: owner_or_lead(plan, spec, g.owner) for g in chosen}
+
+
 def owner_names(plan: Plan, department: str) -> dict[str, str]:
     """Gate name -> the display name of the person who owns it in this department, for
     every gate of the plan (what a gate's sentence names its owner by)."""
-    spec = plan.department(department)
-    return {g.name: plan.person(owner_or_lead(plan, spec, g.owner)).name for g in plan.gates}
+    return {gate: plan.person(owner).name for gate, owner in gate_owners(plan, department).items()}

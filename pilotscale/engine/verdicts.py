@@ -24,7 +24,7 @@ from pilotscale.core.controls import (
 from pilotscale.core.decisions import gates_for, holding_summary
 from pilotscale.core.facts import DepartmentFacts
 from pilotscale.core.gates import AnyGate, PhaseVerdict, evaluate_phase
-from pilotscale.core.recipients import gate_owner, owner_or_lead
+from pilotscale.core.recipients import gate_owner, gate_owners
 from pilotscale.core.states import Outcome
 from pilotscale.core.stuck import pending_checks, stuck_gates
 from pilotscale.core.waves import Blackout
@@ -224,8 +224,7 @@ def read_verdicts(
         phase_gates = gates.get(f"{d.phase}|{key}")
         if phase_gates is None:
             phase_gates = gates[f"{d.phase}|{key}"] = gates_for(plan, d.phase, key or None)
-        spec = plan.department(d.name)
-        owners = {g.name: owner_or_lead(plan, spec, g.owner) for g in phase_gates}
+        owners = gate_owners(plan, d.name, phase_gates)
         names_of = {gate: plan.person(owner).name for gate, owner in owners.items()}
         verdict = evaluate_phase(phase_gates, facts[d.name], now=now, owner_names=names_of)
         verdict = apply_waivers(verdict, waivers.get(d.name, ()), now)
@@ -293,18 +292,18 @@ def _gates(
     checks: Mapping[str, int],
     waivers: Iterable[Waiver],
     now: datetime,
-    owners: Mapping[str, str] | None = None,
+    owners: Mapping[str, str],
 ) -> tuple[GateVerdict, ...]:
-    """`owners`: gate -> its owner's person id in this department, where already known."""
+    """`owners`: gate -> its owner's person id in this department (`gate_owners`); a gate
+    the phase's list lacks (a result of an implicit gate) is resolved here."""
     plan = view.plan
     stuck = stuck_gates(plan, checks)
     active = active_waivers(waivers, now)
     spec = plan.department(department)
     titles = {g.name: g.title for g in phase_gates}
-    known = owners or {}
     out = []
     for r in verdict.results:
-        owner = known.get(r.gate) or gate_owner(plan, spec, r.gate)
+        owner = owners.get(r.gate) or gate_owner(plan, spec, r.gate)
         name = plan.person(owner).name
         # The core's result, field for field, and what the plan says about the gate.
         out.append(

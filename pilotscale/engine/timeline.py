@@ -59,22 +59,29 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+# The transition-shaped keys every entry's JSON has, and its Entry shows.
+_SHOWN = (
+    "event",
+    "from_phase",
+    "from_status",
+    "to_phase",
+    "to_status",
+    "actor",
+    "on_behalf_of",
+    "identity_source",
+    "os_user",
+    "reason",
+    "run_id",
+)
+
+
+def _entry(fields: dict[str, Any], at: datetime) -> Entry:
+    """The entry whose `history --json` object is `fields`."""
+    return Entry(at=_aware(at), **{key: fields[key] for key in _SHOWN}, fields=fields)
+
+
 def _transition(t: Transition) -> Entry:
-    return Entry(
-        at=_aware(t.at),
-        event=t.event,
-        from_phase=t.from_phase,
-        from_status=t.from_status,
-        to_phase=t.to_phase,
-        to_status=t.to_status,
-        actor=t.actor,
-        on_behalf_of=t.on_behalf_of,
-        identity_source=t.identity_source,
-        os_user=t.os_user,
-        reason=t.reason,
-        run_id=t.run_id,
-        fields=t.model_dump(mode="json"),
-    )
+    return _entry(t.model_dump(mode="json"), t.at)
 
 
 def _waiver(w: Waiver) -> Entry:
@@ -84,66 +91,38 @@ def _waiver(w: Waiver) -> Entry:
         if revoked
         else f"'{w.gate}' waived until {until_text(w.until)}: {w.reason}"
     )
-    entry = Entry(
-        at=_aware(w.at),
-        event="revoke" if revoked else "waive",
-        from_phase=w.phase,
-        from_status=None,
-        to_phase=w.phase,
-        to_status=None,
-        actor=w.on_behalf_of or w.actor,
-        on_behalf_of=w.actor if w.on_behalf_of else "",
-        identity_source=w.identity_source,
-        os_user=w.os_user,
-        reason=reason,
-        run_id=None,
-        fields={},
-    )
-    shape = _shape(entry)
-    keys = list(shape)
-    at = keys.index("actor")  # a waiver's gate and end come before who recorded it
-    fields = {k: shape[k] for k in keys[:at]}
-    fields |= {"gate": w.gate, "until": None if revoked else w.until.isoformat()}
-    fields |= {k: shape[k] for k in keys[at:]}
-    return _with_fields(entry, fields)
+    fields = {
+        "from_phase": w.phase,
+        "from_status": None,
+        "to_phase": w.phase,
+        "to_status": None,
+        "event": "revoke" if revoked else "waive",
+        "gate": w.gate,
+        "until": None if revoked else w.until.isoformat(),
+        "actor": w.on_behalf_of or w.actor,
+        "on_behalf_of": w.actor if w.on_behalf_of else "",
+        "identity_source": w.identity_source,
+        "os_user": w.os_user,
+        "reason": reason,
+        "at": _aware(w.at).isoformat(),
+        "run_id": None,
+    }
+    return _entry(fields, w.at)
 
 
 def _control(c: ProgramControl) -> Entry:
-    entry = Entry(
-        at=_aware(c.at),
-        event=f"program {c.event}",
-        from_phase=None,
-        from_status=None,
-        to_phase=None,
-        to_status=None,
-        actor=c.actor,
-        on_behalf_of=c.on_behalf_of,
-        identity_source=c.identity_source,
-        os_user=c.os_user,
-        reason=c.reason,
-        run_id=None,
-        fields={},
-    )
-    return _with_fields(entry, _shape(entry))
-
-
-def _shape(entry: Entry) -> dict[str, Any]:
-    """The transition-shaped keys every entry has in `history --json`."""
-    return {
-        "from_phase": entry.from_phase,
-        "from_status": entry.from_status,
-        "to_phase": entry.to_phase,
-        "to_status": entry.to_status,
-        "event": entry.event,
-        "actor": entry.actor,
-        "on_behalf_of": entry.on_behalf_of,
-        "identity_source": entry.identity_source,
-        "os_user": entry.os_user,
-        "reason": entry.reason,
-        "at": entry.at.isoformat(),
-        "run_id": entry.run_id,
+    fields = {
+        "from_phase": None,
+        "from_status": None,
+        "to_phase": None,
+        "to_status": None,
+        "event": f"program {c.event}",
+        "actor": c.actor,
+        "on_behalf_of": c.on_behalf_of,
+        "identity_source": c.identity_source,
+        "os_user": c.os_user,
+        "reason": c.reason,
+        "at": _aware(c.at).isoformat(),
+        "run_id": None,
     }
-
-
-def _with_fields(entry: Entry, fields: dict[str, Any]) -> Entry:
-    return Entry(**{**vars(entry), "fields": fields})
+    return _entry(fields, c.at)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pilotscale.core.targets import target_met
 from pilotscale.plan.schema import Department, Plan
 
 
@@ -35,11 +36,7 @@ class KpiResult:
 
     @property
     def met(self) -> bool | None:
-        if self.actual is None or self.target is None:
-            return None
-        if self.direction == "down":
-            return self.actual <= self.target
-        return self.actual >= self.target
+        return target_met(actual=self.actual, target=self.target, direction=self.direction)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pilotscale.core.targets import target_met
 from pilotscale.plan.domains import PERCENT_UNITS
 from pilotscale.plan.schema import Plan
 
@@ -74,11 +75,7 @@ class KpiActual:
 
     @property
     def met(self) -> bool | None:
-        if self.actual is None or self.target is None:
-            return None
-        if self.direction == "down":
-            return self.actual <= self.target
-        return self.actual >= self.target
+        return target_met(actual=self.actual, target=self.target, direction=self.direction)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,13 @@ observations, attestations, approvals, training and champions), runs one readine
 check on it (`run_readiness_check`, without Prefect) so that it also holds transitions,
 gate results and queued messages, and then runs `pilotscale status`, `pilotscale status
 --json` and `pilotscale report --out FILE` in their own processes, each `--repeats`
-times. Printed per command: the fastest wall time, the peak RSS of the worst run (from
-wait4), and both against the budget of issue 13 item 9.
+times after one untimed run. Printed per command: the fastest wall time, the peak RSS of
+the worst run (from wait4), and both against the budget of issue 13 item 9.
+
+The commands run with Python's bytecode cache, as on any installed machine (pip writes
+it at install): PYTHONDONTWRITEBYTECODE is dropped for them, and the untimed first run
+writes the cache of the modules an editable install keeps in the source tree. Without
+it every run compiled some seventy of pilotscale's modules again, 0.1 s of each command.
 
 `--keep DIR` builds the stores into DIR and leaves them there (a PostgreSQL store as the
 database its URL names), with each command's output; `--url URL` measures a store a
@@ -83,7 +88,7 @@ def run_command(command: str, *, url: str, workdir: Path, env: dict[str, str]) -
             arguments(command, page),
             stdout=out,
             stderr=err,
-            env={**os.environ, **env, "PILOTSCALE_DATABASE_URL": url, "COLUMNS": "160"},
+            env=command_environment(env, url),
         )
         # Reaped here, not by Popen: wait4 gives this process's own peak RSS.
         _, status, usage = os.wait4(process.pid, 0)
@@ -96,9 +101,17 @@ def run_command(command: str, *, url: str, workdir: Path, env: dict[str, str]) -
     return Measured(command, seconds, usage.ru_maxrss / 1024, [seconds], output)
 
 
+def command_environment(env: dict[str, str], url: str) -> dict[str, str]:
+    """The environment a command runs in: this one's, with the bytecode cache allowed."""
+    out = {**os.environ, **env, "PILOTSCALE_DATABASE_URL": url, "COLUMNS": "160"}
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    return out
+
+
 def measure(
     command: str, *, url: str, workdir: Path, env: dict[str, str], repeats: int
 ) -> Measured:
+    run_command(command, url=url, workdir=workdir, env=env)  # writes the bytecode cache
     runs = [run_command(command, url=url, workdir=workdir, env=env) for _ in range(repeats)]
     return Measured(
         command,
@@ -163,8 +176,9 @@ def table(results: dict[str, list[Measured]], repeats: int) -> str:
         lines.append(f"| `pilotscale {command}` | " + " | ".join(cells) + f" | {limit} |")
     lines.append("")
     lines.append(
-        f"Seconds: the fastest of {repeats} runs (wall time of the whole process, start-up "
-        "included); MB: the highest peak RSS of those runs; (×): the ratio to the budget."
+        f"Seconds: the fastest of {repeats} runs after an untimed one (wall time of the whole "
+        "process, start-up included); MB: the highest peak RSS of those runs; (×): the ratio "
+        "to the budget."
     )
     return "\n".join(lines)
 

@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
@@ -53,12 +54,44 @@ def text(value: object, style: str = "") -> Text:
     return Text(plain(value), style=style)
 
 
-def json_text(data: Any) -> str:
-    """`data` as indented JSON, with every control character escaped (the values are exact)."""
-    dumped = json.dumps(data, indent=2, ensure_ascii=False)
+def json_text(data: Any, *, one_line_from: int | None = None) -> str:
+    """`data` as indented JSON, with every control character escaped (the values are exact).
+
+    `one_line_from`: objects and arrays nested that deep (the top level is 0) are written
+    on one line each, as `{"gate": "x", "outcome": "passed"}`, for outputs with thousands
+    of small records: `status --json` at 2,000 departments is 11,400 gate objects, which
+    indented took 160,000 lines and 0.25 s in `json.dumps` (its indenting encoder is
+    pure Python; a line each is C's, 0.07 s). Above that depth it is `indent=2`'s layout."""
+    if one_line_from is None:
+        dumped = json.dumps(data, indent=2, ensure_ascii=False)
+    else:
+        dumped = "".join(_layout(data, 0, one_line_from))
     # Outside strings json.dumps writes ASCII only, so each match is inside a string,
     # where a \u escape is the same character.
     return _HIDDEN.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped)
+
+
+def _layout(value: Any, depth: int, one_line_from: int) -> Iterator[str]:
+    """`json.dumps(indent=2)`'s pieces down to `one_line_from`, one line below it."""
+    if depth >= one_line_from or not isinstance(value, dict | list | tuple) or not value:
+        yield json.dumps(value, ensure_ascii=False)
+        return
+    inner, outer = "\n" + "  " * (depth + 1), "\n" + "  " * depth
+    yield "{" if isinstance(value, dict) else "["
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for n, (key, item) in enumerate(items):
+        yield ("," if n else "") + inner
+        if isinstance(value, dict):
+            yield _key(key) + ": "
+        yield from _layout(item, depth + 1, one_line_from)
+    yield outer + ("}" if isinstance(value, dict) else "]")
+
+
+def _key(key: Any) -> str:
+    """A key as `json.dumps` writes it (a number or None becomes a string)."""
+    if isinstance(key, str):
+        return json.dumps(key, ensure_ascii=False)
+    return json.dumps({key: 0}, ensure_ascii=False)[1:-4]
 
 
 def terminal(

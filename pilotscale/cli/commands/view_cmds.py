@@ -134,7 +134,8 @@ def _show_status(program: str | None, now: datetime, as_json: bool, show_all: bo
         verdicts = read_verdicts(session=session, view=view, now=now, parallel=True)
         pause = _last_pause(session, view)
     if as_json:
-        print(json_text({**_status_json(view, verdicts, now), "pause": pause}))
+        # A department's gates one per line: thousands of them (`json_text`).
+        print(json_text({**_status_json(view, verdicts, now), "pause": pause}, one_line_from=4))
         return
     machine = view.machine
     in_flight = sum(machine.is_in_flight(state_of(d)) for d in view.departments)

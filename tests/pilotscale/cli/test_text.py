@@ -98,3 +98,43 @@ def test_log_lines_show_control_codes_too() -> None:
     assert RAW.findall(out.getvalue()) == []
     assert "metric source x\\x1b[2J failed" in out.getvalue()
     assert "ValueError: bad \\x9b value" in out.getvalue()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text() | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(JSON_VALUES, st.integers(min_value=0, max_value=4))
+def test_json_text_one_line_from_a_depth_is_the_same_json(data: object, depth: int) -> None:
+    dumped = json_text(data, one_line_from=depth)
+
+    assert json.loads(dumped) == json.loads(json.dumps(data))
+    assert RAW.findall(dumped) == []
+
+
+@given(JSON_VALUES)
+def test_json_text_one_line_below_every_level_is_the_indented_layout(data: object) -> None:
+    assert json_text(data, one_line_from=99) == json_text(data)
+
+
+def test_json_text_writes_the_records_below_its_depth_on_one_line_each() -> None:
+    data = {"departments": [{"name": "hr", "gates": [{"gate": "a", "ok": True}, {"gate": "b"}]}]}
+
+    assert json_text(data, one_line_from=4) == (
+        "{\n"
+        '  "departments": [\n'
+        "    {\n"
+        '      "name": "hr",\n'
+        '      "gates": [\n'
+        '        {"gate": "a", "ok": true},\n'
+        '        {"gate": "b"}\n'
+        "      ]\n"
+        "    }\n"
+        "  ]\n"
+        "}"
+    )

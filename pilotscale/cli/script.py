@@ -24,8 +24,11 @@ SHORT_COMMAND_S = 2.0
 
 
 def main() -> None:
+    from pilotscale.gcpause import enable_after_pauses
+
     gc.disable()
-    back = threading.Timer(SHORT_COMMAND_S, gc.enable)
+    # Not in the middle of a block that paused the collector on purpose (`gcpause`).
+    back = threading.Timer(SHORT_COMMAND_S, enable_after_pauses)
     back.daemon = True  # never keeps a finished command waiting
     back.start()
     from pilotscale.cli import commands

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import tempfile
 from pathlib import Path
@@ -42,8 +41,9 @@ def report(
     with program_view(program, owners_only=True) as (session, view):
         data = build_report(session=session, view=view, now=now)
     # The peak of a large report is its largest chart drawn on top of whatever is still
-    # held: what reading the store left behind goes back to the system first.
-    gc.collect()
+    # held: what reading the store left behind goes back to the system first. No full
+    # collection here (the page's own, after its charts, frees their cycles): at 2,000
+    # departments it took 0.2 s and lowered no peak (204 MB with it and without).
     release_free_memory()
     # Written beside the target and renamed: a reader never sees half a report.
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")

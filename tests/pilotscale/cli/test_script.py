@@ -75,3 +75,36 @@ def test_the_store_is_closed_at_exit_so_sqlite_folds_its_log_back(tmp_path: Path
     assert len(stores) == 1
     log = stores[0].with_name(stores[0].name + "-wal")
     assert not log.exists() or log.stat().st_size == 0
+
+
+PAUSED_PROBE = """
+import gc, sys, time
+import pilotscale.cli.script as script
+import pilotscale.cli.main as cli_main
+from pilotscale.gcpause import gc_paused
+script.SHORT_COMMAND_S = 0.2
+def command():
+    with gc_paused():  # a report's reads, paused on purpose, running past the moment
+        time.sleep(0.6)
+        print("collector on in the paused block:", gc.isenabled())
+    print("collector on after it:", gc.isenabled())
+cli_main.main = command
+sys.argv = ["pilotscale", "report"]
+script.main()
+"""
+
+
+def test_a_long_command_gets_the_collector_back_after_its_paused_block() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PAUSED_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "collector on in the paused block: False",
+        "collector on after it: True",
+    ]

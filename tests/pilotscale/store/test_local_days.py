@@ -8,16 +8,20 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from pilotscale.db import get_engine
 from pilotscale.models import Department, MetricObservation
 from pilotscale.plan.domains import Domain
 from pilotscale.store import impact
 from pilotscale.store.impact import _offsets
+from pilotscale.store.tables import columns_of
 from tests.pilotscale.engine import helpers as h
 
 ZONES = [
@@ -115,3 +119,47 @@ def test_the_database_averages_each_local_day_as_python_does(
         assert [day for day, _ in found[name]] == [day for day, _ in points]
         for (_, got), (_, want) in zip(found[name], points, strict=True):
             assert got == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("sqlite_version", [(3, 37, 2), (3, 38, 0)])
+def test_sqlite_counts_the_seconds_of_an_instant_with_or_without_unixepoch(
+    tmp_path: Path, sqlite_version: tuple[int, ...]
+) -> None:
+    """Before SQLite 3.38 the seconds come from `strftime('%s')`; from 3.38 on, from
+    `unixepoch`: the same whole seconds either way."""
+    engine = get_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    h.apply(engine)
+    dialect = SimpleNamespace(
+        name="sqlite", dbapi=SimpleNamespace(sqlite_version_info=sqlite_version)
+    )
+    instants = [
+        datetime(2026, 3, 29, 0, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        datetime(2026, 11, 23, 6, 59, 59, 500_000, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(1999, 1, 1, 12, tzinfo=UTC),
+    ]
+    with Session(engine) as session:
+        d = session.exec(select(Department)).first()
+        assert d is not None
+        for i, at in enumerate(instants):
+            session.add(
+                MetricObservation(
+                    program_id=d.program_id,
+                    department_id=d.id or 0,
+                    metric="weekly_active_rate",
+                    value=0.5,
+                    observed_at=at,
+                    person_key=f"p{i}",
+                )
+            )
+        session.commit()
+        m = columns_of(MetricObservation)
+        seconds = impact._epoch_seconds(m.observed_at, dialect)  # type: ignore[arg-type]
+        found = session.execute(select(m.observed_at, seconds).order_by(m.person_key)).all()
+
+    assert "unixepoch" in str(seconds) if sqlite_version >= (3, 38) else "strftime" in str(seconds)
+    # SQLite reads an instant to the millisecond (so 00:59:59.999999 is 01:00:00), either way.
+    assert [s for _, s in found] == [
+        math.floor(round(at.timestamp() * 1000) / 1000) for at in instants
+    ]

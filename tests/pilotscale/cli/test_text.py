@@ -138,3 +138,14 @@ def test_json_text_writes_the_records_below_its_depth_on_one_line_each() -> None
         "  ]\n"
         "}"
     )
+
+
+@pytest.mark.parametrize("one_line_from", [None, 0])
+def test_json_text_escapes_delete_and_escape_in_otherwise_ascii_text(
+    one_line_from: int | None,
+) -> None:
+    dumped = json_text({"title": "a\x7fb\x1b[2Jc"}, one_line_from=one_line_from)
+
+    assert "\\u007f" in dumped
+    assert "\\u001b" in dumped
+    assert RAW.findall(dumped) == []

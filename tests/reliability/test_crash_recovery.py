@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.crash_harness import ChildRun, KillPoint, campaign, kill_points
+from tests.reliability.crash_harness import ChildRun, KillPoint, campaign, earlier, kill_points
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,8 @@ def test_killed_anywhere_the_next_run_repairs_and_loses_nothing(
     )
 
     figure(
-        f"{figures.killed} SIGKILLs survived ({figures.planned} kill points, "
+        f"{figures.killed} SIGKILLs survived ({figures.planned} runs: the kill points, and "
+        "once more earlier each one a run outlived; "
         f"{figures.finished_first} finished first), {figures.messages} messages, "
         f"{figures.deliveries} deliveries, {figures.resent_in_flight} re-sent while in flight "
         f"(same id; at most {figures.most_repeats_per_kill} per kill), {figures.lost} lost"
@@ -80,3 +81,37 @@ def test_the_harness_notices_a_dispatcher_or_a_check_that_can_lose_messages(
     # lands is enough for the mutant to lose messages.
     assert figures.killed >= 1
     assert figures.problems, f"the {mutant} mutant survived {figures.killed} kills unnoticed"
+
+
+@pytest.mark.parametrize(
+    ("point", "tried_again"),
+    [
+        (KillPoint("commit", commit=9, when="after"), KillPoint("commit", commit=4, when="after")),
+        (
+            KillPoint("commit", commit=1, when="before"),
+            KillPoint("commit", commit=1, when="before"),
+        ),
+        (KillPoint("time", seconds=1.5), KillPoint("time", seconds=0.75)),
+    ],
+)
+def test_a_point_a_run_outlived_is_tried_again_earlier(
+    point: KillPoint, tried_again: KillPoint
+) -> None:
+    assert earlier(point) == tried_again
+
+
+def test_a_run_that_outlives_its_point_is_checked_and_killed_again_earlier(
+    tmp_path: Path,
+) -> None:
+    """A point past the run's last commit: the run finishes first and is checked as any
+    run; the point tried again at half its commit is one the run reaches."""
+    figures = campaign(
+        store_url=f"sqlite:///{tmp_path / 'store' / 'pilotscale.db'}",
+        workdir=tmp_path,
+        departments=DEPARTMENTS,
+        choose=lambda c: [KillPoint("commit", commit=2 * (c.commits - 1), when="before")],
+    )
+
+    assert (figures.planned, figures.finished_first, figures.killed) == (2, 1, 1)
+    assert figures.problems == []
+    assert figures.lost == 0

@@ -297,7 +297,7 @@ def _by_days(
     46,000, each of which Python converted and a side read on another thread waited for
     (every fetched row takes the interpreter's lock)."""
     scope = (m.department_id.in_(ids), m.metric.in_(names))
-    today = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    today = _midnight(now.astimezone(UTC).date())
     bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
     # Sums of floating-point numbers differ in the last digit with the order they are
     # added in, and PostgreSQL's order follows its plan, which follows the departments

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, literal_column, not_, select, union_all
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import and_, func, literal, literal_column, not_, select, union_all
 from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
@@ -308,7 +307,13 @@ def _by_days(
     postgres = session.get_bind().dialect.name == "postgresql"
 
     def in_order(column: Any, *key: Any) -> Any:
-        return aggregate_order_by(column, *key) if postgres else column
+        if not postgres:
+            return column
+        # Imported here: the package loads every PostgreSQL dialect (asyncpg's too), 0.03 s
+        # of a `status` on SQLite.
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        return aggregate_order_by(column, *key)
 
     figures = [
         func.count().label("n"),
@@ -346,10 +351,8 @@ def _by_days(
         for part, (mask, lower, upper) in enumerate(pieces)
     ]
     if first_full:
-        scans.append(
-            _rolled_days(
-                ids, names, first_full, today.date(), first_part=len(pieces), in_order=in_order
-            )
+        scans += _rolled_days(
+            ids, names, first_full, today.date(), first_part=len(pieces), in_order=in_order
         )
     both = union_all(*scans).subquery() if len(scans) > 1 else scans[0].subquery()
     columns = []
@@ -387,31 +390,26 @@ def _rolled_days(
     *,
     first_part: int,
     in_order: Callable[..., Any],
-) -> Any:
-    """The roll-up's days from the windows' first whole days to yesterday, per (department,
-    metric) and slice between those first days, each slice with the mask of the windows
-    it belongs to (a window holds every slice from its own first day on) and its part
-    (`first_part` + its mask: masks differ from slice to slice); `in_order(column, key)`:
-    the sum of the column in the order of the key, where the database needs telling (see
-    `_by_days`). A CASE for the slice in one grouped scan, since on SQLite a FILTER column
-    per window and figure over the roll-up's rows cost a third more."""
+) -> list[Any]:
+    """The roll-up's days from the windows' first whole days to yesterday: one grouped
+    SELECT per slice between those first days, per (department, metric), each with the
+    mask of the windows it belongs to (a window holds every slice from its own first day
+    on) and its part (`first_part` + its mask: masks differ from slice to slice);
+    `in_order(column, key)`: the sum of the column in the order of the key, where the
+    database needs telling (see `_by_days`). Each slice is grouped in the order of the
+    primary key, so SQLite sorts nothing: at 2,000 departments the windows' statement
+    took 0.31 s against 0.35 s with the slice as a CASE in one grouped scan (which SQLite
+    sorts), and a FILTER column per window and figure cost a third more than that."""
     r = columns_of(MetricDaily)
     starts = sorted(set(first_full.values()), reverse=True)  # newest first
     masks = [sum(1 << n for n, since in first_full.items() if since <= day) for day in starts]
-    mask: Any = literal_column(str(masks[0]))
-    if len(starts) > 1:
-        mask = case(
-            *(
-                (r.day >= day, literal_column(str(bits)))
-                for day, bits in zip(starts, masks, strict=True)
-            )
-        )
-    return (
+    ends = [today, *starts[:-1]]
+    return [
         select(
             r.department_id,
             r.metric,
-            (mask + literal_column(str(first_part))).label("part"),
-            mask.label("mask"),
+            literal_column(str(first_part + bits)).label("part"),
+            literal_column(str(bits)).label("mask"),
             func.sum(r.count).label("n"),
             func.sum(in_order(r.total, r.day)).label("total"),
             func.min(r.minimum).label("low"),
@@ -420,11 +418,12 @@ def _rolled_days(
         .where(
             r.department_id.in_(ids),
             r.metric.in_(names),
-            r.day >= starts[-1],
-            r.day < today,
+            r.day >= start,
+            r.day < end,
         )
-        .group_by(r.department_id, r.metric, mask)
-    )
+        .group_by(r.department_id, r.metric)
+        for start, end, bits in zip(starts, ends, masks, strict=True)
+    ]
 
 
 def _by_slices(
@@ -570,43 +569,59 @@ def _training(
 ) -> dict[int, dict[str, TrainingFact]]:
     """Per department and trainee segment, in people: the active people of the segment,
     those with the segment's modules assigned, and those who completed all of theirs.
-    A deactivated person leaves every figure; their assignments stay, as history."""
+    A deactivated person leaves every figure; their assignments stay, as history.
+
+    Two statements: the people from their index alone, and the trained from the
+    assignments each joined to its person by key, grouped per person in the order of the
+    assignments' (person, module) key. As one statement, each person joined to their
+    grouped assignments, SQLite sorted every assignment and indexed the groups: 0.25 s
+    against 0.15 s at 2,000 departments (200,000 people, 112,000 assignments)."""
     t, p = columns_of(TrainingAssignment), columns_of(Person)
-    done = func.count(t.completed_at).filter(t.completed_at <= now)
-    per_person = (
-        select(t.person_id, t.department_id, t.segment, func.count().label("n"), done.label("done"))
-        .where(t.department_id.in_(ids), t.assigned_at <= now)
-        .group_by(t.person_id, t.department_id, t.segment)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            p.department_id,
-            p.segment,
-            func.count(p.id),
-            func.count(per_person.c.person_id),
-            func.count(per_person.c.person_id).filter(per_person.c.n == per_person.c.done),
-        )
-        .select_from(table_of(Person))
-        .outerjoin(
-            per_person,
-            and_(
-                per_person.c.person_id == p.id,
-                per_person.c.department_id == p.department_id,
-                per_person.c.segment == p.segment,
-            ),
-        )
-        .where(
-            p.department_id.in_(ids),
-            p.removed_at.is_(None),
-            p.segment.in_(TRAINEE_SEGMENTS),
-        )
+    active = (p.department_id.in_(ids), p.removed_at.is_(None), p.segment.in_(TRAINEE_SEGMENTS))
+    people = session.execute(
+        select(p.department_id, p.segment, func.count())
+        .where(*active)
         .group_by(p.department_id, p.segment)
     ).all()
+    # An assignment counts for its person's department and segment only while the person
+    # is still there: one made before a move or a change of segment is history. (The
+    # person's department is the assignment's, so it needs no second test against `ids`.)
+    per_person = (
+        select(
+            func.min(p.department_id).label("department_id"),
+            func.min(p.segment).label("segment"),
+            func.count().label("n"),
+            func.count(t.completed_at).filter(t.completed_at <= now).label("done"),
+        )
+        .select_from(table_of(TrainingAssignment))
+        .join(
+            table_of(Person),
+            and_(
+                p.id == t.person_id,
+                p.department_id == t.department_id,
+                p.segment == t.segment,
+            ),
+        )
+        .where(t.department_id.in_(ids), t.assigned_at <= now, *active[1:])
+        .group_by(t.person_id)
+        .subquery()
+    )
+    trained = {
+        (dept_id, segment): (int(assigned), int(completed))
+        for dept_id, segment, assigned, completed in session.execute(
+            select(
+                per_person.c.department_id,
+                per_person.c.segment,
+                func.count(),
+                func.count().filter(per_person.c.n == per_person.c.done),
+            ).group_by(per_person.c.department_id, per_person.c.segment)
+        )
+    }
     out: dict[int, dict[str, TrainingFact]] = defaultdict(dict)
-    for dept_id, segment, people, assigned, completed in rows:
+    for dept_id, segment, count in people:
+        assigned, completed = trained.get((dept_id, segment), (0, 0))
         out[dept_id][segment] = TrainingFact(
-            assigned=int(assigned), completed=int(completed), people=int(people)
+            assigned=assigned, completed=completed, people=int(count)
         )
     return out
 

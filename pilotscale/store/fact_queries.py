@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal, literal_column, not_, select, union_all
+from sqlalchemy import and_, case, func, literal, literal_column, not_, select, union_all
 from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
@@ -352,7 +352,13 @@ def _by_days(
     ]
     if first_full:
         scans += _rolled_days(
-            ids, names, first_full, today.date(), first_part=len(pieces), in_order=in_order
+            ids,
+            names,
+            first_full,
+            today.date(),
+            first_part=len(pieces),
+            in_order=in_order,
+            sliced=not postgres,
         )
     both = union_all(*scans).subquery() if len(scans) > 1 else scans[0].subquery()
     columns = []
@@ -390,40 +396,58 @@ def _rolled_days(
     *,
     first_part: int,
     in_order: Callable[..., Any],
+    sliced: bool,
 ) -> list[Any]:
-    """The roll-up's days from the windows' first whole days to yesterday: one grouped
-    SELECT per slice between those first days, per (department, metric), each with the
-    mask of the windows it belongs to (a window holds every slice from its own first day
-    on) and its part (`first_part` + its mask: masks differ from slice to slice);
-    `in_order(column, key)`: the sum of the column in the order of the key, where the
-    database needs telling (see `_by_days`). Each slice is grouped in the order of the
-    primary key, so SQLite sorts nothing: at 2,000 departments the windows' statement
-    took 0.31 s against 0.35 s with the slice as a CASE in one grouped scan (which SQLite
-    sorts), and a FILTER column per window and figure cost a third more than that."""
+    """The roll-up's days from the windows' first whole days to yesterday, per (department,
+    metric) and slice between those first days, each slice with the mask of the windows
+    it belongs to (a window holds every slice from its own first day on) and its part
+    (`first_part` + its mask: masks differ from slice to slice); `in_order(column, key)`:
+    the sum of the column in the order of the key, where the database needs telling (see
+    `_by_days`).
+
+    `sliced` (SQLite): one grouped SELECT per slice, each in the order of the primary key,
+    so SQLite sorts nothing; else one grouped scan with the slice as a CASE, which
+    PostgreSQL does in one pass. At 2,000 departments the windows' statement took 0.31 s
+    sliced against 0.35 s with the CASE on SQLite, and 0.65 s against 0.45 s on
+    PostgreSQL. A FILTER column per window and figure cost a third more than the CASE."""
     r = columns_of(MetricDaily)
     starts = sorted(set(first_full.values()), reverse=True)  # newest first
     masks = [sum(1 << n for n, since in first_full.items() if since <= day) for day in starts]
-    ends = [today, *starts[:-1]]
-    return [
-        select(
-            r.department_id,
-            r.metric,
-            literal_column(str(first_part + bits)).label("part"),
-            literal_column(str(bits)).label("mask"),
-            func.sum(r.count).label("n"),
-            func.sum(in_order(r.total, r.day)).label("total"),
-            func.min(r.minimum).label("low"),
-            func.max(r.maximum).label("high"),
+
+    def grouped(mask: Any, since: date, until: date, *by: Any) -> Any:
+        return (
+            select(
+                r.department_id,
+                r.metric,
+                (mask + literal_column(str(first_part))).label("part"),
+                mask.label("mask"),
+                func.sum(r.count).label("n"),
+                func.sum(in_order(r.total, r.day)).label("total"),
+                func.min(r.minimum).label("low"),
+                func.max(r.maximum).label("high"),
+            )
+            .where(
+                r.department_id.in_(ids),
+                r.metric.in_(names),
+                r.day >= since,
+                r.day < until,
+            )
+            .group_by(r.department_id, r.metric, *by)
         )
-        .where(
-            r.department_id.in_(ids),
-            r.metric.in_(names),
-            r.day >= start,
-            r.day < end,
+
+    if sliced or len(starts) == 1:
+        ends = [today, *starts[:-1]]
+        return [
+            grouped(literal_column(str(bits)), since, until)
+            for since, until, bits in zip(starts, ends, masks, strict=True)
+        ]
+    mask = case(
+        *(
+            (r.day >= day, literal_column(str(bits)))
+            for day, bits in zip(starts, masks, strict=True)
         )
-        .group_by(r.department_id, r.metric)
-        for start, end, bits in zip(starts, ends, masks, strict=True)
-    ]
+    )
+    return [grouped(mask, starts[-1], today, mask)]
 
 
 def _by_slices(

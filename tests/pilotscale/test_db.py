@@ -72,6 +72,19 @@ def test_postgres_engine_uses_psycopg(store_url: str) -> None:
     assert engine.dialect.driver == expected
 
 
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+def test_postgresql_connections_compile_no_statement_unless_the_url_says(store_url: str) -> None:
+    """JIT off (its compiling cost more than it saved on the read commands' statements),
+    unless the URL brings its own server options."""
+    with get_engine(store_url).connect() as connection:
+        assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
+    dispose_engines()
+    own = get_engine(f"{store_url}?options=-c%20jit%3Don%20-c%20work_mem%3D8MB")
+    with own.connect() as connection:
+        assert connection.exec_driver_sql("SHOW jit").scalar() == "on"
+        assert connection.exec_driver_sql("SHOW work_mem").scalar() == "8MB"
+
+
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_sqlite_connections_are_set_up_for_concurrency(store_url: str) -> None:
     engine = get_engine(store_url)

@@ -49,12 +49,21 @@ class Preferences:
 def preferences(plan: Plan, person: Person) -> Preferences:
     """The person's own time zone, quiet hours and digest day, else the program's. No
     digest day anywhere: the digest goes the day the weekly_digest schedule queues it."""
-    quiet = person.quiet_hours or plan.program.quiet_hours
-    day = person.digest_day or plan.program.digest_day
+    timezone, quiet, day = preference_texts(plan, person)
     return Preferences(
-        timezone=person.timezone or plan.program.timezone,
+        timezone=timezone,
         quiet=parse_quiet_hours(quiet) if quiet else None,
         digest_day=WEEKDAYS.index(day) if day else None,
+    )
+
+
+def preference_texts(plan: Plan, person: Person) -> tuple[str, str | None, str | None]:
+    """(time zone, quiet hours, digest day) as written, the person's own else the
+    program's, as `preferences` reads them: what `people list` shows."""
+    return (
+        person.timezone or plan.program.timezone,
+        person.quiet_hours or plan.program.quiet_hours,
+        person.digest_day or plan.program.digest_day,
     )
 
 

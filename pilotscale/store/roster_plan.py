@@ -14,6 +14,7 @@ what `apply` and `people import` compare the roster with (`core.roster.headcount
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -43,24 +44,9 @@ def with_roster(*, session: Session, program: Program, plan: Plan) -> Plan:
         if department != person.department or segment != person.segment:
             person = dataclasses.replace(person, department=department, segment=Segment(segment))
         if row is not None:
-            person = _with_preferences(person, row)
+            person = with_preferences(person, row)
         people.append(person)
-    people += [
-        PlanPerson(
-            id=key,
-            name=row["name"],
-            email=row["email"],
-            chat=row["chat"],
-            department=row["department"],
-            segment=Segment(row["segment"]),
-            notify=row["notify"],
-            timezone=row["timezone"],
-            quiet_hours=row["quiet_hours"],
-            digest_day=row["digest_day"],
-        )
-        for key, row in roster.items()
-        if row["source"] == "roster"
-    ]
+    people += [roster_person(key, row) for key, row in roster.items() if row["source"] == "roster"]
     update: dict[str, Any] = {"people": people}
     if program.roster_sha256 is not None:
         counts = active_counts(session=session, program_id=program.id or 0)
@@ -73,10 +59,28 @@ def with_roster(*, session: Session, program: Program, plan: Plan) -> Plan:
 PREFERENCES = ("timezone", "quiet_hours", "digest_day")
 
 
-def _with_preferences(person: PlanPerson, row: Any) -> PlanPerson:
-    """The roster's time zone, quiet hours and digest day where the plan says none."""
+def with_preferences(person: PlanPerson, row: Mapping[str, Any]) -> PlanPerson:
+    """A plan person with the roster's time zone, quiet hours and digest day where the plan
+    says none (`row`: their roster row)."""
     filled = {c: row[c] for c in PREFERENCES if getattr(person, c) is None and row[c] is not None}
     return dataclasses.replace(person, **filled) if filled else person
+
+
+def roster_person(key: str, row: Mapping[str, Any]) -> PlanPerson:
+    """A person on the roster only, as the engine sees them: no roles, the roster's
+    preferences (`row`: their roster row, with their department's name)."""
+    return PlanPerson(
+        id=key,
+        name=row["name"],
+        email=row["email"],
+        chat=row["chat"],
+        department=row["department"],
+        segment=Segment(row["segment"]),
+        notify=row["notify"],
+        timezone=row["timezone"],
+        quiet_hours=row["quiet_hours"],
+        digest_day=row["digest_day"],
+    )
 
 
 def _roster_rows(session: Session, program: Program) -> dict[str, Any]:

@@ -300,13 +300,28 @@ def has_roster(*, session: Session, program_id: int) -> bool:
 def listed_people(
     *, session: Session, program_id: int, department_id: int | None = None
 ) -> list[dict[str, Any]]:
-    """Active people (key, name, email, segment, source, department id), ordered by key."""
+    """Active people (key, name, email, segment, source, department id, in_roster, and what
+    the roster or the plan says of their messages: chat, notify, timezone, quiet_hours,
+    digest_day), ordered by key."""
     p = columns_of(Person)
     where = [p.program_id == program_id, p.removed_at.is_(None)]
     if department_id is not None:
         where.append(p.department_id == department_id)
     rows = session.execute(
-        select(p.key, p.name, p.email, p.segment, p.source, p.department_id)
+        select(
+            p.key,
+            p.name,
+            p.email,
+            p.segment,
+            p.source,
+            p.department_id,
+            p.in_roster,
+            p.chat,
+            p.notify,
+            p.timezone,
+            p.quiet_hours,
+            p.digest_day,
+        )
         .where(*where)
         .order_by(p.key)
     ).mappings()

@@ -219,7 +219,9 @@ def list_people(
     program: str | None = ProgramOpt,
 ) -> None:
     """Each department's active people by segment (plan and roster), against the plan's
-    headcount; with a DEPARTMENT, also its people.
+    headcount; with a DEPARTMENT, also its people and how messages reach each of them
+    (email, chat, both or a digest; their time zone, quiet hours and digest day, their own
+    or the program's).
 
     Example:
 
@@ -251,7 +253,7 @@ def list_people(
             else []
         )
     names = [department] if department is not None else list(rows)
-    data = _listing(plan, names, counts, roster, people)
+    data = _listing(plan, names, counts, roster, people, department)
     if as_json:
         print(json_text(data))
         return
@@ -271,9 +273,22 @@ def list_people(
         console.print(
             text(
                 f"  {person['id']}  {person['name']} <{person['email']}>  "
-                f"{person['segment']}  ({person['source']})"
+                f"{person['segment']}  ({person['source']}); {_reached(person)}"
             )
         )
+
+
+def _reached(person: dict[str, Any]) -> str:
+    """'by chat (@ana), Europe/Berlin, quiet 20:00-08:00, digest on fri'."""
+    how = f"by {person['notify']}"
+    if person["notify"] in ("chat", "both") and person["chat"]:
+        how += f" ({person['chat']})"
+    how += f", {person['timezone']}"
+    if person["quiet_hours"]:
+        how += f", quiet {person['quiet_hours']}"
+    if person["digest_day"]:
+        how += f", digest on {person['digest_day']}"
+    return how
 
 
 def _listing(
@@ -282,8 +297,30 @@ def _listing(
     counts: dict[str, dict[str, int]],
     roster: bool,
     people: list[dict[str, Any]],
+    department: str | None,
 ) -> dict[str, Any]:
+    """`people`: rows of `listed_people`, of `department`. Each is shown with how messages
+    reach them, as the engine decides it: the plan's notify and chat for a plan person,
+    the roster's time zone, quiet hours and digest day where the plan names none, else
+    the program's (`core.quiet_hours.preference_texts`)."""
+    from pilotscale.core.quiet_hours import preference_texts
     from pilotscale.core.roster import ROSTER_SEGMENTS
+    from pilotscale.store.roster_plan import roster_person, with_preferences
+
+    def reached(row: dict[str, Any]) -> dict[str, Any]:
+        own = plan.people_by_id.get(row["key"]) if row["source"] == "plan" else None
+        if own is None:
+            person = roster_person(row["key"], {**row, "department": department})
+        else:
+            person = with_preferences(own, row) if row["in_roster"] else own
+        timezone, quiet, day = preference_texts(plan, person)
+        return {
+            "notify": person.notify,
+            "chat": person.chat,
+            "timezone": timezone,
+            "quiet_hours": quiet,
+            "digest_day": day,
+        }
 
     headcounts = {d.name: d.headcount for d in plan.departments}
     return {
@@ -304,6 +341,7 @@ def _listing(
                 "email": p["email"],
                 "segment": p["segment"],
                 "source": p["source"],
+                **reached(p),
             }
             for p in people
         ],

@@ -175,3 +175,38 @@ def test_preference_columns_are_checked_and_located(
     good = run("people", "import", "good.csv", cwd=tmp_path, url=store_url)
     assert good.returncode == 0, good.stderr
     assert "1 added" in good.stdout
+
+
+def test_the_listing_says_how_messages_reach_each_person(store_url: str, tmp_path: Path) -> None:
+    """The engine's answer, person by person: a roster person's own preferences, else the
+    program's; a plan person's notify and chat from the plan (which stands), and the
+    roster's time zone, quiet hours and digest day where the plan names none."""
+    applied(tmp_path, store_url)
+    header = "id,name,email,department,segment,notify,chat,timezone,quiet_hours,digest_day\n"
+    (tmp_path / "roster.csv").write_text(
+        header + "e1001,Ana,ana@example.com,legal,casual,chat,@ana,Europe/Berlin,20:00-08:00,fri\n"
+        "e1002,Bo,bo@example.com,legal,power,,,,,\n"
+        "lola.champion,Lola,lola@example.com,legal,casual,chat,@lola,Asia/Tokyo,22:00-07:00,mon\n",
+        encoding="utf-8",
+    )
+    imported = run("people", "import", "roster.csv", cwd=tmp_path, url=store_url)
+    assert imported.returncode == 0, imported.stderr
+
+    listed = run("people", "list", "legal", "--json", cwd=tmp_path, url=store_url)
+    shown = run("people", "list", "legal", cwd=tmp_path, url=store_url)
+
+    assert listed.returncode == 0, listed.stderr
+    keys = ("notify", "chat", "timezone", "quiet_hours", "digest_day")
+    reached = {p["id"]: tuple(p[k] for k in keys) for p in json.loads(listed.stdout)["people"]}
+    assert reached == {
+        "e1001": ("chat", "@ana", "Europe/Berlin", "20:00-08:00", "fri"),
+        "e1002": ("email", None, "Europe/Madrid", None, None),  # the program's zone
+        "lola.champion": ("email", None, "Asia/Tokyo", "22:00-07:00", "mon"),
+    }
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert (
+        "  e1001  Ana <ana@example.com>  casual  (roster); by chat (@ana), Europe/Berlin, "
+        "quiet 20:00-08:00, digest on fri" in lines
+    )
+    assert "  e1002  Bo <bo@example.com>  power  (roster); by email, Europe/Madrid" in lines

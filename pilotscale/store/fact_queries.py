@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, literal_column, not_, select, union_all
+from sqlalchemy import and_, case, func, literal, literal_column, not_, or_, select, union_all
 from sqlmodel import Session
 
 from pilotscale.core.decisions import gates_for
@@ -499,43 +499,43 @@ def _last_values(
     window: timedelta,
     now: datetime,
 ) -> dict[tuple[int, str], float]:
-    m = columns_of(MetricObservation)
+    """Each (department, metric)'s latest value in the window (only the rows `valid`
+    accepts, when given: an out-of-range one must not stand in for the last value).
+    Several at the same instant (one per segment or person): the one of the greatest
+    (segment, person key), so the same store always gives the same answer.
+
+    One row per department, a column per metric, each a subquery that reads the dedupe
+    index (department, metric, observed_at, segment, person key) backwards and stops at
+    its first row: 4,000 index probes at 2,000 departments, whatever the window's length.
+    Grouping the window's rows for their latest instant and joining them back read every
+    row of the window twice: 0.17 s against 0.025 s on PostgreSQL for a week, 0.63 s
+    against 0.024 s for four; 0.066 s against 0.015 s on SQLite for a week."""
+    m, d = columns_of(MetricObservation), columns_of(Department)
     accepted = [] if valid is None else [valid]
-    scope = (
-        m.department_id.in_(ids),
-        m.metric.in_(sorted(names)),
-        m.observed_at > now - window,
-        m.observed_at <= now,
-        *accepted,
-    )
-    latest = (
-        select(m.department_id, m.metric, func.max(m.observed_at).label("at"))
-        .where(*scope)
-        .group_by(m.department_id, m.metric)
-        .subquery()
-    )
-    query = select(m.department_id, m.metric, m.value).join(
-        latest,
-        and_(
-            m.department_id == latest.c.department_id,
-            m.metric == latest.c.metric,
-            m.observed_at == latest.c.at,
-        ),
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # The window again, though the join implies it: PostgreSQL then reads the joined
-        # rows by the observed_at index instead of scanning every observation (1.1 s).
-        # Not on SQLite: there it probes the dedupe index once per department of the IN
-        # list for every joined row (2,000 x 1,800 probes: 6.3 s against 40 ms).
-        query = query.where(*scope)
-    else:
-        # Only the rows the aggregate accepted: an out-of-range one at the same instant
-        # must not stand in for the last value.
-        query = query.where(*accepted)
-    rows = session.execute(query).all()
-    # Several observations at the same instant (per segment/person): keep the last read;
-    # "last" over simultaneous samples has no better answer.
-    return {(d, metric): float(v) for d, metric, v in rows}
+    ordered = sorted(names)
+
+    def latest(name: str) -> Any:
+        return (
+            select(m.value)
+            .where(
+                m.department_id == d.id,
+                m.metric == name,
+                m.observed_at > now - window,
+                m.observed_at <= now,
+                *accepted,
+            )
+            .order_by(m.observed_at.desc(), m.segment.desc(), m.person_key.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    rows = session.execute(select(d.id, *(latest(n) for n in ordered)).where(d.id.in_(ids)))
+    return {
+        (dept_id, name): float(value)
+        for dept_id, *values in rows
+        for name, value in zip(ordered, values, strict=True)
+        if value is not None
+    }
 
 
 def _attestations(
@@ -595,11 +595,13 @@ def _training(
     those with the segment's modules assigned, and those who completed all of theirs.
     A deactivated person leaves every figure; their assignments stay, as history.
 
-    Two statements: the people from their index alone, and the trained from the
-    assignments each joined to its person by key, grouped per person in the order of the
-    assignments' (person, module) key. As one statement, each person joined to their
-    grouped assignments, SQLite sorted every assignment and indexed the groups: 0.25 s
-    against 0.15 s at 2,000 departments (200,000 people, 112,000 assignments)."""
+    Two statements: the people from their index alone, and the trained from each
+    person's assignments joined to them by key: a person counts as assigned with one or
+    more, and as trained unless one of them is not completed (counted distinct per
+    department and segment). Grouping the assignments per person first and then counting
+    the groups took 0.16 s against 0.105 s on PostgreSQL at 2,000 departments (200,000
+    people, 112,000 assignments), where the planner expected 15 groups instead of 112,000
+    and sorted them on disk twice; 0.148 s against 0.127 s on SQLite."""
     t, p = columns_of(TrainingAssignment), columns_of(Person)
     trainee = (p.removed_at.is_(None), p.segment.in_(TRAINEE_SEGMENTS))  # active trainees
     people = session.execute(
@@ -610,35 +612,28 @@ def _training(
     # An assignment counts for its person's department and segment only while the person
     # is still there: one made before a move or a change of segment is history. (The
     # person's department is the assignment's, so it needs no second test against `ids`.)
-    per_person = (
-        select(
-            func.min(p.department_id).label("department_id"),
-            func.min(p.segment).label("segment"),
-            func.count().label("n"),
-            func.count(t.completed_at).filter(t.completed_at <= now).label("done"),
-        )
-        .select_from(table_of(TrainingAssignment))
-        .join(
-            table_of(Person),
-            and_(
-                p.id == t.person_id,
-                p.department_id == t.department_id,
-                p.segment == t.segment,
-            ),
-        )
-        .where(t.department_id.in_(ids), t.assigned_at <= now, *trainee)
-        .group_by(t.person_id)
-        .subquery()
-    )
+    person = t.person_id.distinct()
+    unfinished = or_(t.completed_at.is_(None), t.completed_at > now)
     trained = {
-        (dept_id, segment): (int(assigned), int(completed))
-        for dept_id, segment, assigned, completed in session.execute(
+        (dept_id, segment): (int(assigned), int(assigned) - int(behind))
+        for dept_id, segment, assigned, behind in session.execute(
             select(
-                per_person.c.department_id,
-                per_person.c.segment,
-                func.count(),
-                func.count().filter(per_person.c.n == per_person.c.done),
-            ).group_by(per_person.c.department_id, per_person.c.segment)
+                p.department_id,
+                p.segment,
+                func.count(person),
+                func.count(person).filter(unfinished),
+            )
+            .select_from(table_of(TrainingAssignment))
+            .join(
+                table_of(Person),
+                and_(
+                    p.id == t.person_id,
+                    p.department_id == t.department_id,
+                    p.segment == t.segment,
+                ),
+            )
+            .where(t.department_id.in_(ids), t.assigned_at <= now, *trainee)
+            .group_by(p.department_id, p.segment)
         )
     }
     out: dict[int, dict[str, TrainingFact]] = defaultdict(dict)

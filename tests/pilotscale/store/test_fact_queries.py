@@ -80,7 +80,11 @@ def _naive(rows: list[MetricObservation], gate: MetricGate) -> MetricAggregate |
     inside = [
         r for r in rows if r.metric == gate.metric and NOW - gate.window < r.observed_at <= NOW
     ]
-    valid = sorted((r for r in inside if domain.contains(r.value)), key=lambda r: r.observed_at)
+    # Several at one instant: the last is the one of the greatest (segment, person key).
+    valid = sorted(
+        (r for r in inside if domain.contains(r.value)),
+        key=lambda r: (r.observed_at, r.segment, r.person_key),
+    )
     outside = len(inside) - len(valid)
     if not inside:
         return None
@@ -122,6 +126,19 @@ def test_every_window_equals_the_naive_figures(engine: Engine) -> None:
             person_key="z",
         )
     )
+    # ... and, at the last instant, two more people, stored in the reverse of their keys'
+    # order: the last value is the greatest key's, whatever order the rows were read in
+    for person, value in (("y", 7.5), ("b", 3.25)):
+        stored[departments[0].id or 0].append(
+            MetricObservation(
+                program_id=departments[0].program_id,
+                department_id=departments[0].id or 0,
+                metric="time_saved_hours",
+                value=value,
+                observed_at=NOW,
+                person_key=person,
+            )
+        )
     expected = {
         dept_id: {gate.name: _naive(rows, gate) for gate in GATES}
         for dept_id, rows in stored.items()

@@ -62,6 +62,7 @@ from pilotscale.plan.problems import format_path
 from pilotscale.plan.schema import Plan
 from pilotscale.refusal import Invalid
 from pilotscale.store.committed import CheckTransition, check_transitions, committed_by_run
+from pilotscale.store.id_match import id_in
 from pilotscale.store.insert import insert_ignore_many
 from pilotscale.store.queries import load_program_plan
 from pilotscale.store.roster_rows import Newcomer, unassigned_trainees
@@ -409,7 +410,9 @@ class _Applier:
             rows = {
                 row.id: row
                 for row in session.exec(
-                    select(Department).where(col(Department.id).in_([r.id for r in reads.values()]))
+                    select(Department).where(
+                        id_in(session, col(Department.id), (r.id or 0 for r in reads.values()))
+                    )
                 )
             }
             self._reset()
@@ -545,11 +548,13 @@ class _Applier:
         if not decisions:
             return
         view = self.prepared.view
-        ids = [view.department(d.department).id for d in decisions]
+        ids = [view.department(d.department).id or 0 for d in decisions]
         with Session(engine, expire_on_commit=False) as session:
             rows = {
                 r.name: r
-                for r in session.exec(select(Department).where(col(Department.id).in_(ids)))
+                for r in session.exec(
+                    select(Department).where(id_in(session, col(Department.id), ids))
+                )
             }
             checked = [(rows[d.department], d) for d in decisions if d.department in rows]
             requested = _approval_requests(session=session, waiting=_waiting(checked))
@@ -638,7 +643,7 @@ def _approval_requests(
     n = columns_of(Notification)
     rows = session.execute(
         select(n.department_id, n.dedupe_key, n.created_at).where(
-            n.department_id.in_(list(waiting)), n.event == "approval_requested"
+            id_in(session, n.department_id, waiting), n.event == "approval_requested"
         )
     ).all()
     # A request's dedupe key is "approval_requested|<dept>:<gate>:<entered_at>|<to>|<channel>".

@@ -19,6 +19,7 @@ from pilotscale.core.phases import DeptState, Event
 from pilotscale.core.regression import REGRESSED
 from pilotscale.core.states import Outcome, Status
 from pilotscale.models import Department, GateResultRecord, Transition
+from pilotscale.store.id_match import id_in
 from pilotscale.store.tables import columns_of, table_of
 
 # Only readiness checks advance or block a department; people pause, resume, roll back,
@@ -40,8 +41,10 @@ def committed_by_run(
     by_t = t.run_id == run_id if run_id is not None else t.run_id.is_(None)
     by_g = g.run_id == run_id if run_id is not None else g.run_id.is_(None)
     query = union(
-        select(t.department_id).where(t.department_id.in_(ids), by_t, t.at == at),
-        select(g.department_id).where(g.department_id.in_(ids), by_g, g.evaluated_at == at),
+        select(t.department_id).where(id_in(session, t.department_id, ids), by_t, t.at == at),
+        select(g.department_id).where(
+            id_in(session, g.department_id, ids), by_g, g.evaluated_at == at
+        ),
     )
     return {department_id for (department_id,) in session.execute(query)}
 
@@ -114,7 +117,7 @@ def check_transitions(
         department_id: last
         for department_id, last in session.execute(
             select(t.department_id, func.max(t.id))
-            .where(t.department_id.in_(departments))
+            .where(id_in(session, t.department_id, departments))
             .group_by(t.department_id)
         )
     }
@@ -146,7 +149,7 @@ def _gate_outcomes(
     g = columns_of(GateResultRecord)
     rows = session.execute(
         select(g.department_id, g.phase, g.gate, g.kind, g.outcome, g.reason, g.evaluated_at)
-        .where(g.department_id.in_(list(department_ids)), g.check_key == check_key)
+        .where(id_in(session, g.department_id, list(department_ids)), g.check_key == check_key)
         .order_by(g.id)  # the order the check evaluated them in
     ).all()
     out: dict[tuple[int, str], list[_Outcome]] = {}

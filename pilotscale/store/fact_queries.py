@@ -44,6 +44,7 @@ from pilotscale.models import (
 from pilotscale.plan.domains import Domain, domains
 from pilotscale.plan.schema import VALUE_LIMIT, Plan
 from pilotscale.store.domain_filter import within
+from pilotscale.store.id_match import id_in
 from pilotscale.store.side_read import SideRead
 from pilotscale.store.tables import columns_of, table_of
 from pilotscale.store.trend_series import load_series
@@ -231,7 +232,7 @@ def _read(
             func.count().filter(and_(*where, not_(valid))) if valid is not None else literal(0),
         ]
 
-    scope = (m.department_id.in_(ids), m.metric.in_(names))
+    scope = (id_in(session, m.department_id, ids), m.metric.in_(names))
     # (department, metric) -> each window's (count, total, min, max, outside)
     per_window: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
     if valid is None and not raw:
@@ -295,7 +296,7 @@ def _by_days(
     metric) comes back, not one per piece: at 2,000 departments 7,600 rows instead of
     46,000, each of which Python converted and a side read on another thread waited for
     (every fetched row takes the interpreter's lock)."""
-    scope = (m.department_id.in_(ids), m.metric.in_(names))
+    scope = (id_in(session, m.department_id, ids), m.metric.in_(names))
     today = _midnight(now.astimezone(UTC).date())
     bounded = m.value.between(-VALUE_LIMIT, VALUE_LIMIT)
     # Sums of floating-point numbers differ in the last digit with the order they are
@@ -351,9 +352,9 @@ def _by_days(
         for part, (mask, lower, upper) in enumerate(pieces)
     ]
     if first_full:
+        r = columns_of(MetricDaily)
         scans += _rolled_days(
-            ids,
-            names,
+            (id_in(session, r.department_id, ids), r.metric.in_(names)),
             first_full,
             today.date(),
             first_part=len(pieces),
@@ -389,8 +390,7 @@ def _midnight(day: date) -> datetime:
 
 
 def _rolled_days(
-    ids: list[int],
-    names: list[str],
+    scope: tuple[Any, ...],
     first_full: Mapping[int, date],
     today: date,
     *,
@@ -398,12 +398,12 @@ def _rolled_days(
     in_order: Callable[..., Any],
     sliced: bool,
 ) -> list[Any]:
-    """The roll-up's days from the windows' first whole days to yesterday, per (department,
-    metric) and slice between those first days, each slice with the mask of the windows
-    it belongs to (a window holds every slice from its own first day on) and its part
-    (`first_part` + its mask: masks differ from slice to slice); `in_order(column, key)`:
-    the sum of the column in the order of the key, where the database needs telling (see
-    `_by_days`).
+    """The roll-up's days (its rows `scope` accepts) from the windows' first whole days to
+    yesterday, per (department, metric) and slice between those first days, each slice
+    with the mask of the windows it belongs to (a window holds every slice from its own
+    first day on) and its part (`first_part` + its mask: masks differ from slice to
+    slice); `in_order(column, key)`: the sum of the column in the order of the key, where
+    the database needs telling (see `_by_days`).
 
     `sliced` (SQLite): one grouped SELECT per slice, each in the order of the primary key,
     so SQLite sorts nothing; else one grouped scan with the slice as a CASE, which
@@ -427,8 +427,7 @@ def _rolled_days(
                 func.max(r.maximum).label("high"),
             )
             .where(
-                r.department_id.in_(ids),
-                r.metric.in_(names),
+                *scope,
                 r.day >= since,
                 r.day < until,
             )
@@ -529,7 +528,9 @@ def _last_values(
             .scalar_subquery()
         )
 
-    rows = session.execute(select(d.id, *(latest(n) for n in ordered)).where(d.id.in_(ids)))
+    rows = session.execute(
+        select(d.id, *(latest(n) for n in ordered)).where(id_in(session, d.id, ids))
+    )
     return {
         (dept_id, name): float(value)
         for dept_id, *values in rows
@@ -546,7 +547,7 @@ def _attestations(
         select(a.department_id, a.gate, a.attested_by, a.evidence, a.attested_at, a.expires_at)
         .join(table_of(Department), d.id == a.department_id)
         .where(
-            a.department_id.in_(ids),
+            id_in(session, a.department_id, ids),
             a.phase == d.phase,
             a.attested_at >= d.phase_entered_at,
             a.attested_at <= now,
@@ -571,7 +572,7 @@ def _approvals(
         select(a.department_id, a.gate, a.approver_key, a.approved_at, a.comment, a.decision)
         .join(table_of(Department), d.id == a.department_id)
         .where(
-            a.department_id.in_(ids),
+            id_in(session, a.department_id, ids),
             a.phase == d.phase,
             a.phase_entered_at == d.phase_entered_at,
             a.approved_at <= now,
@@ -606,7 +607,7 @@ def _training(
     trainee = (p.removed_at.is_(None), p.segment.in_(TRAINEE_SEGMENTS))  # active trainees
     people = session.execute(
         select(p.department_id, p.segment, func.count())
-        .where(p.department_id.in_(ids), *trainee)
+        .where(id_in(session, p.department_id, ids), *trainee)
         .group_by(p.department_id, p.segment)
     ).all()
     # An assignment counts for its person's department and segment only while the person
@@ -632,7 +633,7 @@ def _training(
                     p.segment == t.segment,
                 ),
             )
-            .where(t.department_id.in_(ids), t.assigned_at <= now, *trainee)
+            .where(id_in(session, t.department_id, ids), t.assigned_at <= now, *trainee)
             .group_by(p.department_id, p.segment)
         )
     }
@@ -653,14 +654,14 @@ def _headcounts(session: Session, ids: list[int]) -> dict[int, int] | None:
         select(func.count())
         .select_from(table_of(Program))
         .join(table_of(Department), d.program_id == g.id)
-        .where(d.id.in_(ids), g.roster_sha256.is_not(None))
+        .where(id_in(session, d.id, ids), g.roster_sha256.is_not(None))
     ).scalar()
     if not imported:
         return None
     p = columns_of(Person)
     rows = session.execute(
         select(p.department_id, func.count())
-        .where(p.department_id.in_(ids), p.removed_at.is_(None))
+        .where(id_in(session, p.department_id, ids), p.removed_at.is_(None))
         .group_by(p.department_id)
     ).all()
     return {dept_id: int(n) for dept_id, n in rows}
@@ -672,7 +673,7 @@ def _champions(session: Session, ids: list[int], now: datetime) -> dict[int, tup
     acked = func.count(c.acknowledged_at).filter(c.acknowledged_at <= now)
     rows = session.execute(
         select(c.department_id, welcomed, acked)
-        .where(c.department_id.in_(ids))
+        .where(id_in(session, c.department_id, ids))
         .group_by(c.department_id)
     ).all()
     return {dept_id: (int(w), int(a)) for dept_id, w, a in rows}

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from pilotscale.models import MetricObservation
 from pilotscale.plan.domains import Domain
 from pilotscale.store.domain_filter import within
+from pilotscale.store.id_match import id_in
 
 DAY = timedelta(days=1)
 
@@ -36,7 +37,7 @@ def latest_readings(
     m = MetricObservation
     for metric, domain in sorted(metrics.items()):
         scope = (
-            col(m.department_id).in_(department_ids),
+            id_in(session, col(m.department_id), department_ids),
             col(m.metric) == metric,
             col(m.observed_at) <= now,
             within({metric: domain}),

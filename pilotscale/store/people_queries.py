@@ -24,6 +24,7 @@ from pilotscale.models import (
     Person,
 )
 from pilotscale.store.fact_queries import DepartmentRef
+from pilotscale.store.id_match import id_in
 from pilotscale.store.tables import columns_of, table_of
 
 
@@ -166,7 +167,7 @@ def _decisions(session: Session, ids: list[int], now: datetime) -> dict[int, lis
         )
         .join(table_of(Department), d.id == a.department_id)
         .where(
-            a.department_id.in_(ids),
+            id_in(session, a.department_id, ids),
             a.phase == d.phase,
             a.phase_entered_at == d.phase_entered_at,
             a.approved_at <= now,
@@ -202,7 +203,7 @@ def _attestations(
         )
         .join(table_of(Department), d.id == a.department_id)
         .where(
-            a.department_id.in_(ids),
+            id_in(session, a.department_id, ids),
             a.phase == d.phase,
             a.attested_at >= d.phase_entered_at,
             a.attested_at <= now,
@@ -232,7 +233,7 @@ def _champions(session: Session, ids: list[int], now: datetime) -> dict[int, lis
             c.os_user,
         )
         .join(table_of(Person), p.id == c.person_id)
-        .where(c.department_id.in_(ids))
+        .where(id_in(session, c.department_id, ids))
         .order_by(c.department_id, p.key)
     ).all()
     out: dict[int, list[ChampionAnswer]] = defaultdict(list)
@@ -261,7 +262,7 @@ def _barriers(session: Session, ids: list[int], now: datetime) -> dict[int, list
             b.os_user,
         )
         .where(
-            b.department_id.in_(ids),
+            id_in(session, b.department_id, ids),
             b.reported_at <= now,
             (b.resolved_at.is_(None)) | (b.resolved_at > now),
         )
@@ -290,7 +291,7 @@ def _notes(session: Session, ids: list[int], now: datetime) -> dict[int, list[No
             n.on_behalf_reason,
             n.os_user,
         )
-        .where(n.department_id.in_(ids), n.written_at <= now)
+        .where(id_in(session, n.department_id, ids), n.written_at <= now)
         .order_by(n.written_at, n.id)
     ).all()
     out: dict[int, list[NoteRow]] = defaultdict(list)

@@ -15,6 +15,7 @@ from pilotscale.memory import release_free_memory
 from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan
 from pilotscale.refusal import Missing
+from pilotscale.store.id_match import id_in
 from pilotscale.store.roster_plan import with_roster
 
 
@@ -119,7 +120,9 @@ def phase_visits(*, session: Session, department_ids: Iterable[int]) -> dict[int
     ids = sorted(set(department_ids))
     if not ids:
         return {}
-    query = select(Department.id, Department.phase_entered_at).where(col(Department.id).in_(ids))
+    query = select(Department.id, Department.phase_entered_at).where(
+        id_in(session, col(Department.id), ids)
+    )
     return {int(id_ or 0): entered for id_, entered in session.exec(query)}
 
 

@@ -19,6 +19,7 @@ from pilotscale.core.phases import DeptState, PhaseMachine
 from pilotscale.core.states import Status
 from pilotscale.models import Department, Program, Transition
 from pilotscale.plan.schema import Plan
+from pilotscale.store.id_match import id_in
 from pilotscale.store.ownerplan import load_owners_plan
 from pilotscale.store.queries import get_program, list_departments, load_program_plan
 
@@ -95,7 +96,7 @@ def advanced_into_current_phase(
         select(t.department_id, t.at)
         .join(d, col(d.id) == col(t.department_id))
         .where(
-            col(t.department_id).in_(list(department_ids)),
+            id_in(session, col(t.department_id), list(department_ids)),
             col(t.event) == "advance",
             col(t.to_phase) == col(d.phase),
             col(t.at) == col(d.phase_entered_at),

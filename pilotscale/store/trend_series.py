@@ -26,6 +26,7 @@ from pilotscale.models import MetricObservation
 from pilotscale.plan.domains import domains
 from pilotscale.plan.schema import Plan, TrendGate
 from pilotscale.store.domain_filter import within
+from pilotscale.store.id_match import id_in
 from pilotscale.store.tables import columns_of
 
 _UNIX_EPOCH_JULIAN_DAY = 2440587.5
@@ -62,7 +63,7 @@ def load_series(
                 func.sum(age * value),
             )
             .where(
-                m.department_id.in_(list(department_ids)),
+                id_in(session, m.department_id, list(department_ids)),
                 m.metric.in_(sorted(metrics)),
                 m.observed_at > now - window,
                 m.observed_at <= now,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from pilotscale.models import ProgramControl, Waiver
+from pilotscale.store.id_match import id_in
 
 
 def waivers_of(*, session: Session, department_ids: Sequence[int]) -> dict[int, list[Waiver]]:
@@ -16,7 +17,7 @@ def waivers_of(*, session: Session, department_ids: Sequence[int]) -> dict[int, 
         return {}
     rows = session.exec(
         select(Waiver)
-        .where(col(Waiver.department_id).in_(list(department_ids)))
+        .where(id_in(session, col(Waiver.department_id), list(department_ids)))
         .order_by(col(Waiver.at), col(Waiver.id))
     )
     out: dict[int, list[Waiver]] = {}

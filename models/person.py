@@ -33,6 +33,10 @@ class PersonBase(SQLModel):
     timezone: str | None = None
     quiet_hours: str | None = None
     digest_day: str | None = None
+    # The roster's `notify`, for every person on it: a plan person's `notify` column is
+    # the plan's (else email), and the roster's fills in where the plan says none
+    # (pilotscale.store.roster_plan). None: the roster does not say.
+    roster_notify: str | None = None
 
 
 class Person(PersonBase, table=True):

@@ -56,7 +56,8 @@ def _channel_route(plan: Plan, name: str) -> Route:
 
 def _person_routes(plan: Plan, person: Person, event: str, action_required: bool) -> list[Route]:
     # A list of open items asks to act unless it holds only a department's state.
-    if person.notify == "digest" and not action_required and event != DIGEST:
+    notify = person.effective_notify
+    if notify == "digest" and not action_required and event != DIGEST:
         return []
     recipient = {
         "id": person.id,
@@ -67,9 +68,9 @@ def _person_routes(plan: Plan, person: Person, event: str, action_required: bool
     }
     email_channel = _named(plan, plan.program.email_channel, "email") or LOCAL
     chat_channel = _named(plan, plan.program.chat_channel, "chat") if person.chat else None
-    wants_chat = person.notify in ("chat", "both")
+    wants_chat = notify in ("chat", "both")
     # Without a chat address or channel, chat people get email: nobody is silently dropped.
-    wants_email = person.notify in ("email", "both", "digest") or chat_channel is None
+    wants_email = notify in ("email", "both", "digest") or chat_channel is None
     result: list[Route] = []
     if wants_email:
         result.append(Route(email_channel, "email", recipient))

@@ -2,4 +2,4 @@
 
 # The newest revision in versions/, so that a store already there is recognised without
 # importing Alembic (tests/pilotscale/migrations checks it against Alembic's own head).
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"

@@ -349,7 +349,8 @@ class Person:
     # `casual` for anyone else (`pilotscale.core.roster.effective_segment`).
     segment: Segment | None = None
     roles: tuple[Role, ...] = ()
-    notify: Literal["email", "chat", "both", "digest"] = "email"
+    # Absent: the roster's, else email (`effective_notify`).
+    notify: Literal["email", "chat", "both", "digest"] | None = None
     # Absent: the roster's, else the program's time zone and quiet hours; no digest day
     # means the day the weekly_digest schedule queues it (`core.quiet_hours`).
     timezone: TimeZoneName | None = Field(default=None, description="IANA time zone name.")
@@ -357,6 +358,12 @@ class Person:
     digest_day: Weekday | None = Field(
         default=None, description="The day the weekly digest reaches this person."
     )
+
+    @property
+    def effective_notify(self) -> str:
+        """How messages reach this person: as the plan (or, through `store.roster_plan`,
+        the roster) says, else by email."""
+        return self.notify or "email"
 
     def as_json(self, *, exclude_defaults: bool = False) -> dict[str, Any]:
         """What the plan's JSON holds for this person."""

@@ -429,7 +429,9 @@ class _PlanApplier:
             "chat": wanted.chat,
             "department_id": department_id,
             "segment": segment,
-            "notify": wanted.notify,
+            # The plan's, else email: the roster's choice, kept apart (`roster_notify`),
+            # fills in what the plan leaves out when the plan is read (`store.roster_plan`).
+            "notify": wanted.effective_notify,
             "source": "plan",
         }
 

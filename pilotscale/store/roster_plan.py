@@ -3,8 +3,8 @@
 Everything that names people (entry actions, routing, reminders, the LMS import) reads
 `plan.people` and `plan.members(...)`; rather than teach each of them about the roster,
 the stored plan is read with the roster's people added: a plan person keeps the plan's
-fields and takes the roster's department, segment, time zone, quiet hours and digest
-day where the plan names none (the plan's `notify` stands); a roster-only person becomes
+fields and takes the roster's department, segment, `notify`, time zone, quiet hours and
+digest day where the plan names none; a roster-only person becomes
 a plan person without roles, with the roster's preferences; every person gets their
 effective segment (`core.roster.effective_segment`); once a roster is imported, each
 department's `headcount` is its count of active people. The plan's own headcounts are
@@ -60,9 +60,11 @@ PREFERENCES = ("timezone", "quiet_hours", "digest_day")
 
 
 def with_preferences(person: PlanPerson, row: Mapping[str, Any]) -> PlanPerson:
-    """A plan person with the roster's time zone, quiet hours and digest day where the plan
-    says none (`row`: their roster row)."""
+    """A plan person with the roster's `notify`, time zone, quiet hours and digest day
+    where the plan says none (`row`: their roster row)."""
     filled = {c: row[c] for c in PREFERENCES if getattr(person, c) is None and row[c] is not None}
+    if person.notify is None and row["roster_notify"] is not None:
+        filled["notify"] = row["roster_notify"]
     return dataclasses.replace(person, **filled) if filled else person
 
 
@@ -76,7 +78,9 @@ def roster_person(key: str, row: Mapping[str, Any]) -> PlanPerson:
         chat=row["chat"],
         department=row["department"],
         segment=Segment(row["segment"]),
-        notify=row["notify"],
+        # The roster's own choice: `notify` may still be the plan's, for a person the
+        # plan listed until its last apply.
+        notify=row["roster_notify"] or row["notify"],
         timezone=row["timezone"],
         quiet_hours=row["quiet_hours"],
         digest_day=row["digest_day"],
@@ -93,6 +97,7 @@ def _roster_rows(session: Session, program: Program) -> dict[str, Any]:
             p.chat,
             p.segment,
             p.notify,
+            p.roster_notify,
             p.source,
             *(p[c] for c in PREFERENCES),
             d.name.label("department"),

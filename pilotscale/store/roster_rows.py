@@ -44,6 +44,7 @@ _ROSTER_FIELDS = (
     "timezone",
     "quiet_hours",
     "digest_day",
+    "roster_notify",
 )
 _OWN_FIELDS = ("name", "email", "chat", "department_id", "segment", "source", "notify")
 
@@ -179,10 +180,12 @@ class RosterWriter:
             "in_roster": True,
             "removed_at": None,
             # Kept for plan people too: they fill what the plan does not say
-            # (store.roster_plan); the plan's `notify` stands, so it is not among them.
+            # (store.roster_plan). `notify` is a column of the plan's (apply writes it),
+            # so the roster's is kept beside it.
             "timezone": row.timezone,
             "quiet_hours": row.quiet_hours,
             "digest_day": row.digest_day,
+            "roster_notify": row.notify,
         }
         person = self.plan_people.get(row.key)
         if person is None:
@@ -301,8 +304,8 @@ def listed_people(
     *, session: Session, program_id: int, department_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Active people (key, name, email, segment, source, department id, in_roster, and what
-    the roster or the plan says of their messages: chat, notify, timezone, quiet_hours,
-    digest_day), ordered by key."""
+    the roster or the plan says of their messages: chat, notify, roster_notify, timezone,
+    quiet_hours, digest_day), ordered by key."""
     p = columns_of(Person)
     where = [p.program_id == program_id, p.removed_at.is_(None)]
     if department_id is not None:
@@ -318,6 +321,7 @@ def listed_people(
             p.in_roster,
             p.chat,
             p.notify,
+            p.roster_notify,
             p.timezone,
             p.quiet_hours,
             p.digest_day,

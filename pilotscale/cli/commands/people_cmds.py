@@ -71,8 +71,8 @@ def import_roster(
       e1042,Ana Ruiz,ana.ruiz@acme.example,hr,power,champion,e0007,@ana,es-ES
 
     A row whose id or email is a person of the plan is that person (the plan's fields
-    win; the roster fills in department, segment, time zone, quiet hours and digest day
-    where the plan has none). People
+    win; the roster fills in department, segment, notify, time zone, quiet hours and
+    digest day where the plan has none). People
     on the previous roster and missing from this one are deactivated, never deleted:
     they leave every denominator and come back if a later roster lists them. The
     departments' headcounts then count active people; a plan headcount more than 10 %
@@ -281,8 +281,9 @@ def list_people(
 def _reached(person: dict[str, Any]) -> str:
     """'by chat (@ana), Europe/Berlin, quiet 20:00-08:00, digest on fri'."""
     how = f"by {person['notify']}"
-    if person["notify"] in ("chat", "both") and person["chat"]:
-        how += f" ({person['chat']})"
+    if person["notify"] in ("chat", "both"):
+        # Routing sends email to a chat person with no chat address: nobody is dropped.
+        how += f" ({person['chat']})" if person["chat"] else " (no chat address: by email)"
     how += f", {person['timezone']}"
     if person["quiet_hours"]:
         how += f", quiet {person['quiet_hours']}"
@@ -300,9 +301,9 @@ def _listing(
     department: str | None,
 ) -> dict[str, Any]:
     """`people`: rows of `listed_people`, of `department`. Each is shown with how messages
-    reach them, as the engine decides it: the plan's notify and chat for a plan person,
-    the roster's time zone, quiet hours and digest day where the plan names none, else
-    the program's (`core.quiet_hours.preference_texts`)."""
+    reach them, as the engine decides it: the plan's chat for a plan person, the
+    roster's notify, time zone, quiet hours and digest day where the plan names none,
+    else email and the program's (`core.quiet_hours.preference_texts`)."""
     from pilotscale.core.quiet_hours import preference_texts
     from pilotscale.core.roster import ROSTER_SEGMENTS
     from pilotscale.store.roster_plan import roster_person, with_preferences
@@ -315,7 +316,7 @@ def _listing(
             person = with_preferences(own, row) if row["in_roster"] else own
         timezone, quiet, day = preference_texts(plan, person)
         return {
-            "notify": person.notify,
+            "notify": person.effective_notify,
             "chat": person.chat,
             "timezone": timezone,
             "quiet_hours": quiet,

@@ -420,4 +420,6 @@ def test_people_are_stored_without_their_defaults_and_read_back_whole(engine: En
     people = {p["id"]: p for p in stored["people"]}
     assert set(people["it.desk"]) == {"id", "name", "email", "roles"}  # the rest is default
     assert plan == loaded.plan
-    assert plan.person("it.desk").notify == "email"
+    # Not said: the roster's, else email (`store.roster_plan`).
+    assert plan.person("it.desk").notify is None
+    assert plan.person("it.desk").effective_notify == "email"

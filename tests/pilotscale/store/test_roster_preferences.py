@@ -111,3 +111,33 @@ def test_the_roster_s_quiet_hours_and_digest_day_decide_when(
     assert when("e3", "weekly_digest") == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
     # A plan person takes the roster's zone and quiet hours: 07:00 in Tokyo.
     assert when("it.desk") == datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
+
+
+def test_the_roster_s_notify_fills_in_for_a_plan_person_who_has_none(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """it.desk's plan entry names no `notify`: the roster's digest applies, and stays
+    through a second apply of the plan; lola.champion's plan says chat, which stands
+    against the roster's email; without a roster choice either, a plan person gets email."""
+    applied(engine)
+    assert channels(stored_plan(engine), "it.desk") == [("email", "email")]  # no roster yet
+    import_roster(
+        engine,
+        tmp_path,
+        HEADER
+        + "it.desk,IT,it@example.com,finance,none,digest,,,\n"
+        + "lola.champion,Lola,lola@example.com,finance,casual,email,,,\n",
+    )
+
+    for _ in range(2):  # as imported, and after the plan is applied again
+        plan = stored_plan(engine)
+        assert plan.people_by_id["it.desk"].notify == "digest"
+        assert channels(plan, "it.desk", "department_advanced") == []  # digest only
+        assert channels(plan, "it.desk", "weekly_digest") == [("email", "email")]
+        assert channels(plan, "lola.champion") == [("team-chat", "chat")]  # the plan's
+        assert channels(plan, "leo.lead") == [("email", "email")]  # not on the roster
+        with Session(engine) as session:
+            row = session.exec(select(Person).where(Person.key == "it.desk")).one()
+        # The plan's column says what the plan says (nothing: email); the roster's apart.
+        assert (row.notify, row.roster_notify) == ("email", "digest")
+        applied(engine)

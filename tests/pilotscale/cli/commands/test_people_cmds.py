@@ -179,8 +179,8 @@ def test_preference_columns_are_checked_and_located(
 
 def test_the_listing_says_how_messages_reach_each_person(store_url: str, tmp_path: Path) -> None:
     """The engine's answer, person by person: a roster person's own preferences, else the
-    program's; a plan person's notify and chat from the plan (which stands), and the
-    roster's time zone, quiet hours and digest day where the plan names none."""
+    program's; a plan person's chat from the plan, and the roster's notify, time zone,
+    quiet hours and digest day where the plan names none."""
     applied(tmp_path, store_url)
     header = "id,name,email,department,segment,notify,chat,timezone,quiet_hours,digest_day\n"
     (tmp_path / "roster.csv").write_text(
@@ -201,7 +201,7 @@ def test_the_listing_says_how_messages_reach_each_person(store_url: str, tmp_pat
     assert reached == {
         "e1001": ("chat", "@ana", "Europe/Berlin", "20:00-08:00", "fri"),
         "e1002": ("email", None, "Europe/Madrid", None, None),  # the program's zone
-        "lola.champion": ("email", None, "Asia/Tokyo", "22:00-07:00", "mon"),
+        "lola.champion": ("chat", None, "Asia/Tokyo", "22:00-07:00", "mon"),
     }
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
@@ -210,3 +210,11 @@ def test_the_listing_says_how_messages_reach_each_person(store_url: str, tmp_pat
         "quiet 20:00-08:00, digest on fri" in lines
     )
     assert "  e1002  Bo <bo@example.com>  power  (roster); by email, Europe/Madrid" in lines
+    # The plan gives lola no chat address (the roster's is not hers): chat falls back.
+    assert any(
+        line.startswith("  lola.champion  ")
+        and line.endswith(
+            "by chat (no chat address: by email), Asia/Tokyo, quiet 22:00-07:00, digest on mon"
+        )
+        for line in lines
+    ), lines

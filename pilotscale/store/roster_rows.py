@@ -25,6 +25,7 @@ from sqlmodel import Session
 from pilotscale.core.roster import TRAINEE_SEGMENTS, effective_segment, role_names
 from pilotscale.models import Department, Person, Program, TrainingAssignment
 from pilotscale.plan.schema import Plan
+from pilotscale.store.id_match import id_in
 from pilotscale.store.tables import columns_of, table_of
 
 # A type only: the roster's readers stay out of every command that merely reads the store.
@@ -354,7 +355,7 @@ def unassigned_trainees(*, session: Session, department_ids: list[int]) -> list[
     rows = session.execute(
         select(p.department_id, p.id, p.key, p.segment)
         .where(
-            p.department_id.in_(department_ids),
+            id_in(session, p.department_id, department_ids),
             p.removed_at.is_(None),
             p.segment.in_(TRAINEE_SEGMENTS),
             ~assigned,

@@ -149,7 +149,7 @@ def _gate_outcomes(
     g = columns_of(GateResultRecord)
     rows = session.execute(
         select(g.department_id, g.phase, g.gate, g.kind, g.outcome, g.reason, g.evaluated_at)
-        .where(id_in(session, g.department_id, list(department_ids)), g.check_key == check_key)
+        .where(id_in(session, g.department_id, department_ids), g.check_key == check_key)
         .order_by(g.id)  # the order the check evaluated them in
     ).all()
     out: dict[tuple[int, str], list[_Outcome]] = {}

@@ -43,7 +43,7 @@ def champions_of(*, session: Session, department_ids: Sequence[int]) -> list[Cha
             c.decline_reason,
         )
         .join(Person, p.id == c.person_id)
-        .where(id_in(session, c.department_id, sorted(set(department_ids))))
+        .where(id_in(session, c.department_id, department_ids))
         .order_by(c.department_id, p.name)
     ).all()
     return [ChampionRow(*row) for row in rows]
@@ -72,7 +72,7 @@ def approvals_of(*, session: Session, department_ids: Sequence[int]) -> dict[int
         return out
     rows = session.exec(
         select(Approval)
-        .where(id_in(session, col(Approval.department_id), sorted(set(department_ids))))
+        .where(id_in(session, col(Approval.department_id), department_ids))
         .order_by(col(Approval.approved_at), col(Approval.id))
     )
     for row in rows:
@@ -89,7 +89,7 @@ def attestations_of(
         return out
     rows = session.exec(
         select(Attestation)
-        .where(id_in(session, col(Attestation.department_id), sorted(set(department_ids))))
+        .where(id_in(session, col(Attestation.department_id), department_ids))
         .order_by(col(Attestation.attested_at), col(Attestation.id))
     )
     for row in rows:

@@ -69,7 +69,7 @@ def metric_stats(
             func.sum(col(m.value)).filter(is_recent),
         )
         .where(
-            id_in(session, col(m.department_id), list(department_names)),
+            id_in(session, col(m.department_id), department_names),
             col(m.metric).in_(list(metrics)),
             col(m.observed_at) <= now,
             within(metrics),
@@ -101,7 +101,7 @@ def latest_values(
     m = MetricObservation
     valid = within(metrics)
     scope = (
-        id_in(session, col(m.department_id), list(department_names)),
+        id_in(session, col(m.department_id), department_names),
         col(m.metric).in_(list(metrics)),
         col(m.observed_at) <= now,
         valid,
@@ -166,7 +166,7 @@ def daily_averages(
     rows = session.execute(
         select(m.department_id, day, func.sum(m.value), func.count())
         .where(
-            id_in(session, m.department_id, sorted(department_names)),
+            id_in(session, m.department_id, department_names),
             m.metric == metric,
             within({metric: domain}),
             m.observed_at > since,
@@ -272,7 +272,7 @@ def samples_by_department(
     result = session.execute(
         select(m.department_id, at, m.value)
         .where(
-            id_in(session, m.department_id, sorted(set(department_ids))),
+            id_in(session, m.department_id, department_ids),
             m.metric == metric,
             within({metric: domain}),
             m.observed_at > since,
@@ -320,7 +320,7 @@ def completions_by_department(
     t = columns_of(TrainingAssignment)
     rows = session.execute(
         select(t.department_id, t.segment, t.completed_at).where(
-            id_in(session, t.department_id, sorted(set(department_ids))), t.assigned_at <= now
+            id_in(session, t.department_id, department_ids), t.assigned_at <= now
         )
     )
     out: dict[int, Completions] = defaultdict(Completions)

@@ -65,7 +65,7 @@ def _streaks(
     # own visit (its phase, since it entered it) is applied below, as one OR per
     # department would make a statement thousands of terms long.
     query = select(g.department_id, g.phase, g.gate, g.check_key, g.outcome, g.evaluated_at).where(
-        id_in(session, g.department_id, list(by_id)),
+        id_in(session, g.department_id, by_id),
         g.evaluated_at >= min(d.phase_entered_at for d in departments),
     )
     if exclude_check is not None:

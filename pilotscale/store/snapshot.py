@@ -96,7 +96,7 @@ def advanced_into_current_phase(
         select(t.department_id, t.at)
         .join(d, col(d.id) == col(t.department_id))
         .where(
-            id_in(session, col(t.department_id), list(department_ids)),
+            id_in(session, col(t.department_id), department_ids),
             col(t.event) == "advance",
             col(t.to_phase) == col(d.phase),
             col(t.at) == col(d.phase_entered_at),

@@ -63,7 +63,7 @@ def load_series(
                 func.sum(age * value),
             )
             .where(
-                id_in(session, m.department_id, list(department_ids)),
+                id_in(session, m.department_id, department_ids),
                 m.metric.in_(sorted(metrics)),
                 m.observed_at > now - window,
                 m.observed_at <= now,

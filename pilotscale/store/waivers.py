@@ -17,7 +17,7 @@ def waivers_of(*, session: Session, department_ids: Sequence[int]) -> dict[int, 
         return {}
     rows = session.exec(
         select(Waiver)
-        .where(id_in(session, col(Waiver.department_id), list(department_ids)))
+        .where(id_in(session, col(Waiver.department_id), department_ids))
         .order_by(col(Waiver.at), col(Waiver.id))
     )
     out: dict[int, list[Waiver]] = {}
